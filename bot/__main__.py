@@ -1,0 +1,68 @@
+"""`python -m bot` runs the bot (long polling); `python -m bot migrate` applies migrations only."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from pydantic import ValidationError
+
+from bot.config import Settings, SettingsError
+from bot.content import ContentError
+from bot.logs import setup_logging
+
+log = logging.getLogger("bot")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise SettingsError(f"{name} is invalid: {first['msg']} (see .env.example).") from None
+
+
+async def _migrate(settings: Settings) -> None:
+    from bot.db import make_engine, migrate
+
+    engine = make_engine(settings.database_url)
+    try:
+        await migrate(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _run(settings: Settings) -> None:
+    from bot.app import create_app
+
+    app = create_app(settings)
+    log.info("starting", extra={"api": settings.telegram_api_base or "telegram"})
+    await app.run_polling()
+    log.info("stopped")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Опора, the Telegram bot")
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "migrate"])
+    args = parser.parse_args(argv)
+    try:
+        settings = _settings()
+        setup_logging(settings.log_level, settings.log_format)
+        if args.command == "migrate":
+            asyncio.run(_migrate(settings))
+        else:
+            settings.token()  # fail fast, before anything is built
+            asyncio.run(_run(settings))
+    except (SettingsError, ContentError) as exc:
+        print(f"opora: {exc}", file=sys.stderr)  # noqa: T201 - the one clear line
+        return 2
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

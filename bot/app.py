@@ -1,0 +1,161 @@
+"""The one composition root. Production (`python -m bot`) and the tests build the very same app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.types import BotCommand, BotCommandScopeDefault
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.content import Catalog, get_catalog
+from bot.db import make_engine, migrate
+from bot.middlewares import ContextMiddleware, FloodGuard
+from bot.render import Renderer
+from bot.services.users import UserService
+from bot.storage.fsm import SqlStorage
+from handlers import build_router
+
+log = logging.getLogger(__name__)
+
+
+def _(message: str) -> str:
+    """Marks a string for extraction; it is translated where it is shown."""
+    return message
+
+
+# The command menu: (command, description — English msgid, translated through gettext).
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", _("Start over: what Опора does")),
+    ("menu", _("Main menu")),
+    ("help", _("What the bot can do")),
+    ("language", _("Язык / Language")),
+)
+
+
+@dataclass
+class App:
+    settings: Settings
+    bot: Bot
+    dp: Dispatcher
+    engine: AsyncEngine
+    renderer: Renderer
+    catalog: Catalog
+    clock: Clock
+    users: UserService
+    _polling: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def prepare(self) -> None:
+        """Everything before the first getUpdates: migrations and the command menu."""
+        await migrate(self.engine)
+        await self.set_commands()
+
+    async def set_commands(self) -> None:
+        for locale in ("ru", "en"):
+            commands = [
+                BotCommand(command=name, description=self.renderer.gettext(locale, desc))
+                for name, desc in COMMANDS
+            ]
+            await self.bot.set_my_commands(
+                commands, scope=BotCommandScopeDefault(), language_code=locale
+            )
+            if locale == self.settings.default_locale:  # clients in any other language
+                await self.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
+
+    async def run_polling(self, *, handle_signals: bool = True) -> None:
+        """Prepare, then long-poll until stopped (Ctrl-C / SIGTERM or `stop()`)."""
+        try:
+            await self.prepare()
+            self._polling.set()
+            await self.dp.start_polling(
+                self.bot,
+                handle_signals=handle_signals,
+                polling_timeout=self.settings.polling_timeout,
+                close_bot_session=False,
+            )
+        finally:
+            self._polling.clear()
+            await self.close()
+
+    async def stop(self) -> None:
+        if self._polling.is_set():
+            with contextlib.suppress(RuntimeError):  # polling had not started yet
+                await self.dp.stop_polling()
+
+    async def close(self) -> None:
+        await self.dp.storage.close()
+        await self.dp.fsm.events_isolation.close()
+        await self.bot.session.close()
+        await self.engine.dispose()
+
+
+def _fsm(
+    settings: Settings, engine: AsyncEngine, clock: Clock
+) -> tuple[BaseStorage, BaseEventIsolation]:
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        redis = RedisStorage.from_url(settings.redis_url)
+        return redis, redis.create_isolation()
+    return SqlStorage(engine, clock), SimpleEventIsolation()
+
+
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, catalog: Catalog | None = None
+) -> App:
+    """Build Bot, Dispatcher, storage and services. Raises SettingsError on a bad token."""
+    token = settings.token()
+    clock = clock or SystemClock()
+    catalog = catalog or get_catalog()
+    api = (
+        TelegramAPIServer.from_base(settings.telegram_api_base)
+        if settings.telegram_api_base
+        else None
+    )
+    session = AiohttpSession(api=api) if api else AiohttpSession()
+    bot = Bot(
+        token,
+        session=session,
+        default=DefaultBotProperties(
+            parse_mode=ParseMode.HTML, link_preview_is_disabled=True
+        ),
+    )
+    engine = make_engine(settings.database_url)
+    renderer = Renderer(globals_={"catalog": catalog})
+    users = UserService(engine, clock, settings.admin_ids)
+    storage, isolation = _fsm(settings, engine, clock)
+    deps: dict[str, Any] = {
+        "settings": settings,
+        "catalog": catalog,
+        "renderer": renderer,
+        "clock": clock,
+        "users": users,
+    }
+    dp = Dispatcher(storage=storage, events_isolation=isolation, **deps)
+    dp.update.outer_middleware(FloodGuard(renderer, settings.flood_burst, settings.flood_rate))
+    dp.update.outer_middleware(ContextMiddleware(users, renderer, settings.default_locale))
+    dp.callback_query.middleware(CallbackAnswerMiddleware())
+    dp.include_router(build_router())
+    return App(
+        settings=settings,
+        bot=bot,
+        dp=dp,
+        engine=engine,
+        renderer=renderer,
+        catalog=catalog,
+        clock=clock,
+        users=users,
+    )

@@ -1,0 +1,90 @@
+"""Settings from the environment and `.env` (pydantic-settings).
+
+Every setting is documented in `.env.example`; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{30,}$")
+SUPPORTED_LOCALES = ("ru", "en")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message says what to do."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    bot_token: SecretStr | None = None
+    database_url: str = f"sqlite+aiosqlite:///{ROOT / 'data' / 'opora.db'}"
+    telegram_api_base: str | None = None
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    default_timezone: str = "Europe/Moscow"
+    default_locale: Literal["ru", "en"] = "ru"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    redis_url: str | None = None
+    # Flood guard: a user may send `flood_burst` updates at once, refilled at `flood_rate`/s.
+    flood_burst: int = Field(default=10, ge=1)
+    flood_rate: float = Field(default=2.0, gt=0)
+    polling_timeout: int = Field(default=10, ge=0, le=50)
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _parse_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p for p in re.split(r"[,\s]+", value.strip()) if p]
+            try:
+                return frozenset(int(p) for p in parts)
+            except ValueError as exc:
+                raise ValueError("ADMIN_IDS must be Telegram ids separated by commas") from exc
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _check_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @field_validator("bot_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    def token(self) -> str:
+        """The bot token, or SettingsError with a line that says what to do."""
+        if self.bot_token is None:
+            raise SettingsError(
+                "BOT_TOKEN is not set: get a token from @BotFather and put BOT_TOKEN=... "
+                "into .env (see .env.example)."
+            )
+        value = self.bot_token.get_secret_value().strip()
+        if not TOKEN_RE.match(value):
+            raise SettingsError(
+                "BOT_TOKEN is malformed: it looks like 123456789:AA... (digits, a colon, "
+                "then at least 30 letters, digits, _ or -); copy it again from @BotFather."
+            )
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

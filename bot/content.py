@@ -1,0 +1,588 @@
+"""The seed as a typed, validated catalog: ``content/*.yaml`` → :class:`Catalog`.
+
+Every list of the seed lives once in ``content/`` and everything else refers to its items by
+stable ASCII snake_case codes. :func:`load_catalog` validates the files (shape, both languages,
+unique codes, cross-references) and raises :class:`ContentError` naming file, entry and reason.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Generic, Protocol, TypeVar
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationError,
+)
+
+__all__ = [
+    "CONTENT_DIR",
+    "AdditionalMeasure",
+    "Catalog",
+    "ContentError",
+    "CrisisReaction",
+    "Definition",
+    "Ikigai",
+    "IkigaiColumn",
+    "Item",
+    "L10n",
+    "Measure",
+    "MeasureType",
+    "Phase",
+    "ProblemGroup",
+    "Source",
+    "Stage",
+    "SupportCondition",
+    "Topic",
+    "UnknownCodeError",
+    "get_catalog",
+    "load_catalog",
+]
+
+CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+STAGE_NUMBERS = frozenset(range(1, 8))
+IKIGAI_COLUMNS = ("want", "can", "need")
+
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$", max_length=40)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class ContentError(Exception):
+    """A content file is missing or invalid; the message names file, entry and reason."""
+
+
+class UnknownCodeError(KeyError):
+    """A lookup by a code that the catalog does not have."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class L10n(_Model):
+    """A user-visible string in every supported language."""
+
+    ru: Text
+    en: Text
+
+    def get(self, locale: str | None) -> str:
+        """The text for ``locale`` ("en", "en-US", "ru", ...); anything else falls back to ru."""
+        lang = (locale or "").replace("_", "-").partition("-")[0].lower()
+        return self.en if lang == "en" else self.ru
+
+
+def _at_most(limit: int) -> Callable[[L10n], L10n]:
+    def check(value: L10n) -> L10n:
+        for lang, text in (("ru", value.ru), ("en", value.en)):
+            if len(text) > limit:
+                raise ValueError(f"{lang} has {len(text)} characters, at most {limit} allowed")
+        return value
+
+    return check
+
+
+Short28 = Annotated[L10n, AfterValidator(_at_most(28))]
+Short40 = Annotated[L10n, AfterValidator(_at_most(40))]
+Text300 = Annotated[L10n, AfterValidator(_at_most(300))]
+Text400 = Annotated[L10n, AfterValidator(_at_most(400))]
+
+
+class Item(_Model):
+    """A plain list item: a stage factor or risk, a problem, a benefit for the authorities."""
+
+    code: Code
+    name: L10n
+
+
+class Stage(_Model):
+    code: Code
+    number: Annotated[int, Field(ge=1, le=7)]
+    phase: Code
+    name: L10n
+    content: L10n
+    factors: Annotated[tuple[Item, ...], Field(min_length=1)]
+    risks: Annotated[tuple[Item, ...], Field(min_length=1)]
+    next_step: Text300  # our own text, not the seed's
+
+
+class CrisisReaction(_Model):
+    code: Code
+    name: L10n
+    description: L10n
+    advice: Text400  # our own text, not the seed's
+
+
+class ProblemGroup(_Model):
+    code: Code
+    name: L10n
+    items: Annotated[tuple[Item, ...], Field(min_length=1)]
+
+
+class Topic(_Model):
+    code: Code
+    name: L10n
+    short: Short28
+
+
+class Phase(_Model):
+    code: Code
+    name: L10n
+    stage_numbers: Annotated[tuple[int, ...], Field(min_length=1)]
+
+
+class MeasureType(_Model):
+    code: Code
+    name: L10n
+
+
+class Measure(_Model):
+    code: Code
+    phase: Code
+    type: Code
+    name: L10n
+    description: L10n
+
+
+class AdditionalMeasure(_Model):
+    code: Code
+    name: L10n
+    description: L10n
+    types: tuple[Code, ...] = ()
+
+
+class SupportCondition(_Model):
+    code: Code
+    name: L10n
+    short: Short40
+
+
+class IkigaiColumn(_Model):
+    code: Code
+    title: L10n
+    prompt: L10n
+
+
+class Ikigai(_Model):
+    title: L10n
+    max_entries: Annotated[int, Field(ge=1, le=10)]
+    columns: tuple[IkigaiColumn, ...]
+
+    def column(self, code: str) -> IkigaiColumn:
+        return _get({c.code: c for c in self.columns}, "ikigai column", code)
+
+
+class Definition(_Model):
+    code: Code
+    term: L10n
+    text: L10n
+
+
+class Source(_Model):
+    title: L10n
+    author: L10n
+
+
+_T = TypeVar("_T")
+
+
+class _Coded(Protocol):
+    @property
+    def code(self) -> str: ...
+
+
+_C = TypeVar("_C", bound=_Coded)
+
+
+def _index(items: Iterable[_C]) -> dict[str, _C]:
+    return {item.code: item for item in items}
+
+
+def _get(index: Mapping[str, _T], kind: str, code: str) -> _T:
+    try:
+        return index[code]
+    except KeyError:
+        raise UnknownCodeError(f"unknown {kind} code {code!r}") from None
+
+
+class Catalog(_Model):
+    """Everything in ``content/``, validated; look items up by their codes."""
+
+    titles: dict[str, L10n]
+    source: Source
+    definitions: tuple[Definition, ...]
+    stages: tuple[Stage, ...]
+    phases: tuple[Phase, ...]
+    measure_types: tuple[MeasureType, ...]
+    measures: tuple[Measure, ...]
+    additional_measures: tuple[AdditionalMeasure, ...]
+    crisis_reactions: tuple[CrisisReaction, ...]
+    problem_groups: tuple[ProblemGroup, ...]
+    topics: tuple[Topic, ...]
+    authority_benefits: tuple[Item, ...]
+    support_conditions: tuple[SupportCondition, ...]
+    ikigai: Ikigai
+
+    _stages: dict[str, Stage] = PrivateAttr()
+    _stage_numbers: dict[int, Stage] = PrivateAttr()
+    _factors: dict[str, Item] = PrivateAttr()
+    _risks: dict[str, Item] = PrivateAttr()
+    _phases: dict[str, Phase] = PrivateAttr()
+    _measure_types: dict[str, MeasureType] = PrivateAttr()
+    _measures: dict[str, Measure] = PrivateAttr()
+    _additional: dict[str, AdditionalMeasure] = PrivateAttr()
+    _reactions: dict[str, CrisisReaction] = PrivateAttr()
+    _groups: dict[str, ProblemGroup] = PrivateAttr()
+    _problems: dict[str, Item] = PrivateAttr()
+    _topics: dict[str, Topic] = PrivateAttr()
+    _benefits: dict[str, Item] = PrivateAttr()
+    _conditions: dict[str, SupportCondition] = PrivateAttr()
+    _definitions: dict[str, Definition] = PrivateAttr()
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._stages = _index(self.stages)
+        self._stage_numbers = {s.number: s for s in self.stages}
+        self._factors = _index(f for s in self.stages for f in s.factors)
+        self._risks = _index(r for s in self.stages for r in s.risks)
+        self._phases = _index(self.phases)
+        self._measure_types = _index(self.measure_types)
+        self._measures = _index(self.measures)
+        self._additional = _index(self.additional_measures)
+        self._reactions = _index(self.crisis_reactions)
+        self._groups = _index(self.problem_groups)
+        self._problems = _index(p for g in self.problem_groups for p in g.items)
+        self._topics = _index(self.topics)
+        self._benefits = _index(self.authority_benefits)
+        self._conditions = _index(self.support_conditions)
+        self._definitions = _index(self.definitions)
+
+    def stage(self, code: str) -> Stage:
+        return _get(self._stages, "stage", code)
+
+    def stage_by_number(self, number: int) -> Stage:
+        try:
+            return self._stage_numbers[number]
+        except KeyError:
+            raise UnknownCodeError(f"no stage number {number!r}") from None
+
+    def factor(self, code: str) -> Item:
+        return _get(self._factors, "factor", code)
+
+    def risk(self, code: str) -> Item:
+        return _get(self._risks, "risk", code)
+
+    def phase(self, code: str) -> Phase:
+        return _get(self._phases, "phase", code)
+
+    def phase_of_stage(self, number: int) -> Phase:
+        return self.phase(self.stage_by_number(number).phase)
+
+    def measure_type(self, code: str) -> MeasureType:
+        return _get(self._measure_types, "measure type", code)
+
+    def measure(self, code: str) -> Measure:
+        return _get(self._measures, "measure", code)
+
+    def measures_for(self, phase: str, measure_type: str | None = None) -> tuple[Measure, ...]:
+        """Measures of a phase (and of one type), in the seed's order; unknown codes raise."""
+        self.phase(phase)
+        if measure_type is not None:
+            self.measure_type(measure_type)
+        return tuple(
+            m
+            for m in self.measures
+            if m.phase == phase and (measure_type is None or m.type == measure_type)
+        )
+
+    def additional_measure(self, code: str) -> AdditionalMeasure:
+        return _get(self._additional, "additional measure", code)
+
+    def crisis_reaction(self, code: str) -> CrisisReaction:
+        return _get(self._reactions, "crisis reaction", code)
+
+    def problem_group(self, code: str) -> ProblemGroup:
+        return _get(self._groups, "problem group", code)
+
+    def problem(self, code: str) -> Item:
+        return _get(self._problems, "problem", code)
+
+    def topic(self, code: str) -> Topic:
+        return _get(self._topics, "topic", code)
+
+    def authority_benefit(self, code: str) -> Item:
+        return _get(self._benefits, "authority benefit", code)
+
+    def support_condition(self, code: str) -> SupportCondition:
+        return _get(self._conditions, "support condition", code)
+
+    def definition(self, code: str) -> Definition:
+        return _get(self._definitions, "definition", code)
+
+
+# ── file shapes ──────────────────────────────────────────────────────────────────────────────
+
+_I = TypeVar("_I", bound=BaseModel)
+
+
+class _ListFile(_Model, Generic[_I]):
+    title: L10n
+    items: tuple[_I, ...]
+
+
+class _MeasuresFile(_ListFile[Measure]):
+    phases: tuple[Phase, ...]
+    types: tuple[MeasureType, ...]
+
+
+class _InteractionFile(_ListFile[Definition]):
+    source: Source
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+# ── loading ──────────────────────────────────────────────────────────────────────────────────
+
+
+def _label(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _entry(key: object, index: int, node: object) -> str:
+    code = node.get("code") if isinstance(node, dict) else None
+    what = f"'{code}' (#{index + 1})" if isinstance(code, str) else f"#{index + 1}"
+    return f"entry {what}" if key is None else f"{key} entry {what}"
+
+
+def _describe(data: object, loc: Sequence[int | str]) -> str:
+    """Turn a pydantic error location into "entry 'code' (#n): field.path"."""
+    entries: list[str] = []
+    path: list[str] = []
+    node: object = data
+    key: object = None
+    for part in loc:
+        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+            node = node[part]
+            if isinstance(node, dict):
+                top = not entries and key == "items"  # the file's main list: just "entry"
+                entries.append(_entry(None if top else key, part, node))
+                path = []
+            else:
+                path.append(f"[{part}]")
+            continue
+        path.append(str(part))
+        key, node = part, node.get(part) if isinstance(node, dict) else None
+    where = [", ".join(entries)] if entries else []
+    if path:
+        where.append(".".join(path).replace(".[", "["))
+    return ": ".join(where) if where else "top level"
+
+
+def _parse(directory: Path, name: str, model: type[_M]) -> _M:
+    path = directory / name
+    label = _label(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ContentError(f"{label}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContentError(f"{label}: cannot read: {exc}") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        reason = getattr(exc, "problem", None) or exc
+        raise ContentError(f"{label}: malformed YAML{where}: {reason}") from exc
+    if data is None:
+        raise ContentError(f"{label}: the file is empty")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            msg = err["msg"].removeprefix("Value error, ")
+            lines.append(f"{label}: {_describe(data, err['loc'])}: {msg}")
+        raise ContentError("\n".join(lines)) from None
+
+
+class _Problems:
+    """Collects the semantic problems of all files and raises them together."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.lines: list[str] = []
+
+    def add(self, name: str, where: str, reason: str) -> None:
+        self.lines.append(f"{_label(self.directory / name)}: {where}: {reason}")
+
+    def unique(
+        self,
+        name: str,
+        items: Sequence[_Coded],
+        key: str | None = None,
+        within: str = "",
+        seen: dict[str, str] | None = None,
+    ) -> None:
+        """Codes of ``items`` are unique (and not in ``seen``, shared across lists)."""
+        seen = {} if seen is None else seen
+        for i, item in enumerate(items):
+            where = within + _entry(key, i, {"code": item.code})
+            if item.code in seen:
+                self.add(name, where, f"duplicate code (already used by {seen[item.code]})")
+            else:
+                seen[item.code] = where
+
+    def known(self, name: str, where: str, field: str, value: str, codes: Sequence[str]) -> None:
+        """``value`` of ``field`` refers to one of ``codes``."""
+        if value not in codes:
+            self.add(name, where, f"{field}: unknown code '{value}' (known: {', '.join(codes)})")
+
+    def raise_if_any(self) -> None:
+        if self.lines:
+            raise ContentError("\n".join(self.lines))
+
+
+def _at(items: Sequence[_Coded], index: int) -> str:
+    return _entry(None, index, {"code": items[index].code})
+
+
+def _check(
+    p: _Problems,
+    stages: _ListFile[Stage],
+    measures: _MeasuresFile,
+    additional: _ListFile[AdditionalMeasure],
+    problems: _ListFile[ProblemGroup],
+    ikigai: Ikigai,
+) -> None:
+    """Cross-references and the uniqueness of codes that span several lists."""
+    traits: dict[str, str] = {}  # factor and risk codes are unique across all stages
+    for i, stage in enumerate(stages.items):
+        p.unique("stages.yaml", stage.factors, "factors", _at(stages.items, i) + ", ", traits)
+        p.unique("stages.yaml", stage.risks, "risks", _at(stages.items, i) + ", ", traits)
+    seen: dict[str, str] = {}  # problem codes are unique across both groups
+    for i, group in enumerate(problems.items):
+        p.unique(
+            "project_problems.yaml", group.items, "items", _at(problems.items, i) + ", ", seen
+        )
+    matrix = {m.code: _at(measures.items, i) for i, m in enumerate(measures.items)}
+    for i, extra in enumerate(additional.items):  # one namespace with the matrix measures
+        if extra.code in matrix:
+            where, other = _at(additional.items, i), matrix[extra.code]
+            p.add("additional_measures.yaml", where, f"code is used by measures.yaml {other}")
+    p.unique("measures.yaml", measures.phases, "phases")
+    p.unique("measures.yaml", measures.types, "types")
+    p.unique("ikigai.yaml", ikigai.columns, "columns")
+    if (got := [c.code for c in ikigai.columns]) != list(IKIGAI_COLUMNS):
+        p.add("ikigai.yaml", "columns", f"codes must be {list(IKIGAI_COLUMNS)}, got {got}")
+
+    # the phases cover stages 1–7 exactly once, and every stage agrees with its phase
+    covered: dict[int, str] = {}
+    for i, phase in enumerate(measures.phases):
+        for n in phase.stage_numbers:
+            where = _entry("phases", i, {"code": phase.code})
+            if n not in STAGE_NUMBERS:
+                p.add("measures.yaml", where, f"stage_numbers: there is no stage {n} (only 1–7)")
+            elif n in covered:
+                p.add("measures.yaml", where, f"stage_numbers: {n} is in '{covered[n]}' already")
+            covered.setdefault(n, phase.code)
+    if missing := sorted(STAGE_NUMBERS - covered.keys()):
+        p.add("measures.yaml", "phases", f"stages {missing} are in no phase")
+    phases = [ph.code for ph in measures.phases]
+    numbers: dict[int, str] = {}
+    for i, stage in enumerate(stages.items):
+        where = _at(stages.items, i)
+        if stage.number in numbers:
+            p.add(
+                "stages.yaml",
+                where,
+                f"number: {stage.number} is used by '{numbers[stage.number]}'",
+            )
+        numbers.setdefault(stage.number, stage.code)
+        p.known("stages.yaml", where, "phase", stage.phase, phases)
+        if stage.phase in phases and covered.get(stage.number, stage.phase) != stage.phase:
+            p.add(
+                "stages.yaml",
+                where,
+                f"phase: measures.yaml puts stage {stage.number} in "
+                f"'{covered[stage.number]}', not '{stage.phase}'",
+            )
+    if missing := sorted(STAGE_NUMBERS - numbers.keys()):
+        p.add("stages.yaml", "items", f"no stage has number {missing}")
+
+    # measures refer to known phases and types, and every cell of the matrix is filled
+    types = [t.code for t in measures.types]
+    for i, m in enumerate(measures.items):
+        p.known("measures.yaml", _at(measures.items, i), "phase", m.phase, phases)
+        p.known("measures.yaml", _at(measures.items, i), "type", m.type, types)
+    cells = {(m.phase, m.type) for m in measures.items}
+    for empty in [(ph, t) for ph in phases for t in types if (ph, t) not in cells]:
+        p.add("measures.yaml", "items", f"no measure for phase '{empty[0]}', type '{empty[1]}'")
+    for i, extra in enumerate(additional.items):
+        for t in extra.types:
+            p.known("additional_measures.yaml", _at(additional.items, i), "types", t, types)
+
+
+def load_catalog(directory: Path) -> Catalog:
+    """Load and validate every content file in ``directory``; raise :class:`ContentError`."""
+    stages = _parse(directory, "stages.yaml", _ListFile[Stage])
+    measures = _parse(directory, "measures.yaml", _MeasuresFile)
+    additional = _parse(directory, "additional_measures.yaml", _ListFile[AdditionalMeasure])
+    reactions = _parse(directory, "crisis_reactions.yaml", _ListFile[CrisisReaction])
+    problems = _parse(directory, "project_problems.yaml", _ListFile[ProblemGroup])
+    topics = _parse(directory, "topics.yaml", _ListFile[Topic])
+    benefits = _parse(directory, "authority_benefits.yaml", _ListFile[Item])
+    conditions = _parse(directory, "support_conditions.yaml", _ListFile[SupportCondition])
+    ikigai = _parse(directory, "ikigai.yaml", Ikigai)
+    interaction = _parse(directory, "interaction.yaml", _InteractionFile)
+
+    files: dict[str, _ListFile[Any]] = {
+        "stages": stages,
+        "measures": measures,
+        "additional_measures": additional,
+        "crisis_reactions": reactions,
+        "project_problems": problems,
+        "topics": topics,
+        "authority_benefits": benefits,
+        "support_conditions": conditions,
+        "interaction": interaction,
+    }
+    p = _Problems(directory)
+    for stem, file in files.items():
+        p.unique(f"{stem}.yaml", file.items)
+    _check(p, stages, measures, additional, problems, ikigai)
+    p.raise_if_any()
+
+    return Catalog(
+        titles={stem: file.title for stem, file in files.items()} | {"ikigai": ikigai.title},
+        source=interaction.source,
+        definitions=interaction.items,
+        stages=tuple(sorted(stages.items, key=lambda s: s.number)),
+        phases=measures.phases,
+        measure_types=measures.types,
+        measures=measures.items,
+        additional_measures=additional.items,
+        crisis_reactions=reactions.items,
+        problem_groups=problems.items,
+        topics=topics.items,
+        authority_benefits=benefits.items,
+        support_conditions=conditions.items,
+        ikigai=ikigai,
+    )
+
+
+@functools.cache
+def get_catalog() -> Catalog:
+    """The catalog of the repository's ``content/`` directory, loaded once."""
+    return load_catalog(CONTENT_DIR)

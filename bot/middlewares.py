@@ -1,0 +1,112 @@
+"""Outer middlewares: the flood guard, then the per-update context (user, roles, locale)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update
+from aiogram.types import User as TgUser
+
+from bot.domain.locale import resolve_locale
+from bot.render import Renderer
+from bot.services.users import UserService
+
+log = logging.getLogger(__name__)
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+@dataclass(slots=True)
+class _Bucket:
+    tokens: float
+    stamp: float
+    warned: bool = False
+
+
+class FloodGuard(BaseMiddleware):
+    """Per-user token bucket. Over the limit: one friendly "slow down", then quiet drops (every
+    button press is still answered) until the bucket refills. Other users are unaffected."""
+
+    def __init__(
+        self,
+        renderer: Renderer,
+        burst: int,
+        rate: float,
+        clock: Callable[[], float] = time.monotonic,
+        max_users: int = 100_000,
+    ) -> None:
+        self.renderer = renderer
+        self.burst = burst
+        self.rate = rate
+        self.clock = clock
+        self.max_users = max_users
+        self.buckets: OrderedDict[int, _Bucket] = OrderedDict()
+
+    def _take(self, user_id: int) -> _Bucket | None:
+        """None when the update may pass; the bucket when it is over the limit."""
+        now = self.clock()
+        bucket = self.buckets.pop(user_id, None)
+        if bucket is None:
+            bucket = _Bucket(tokens=float(self.burst), stamp=now)
+        else:
+            bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.stamp) * self.rate)
+            bucket.stamp = now
+        self.buckets[user_id] = bucket  # most recently seen last
+        if len(self.buckets) > self.max_users:
+            self.buckets.popitem(last=False)
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            if bucket.tokens >= 1:
+                bucket.warned = False
+            return None
+        return bucket
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        # Registered on `update`, before the context middleware, so a flood costs no database.
+        user: TgUser | None = data.get("event_from_user")
+        inner = event.event if isinstance(event, Update) else event
+        if user is None or not isinstance(inner, Message | CallbackQuery):
+            return await handler(event, data)
+        bucket = self._take(user.id)
+        if bucket is None:
+            return await handler(event, data)
+        tr = self.renderer.bind(resolve_locale(None, user.language_code))
+        text = tr._("Too many messages at once. Please wait a few seconds and try again.")
+        first = not bucket.warned
+        bucket.warned = True
+        if first:
+            log.info("flood guard engaged", extra={"user_id": user.id})
+        bot = data["bot"]
+        if isinstance(inner, CallbackQuery):
+            await bot.answer_callback_query(inner.id, text=text if first else None)
+        elif first:
+            await bot.send_message(inner.chat.id, text)
+        return None
+
+
+class ContextMiddleware(BaseMiddleware):
+    """Loads the user once per update and binds the renderer to their locale."""
+
+    def __init__(self, users: UserService, renderer: Renderer, default_locale: str) -> None:
+        self.users = users
+        self.renderer = renderer
+        self.default_locale = default_locale
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        tg_user: TgUser | None = data.get("event_from_user")
+        user = await self.users.get(tg_user.id) if tg_user else None
+        locale = resolve_locale(
+            user.locale if user else None,
+            tg_user.language_code if tg_user else None,
+            self.default_locale,
+        )
+        data["user"] = user
+        data["roles"] = self.users.roles(tg_user.id, user) if tg_user else frozenset()
+        data["locale"] = locale
+        data["tr"] = self.renderer.bind(locale)
+        return await handler(event, data)

@@ -1,0 +1,37 @@
+"""Users: who they are, their language, their roles."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.clock import Clock
+from bot.storage import users as repo
+from bot.storage.users import User
+
+
+class UserService:
+    def __init__(self, engine: AsyncEngine, clock: Clock, admin_ids: frozenset[int]) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.admin_ids = admin_ids
+
+    async def get(self, user_id: int) -> User | None:
+        async with self.engine.connect() as conn:
+            return await repo.get(conn, user_id)
+
+    def roles(self, user_id: int, user: User | None) -> frozenset[str]:
+        roles = user.roles if user else frozenset()
+        return roles | {"admin"} if user_id in self.admin_ids else roles
+
+    async def started(self, user_id: int) -> None:
+        """/start: make sure we know the id, and that a user who blocked us is back."""
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            await repo.ensure(conn, user_id, now)
+            await repo.set_fields(conn, user_id, now, blocked=False, blocked_at=None)
+
+    async def set_locale(self, user_id: int, locale: str) -> None:
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            await repo.ensure(conn, user_id, now)
+            await repo.set_fields(conn, user_id, now, locale=locale)

@@ -1,0 +1,94 @@
+"""Table definitions (SQLAlchemy Core). Migrations in `migrations/` create exactly these.
+
+SQL stays portable between SQLite and PostgreSQL: no dialect-only types or statements here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    false,
+)
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in Python, the same instant on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),  # Telegram user id
+    Column("first_name", String(128)),
+    Column("last_name", String(128)),
+    Column("username", String(64)),
+    Column("locale", String(8)),  # None: follow the Telegram client's language
+    Column("timezone", String(64)),  # IANA zone; None: the deployment's default
+    Column("consent_version", String(16)),
+    Column("consent_at", UTCDateTime()),
+    Column("blocked", Boolean, nullable=False, default=False, server_default=false()),
+    Column("blocked_at", UTCDateTime()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+user_roles = Table(
+    "user_roles",
+    metadata,
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(16), primary_key=True),
+    Column("granted_by", BigInteger),
+    Column("granted_at", UTCDateTime(), nullable=False),
+)
+
+fsm_states = Table(
+    "fsm_states",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("user_id", BigInteger),
+    Column("state", String(255)),
+    Column("data", Text, nullable=False, default="{}", server_default="{}"),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index("ix_fsm_states_user_id", "user_id"),
+)

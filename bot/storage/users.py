@@ -1,0 +1,93 @@
+"""Users and their roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.storage.dialect import upsert
+from bot.storage.tables import fsm_states, user_roles, users
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    locale: str | None = None
+    timezone: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    username: str | None = None
+    consent_version: str | None = None
+    consent_at: datetime | None = None
+    blocked: bool = False
+    roles: frozenset[str] = field(default_factory=frozenset)
+    created_at: datetime | None = None
+
+    @property
+    def consented(self) -> bool:
+        return self.consent_at is not None
+
+
+async def get(conn: AsyncConnection, user_id: int) -> User | None:
+    row = (await conn.execute(select(users).where(users.c.id == user_id))).mappings().first()
+    if row is None:
+        return None
+    roles = (
+        await conn.execute(select(user_roles.c.role).where(user_roles.c.user_id == user_id))
+    ).scalars()
+    return User(
+        id=row["id"],
+        locale=row["locale"],
+        timezone=row["timezone"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        username=row["username"],
+        consent_version=row["consent_version"],
+        consent_at=row["consent_at"],
+        blocked=row["blocked"],
+        roles=frozenset(roles),
+        created_at=row["created_at"],
+    )
+
+
+async def ensure(conn: AsyncConnection, user_id: int, now: datetime) -> None:
+    """Create the row (id only) if it is not there; an existing row is left alone."""
+    await upsert(
+        conn,
+        users,
+        {"id": user_id, "blocked": False, "created_at": now, "updated_at": now},
+        key=["id"],
+        update=(),
+    )
+
+
+async def set_fields(conn: AsyncConnection, user_id: int, now: datetime, **values: object) -> None:
+    await conn.execute(update(users).where(users.c.id == user_id).values(updated_at=now, **values))
+
+
+async def grant_role(
+    conn: AsyncConnection, user_id: int, role: str, now: datetime, by: int | None = None
+) -> None:
+    await upsert(
+        conn,
+        user_roles,
+        {"user_id": user_id, "role": role, "granted_by": by, "granted_at": now},
+        key=["user_id", "role"],
+        update=(),
+    )
+
+
+async def revoke_role(conn: AsyncConnection, user_id: int, role: str) -> None:
+    await conn.execute(
+        delete(user_roles).where(user_roles.c.user_id == user_id, user_roles.c.role == role)
+    )
+
+
+async def delete_all(conn: AsyncConnection, user_id: int) -> None:
+    """Remove every row about the user (roles cascade with the user row)."""
+    await conn.execute(delete(fsm_states).where(fsm_states.c.user_id == user_id))
+    await conn.execute(delete(user_roles).where(user_roles.c.user_id == user_id))
+    await conn.execute(delete(users).where(users.c.id == user_id))

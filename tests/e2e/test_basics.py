@@ -1,0 +1,188 @@
+"""The foundation end to end: the real bot polls the emulator over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+from sqlalchemy import select
+
+from bot.emulator import Emulator
+from bot.storage.tables import users
+from tests.conftest import TOKEN, Launch, RunningBot
+
+
+async def test_start_greets_in_russian_with_menu(
+    emulator: Emulator, running_bot: RunningBot
+) -> None:
+    user = emulator.user(1001, first_name="Анна", language_code="ru")
+    await user.send("/start")
+    msg = await user.next_message(timeout=5)
+    assert "Опора" in msg.text
+    assert "семь этапов" in msg.text
+    assert msg.button_texts() == [
+        "🧭 Этапы проекта",
+        "🤝 Меры поддержки",
+        "ℹ️ О проекте",
+        "❓ Помощь",
+        "🌐 Язык",
+    ]
+    async with running_bot.app.engine.connect() as conn:
+        row = (await conn.execute(select(users).where(users.c.id == 1001))).mappings().one()
+    assert row["first_name"] is None  # nothing beyond the id before consent
+    assert emulator.rejections() == []
+
+
+async def test_start_follows_telegram_language(
+    emulator: Emulator, running_bot: RunningBot
+) -> None:
+    user = emulator.user(1002, first_name="John", language_code="en-US")
+    await user.send("/start")
+    msg = await user.next_message(timeout=5)
+    assert "seven stages" in msg.text
+    assert "🧭 Stages of a project" in msg.button_texts()
+
+
+async def test_command_menu_is_registered_in_both_languages(
+    emulator: Emulator, running_bot: RunningBot
+) -> None:
+    user = emulator.user(1003, language_code="ru")
+    await user.send("/help")
+    await user.next_message(timeout=5)  # the bot is up, so the menu was set before polling
+    calls = [c for c in emulator.calls if c.method.lower() == "setmycommands"]
+    by_lang = {c.params.get("language_code"): c.params for c in calls}
+    assert {"ru", "en", None} <= set(by_lang)
+    assert "Главное меню" in str(by_lang["ru"]["commands"])
+    assert "Main menu" in str(by_lang["en"]["commands"])
+
+
+async def test_help_and_back_to_menu(emulator: Emulator, running_bot: RunningBot) -> None:
+    user = emulator.user(1004, language_code="ru")
+    await user.send("/help")
+    msg = await user.next_message(timeout=5)
+    assert "/language" in msg.text
+    assert "Справка" in msg.text
+    answer = await user.press("« Главное меню", message=msg)
+    assert answer is not None
+    edited = await user.wait_edit(msg, timeout=5)
+    assert "Главное меню" in edited.text
+    assert "❓ Помощь" in edited.button_texts()
+
+
+async def test_language_switch_is_stored_and_used(
+    emulator: Emulator, running_bot: RunningBot
+) -> None:
+    user = emulator.user(1005, language_code="ru")
+    await user.send("/language")
+    msg = await user.next_message(timeout=5)
+    assert msg.button_texts()[:2] == ["🇷🇺 Русский", "🇬🇧 English"]
+    await user.press("🇬🇧 English", message=msg)
+    edited = await user.wait_edit(msg, timeout=5)
+    assert "now speaks English" in edited.text
+    assert "🧭 Stages of a project" in edited.button_texts()
+    await user.send("/help")
+    help_msg = await user.next_message(timeout=5)
+    assert "Commands:" in help_msg.text  # the Telegram client is Russian, the choice wins
+    async with running_bot.app.engine.connect() as conn:
+        locale = (await conn.execute(select(users.c.locale).where(users.c.id == 1005))).scalar()
+    assert locale == "en"
+
+
+async def test_menu_buttons_navigate_and_come_back(
+    emulator: Emulator, running_bot: RunningBot
+) -> None:
+    user = emulator.user(1006, language_code="ru")
+    await user.send("/menu")
+    msg = await user.next_message(timeout=5)
+    await user.press("ℹ️ О проекте", message=msg)
+    about = await user.wait_edit(msg, timeout=5)
+    assert "Пономарев" in about.text
+    await user.press("« Главное меню", message=about)
+    home = await user.wait_edit(about, timeout=5)
+    assert "Главное меню" in home.text
+
+
+async def test_stale_and_forged_buttons_get_a_fresh_menu(
+    emulator: Emulator, running_bot: RunningBot
+) -> None:
+    user = emulator.user(1007, language_code="ru")
+    await user.send("/menu")
+    msg = await user.next_message(timeout=5)
+    for data in ("old:button:from:v0", "st:not-a-number", "lang:de", "m"):
+        answer = await user.press_data(data, message=msg)
+        assert answer.text == "Это меню устарело — вот свежее."
+        fresh = await user.next_message(timeout=5)
+        assert "устарело" in fresh.text
+        assert "🧭 Этапы проекта" in fresh.button_texts()
+    assert emulator.rejections() == []
+
+
+async def test_user_text_is_echoed_safely(emulator: Emulator, running_bot: RunningBot) -> None:
+    user = emulator.user(1008, language_code="ru")
+    text = "<b>не жирный</b> & <script>alert(1)</script> 👩‍👩‍👧 &amp;"
+    await user.send(text)
+    msg = await user.next_message(timeout=5)
+    assert f"Вы написали: «{text}»." in msg.text  # shown literally, not as markup
+    assert not msg.entities or all(e["type"] != "bold" for e in msg.entities)
+    await user.send("/nonsense_command")
+    msg = await user.next_message(timeout=5)
+    assert "Я не знаю команды /nonsense_command" in msg.text
+    await user.send("x" * 5000)  # long input is cut in the echo, never rejected by Telegram
+    msg = await user.next_message(timeout=5)
+    assert "x" * 200 + "…" in msg.text
+    await user.send_sticker()
+    msg = await user.next_message(timeout=5)
+    assert "понимаю текст, кнопки и команды" in msg.text
+    assert emulator.rejections() == []
+
+
+async def test_flood_guard_warns_once_and_others_are_served(
+    emulator: Emulator, launch: Launch
+) -> None:
+    await launch(flood_burst=10, flood_rate=0.001)  # no refill during the test
+    flooder = emulator.user(1009, language_code="ru")
+    await asyncio.gather(*(flooder.send("/help") for _ in range(50)))
+    other = emulator.user(1010, language_code="ru")
+    await other.send("/start")
+    greeting = await other.next_message(timeout=5)
+    assert "Опора" in greeting.text
+    replies = [await flooder.next_message(timeout=5) for _ in range(11)]
+    await flooder.no_message(within=0.5)
+    warnings = [m for m in replies if "Слишком много сообщений" in m.text]
+    helps = [m for m in replies if "Справка" in m.text]
+    assert len(warnings) == 1
+    assert len(helps) == 10
+    # A button press during the flood is still answered (quietly), never left spinning.
+    answer = await flooder.press("« Главное меню", message=helps[0])
+    assert answer is not None
+
+
+async def test_restart_keeps_users_and_answers_again(
+    emulator: Emulator, launch: Launch, running_bot: RunningBot
+) -> None:
+    user = emulator.user(1011, language_code="ru")
+    await user.send("/language")
+    msg = await user.next_message(timeout=5)
+    await user.press("🇬🇧 English", message=msg)
+    await user.wait_edit(msg, timeout=5)
+    await running_bot.stop()
+    await user.send("/menu")  # sent while the bot is down: delivered after the restart
+    await launch()
+    menu = await user.next_message(timeout=10)
+    assert "Main menu" in menu.text
+
+
+async def test_token_never_reaches_logs(
+    emulator: Emulator, running_bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    user = emulator.user(1012, language_code="ru")
+    await user.send("секретный текст пользователя")
+    await user.next_message(timeout=5)
+    from bot.logs import TextFormatter
+
+    formatter = TextFormatter()
+    lines = [formatter.format(r) for r in caplog.records]
+    assert not any(TOKEN in line for line in lines)
+    assert not any("секретный текст" in line for line in lines)

@@ -1,0 +1,650 @@
+"""The content catalog holds every list of the seed, exactly, and refuses broken files."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from bot.content import (
+    CONTENT_DIR,
+    Catalog,
+    ContentError,
+    L10n,
+    UnknownCodeError,
+    get_catalog,
+    load_catalog,
+)
+
+# ── the seed's lists, copied from seed/000_922927fa6ae450e2.txt ──────────────────────────────
+
+SEED_DEFINITIONS = {
+    "Взаимодействие": "согласование интересов органа власти с общественными инициативами "
+    "различного уровня для гармоничного развития общества.",
+    "Управление взаимодействием": "планируемая систематическая деятельность по созданию условий "
+    "и налаживанию отношений с общественными инициативами. Полномасштабный управленческий "
+    "процесс.",
+}
+
+SEED_PROBLEMS_RUNNING = [
+    "Высокие издержки деятельности;",
+    "Низкий уровень качества услуг;",
+    "Нехватка средств;",
+    "Слабый менеджмент и персонал;",
+    "Низкая технологичность работы;",
+    "Несовременная внутренняя культура;",
+    "Отсутствие кооперации;",
+]
+SEED_PROBLEMS_NEW = [
+    "Недостаток инициативы;",
+    "Обременительная система регистрации;",
+    "Дефицит стартовых ресурсов;",
+    "Нехватка управленческих компетенций;",
+    "Не востребованность со стороны общества;",
+    "Отсутствие механизмов поддержки;",
+    "Высокие риски и уровень неопределенности.",
+]
+
+SEED_BENEFITS = [
+    "Активисты обладают уникальным знанием о проблемах и потребностях населения,",
+    "Они отлично считывают общественные настроения, не хуже социологов,",
+    "Они толкователи смыслов и интерпретаторы властных инициатив,",
+    "Активисты обладают целым набором уникальных организаторских мобилизационных компетенций,",
+    "Активисты осуществляют функции внешнего контроля, независимого аудита,",
+    "Они берут на себя часть ответственности за общественное благополучие, решают местные "
+    "социальные проблемы, формируют имидж территории,",
+    "Привлекают ресурсы в социальную сферу (через гранты, пожертвования, инвестиции, "
+    "добровольчество),",
+    "Способны предоставлять информацию, рекомендации, аргументы, экспертную поддержку,",
+    "Исправляют провалы рынка и государства, обеспечивают индивидуальные решения для "
+    "нестандартных случаев,",
+    "Создают пространство и возможности разной самореализации и успешности.",
+]
+
+SEED_TOPICS = [
+    "Обеспечение доступа к качественным социальным услугам, услугам здравоохранения, культуры и "
+    "спорта и т.д.",
+    "Развитие предпринимательства и самозанятости;",
+    "Повышение уровня жизни населения;",
+    "Снижение социальной напряженности, конфликтности;",
+    "Производство и (или) реализация медицинской техники, для профилактики инвалидности или "
+    "реабилитации инвалидов;",
+    "Обеспечение культурно-просветительской деятельности (театры, школы-студии, музыкальные "
+    "учреждения, творческие мастерские);",
+    "Предоставление образовательных услуг группам граждан, имеющим ограниченный доступ к "
+    "образовательным услугам;",
+    "Содействие вовлечению в социально активную деятельность социально незащищенных групп "
+    "граждан (инвалиды, сироты, выпускники детских домов, пожилые люди, люди, страдающие "
+    "наркоманией и алкоголизмом);",
+    "Профилактика социально опасных форм поведения граждан;",
+    "Выпуск периодических печатных изданий, а также книжной продукции, связанной с "
+    "образованием, наукой и культурой.",
+]
+
+SEED_IKIGAI = ["Чего хотят", "Что могут", "Что нужно"]
+
+SEED_CONDITIONS = [
+    "Наличия политической воли в территории, дальнего горизонта планирования;",
+    "Степени доверия между органами власти и активистами, сложившимися практиками и атмосферой "
+    "взаимодействия;",
+    "Наличия в органах власти подготовленных специалистов, мотивированных и обученных работать "
+    "с социальными инициативами;",
+    "Количества и качества, а также тематики социальных инициатив;",
+    "Наличия источников финансирования и материально-технической базы для поддержки социальных "
+    "инициатив;",
+    "Отношением общества к местным низовым инициативам.",
+]
+
+# (number, name, content, factors, risks); the seed's cells run items together with spaces
+SEED_STAGES = [
+    (
+        1,
+        "Ощущение проблемы",
+        "Очаги напряжения и беспокойства, поиск идей и формулировок",
+        ["Совместная боль", "Свободное время", "Человеческий капитал"],
+        ["Отложенный спрос на проблему"],
+    ),
+    (
+        2,
+        "Первый круг",
+        "Привлечение «озадаченных», хаотические, мерцающие коммуникации",
+        ["Место сбора", "Навыки диалога", "Организатор"],
+        ["Разговоры без результата"],
+    ),
+    (
+        3,
+        "Пляжный волейбол",
+        "Деятельность – хобби, необязательность, выработка первых правил игры",
+        ["Личные ресурсы участников", "Сила первого лица", "Лояльность внешнего мира"],
+        ["Высокая смертность"],
+    ),
+    (
+        4,
+        "Формализация",
+        "Команда, делегирование, санкции, управление ресурсами, наемники",
+        ["Сила правил", "Корпоративная культура"],
+        ["Начало конца лидера"],
+    ),
+    (
+        5,
+        "Экспансия",
+        "Ориентация на результаты, новые направления, расширение влияния",
+        ["Экспертность", "Масштабирование", "Стратегия"],
+        ["Башня из слоновой кости"],
+    ),
+    (
+        6,
+        "Децентрализация",
+        "Новые лидеры, новые точки роста, коллегиальный стиль",
+        ["Идеология", "Партнерство", "Творчество"],
+        ["Рейдерство"],
+    ),
+    (
+        7,
+        "Финиш",
+        "Трансформация или смерть, переход в бизнес или во власть, новый виток",
+        ["Автоматизация опыта", "Искусство обнуления"],
+        ["Забвение"],
+    ),
+]
+
+SEED_REACTIONS = {
+    "Лавина авралов": "Количество задач начинает превышать возможности организации",
+    "Давай - давай": "Попытка решить проблемы за счет сверхэксплуатации сотрудников",
+    "Тихий саботаж": "Сотрудники звереют, аврал продолжается",
+    "Танцы с бубном": "Все средства хороши – корпоративы, ярмарки идей и т.д.",
+    "Репрессии": "Угрозы, лишения премий, перестановки, увольнения",
+    "Тяжелое утро": "Измотанные стороны садятся за стол переговоров",
+}
+
+SEED_PHASES = {"Зарождение": [1, 2, 3], "Формализация": [4], "Экспансия": [5, 6, 7]}
+SEED_TYPES = ["Финансовая", "Имущественная", "Информационная", "Консультационная", "Кадровая"]
+# type → the three cells Зарождение, Формализация, Экспансия, split into items
+SEED_MATRIX = {
+    "Финансовая": [
+        ["Гранты", "Налоговые льготы", "Краудфандинг"],
+        ["Субсидии", "Налоговые льготы", "Фандрайзинг"],
+        ["Государственный/муниципальный заказ", "Аутсорсинг"],
+    ],
+    "Имущественная": [
+        ["Помещения для мероприятий", "Коворкинг", "Доступ в интернет, техника"],
+        ["Безвозмездная аренда", "Доступ в интернет, техника", "Форумы, конференции"],
+        ["Льготная оплата", "Концессия"],
+    ],
+    "Информационная": [
+        ["Пресс-релизы, анонсы", "Рассылки в СМИ", "Конкурсы"],
+        ["Пресс-релизы, анонсы", "Печать, квоты", "Создание баз данных"],
+        ["Социальная реклама", "Печать", "Методические издания"],
+    ],
+    "Консультационная": [
+        ["Менторство, наставничество", "Обучение"],
+        ["Консультации юриста, бухгалтера, менеджера", "Интернет-сопровождение"],
+        ["Участие в совещательных органах", "Партнерство с властью"],
+    ],
+    "Кадровая": [
+        ["Развитие добровольчества", "Семинары, конференции", "Конкурсы"],
+        ["Помощь в подборе персонала", "Повышение квалификации"],
+        ["Программы лидерства", "Стажировки", "Обмен опытом"],
+    ],
+}
+
+SEED_ADDITIONAL = [
+    "Ресурсный центр, центр инноваций социальной сферы",
+    "Социальный информационный портал",
+    "Социальный бюллетень",
+    "Библиотека лучших практик, методические издания",
+    "Форумы, ярмарки, слеты",
+    "Ваучеры на профессиональный консалтинг",
+    "Кадровое социальное агентство",
+    "Центр повышения квалификации, бизнес-инкубатор",
+    "Микрозаймы и помощь в привлечении средств",
+    "Центр развития добровольчества",
+    "Клуб или ассоциация активистов",
+    "Исследования и аналитика для социальных инициатив",
+    "Переговорные площадки и рабочие группы",
+]
+
+
+def norm(text: str) -> str:
+    """Compare ignoring whitespace, case, ё/е, the kind of quotes and dashes, list punctuation."""
+    text = text.casefold().replace("ё", "е")
+    text = re.sub(r"[«»“”„\"']", '"', text)
+    text = re.sub(r"[‐‑–—-]", "-", text)
+    return re.sub(r"\s+", "", text).rstrip(";,.")
+
+
+def norms(texts: Any) -> list[str]:
+    return [norm(t) for t in texts]
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return load_catalog(CONTENT_DIR)
+
+
+# ── every item of every list of the seed is there ─────────────────────────────────────────────
+
+
+def test_definitions(catalog: Catalog) -> None:
+    assert [(norm(d.term.ru), norm(d.text.ru)) for d in catalog.definitions] == [
+        (norm(term), norm(text)) for term, text in SEED_DEFINITIONS.items()
+    ]
+    assert [d.code for d in catalog.definitions] == ["interaction", "interaction_management"]
+
+
+def test_project_problems(catalog: Catalog) -> None:
+    running, new = catalog.problem_groups
+    assert (running.code, new.code) == ("running", "new")
+    assert (running.name.ru, new.name.ru) == ("У действующих проектов", "У новых инициатив")
+    assert norms(p.name.ru for p in running.items) == norms(SEED_PROBLEMS_RUNNING)
+    assert norms(p.name.ru for p in new.items) == norms(SEED_PROBLEMS_NEW)
+
+
+def test_authority_benefits(catalog: Catalog) -> None:
+    assert norms(b.name.ru for b in catalog.authority_benefits) == norms(SEED_BENEFITS)
+
+
+def test_topics(catalog: Catalog) -> None:
+    assert norms(t.name.ru for t in catalog.topics) == norms(SEED_TOPICS)
+    for topic in catalog.topics:
+        assert 0 < len(topic.short.ru) <= 28
+        assert 0 < len(topic.short.en) <= 28
+
+
+def test_ikigai(catalog: Catalog) -> None:
+    ikigai = catalog.ikigai
+    assert [c.code for c in ikigai.columns] == ["want", "can", "need"]
+    assert norms(c.title.ru for c in ikigai.columns) == norms(SEED_IKIGAI)
+    assert ikigai.max_entries == 3
+    assert ikigai.column("need").title.ru == "Что нужно"
+
+
+def test_support_conditions(catalog: Catalog) -> None:
+    assert norms(c.name.ru for c in catalog.support_conditions) == norms(SEED_CONDITIONS)
+    for condition in catalog.support_conditions:
+        assert 0 < len(condition.short.ru) <= 40
+        assert 0 < len(condition.short.en) <= 40
+
+
+def test_stages(catalog: Catalog) -> None:
+    assert len(catalog.stages) == len(SEED_STAGES) == 7
+    for stage, (number, name, content, factors, risks) in zip(
+        catalog.stages, SEED_STAGES, strict=True
+    ):
+        assert stage.number == number
+        assert catalog.stage_by_number(number) is stage
+        assert norm(stage.name.ru) == norm(name)
+        assert norm(stage.content.ru) == norm(content)
+        assert norms(f.name.ru for f in stage.factors) == norms(factors)
+        assert norms(r.name.ru for r in stage.risks) == norms(risks)
+        assert len(stage.next_step.ru) <= 300
+        assert len(stage.next_step.en) <= 300
+    assert [s.code for s in catalog.stages] == [
+        "problem_sensed",
+        "first_circle",
+        "beach_volleyball",
+        "formalization",
+        "expansion",
+        "decentralization",
+        "finish",
+    ]
+
+
+def test_crisis_reactions(catalog: Catalog) -> None:
+    got = [(norm(r.name.ru), norm(r.description.ru)) for r in catalog.crisis_reactions]
+    assert got == [(norm(name), norm(text)) for name, text in SEED_REACTIONS.items()]
+    for reaction in catalog.crisis_reactions:
+        assert len(reaction.advice.ru) <= 400
+        assert len(reaction.advice.en) <= 400
+
+
+def test_phases_and_types(catalog: Catalog) -> None:
+    assert {p.name.ru: list(p.stage_numbers) for p in catalog.phases} == SEED_PHASES
+    assert [p.code for p in catalog.phases] == ["origin", "formalization", "expansion"]
+    assert [t.name.ru for t in catalog.measure_types] == SEED_TYPES
+    assert [t.code for t in catalog.measure_types] == [
+        "financial",
+        "property",
+        "information",
+        "consulting",
+        "personnel",
+    ]
+
+
+def test_measure_matrix(catalog: Catalog) -> None:
+    total = 0
+    for mtype in catalog.measure_types:
+        for phase, cell in zip(catalog.phases, SEED_MATRIX[mtype.name.ru], strict=True):
+            items = catalog.measures_for(phase.code, mtype.code)
+            assert norms(m.name.ru for m in items) == norms(cell), (phase.code, mtype.code)
+            total += len(cell)
+    assert len(catalog.measures) == total == 39
+
+
+def test_additional_measures(catalog: Catalog) -> None:
+    assert norms(m.name.ru for m in catalog.additional_measures) == norms(SEED_ADDITIONAL)
+    known = {t.code for t in catalog.measure_types}
+    for measure in catalog.additional_measures:
+        assert set(measure.types) <= known
+
+
+def test_counts_are_the_seeds(catalog: Catalog) -> None:
+    assert len(catalog.definitions) == 2
+    assert [len(g.items) for g in catalog.problem_groups] == [7, 7]
+    assert len(catalog.authority_benefits) == 10
+    assert len(catalog.topics) == 10
+    assert len(catalog.ikigai.columns) == 3
+    assert len(catalog.support_conditions) == 6
+    assert len(catalog.stages) == 7
+    assert sum(len(s.factors) for s in catalog.stages) == 19
+    assert sum(len(s.risks) for s in catalog.stages) == 7
+    assert len(catalog.crisis_reactions) == 6
+    assert len(catalog.phases) == 3
+    assert len(catalog.measure_types) == 5
+    assert len(catalog.measures) == 39
+    assert len(catalog.additional_measures) == 13
+
+
+# ── codes, languages, cross-references ───────────────────────────────────────────────────────
+
+
+def code_lists(catalog: Catalog) -> dict[str, list[str]]:
+    return {
+        "definitions": [d.code for d in catalog.definitions],
+        "stages": [s.code for s in catalog.stages],
+        "factors_and_risks": [i.code for s in catalog.stages for i in (*s.factors, *s.risks)],
+        "phases": [p.code for p in catalog.phases],
+        "measure_types": [t.code for t in catalog.measure_types],
+        "measures_and_additional": [m.code for m in catalog.measures]
+        + [m.code for m in catalog.additional_measures],
+        "crisis_reactions": [r.code for r in catalog.crisis_reactions],
+        "problem_groups": [g.code for g in catalog.problem_groups],
+        "problems": [p.code for g in catalog.problem_groups for p in g.items],
+        "topics": [t.code for t in catalog.topics],
+        "authority_benefits": [b.code for b in catalog.authority_benefits],
+        "support_conditions": [c.code for c in catalog.support_conditions],
+        "ikigai": [c.code for c in catalog.ikigai.columns],
+    }
+
+
+def test_codes_unique_ascii_snake_case(catalog: Catalog) -> None:
+    for name, codes in code_lists(catalog).items():
+        assert len(codes) == len(set(codes)), name
+        for code in codes:
+            assert re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", code), (name, code)
+            assert len(code) <= 40
+
+
+def walk_l10n(node: Any) -> Iterator[L10n]:
+    if isinstance(node, L10n):
+        yield node
+    elif isinstance(node, BaseModel):
+        for field in type(node).model_fields:
+            yield from walk_l10n(getattr(node, field))
+    elif isinstance(node, (tuple, list)):
+        for item in node:
+            yield from walk_l10n(item)
+    elif isinstance(node, dict):
+        for item in node.values():
+            yield from walk_l10n(item)
+
+
+def test_every_text_has_ru_and_en(catalog: Catalog) -> None:
+    texts = list(walk_l10n(catalog))
+    assert len(texts) > 250  # 258 texts when written
+    for text in texts:
+        assert text.ru.strip() == text.ru != ""
+        assert text.en.strip() == text.en != ""
+        assert not re.search(r"[а-яё]", text.en, re.IGNORECASE), text.en
+        assert "  " not in text.ru
+        assert "  " not in text.en
+
+
+def test_phases_cover_stages_once(catalog: Catalog) -> None:
+    numbers = sorted(n for p in catalog.phases for n in p.stage_numbers)
+    assert numbers == [1, 2, 3, 4, 5, 6, 7]
+    for stage in catalog.stages:
+        assert stage.number in catalog.phase(stage.phase).stage_numbers
+    assert [catalog.phase_of_stage(n).code for n in range(1, 8)] == [
+        "origin",
+        "origin",
+        "origin",
+        "formalization",
+        "expansion",
+        "expansion",
+        "expansion",
+    ]
+
+
+def test_repeated_measures_have_distinct_codes(catalog: Catalog) -> None:
+    by_name: dict[str, list[str]] = {}
+    for m in catalog.measures:
+        by_name.setdefault(m.name.ru, []).append(m.code)
+    assert by_name["Налоговые льготы"] == ["tax_breaks_origin", "tax_breaks_formalization"]
+    assert by_name["Пресс-релизы, анонсы"] == [
+        "press_releases_origin",
+        "press_releases_formalization",
+    ]
+    assert by_name["Доступ в интернет, техника"] == [
+        "internet_equipment_origin",
+        "internet_equipment_formalization",
+    ]
+    assert by_name["Конкурсы"] == ["contests_information", "contests_personnel"]
+
+
+# ── the API ──────────────────────────────────────────────────────────────────────────────────
+
+
+def test_lookups(catalog: Catalog) -> None:
+    assert catalog.stage("first_circle").number == 2
+    assert catalog.stage_by_number(4).code == "formalization"
+    assert catalog.factor("shared_pain").name.ru == "Совместная боль"
+    assert catalog.risk("ivory_tower").name.ru == "Башня из слоновой кости"
+    assert catalog.measure("grants").phase == "origin"
+    assert [m.code for m in catalog.measures_for("origin", "financial")] == [
+        "grants",
+        "tax_breaks_origin",
+        "crowdfunding",
+    ]
+    assert len(catalog.measures_for("expansion")) == 12
+    assert catalog.measure_type("personnel").name.ru == "Кадровая"
+    assert catalog.additional_measure("consulting_vouchers").types == ("consulting", "financial")
+    assert catalog.crisis_reaction("hard_morning").name.ru == "Тяжелое утро"
+    assert catalog.problem_group("new").items[0].code == "lack_of_initiative"
+    assert catalog.problem("no_cooperation").name.ru == "Отсутствие кооперации"
+    assert catalog.topic("entrepreneurship").short.ru == "Предпринимательство"
+    assert catalog.authority_benefit("public_sentiment").name.en
+    assert catalog.support_condition("trust").short.ru
+    assert catalog.definition("interaction").term.ru == "Взаимодействие"
+    assert catalog.titles["topics"].ru == "Решаемые проблемы территорий"
+    assert catalog.source.author.ru == "Сергей Пономарев"
+    with pytest.raises(UnknownCodeError, match="unknown stage code 'nope'"):
+        catalog.stage("nope")
+    with pytest.raises(KeyError):
+        catalog.stage_by_number(8)
+    with pytest.raises(UnknownCodeError):
+        catalog.measures_for("origin", "nope")
+    with pytest.raises(UnknownCodeError):
+        catalog.ikigai.column("nope")
+
+
+def test_l10n_get() -> None:
+    text = L10n(ru="Привет", en="Hello")
+    assert text.get("ru") == "Привет"
+    assert text.get("en") == "Hello"
+    assert text.get("en-US") == "Hello"
+    assert text.get("EN_gb") == "Hello"
+    assert text.get("de") == "Привет"
+    assert text.get("") == "Привет"
+    assert text.get(None) == "Привет"
+    with pytest.raises(ValidationError):
+        L10n(ru="Привет", en=" ")
+
+
+def test_models_are_frozen(catalog: Catalog) -> None:
+    with pytest.raises(ValidationError):
+        catalog.stages[0].name = L10n(ru="x", en="x")  # type: ignore[misc]
+
+
+def test_get_catalog_is_cached() -> None:
+    assert get_catalog() is get_catalog()
+    assert len(get_catalog().stages) == 7
+    assert Path(__file__).resolve().parent.parent / "content" == CONTENT_DIR
+
+
+# ── broken files stop loading, naming file, entry and reason ──────────────────────────────────
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(CONTENT_DIR, tmp_path / "content"))
+
+
+def edit(directory: Path, name: str, change: Callable[[Any], None]) -> None:
+    path = directory / name
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def load_error(directory: Path) -> str:
+    with pytest.raises(ContentError) as info:
+        load_catalog(directory)
+    return str(info.value)
+
+
+def test_copy_loads(content: Path) -> None:
+    edit(content, "stages.yaml", lambda data: None)  # a YAML round trip changes nothing
+    assert load_catalog(content) == load_catalog(CONTENT_DIR)
+
+
+def test_missing_en(content: Path) -> None:
+    edit(content, "stages.yaml", lambda d: d["items"][1]["name"].pop("en"))
+    message = load_error(content)
+    assert "stages.yaml: entry 'first_circle' (#2): name.en: Field required" in message
+
+
+def test_empty_ru_in_nested_entry(content: Path) -> None:
+    edit(content, "stages.yaml", lambda d: d["items"][0]["factors"][1]["name"].update(ru=" "))
+    message = load_error(content)
+    assert "stages.yaml: entry 'problem_sensed' (#1), factors entry 'free_time' (#2)" in message
+    assert "name.ru: String should have at least 1 character" in message
+
+
+def test_duplicate_code(content: Path) -> None:
+    edit(content, "topics.yaml", lambda d: d["items"][2].update(code="social_services"))
+    message = load_error(content)
+    assert "topics.yaml: entry 'social_services' (#3): duplicate code" in message
+    assert "entry 'social_services' (#1)" in message
+
+
+def test_duplicate_code_across_groups(content: Path) -> None:
+    edit(
+        content,
+        "project_problems.yaml",
+        lambda d: d["items"][1]["items"][0].update(code="high_costs"),
+    )
+    message = load_error(content)
+    assert "project_problems.yaml: entry 'new' (#2), items entry 'high_costs' (#1)" in message
+    assert "duplicate code" in message
+
+
+def test_additional_measure_code_clashes_with_matrix(content: Path) -> None:
+    edit(content, "additional_measures.yaml", lambda d: d["items"][0].update(code="grants"))
+    message = load_error(content)
+    assert (
+        "additional_measures.yaml: entry 'grants' (#1): code is used by measures.yaml" in message
+    )
+
+
+def test_bad_code(content: Path) -> None:
+    edit(content, "topics.yaml", lambda d: d["items"][0].update(code="Social-Services"))
+    message = load_error(content)
+    assert (
+        "topics.yaml: entry 'Social-Services' (#1): code: String should match pattern" in message
+    )
+
+
+def test_unknown_phase_of_measure(content: Path) -> None:
+    edit(content, "measures.yaml", lambda d: d["items"][0].update(phase="nowhere"))
+    message = load_error(content)
+    assert "measures.yaml: entry 'grants' (#1): phase: unknown code 'nowhere'" in message
+
+
+def test_unknown_phase_of_stage(content: Path) -> None:
+    edit(content, "stages.yaml", lambda d: d["items"][2].update(phase="orign"))
+    message = load_error(content)
+    assert "stages.yaml: entry 'beach_volleyball' (#3): phase: unknown code 'orign'" in message
+
+
+def test_unknown_type(content: Path) -> None:
+    edit(content, "additional_measures.yaml", lambda d: d["items"][1]["types"].append("magic"))
+    message = load_error(content)
+    assert (
+        "additional_measures.yaml: entry 'info_portal' (#2): types: unknown code 'magic'"
+        in message
+    )
+
+
+def test_stage_in_wrong_phase(content: Path) -> None:
+    edit(content, "stages.yaml", lambda d: d["items"][3].update(phase="expansion"))
+    message = load_error(content)
+    assert "stages.yaml: entry 'formalization' (#4): phase:" in message
+    assert "'formalization', not 'expansion'" in message
+
+
+def test_phases_must_cover_each_stage_once(content: Path) -> None:
+    def change(data: Any) -> None:
+        data["phases"][0]["stage_numbers"] = [1, 2]
+        data["phases"][1]["stage_numbers"] = [4, 5]
+
+    edit(content, "measures.yaml", change)
+    message = load_error(content)
+    assert "measures.yaml: phases entry 'expansion' (#3): stage_numbers: 5 is in" in message
+    assert "measures.yaml: phases: stages [3] are in no phase" in message
+
+
+def test_empty_matrix_cell(content: Path) -> None:
+    edit(content, "measures.yaml", lambda d: d["items"].__setitem__(slice(6, 8), []))
+    message = load_error(content)
+    assert "measures.yaml: items: no measure for phase 'expansion', type 'financial'" in message
+
+
+def test_unknown_field_and_too_long_label(content: Path) -> None:
+    def change(data: Any) -> None:
+        data["items"][0]["colour"] = "red"
+        data["items"][1]["short"]["en"] = "x" * 29
+
+    edit(content, "topics.yaml", change)
+    message = load_error(content)
+    assert "topics.yaml: entry 'social_services' (#1): colour: Extra inputs" in message
+    assert "topics.yaml: entry 'entrepreneurship' (#2): short: en has 29 characters" in message
+
+
+def test_ikigai_columns_are_fixed(content: Path) -> None:
+    edit(content, "ikigai.yaml", lambda d: d["columns"].reverse())
+    assert "ikigai.yaml: columns: codes must be ['want', 'can', 'need']" in load_error(content)
+
+
+def test_malformed_yaml(content: Path) -> None:
+    (content / "topics.yaml").write_text("title: {ru: x, en: y}\nitems: [unclosed\n")
+    message = load_error(content)
+    assert "topics.yaml: malformed YAML at line 3" in message
+
+
+def test_empty_and_missing_file(content: Path) -> None:
+    (content / "topics.yaml").write_text("# nothing here\n")
+    assert "topics.yaml: the file is empty" in load_error(content)
+    (content / "topics.yaml").unlink()
+    assert "topics.yaml: file not found" in load_error(content)
+
+
+def test_not_a_mapping(content: Path) -> None:
+    (content / "topics.yaml").write_text("- just\n- a list\n")
+    assert "topics.yaml: top level: Input should be a valid dictionary" in load_error(content)
