@@ -24,7 +24,10 @@ from bot.config import Settings
 from bot.content import Catalog, get_catalog
 from bot.db import make_engine, migrate
 from bot.middlewares import ContextMiddleware, FloodGuard
+from bot.pictures import find_font
 from bot.render import Renderer
+from bot.services.measures import MeasureService
+from bot.services.profile import ProfileService
 from bot.services.users import UserService
 from bot.storage.fsm import SqlStorage
 from handlers import build_router
@@ -56,6 +59,7 @@ class App:
     catalog: Catalog
     clock: Clock
     users: UserService
+    profiles: ProfileService
     _polling: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def prepare(self) -> None:
@@ -129,13 +133,19 @@ def create_app(
     bot = Bot(
         token,
         session=session,
-        default=DefaultBotProperties(
-            parse_mode=ParseMode.HTML, link_preview_is_disabled=True
-        ),
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
     engine = make_engine(settings.database_url)
-    renderer = Renderer(globals_={"catalog": catalog})
+    renderer = Renderer(globals_={"catalog": catalog, "settings": settings})
     users = UserService(engine, clock, settings.admin_ids)
+    profiles = ProfileService(engine, clock)
+    measures = MeasureService(engine, catalog)
+    font = find_font(settings.font_path)
+    if font is None:
+        log.warning(
+            "no font found: ikigai pictures are off, the text summary still works",
+            extra={"hint": "install fonts-dejavu-core or set FONT_PATH"},
+        )
     storage, isolation = _fsm(settings, engine, clock)
     deps: dict[str, Any] = {
         "settings": settings,
@@ -143,6 +153,9 @@ def create_app(
         "renderer": renderer,
         "clock": clock,
         "users": users,
+        "profiles": profiles,
+        "measures": measures,
+        "font": font,
     }
     dp = Dispatcher(storage=storage, events_isolation=isolation, **deps)
     dp.update.outer_middleware(FloodGuard(renderer, settings.flood_burst, settings.flood_rate))
@@ -158,4 +171,5 @@ def create_app(
         catalog=catalog,
         clock=clock,
         users=users,
+        profiles=profiles,
     )

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     redis_url: str | None = None
+    # A TTF/OTF font with Cyrillic for pictures; empty: DejaVu Sans found on the system.
+    font_path: str | None = None
+    # Who runs this deployment: the personal data operator named in the privacy policy.
+    operator_name: str = "Ресурсный центр, запустивший этого бота"
+    operator_contact: str = "через ресурсный центр, который пригласил вас в бот"
     # Flood guard: a user may send `flood_burst` updates at once, refilled at `flood_rate`/s.
     flood_burst: int = Field(default=10, ge=1)
     flood_rate: float = Field(default=2.0, gt=0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Generic, Protocol, TypeVar
 
@@ -23,6 +24,8 @@ from pydantic import (
     ValidationError,
 )
 
+from bot.domain.zones import Region, Zone, load_regions, regions_in
+
 __all__ = [
     "CONTENT_DIR",
     "AdditionalMeasure",
@@ -35,9 +38,13 @@ __all__ = [
     "Item",
     "L10n",
     "Measure",
+    "MeasureTags",
     "MeasureType",
     "Phase",
     "ProblemGroup",
+    "Quiz",
+    "QuizOption",
+    "QuizQuestion",
     "Source",
     "Stage",
     "SupportCondition",
@@ -52,6 +59,10 @@ STAGE_NUMBERS = frozenset(range(1, 8))
 IKIGAI_COLUMNS = ("want", "can", "need")
 
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$", max_length=40)]
+# quiz codes are short, so that "quiz:<question>:<option>" fits into 64 bytes of callback data
+QuizCode = Annotated[
+    str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$", max_length=24)
+]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
@@ -94,6 +105,7 @@ def _at_most(limit: int) -> Callable[[L10n], L10n]:
 
 Short28 = Annotated[L10n, AfterValidator(_at_most(28))]
 Short40 = Annotated[L10n, AfterValidator(_at_most(40))]
+Text200 = Annotated[L10n, AfterValidator(_at_most(200))]
 Text300 = Annotated[L10n, AfterValidator(_at_most(300))]
 Text400 = Annotated[L10n, AfterValidator(_at_most(400))]
 
@@ -182,6 +194,42 @@ class Ikigai(_Model):
         return _get({c.code: c for c in self.columns}, "ikigai column", code)
 
 
+class QuizOption(_Model):
+    """One answer button; ``weights`` maps a stage number (1–7) to the points of evidence."""
+
+    code: QuizCode
+    label: Short40
+    weights: dict[Annotated[int, Field(ge=1, le=7)], Annotated[int, Field(ge=1, le=10)]]
+
+
+class QuizQuestion(_Model):
+    code: QuizCode
+    text: Text200
+    options: Annotated[tuple[QuizOption, ...], Field(min_length=3, max_length=4)]
+
+    def option(self, code: str) -> QuizOption:
+        return _get({o.code: o for o in self.options}, f"option of question {self.code!r}", code)
+
+
+class Quiz(_Model):
+    """The stage quiz (quiz.yaml, our own content); scored by :mod:`bot.domain.quiz`."""
+
+    title: L10n
+    questions: Annotated[tuple[QuizQuestion, ...], Field(min_length=1)]
+
+    def question(self, code: str) -> QuizQuestion:
+        return _get({q.code: q for q in self.questions}, "quiz question", code)
+
+
+class MeasureTags(_Model):
+    """Our expert tagging of one measure (matching.yaml): what it helps with, what it fits."""
+
+    code: Code  # a measure of measures.yaml or additional_measures.yaml
+    problems: Annotated[tuple[Code, ...], Field(min_length=1)]  # project_problems.yaml items
+    topics: tuple[Code, ...] = ()  # topics.yaml; empty: fits every topic
+    crises: tuple[Code, ...] = ()  # crisis_reactions.yaml
+
+
 class Definition(_Model):
     code: Code
     term: L10n
@@ -232,6 +280,10 @@ class Catalog(_Model):
     authority_benefits: tuple[Item, ...]
     support_conditions: tuple[SupportCondition, ...]
     ikigai: Ikigai
+    quiz: Quiz
+    matching: tuple[MeasureTags, ...]
+    zones: tuple[Zone, ...] = ()
+    regions: tuple[Region, ...] = ()
 
     _stages: dict[str, Stage] = PrivateAttr()
     _stage_numbers: dict[int, Stage] = PrivateAttr()
@@ -248,6 +300,9 @@ class Catalog(_Model):
     _benefits: dict[str, Item] = PrivateAttr()
     _conditions: dict[str, SupportCondition] = PrivateAttr()
     _definitions: dict[str, Definition] = PrivateAttr()
+    _tags: dict[str, MeasureTags] = PrivateAttr()
+    _zones: dict[str, Zone] = PrivateAttr()
+    _regions: dict[str, Region] = PrivateAttr()
 
     def model_post_init(self, context: Any, /) -> None:
         self._stages = _index(self.stages)
@@ -265,9 +320,21 @@ class Catalog(_Model):
         self._benefits = _index(self.authority_benefits)
         self._conditions = _index(self.support_conditions)
         self._definitions = _index(self.definitions)
+        self._tags = _index(self.matching)
+        self._zones = {z.code: z for z in self.zones}
+        self._regions = {r.code: r for r in self.regions}
 
     def stage(self, code: str) -> Stage:
         return _get(self._stages, "stage", code)
+
+    def zone(self, code: str) -> Zone:
+        return _get(self._zones, "zone", code)
+
+    def region(self, code: str) -> Region:
+        return _get(self._regions, "region", code)
+
+    def regions_in(self, zone_code: str) -> tuple[Region, ...]:
+        return regions_in(zone_code, self.regions)
 
     def stage_by_number(self, number: int) -> Stage:
         try:
@@ -327,6 +394,10 @@ class Catalog(_Model):
 
     def definition(self, code: str) -> Definition:
         return _get(self._definitions, "definition", code)
+
+    def measure_tags(self, code: str) -> MeasureTags:
+        """The matching tags of a matrix or additional measure."""
+        return _get(self._tags, "measure", code)
 
 
 # ── file shapes ──────────────────────────────────────────────────────────────────────────────
@@ -534,6 +605,49 @@ def _check(
             p.known("additional_measures.yaml", _at(additional.items, i), "types", t, types)
 
 
+def _check_quiz_and_matching(
+    p: _Problems,
+    quiz: _ListFile[QuizQuestion],
+    matching: _ListFile[MeasureTags],
+    measures: _MeasuresFile,
+    additional: _ListFile[AdditionalMeasure],
+    problems: _ListFile[ProblemGroup],
+    topics: _ListFile[Topic],
+    reactions: _ListFile[CrisisReaction],
+) -> None:
+    """The quiz gives evidence for every stage; the tagging covers every measure exactly once."""
+    evidence: set[int] = set()
+    for i, question in enumerate(quiz.items):
+        p.unique("quiz.yaml", question.options, "options", _at(quiz.items, i) + ", ")
+        evidence.update(n for o in question.options for n in o.weights)
+    if missing := sorted(STAGE_NUMBERS - evidence):
+        p.add("quiz.yaml", "items", f"no option gives evidence for stages {missing}")
+
+    measure_codes = [m.code for m in measures.items] + [m.code for m in additional.items]
+    problem_codes = [i.code for g in problems.items for i in g.items]
+    topic_codes = [t.code for t in topics.items]
+    reaction_codes = [r.code for r in reactions.items]
+    addressed: set[str] = set()
+    for i, tags in enumerate(matching.items):
+        where = _at(matching.items, i)
+        p.known("matching.yaml", where, "code", tags.code, measure_codes)
+        for field, values, known in (
+            ("problems", tags.problems, problem_codes),
+            ("topics", tags.topics, topic_codes),
+            ("crises", tags.crises, reaction_codes),
+        ):
+            for value in values:
+                p.known("matching.yaml", where, field, value, known)
+            if dupes := sorted({v for v in values if values.count(v) > 1}):
+                p.add("matching.yaml", where, f"{field}: repeated codes {dupes}")
+        addressed.update(tags.problems)
+    tagged = {t.code for t in matching.items}
+    if untagged := [c for c in measure_codes if c not in tagged]:
+        p.add("matching.yaml", "items", f"measures without tags: {', '.join(untagged)}")
+    if orphans := [c for c in problem_codes if c not in addressed]:
+        p.add("matching.yaml", "items", f"no measure addresses problems: {', '.join(orphans)}")
+
+
 def load_catalog(directory: Path) -> Catalog:
     """Load and validate every content file in ``directory``; raise :class:`ContentError`."""
     stages = _parse(directory, "stages.yaml", _ListFile[Stage])
@@ -546,6 +660,9 @@ def load_catalog(directory: Path) -> Catalog:
     conditions = _parse(directory, "support_conditions.yaml", _ListFile[SupportCondition])
     ikigai = _parse(directory, "ikigai.yaml", Ikigai)
     interaction = _parse(directory, "interaction.yaml", _InteractionFile)
+    quiz = _parse(directory, "quiz.yaml", _ListFile[QuizQuestion])
+    matching = _parse(directory, "matching.yaml", _ListFile[MeasureTags])
+    zones, regions = _load_regions(directory)
 
     files: dict[str, _ListFile[Any]] = {
         "stages": stages,
@@ -557,11 +674,14 @@ def load_catalog(directory: Path) -> Catalog:
         "authority_benefits": benefits,
         "support_conditions": conditions,
         "interaction": interaction,
+        "quiz": quiz,
+        "matching": matching,
     }
     p = _Problems(directory)
     for stem, file in files.items():
         p.unique(f"{stem}.yaml", file.items)
     _check(p, stages, measures, additional, problems, ikigai)
+    _check_quiz_and_matching(p, quiz, matching, measures, additional, problems, topics, reactions)
     p.raise_if_any()
 
     return Catalog(
@@ -579,7 +699,20 @@ def load_catalog(directory: Path) -> Catalog:
         authority_benefits=benefits.items,
         support_conditions=conditions.items,
         ikigai=ikigai,
+        quiz=Quiz(title=quiz.title, questions=quiz.items),
+        matching=matching.items,
+        zones=zones,
+        regions=regions,
     )
+
+
+def _load_regions(directory: Path) -> tuple[tuple[Zone, ...], tuple[Region, ...]]:
+    path = directory / "regions.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return load_regions(data, at=datetime.now(UTC))
+    except (OSError, yaml.YAMLError, ValueError) as exc:
+        raise ContentError(f"{_label(path)}: {exc}") from None
 
 
 @functools.cache

@@ -13,6 +13,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.render import Tr
+from bot.storage.users import User
 
 
 class Menu(CallbackData, prefix="m"):
@@ -31,6 +32,88 @@ class StageCard(CallbackData, prefix="st"):
 
 class PhaseCard(CallbackData, prefix="ph"):
     code: str
+
+
+class Consent(CallbackData, prefix="cs"):
+    """yes / no / policy."""
+
+    action: str
+
+
+class MyData(CallbackData, prefix="dt"):
+    """delete (ask) / confirm / keep."""
+
+    action: str
+
+
+class RoleCb(CallbackData, prefix="rl"):
+    role: str
+
+
+class Place(CallbackData, prefix="pl"):
+    """A zone group alone opens its regions; region "-" keeps just the zone."""
+
+    zone: str
+    region: str = ""
+
+
+class Ik(CallbackData, prefix="ik"):
+    """The ikigai exercise: col (show), next, edit, chg (change entry), del, topics, done."""
+
+    action: str
+    col: str = ""
+    pos: int = 0
+
+
+class TopicCb(CallbackData, prefix="tp"):
+    code: str
+
+
+class Qz(CallbackData, prefix="qz"):
+    """An answer: question and option codes (≤ 24 characters each, so it fits 64 bytes)."""
+
+    q: str
+    o: str
+
+
+class QzNav(CallbackData, prefix="qn"):
+    """start / back."""
+
+    action: str
+
+
+class Check(CallbackData, prefix="ck"):
+    """A checklist toggle: kind "problems" or "crises"; code "" = done."""
+
+    kind: str
+    code: str = ""
+
+
+class Dx(CallbackData, prefix="dx"):
+    """Diagnosis screens: card, problems, crises, advice."""
+
+    screen: str
+
+
+class Ms(CallbackData, prefix="ms"):
+    """Matched measures: type code or "all", page from 0."""
+
+    t: str = "all"
+    p: int = 0
+
+
+class Mc(CallbackData, prefix="mc"):
+    """A measure's card; t and p lead back to the list it was opened from."""
+
+    code: str
+    t: str = "all"
+    p: int = 0
+
+
+class Pf(CallbackData, prefix="pf"):
+    """Profile: show, or edit a part (ikigai, topics, quiz, problems, crises, role, place)."""
+
+    part: str = ""
 
 
 Row = Sequence[InlineKeyboardButton]
@@ -56,9 +139,19 @@ def back_row(tr: Tr, target: CallbackData | None = None) -> list[InlineKeyboardB
     return [button(tr._("« Back"), target), button(tr._("☰ Menu"), Menu(section="home"))]
 
 
-def main_menu(tr: Tr) -> InlineKeyboardMarkup:
+def main_menu(tr: Tr, user: User | None = None) -> InlineKeyboardMarkup:
+    """The main menu; a user who consented gets their project and profile on top."""
+    personal = (
+        [
+            [button(tr._("🚀 My project"), Menu(section="journey"))],
+            [button(tr._("👤 Profile"), Menu(section="profile"))],
+        ]
+        if user is not None and user.consented
+        else [[button(tr._("🚀 Start: my project"), Menu(section="journey"))]]
+    )
     return keyboard(
         [
+            *personal,
             [button(tr._("🧭 Stages of a project"), Menu(section="stages"))],
             [button(tr._("🤝 Support measures"), Menu(section="measures"))],
             [

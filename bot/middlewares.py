@@ -15,6 +15,7 @@ from aiogram.types import User as TgUser
 
 from bot.domain.locale import resolve_locale
 from bot.render import Renderer
+from bot.screen import Screen
 from bot.services.users import UserService
 
 log = logging.getLogger(__name__)
@@ -108,5 +109,17 @@ class ContextMiddleware(BaseMiddleware):
         data["user"] = user
         data["roles"] = self.users.roles(tg_user.id, user) if tg_user else frozenset()
         data["locale"] = locale
-        data["tr"] = self.renderer.bind(locale)
+        data["tr"] = tr = self.renderer.bind(locale)
+        chat = data.get("event_chat")
+        if tg_user is not None:
+            query = event.callback_query if isinstance(event, Update) else None
+            data["screen"] = Screen(
+                bot=data["bot"],
+                chat_id=chat.id if chat else tg_user.id,
+                user_id=tg_user.id,
+                tr=tr,
+                state=data.get("state"),
+                user=user,
+                query=query,
+            )
         return await handler(event, data)

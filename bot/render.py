@@ -138,6 +138,11 @@ def _visible(token: str) -> int:
     return utf16_len(token)
 
 
+def plain_text(text: str) -> str:
+    """What Telegram shows of our HTML: tags dropped, entities decoded."""
+    return html.unescape(re.sub(r"<[^<>]*>", "", text))
+
+
 def visible_length(text: str) -> int:
     """Length Telegram counts after parsing the HTML (UTF-16 code units)."""
     return sum(_visible(t) for t in _TOKEN.findall(text))

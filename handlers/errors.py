@@ -25,10 +25,10 @@ async def on_error(event: ErrorEvent, bot: Bot, renderer: Renderer, **data: obje
     exc = event.exception
     locale = data.get("locale")
     tr = renderer.bind(locale if isinstance(locale, str) else "ru")
+    user = data.get("user")
     if isinstance(exc, UserError):
         text = tr(exc.template, **exc.context)
     else:
-        user = data.get("user")
         log.error(
             "update failed",
             exc_info=exc,
@@ -51,6 +51,8 @@ async def on_error(event: ErrorEvent, bot: Bot, renderer: Renderer, **data: obje
     if chat_id is None:
         return
     try:
-        await bot.send_message(chat_id, text, reply_markup=main_menu(tr))
+        await bot.send_message(
+            chat_id, text, reply_markup=main_menu(tr, user if isinstance(user, User) else None)
+        )
     except Exception:  # the apology itself failed: log, never raise out of the error router
         log.exception("apology failed", extra={"update_id": update.update_id})

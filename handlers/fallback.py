@@ -5,24 +5,26 @@ from __future__ import annotations
 
 from aiogram import Router
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.keyboards import main_menu
-from bot.render import Tr
-from handlers.common import answer
+from bot.screen import Screen
 
 router = Router(name=__name__)
 ECHO_LIMIT = 200
 
 
 @router.callback_query()
-async def stale_button(query: CallbackQuery, tr: Tr) -> None:
-    await query.answer(tr._("This menu is out of date — here is a fresh one."))
-    if query.message is not None:
-        await query.message.answer(tr("errors/stale.j2"), reply_markup=main_menu(tr))
+async def stale_button(
+    query: CallbackQuery, screen: Screen, callback_answer: CallbackAnswer
+) -> None:
+    callback_answer.text = screen.tr._("This menu is out of date — here is a fresh one.")
+    await screen.send(screen.tr("errors/stale.j2"), main_menu(screen.tr, screen.user))
 
 
 @router.message()
-async def unknown_message(message: Message, tr: Tr) -> None:
+async def unknown_message(message: Message, screen: Screen) -> None:
+    tr = screen.tr
     text = message.text or ""
     if text.startswith("/"):
         reply = tr("unknown_command.j2", command=text.split()[0][:64])
@@ -31,4 +33,4 @@ async def unknown_message(message: Message, tr: Tr) -> None:
         reply = tr("unknown_text.j2", text=cut)
     else:
         reply = tr("unknown_media.j2")
-    await answer(message, reply, main_menu(tr))
+    await screen.send(reply, main_menu(tr, screen.user))

@@ -14,9 +14,9 @@ import pytest
 from bot.app import App, create_app
 from bot.clock import Clock
 from bot.config import Settings
-from bot.emulator import Emulator
+from bot.emulator import DEFAULT_TOKEN, Emulator
 
-TOKEN = "123456789:AAEmulatorTokenForTestsOnly_0123456789"
+TOKEN = DEFAULT_TOKEN
 
 
 @pytest.fixture
@@ -35,9 +35,10 @@ def make_settings(emulator: Emulator, db: Path, **overrides: Any) -> Settings:
         "telegram_api_base": emulator.base_url,
         "database_url": f"sqlite+aiosqlite:///{db}",
         "polling_timeout": 5,
+        "flood_burst": 1000,  # scripted users are faster than people; the flood test lowers it
         **overrides,
     }
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @dataclass

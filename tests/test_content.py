@@ -648,3 +648,112 @@ def test_empty_and_missing_file(content: Path) -> None:
 def test_not_a_mapping(content: Path) -> None:
     (content / "topics.yaml").write_text("- just\n- a list\n")
     assert "topics.yaml: top level: Input should be a valid dictionary" in load_error(content)
+
+
+# ── the stage quiz and the matching tags (our own content) ───────────────────────────────────
+
+
+def test_quiz_and_matching_load(catalog: Catalog) -> None:
+    assert len(catalog.quiz.questions) >= 8
+    assert catalog.quiz.title.ru
+    assert catalog.titles["quiz"] == catalog.quiz.title
+    assert catalog.titles["matching"].ru
+    assert catalog.quiz.question("money").option("donations").weights == {3: 1, 4: 2}
+    assert catalog.quiz.question("transition").option("carry_on").weights == {}
+    tagged = [t.code for t in catalog.matching]
+    measures = [m.code for m in catalog.measures] + [m.code for m in catalog.additional_measures]
+    assert sorted(tagged) == sorted(measures)
+    assert "lack_of_funds" in catalog.measure_tags("grants").problems
+    assert "rush_avalanche" in catalog.measure_tags("mentoring").crises
+    with pytest.raises(UnknownCodeError, match="unknown quiz question code 'nope'"):
+        catalog.quiz.question("nope")
+    with pytest.raises(UnknownCodeError, match="option of question 'money' code 'nope'"):
+        catalog.quiz.question("money").option("nope")
+    with pytest.raises(UnknownCodeError, match="unknown measure code 'nope'"):
+        catalog.measure_tags("nope")
+
+
+def test_quiz_weights_reference_stages_1_to_7(content: Path) -> None:
+    edit(content, "quiz.yaml", lambda d: d["items"][0]["options"][0]["weights"].update({8: 1}))
+    message = load_error(content)
+    assert "quiz.yaml: entry 'problem' (#1), options entry 'vague' (#1): weights" in message
+    assert "less than or equal to 7" in message
+
+
+def test_quiz_every_stage_needs_evidence(content: Path) -> None:
+    def drop_stage_seven(data: Any) -> None:
+        for question in data["items"]:
+            for option in question["options"]:
+                option["weights"].pop(7, None)
+
+    edit(content, "quiz.yaml", drop_stage_seven)
+    assert "quiz.yaml: items: no option gives evidence for stages [7]" in load_error(content)
+
+
+def test_quiz_duplicate_option_and_question(content: Path) -> None:
+    def change(data: Any) -> None:
+        data["items"][1]["options"][1]["code"] = "nobody"
+        data["items"][2]["code"] = "problem"
+
+    edit(content, "quiz.yaml", change)
+    message = load_error(content)
+    assert "quiz.yaml: entry 'people' (#2), options entry 'nobody' (#2): duplicate code" in message
+    assert "quiz.yaml: entry 'problem' (#3): duplicate code" in message
+
+
+def test_quiz_shape_limits(content: Path) -> None:
+    def change(data: Any) -> None:
+        data["items"][0]["options"][0]["label"]["ru"] = "ж" * 41
+        data["items"][1]["text"]["en"] = "x" * 201
+        data["items"][2]["options"] = data["items"][2]["options"][:2]
+        data["items"][3]["code"] = "a_much_too_long_question_code"
+        data["items"][4]["options"][0].pop("weights")
+
+    edit(content, "quiz.yaml", change)
+    message = load_error(content)
+    assert "entry 'vague' (#1): label: ru has 41 characters, at most 40" in message
+    assert "entry 'people' (#2): text: en has 201 characters, at most 200" in message
+    assert "entry 'regularity' (#3): options: Tuple should have at least 3 items" in message
+    assert "(#4): code: String should have at most 24 characters" in message
+    assert "entry 'not_needed' (#1): weights: Field required" in message
+
+
+def test_matching_unknown_codes(content: Path) -> None:
+    def change(data: Any) -> None:
+        data["items"][0]["problems"].append("no_luck")
+        data["items"][1]["topics"] = ["space"]
+        data["items"][2]["crises"] = ["panic"]
+        data["items"][3]["code"] = "teleport"
+
+    edit(content, "matching.yaml", change)
+    message = load_error(content)
+    assert "matching.yaml: entry 'grants' (#1): problems: unknown code 'no_luck'" in message
+    assert "entry 'tax_breaks_origin' (#2): topics: unknown code 'space'" in message
+    assert "entry 'crowdfunding' (#3): crises: unknown code 'panic'" in message
+    assert "entry 'teleport' (#4): code: unknown code 'teleport'" in message
+    assert "matching.yaml: items: measures without tags: subsidies" in message
+
+
+def test_matching_every_measure_once_and_every_problem(content: Path) -> None:
+    def change(data: Any) -> None:
+        data["items"][1]["code"] = "grants"
+        data["items"][0]["problems"] = ["lack_of_funds", "lack_of_funds"]
+        for entry in data["items"]:
+            entry["problems"] = [p for p in entry["problems"] if p != "high_costs"] or [
+                "lack_of_funds"
+            ]
+
+    edit(content, "matching.yaml", change)
+    message = load_error(content)
+    assert "matching.yaml: entry 'grants' (#2): duplicate code" in message
+    assert "entry 'grants' (#1): problems: repeated codes ['lack_of_funds']" in message
+    assert "measures without tags: tax_breaks_origin" in message
+    assert "no measure addresses problems: high_costs" in message
+
+
+def test_matching_needs_a_problem(content: Path) -> None:
+    edit(content, "matching.yaml", lambda d: d["items"][0].update(problems=[]))
+    message = load_error(content)
+    assert "matching.yaml: entry 'grants' (#1): problems: Tuple should have at least 1 item" in (
+        message
+    )

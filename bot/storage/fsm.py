@@ -13,7 +13,7 @@ from typing import Any
 from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock
@@ -41,18 +41,32 @@ class SqlStorage(BaseStorage):
         return row.state, json.loads(row.data)
 
     async def _write(self, key: StorageKey, **values: Any) -> None:
+        """Upsert the changed field; a key left with no state and no data is deleted, so a
+        cleared conversation leaves no row behind (e.g. after /delete_me)."""
+        built = self.keys.build(key)
         async with self.engine.begin() as conn:
+            row = (
+                await conn.execute(
+                    select(fsm_states.c.state, fsm_states.c.data).where(fsm_states.c.key == built)
+                )
+            ).first()
+            state = values.get("state", row.state if row else None)
+            data = values.get("data", row.data if row else "{}")
+            if state is None and data == "{}":
+                if row is not None:
+                    await conn.execute(delete(fsm_states).where(fsm_states.c.key == built))
+                return
             await upsert(
                 conn,
                 fsm_states,
                 {
-                    "key": self.keys.build(key),
+                    "key": built,
                     "user_id": key.user_id,
                     "updated_at": self.clock.now(),
-                    **values,
+                    "state": state,
+                    "data": data,
                 },
                 key=["key"],
-                update=["updated_at", *values],
             )
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Dialect,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
@@ -65,6 +66,7 @@ users = Table(
     Column("username", String(64)),
     Column("locale", String(8)),  # None: follow the Telegram client's language
     Column("timezone", String(64)),  # IANA zone; None: the deployment's default
+    Column("region", String(16)),  # a region code of content/regions.yaml
     Column("consent_version", String(16)),
     Column("consent_at", UTCDateTime()),
     Column("blocked", Boolean, nullable=False, default=False, server_default=false()),
@@ -91,4 +93,72 @@ fsm_states = Table(
     Column("data", Text, nullable=False, default="{}", server_default="{}"),
     Column("updated_at", UTCDateTime(), nullable=False),
     Index("ix_fsm_states_user_id", "user_id"),
+)
+
+# --- the activist journey -----------------------------------------------------------------
+
+
+def _user_fk() -> ForeignKey:
+    return ForeignKey("users.id", ondelete="CASCADE")
+
+
+ikigai_entries = Table(
+    "ikigai_entries",
+    metadata,
+    Column("user_id", BigInteger, _user_fk(), primary_key=True),
+    Column("col", String(8), primary_key=True),  # want / can / need
+    Column("position", Integer, primary_key=True),  # 1..3
+    Column("text", Text, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+user_topics = Table(
+    "user_topics",
+    metadata,
+    Column("user_id", BigInteger, _user_fk(), primary_key=True),
+    Column("topic", String(32), primary_key=True),
+)
+
+user_problems = Table(
+    "user_problems",
+    metadata,
+    Column("user_id", BigInteger, _user_fk(), primary_key=True),
+    Column("problem", String(48), primary_key=True),
+)
+
+user_crises = Table(
+    "user_crises",
+    metadata,
+    Column("user_id", BigInteger, _user_fk(), primary_key=True),
+    Column("reaction", String(32), primary_key=True),
+)
+
+quiz_results = Table(
+    "quiz_results",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", BigInteger, _user_fk(), nullable=False),
+    Column("stage", Integer, nullable=False),
+    Column("answers", Text, nullable=False),  # JSON {question: option}
+    Column("taken_at", UTCDateTime(), nullable=False),
+    Index("ix_quiz_results_user_id", "user_id"),
+)
+
+# Support measures that coordinators add for their territory (screens: the coordinators issue).
+local_measures = Table(
+    "local_measures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("type", String(16), nullable=False),  # a measure type code of the catalog
+    Column("phase", String(16)),  # None: any phase
+    Column("region", String(16)),  # None: every region
+    Column("topics", Text, nullable=False, default="[]", server_default="[]"),  # JSON codes
+    Column("problems", Text, nullable=False, default="[]", server_default="[]"),  # JSON codes
+    Column("contact", String(200)),
+    Column("link", String(500)),
+    Column("created_by", BigInteger),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("closed_at", UTCDateTime()),
 )

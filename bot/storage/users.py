@@ -17,6 +17,7 @@ class User:
     id: int
     locale: str | None = None
     timezone: str | None = None
+    region: str | None = None
     first_name: str | None = None
     last_name: str | None = None
     username: str | None = None
@@ -42,6 +43,7 @@ async def get(conn: AsyncConnection, user_id: int) -> User | None:
         id=row["id"],
         locale=row["locale"],
         timezone=row["timezone"],
+        region=row["region"],
         first_name=row["first_name"],
         last_name=row["last_name"],
         username=row["username"],

@@ -22,6 +22,7 @@ async def test_start_greets_in_russian_with_menu(
     assert "Опора" in msg.text
     assert "семь этапов" in msg.text
     assert msg.button_texts() == [
+        "🚀 Начать: мой проект",
         "🧭 Этапы проекта",
         "🤝 Меры поддержки",
         "ℹ️ О проекте",

@@ -1,0 +1,35 @@
+"""Which step of the activist's journey comes next (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+STEPS = ("consent", "role", "place", "ikigai", "quiz", "diagnosis")
+
+
+def next_step(
+    *,
+    consented: bool,
+    role: str | None,
+    has_place: bool,
+    ikigai: Mapping[str, Sequence[str]],
+    topics: int,
+    quiz_taken: bool,
+) -> str:
+    """The first missing step; "diagnosis" once everything is there.
+
+    Volunteers skip the stage quiz: they have no project of their own to place.
+    """
+    if not consented:
+        return "consent"
+    if role is None:
+        return "role"
+    if not has_place:
+        return "place"
+    if not any(ikigai.get(col) for col in ("want", "can", "need")) and not topics:
+        return "ikigai"
+    if role == "volunteer":
+        return "volunteer"
+    if not quiz_taken:
+        return "quiz"
+    return "diagnosis"

@@ -1,0 +1,33 @@
+"""A Telegram Bot API emulator over real HTTP, for end-to-end tests and benchmarks.
+
+Typical use::
+
+    async with Emulator() as emu:
+        bot = emu.make_bot()  # or Bot(emu.token, session=AiohttpSession(
+                              #     api=TelegramAPIServer.from_base(emu.base_url)))
+        user = emu.user(7, first_name="Анна")
+        await user.send("/start")
+        reply = await user.next_message()
+"""
+
+from .client import EmulatedUser, EmulatorTimeout
+from .errors import ApiError
+from .html import EntityParseError, parse_html, render_html
+from .models import ApiCall, Button, CallbackAnswer, ChatMessage
+from .server import DEFAULT_TOKEN, Emulator, Fault
+
+__all__ = [
+    "DEFAULT_TOKEN",
+    "ApiCall",
+    "ApiError",
+    "Button",
+    "CallbackAnswer",
+    "ChatMessage",
+    "EmulatedUser",
+    "Emulator",
+    "EmulatorTimeout",
+    "EntityParseError",
+    "Fault",
+    "parse_html",
+    "render_html",
+]

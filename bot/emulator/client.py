@@ -1,0 +1,412 @@
+"""The test-facing side: an emulated Telegram user chatting with the bot.
+
+All waiting is condition-based: coroutines sleep on the chat's notifier and wake up
+the moment the bot sends, edits or deletes something. The only window-based wait is
+:meth:`EmulatedUser.no_message`, which by its nature has to watch a time window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .html import Entity, finalize, find_bot_commands, merge_auto_entities
+from .markup import parse_entities
+from .methods import image_size
+from .models import CallbackAnswer, ChatMessage
+from .state import BotState, Chat, PendingCallback, StoredFile, StoredMessage, UserInfo
+
+if TYPE_CHECKING:
+    from .server import Emulator
+
+__all__ = ["EmulatedUser", "EmulatorTimeout"]
+
+
+class EmulatorTimeout(AssertionError, TimeoutError):
+    """A wait of the test client timed out (an ``AssertionError`` *and* a
+    ``TimeoutError``, so both ``pytest`` reports and ``except asyncio.TimeoutError``
+    work). The message contains the chat transcript."""
+
+
+def _tiny_webp() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGBA", (512, 512), (255, 200, 0, 255)).save(buffer, format="WEBP")
+    return buffer.getvalue()
+
+
+class EmulatedUser:
+    """A user in a private chat with one bot. Obtain it with ``Emulator.user()``."""
+
+    def __init__(self, emulator: Emulator, info: UserInfo, bot: BotState) -> None:
+        self._emulator = emulator
+        self.info = info
+        self.bot = bot
+        self.chat: Chat = bot.chat(info)
+        self._cursor = 0
+
+    # ------------------------------------------------------------------ identity
+
+    @property
+    def id(self) -> int:
+        return self.info.id
+
+    @property
+    def chat_id(self) -> int:
+        return self.chat.id
+
+    @property
+    def first_name(self) -> str:
+        return self.info.first_name
+
+    @property
+    def username(self) -> str | None:
+        return self.info.username
+
+    @property
+    def language_code(self) -> str | None:
+        return self.info.language_code
+
+    def __repr__(self) -> str:
+        return f"EmulatedUser(id={self.id}, bot=@{self.bot.username})"
+
+    # ------------------------------------------------------------------ sending
+
+    def _post(
+        self,
+        kind: str,
+        *,
+        text: str = "",
+        entities: list[Entity] | None = None,
+        file: StoredFile | None = None,
+        reply_to: ChatMessage | int | None = None,
+    ) -> ChatMessage:
+        chat = self.chat
+        if chat.blocked:  # writing to a blocked bot = "Restart": Telegram unblocks it
+            self._emulator.unblock(self.id, token=self.bot.token)
+        chat.started = True
+        target: StoredMessage | None = None
+        if reply_to is not None:
+            target_id = reply_to if isinstance(reply_to, int) else reply_to.message_id
+            target = chat.messages.get(target_id)
+            if target is None:
+                raise ValueError(f"no message #{target_id} in chat {chat.id}")
+        message = chat.add_message(
+            from_bot=False,
+            kind=kind,
+            date=self._emulator.state.now(),
+            text=text,
+            entities=entities,
+            file=file,
+            reply_to=target,
+        )
+        self.bot.push_update("message", message.to_json())
+        return message.snapshot()
+
+    @staticmethod
+    def _format(text: str, entities: list[Entity] | None) -> tuple[str, list[Entity]]:
+        plain, ents = finalize(text, parse_entities(entities) if entities else [])
+        return plain, merge_auto_entities(ents, find_bot_commands(plain))
+
+    async def send(
+        self,
+        text: str,
+        *,
+        entities: list[Entity] | None = None,
+        reply_to: ChatMessage | int | None = None,
+    ) -> ChatMessage:
+        """Send a text message (``/commands`` get a ``bot_command`` entity)."""
+        plain, ents = self._format(text, entities)
+        if not plain:
+            raise ValueError("Telegram clients do not send empty messages")
+        return self._post("text", text=plain, entities=ents, reply_to=reply_to)
+
+    async def send_photo(
+        self, data: bytes, caption: str | None = None, *, reply_to: ChatMessage | int | None = None
+    ) -> ChatMessage:
+        """Send a photo; ``data`` must be an image Pillow can read."""
+        width, height = image_size(data)
+        stored = self._emulator.state.store_file(
+            "photo", data, width=width, height=height, mime_type="image/jpeg"
+        )
+        text, ents = self._format(caption or "", None)
+        return self._post("photo", text=text, entities=ents, file=stored, reply_to=reply_to)
+
+    async def send_document(
+        self,
+        data: bytes,
+        filename: str = "document.bin",
+        *,
+        mime_type: str | None = None,
+        caption: str | None = None,
+        reply_to: ChatMessage | int | None = None,
+    ) -> ChatMessage:
+        import mimetypes
+
+        mime = mime_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        stored = self._emulator.state.store_file(
+            "document", data, file_name=filename, mime_type=mime
+        )
+        text, ents = self._format(caption or "", None)
+        return self._post("document", text=text, entities=ents, file=stored, reply_to=reply_to)
+
+    async def send_sticker(self, emoji: str = "👍", data: bytes | None = None) -> ChatMessage:
+        stored = self._emulator.state.store_file(
+            "sticker",
+            data if data is not None else _tiny_webp(),
+            width=512,
+            height=512,
+            emoji=emoji,
+            mime_type="image/webp",
+        )
+        return self._post("sticker", file=stored)
+
+    async def press_reply(self, text: str) -> ChatMessage:
+        """Tap a button of the current reply keyboard (sends its text)."""
+        keyboard = self.reply_keyboard
+        if keyboard is None or text not in [b for row in keyboard for b in row]:
+            raise AssertionError(
+                f"no reply keyboard button {text!r}; keyboard: {keyboard}\n{self.transcript()}"
+            )
+        return await self.send(text)
+
+    # ------------------------------------------------------------------ reading
+
+    @property
+    def history(self) -> list[ChatMessage]:
+        """Visible messages of the chat (edits applied, deleted ones left out)."""
+        return [m.snapshot() for m in self.chat.messages.values() if not m.deleted]
+
+    @property
+    def all_messages(self) -> list[ChatMessage]:
+        """Every message including deleted ones (``deleted=True``)."""
+        return [m.snapshot() for m in self.chat.messages.values()]
+
+    @property
+    def bot_messages(self) -> list[ChatMessage]:
+        return [m.snapshot() for m in self.chat.bot_messages if not m.deleted]
+
+    @property
+    def last_bot_message(self) -> ChatMessage | None:
+        for message in reversed(self.chat.bot_messages):
+            if not message.deleted:
+                return message.snapshot()
+        return None
+
+    @property
+    def reply_keyboard(self) -> list[list[str]] | None:
+        """Texts of the reply keyboard currently shown (``None`` if none/removed)."""
+        for message in reversed(self.chat.bot_messages):
+            markup = message.reply_markup
+            if markup is None:
+                continue
+            if "keyboard" in markup:
+                return [[button["text"] for button in row] for row in markup["keyboard"]]
+            if "remove_keyboard" in markup:
+                return None
+        return None
+
+    @property
+    def last_chat_action(self) -> str | None:
+        return self.chat.last_action
+
+    def transcript(self) -> str:
+        return self.chat.transcript()
+
+    def current(self, message: ChatMessage | int) -> ChatMessage:
+        """The current version of a message."""
+        return self._stored(message).snapshot()
+
+    def _stored(self, message: ChatMessage | int) -> StoredMessage:
+        message_id = message if isinstance(message, int) else message.message_id
+        stored = self.chat.messages.get(message_id)
+        if stored is None:
+            raise AssertionError(f"no message #{message_id} in chat {self.chat.id}")
+        return stored
+
+    def skip_pending(self) -> int:
+        """Mark every bot message received so far as seen; returns how many."""
+        skipped = len(self.chat.bot_messages) - self._cursor
+        self._cursor = len(self.chat.bot_messages)
+        return skipped
+
+    # ------------------------------------------------------------------ waiting
+
+    def _timeout(self, what: str, timeout: float) -> EmulatorTimeout:
+        return EmulatorTimeout(f"{what} within {timeout:g}s\n{self.transcript()}")
+
+    async def next_message(self, timeout: float = 5.0) -> ChatMessage:  # noqa: ASYNC109
+        """The next bot message of this chat not yet returned by ``next_message``."""
+        chat = self.chat
+        cursor = self._cursor
+        if not await chat.notifier.wait_for(lambda: len(chat.bot_messages) > cursor, timeout):
+            raise self._timeout("no new bot message", timeout)
+        message = chat.bot_messages[self._cursor]
+        self._cursor += 1
+        return message.snapshot()
+
+    async def messages_until(
+        self,
+        predicate: Callable[[ChatMessage], bool],
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> list[ChatMessage]:
+        """Collect next messages up to and including the first matching ``predicate``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        collected: list[ChatMessage] = []
+        while True:
+            remaining = deadline - loop.time()
+            try:
+                message = await self.next_message(max(remaining, 0.0))
+            except EmulatorTimeout:
+                seen = "\n".join(m.describe() for m in collected) or "(none)"
+                raise EmulatorTimeout(
+                    f"no bot message matched within {timeout:g}s; collected:\n{seen}\n"
+                    f"{self.transcript()}"
+                ) from None
+            collected.append(message)
+            if predicate(message):
+                return collected
+
+    async def no_message(self, within: float = 0.3) -> None:
+        """Assert that no new bot message arrives within ``within`` seconds.
+
+        This is the one window-based wait: absence can only be observed over time.
+        It returns early with an ``AssertionError`` as soon as a message arrives.
+        """
+        chat = self.chat
+        cursor = self._cursor
+        if await chat.notifier.wait_for(lambda: len(chat.bot_messages) > cursor, within):
+            unexpected = chat.bot_messages[cursor].snapshot()
+            raise AssertionError(
+                f"expected no bot message within {within:g}s, got: {unexpected.describe()}\n"
+                f"{self.transcript()}"
+            )
+
+    async def wait_edit(
+        self,
+        message: ChatMessage,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> ChatMessage:
+        """Wait until ``message`` is edited (or deleted) after the given snapshot."""
+        stored = self._stored(message)
+        version, deleted = message.version, message.deleted
+        changed = await self.chat.notifier.wait_for(
+            lambda: stored.version > version or stored.deleted != deleted, timeout
+        )
+        if not changed:
+            raise self._timeout(f"message #{message.message_id} was not edited", timeout)
+        return stored.snapshot()
+
+    async def wait_deleted(
+        self,
+        message: ChatMessage,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> None:
+        stored = self._stored(message)
+        if not await self.chat.notifier.wait_for(lambda: stored.deleted, timeout):
+            raise self._timeout(f"message #{message.message_id} was not deleted", timeout)
+
+    # ------------------------------------------------------------------ buttons
+
+    def _find_button(
+        self, label: str, message: ChatMessage | None
+    ) -> tuple[StoredMessage, dict[str, Any]]:
+        candidates: list[StoredMessage]
+        if message is not None:
+            stored = self._stored(message)
+            if stored.deleted:
+                raise AssertionError(f"message #{message.message_id} is deleted")
+            candidates = [stored]
+        else:
+            candidates = list(reversed(self.chat.bot_messages))
+        available: list[str] = []
+        for candidate in candidates:
+            if candidate.deleted:
+                continue
+            markup = candidate.inline_markup
+            if markup is None:
+                continue
+            for row in markup["inline_keyboard"]:
+                for button in row:
+                    if button["text"] == label:
+                        return candidate, button
+            if not available:
+                available = [b["text"] for row in markup["inline_keyboard"] for b in row]
+        where = f"message #{message.message_id}" if message is not None else "any bot message"
+        raise AssertionError(
+            f"no inline button {label!r} on {where}; buttons of the newest keyboard: "
+            f"{available}\n{self.transcript()}"
+        )
+
+    async def press(
+        self,
+        label: str,
+        *,
+        message: ChatMessage | None = None,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> CallbackAnswer:
+        """Press the inline button with exactly this text on the newest bot message that
+        has it (or on ``message``) and wait for ``answerCallbackQuery``."""
+        stored, button = self._find_button(label, message)
+        data = button.get("callback_data")
+        if not isinstance(data, str):
+            raise AssertionError(
+                f"button {label!r} of message #{stored.message_id} is not a callback button: "
+                f"{button}"
+            )
+        return await self._callback(stored, data, timeout)
+
+    async def press_data(
+        self,
+        data: str,
+        *,
+        message: ChatMessage | None = None,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> CallbackAnswer:
+        """Send a callback query with arbitrary (possibly forged) ``data`` from ``message``
+        (default: the newest bot message)."""
+        if message is not None:
+            stored = self._stored(message)
+        else:
+            newest = next((m for m in reversed(self.chat.bot_messages) if not m.deleted), None)
+            if newest is None:
+                raise AssertionError(f"no bot message to press on\n{self.transcript()}")
+            stored = newest
+        return await self._callback(stored, data, timeout)
+
+    async def _callback(
+        self,
+        stored: StoredMessage,
+        data: str,
+        timeout: float,  # noqa: ASYNC109
+    ) -> CallbackAnswer:
+        state = self._emulator.state
+        bot = self.bot
+        query_id = state.new_callback_id(bot)
+        future: asyncio.Future[CallbackAnswer] = asyncio.get_running_loop().create_future()
+        bot.callbacks[query_id] = PendingCallback(query_id, self.chat, stored, data, future)
+        update = bot.push_update(
+            "callback_query",
+            {
+                "id": query_id,
+                "from": self.info.to_json(),
+                "message": stored.to_json(),
+                "chat_instance": self.chat.chat_instance,
+                "data": data,
+            },
+        )
+        if update is None:
+            raise AssertionError("the bot's allowed_updates exclude callback_query")
+        try:
+            async with asyncio.timeout(timeout):
+                return await asyncio.shield(future)
+        except TimeoutError:
+            raise self._timeout(
+                f"callback query {data!r} (button on message #{stored.message_id}) was not "
+                "answered with answerCallbackQuery",
+                timeout,
+            ) from None

@@ -1,0 +1,91 @@
+"""Support measures matched to an activist: the seed's matrix, the additional (infrastructure)
+measures and the local ones coordinators add, ranked by the pure domain with reasons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.content import AdditionalMeasure, Catalog, Measure
+from bot.domain.matching import Candidate, Match, Profile, candidates_from_catalog, rank
+from bot.storage import measures as repo
+from bot.storage.measures import LocalMeasure
+
+
+@dataclass(frozen=True)
+class Card:
+    """What a measure's card shows: exactly one of the three sources is set."""
+
+    match: Match | None
+    matrix: Measure | None = None
+    additional: AdditionalMeasure | None = None
+    local: LocalMeasure | None = None
+
+
+@dataclass(frozen=True)
+class Matched:
+    matches: list[Match]
+    locals: dict[str, LocalMeasure]
+    catalog: Catalog
+
+    def of_type(self, type_code: str | None) -> list[Match]:
+        if type_code is None:
+            return self.matches
+        return [m for m in self.matches if type_code in m.candidate.types]
+
+    def name(self, code: str, locale: str) -> str:
+        if code in self.locals:
+            return self.locals[code].title
+        try:
+            return self.catalog.measure(code).name.get(locale)
+        except KeyError:
+            return self.catalog.additional_measure(code).name.get(locale)
+
+
+def _local_candidate(m: LocalMeasure) -> Candidate:
+    return Candidate(
+        code=m.code,
+        kind="local",
+        phase=m.phase,
+        types=(m.type,),
+        problems=m.problems,
+        topics=m.topics,
+        region=m.region,
+        order=m.id,
+    )
+
+
+class MeasureService:
+    def __init__(self, engine: AsyncEngine, catalog: Catalog) -> None:
+        self.engine = engine
+        self.catalog = catalog
+        self._catalog_candidates = candidates_from_catalog(catalog)
+
+    async def _locals(self) -> list[LocalMeasure]:
+        async with self.engine.connect() as conn:
+            return await repo.open_measures(conn)
+
+    async def matched(self, profile: Profile) -> Matched:
+        locals_ = {m.code: m for m in await self._locals()}
+        candidates = [*self._catalog_candidates, *map(_local_candidate, locals_.values())]
+        return Matched(rank(profile, candidates), locals_, self.catalog)
+
+    async def card(self, profile: Profile, code: str) -> Card | None:
+        """The card of one measure (None: no such measure, e.g. a closed local one)."""
+        matched = await self.matched(profile)
+        match = next((m for m in matched.matches if m.candidate.code == code), None)
+        if code.startswith("L") and code[1:].isdigit():
+            async with self.engine.connect() as conn:
+                local = await repo.get(conn, int(code[1:]))
+            if local is None or local.closed_at is not None:
+                return None
+            return Card(match, local=local)
+        try:
+            return Card(match, matrix=self.catalog.measure(code))
+        except KeyError:
+            pass
+        try:
+            return Card(match, additional=self.catalog.additional_measure(code))
+        except KeyError:
+            return None

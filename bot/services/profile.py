@@ -1,0 +1,170 @@
+"""The activist's profile: consent, role and place, ikigai, topics, problems, crises, quiz.
+
+Everything here needs the user's consent (152-ФЗ): writes check it on the server and raise
+`ConsentRequired` otherwise, whatever screen the request came from.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.clock import Clock
+from bot.domain import matching
+from bot.errors import UserError
+from bot.storage import profile as repo
+from bot.storage import users as users_repo
+from bot.storage.profile import QuizRecord
+from bot.storage.users import User
+
+CONSENT_VERSION = "2026-11"
+SELF_CHOSEN_ROLES = frozenset({"activist", "volunteer"})
+IKIGAI_COLUMNS = ("want", "can", "need")
+ENTRY_LIMIT = 200
+MAX_ENTRIES = 3
+
+
+class ConsentRequired(UserError):
+    template = "consent/required.j2"
+
+
+@dataclass(frozen=True)
+class Profile:
+    user: User
+    ikigai: dict[str, list[str]] = field(default_factory=dict)
+    topics: frozenset[str] = frozenset()
+    problems: frozenset[str] = frozenset()
+    crises: frozenset[str] = frozenset()
+    history: tuple[QuizRecord, ...] = ()
+
+    @property
+    def stage(self) -> int | None:
+        return self.history[-1].stage if self.history else None
+
+    def for_matching(self) -> matching.Profile | None:
+        """The profile as the matching domain sees it (None before the stage quiz)."""
+        if self.stage is None:
+            return None
+        return matching.Profile.for_stage(
+            self.stage,
+            problems=self.problems,
+            topics=self.topics,
+            region=self.user.region,
+            crises=self.crises,
+        )
+
+    @property
+    def role(self) -> str | None:
+        chosen = self.user.roles & SELF_CHOSEN_ROLES
+        return min(chosen) if chosen else None
+
+
+class ProfileService:
+    def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    async def _consented(self, conn: AsyncConnection, user_id: int) -> User:
+        user = await users_repo.get(conn, user_id)
+        if user is None or not user.consented:
+            raise ConsentRequired
+        return user
+
+    # --- consent ---
+
+    async def give_consent(
+        self, user_id: int, first_name: str | None, last_name: str | None, username: str | None
+    ) -> None:
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            await users_repo.ensure(conn, user_id, now)
+            await users_repo.set_fields(
+                conn,
+                user_id,
+                now,
+                consent_version=CONSENT_VERSION,
+                consent_at=now,
+                first_name=(first_name or "")[:128] or None,
+                last_name=(last_name or "")[:128] or None,
+                username=(username or "")[:64] or None,
+            )
+
+    async def forget(self, user_id: int) -> None:
+        """Declined consent or /delete_me: every row about the user goes, at once."""
+        async with self.engine.begin() as conn:
+            await users_repo.delete_all(conn, user_id)
+
+    # --- role and place ---
+
+    async def set_role(self, user_id: int, role: str) -> None:
+        if role not in SELF_CHOSEN_ROLES:
+            raise ValueError(role)
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            await self._consented(conn, user_id)
+            for other in SELF_CHOSEN_ROLES - {role}:
+                await users_repo.revoke_role(conn, user_id, other)
+            await users_repo.grant_role(conn, user_id, role, now)
+
+    async def set_place(self, user_id: int, timezone: str, region: str | None) -> None:
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            await self._consented(conn, user_id)
+            await users_repo.set_fields(conn, user_id, now, timezone=timezone, region=region)
+
+    # --- what the user told us ---
+
+    async def load(self, user_id: int) -> Profile:
+        async with self.engine.connect() as conn:
+            user = await self._consented(conn, user_id)
+            return Profile(
+                user=user,
+                ikigai=await repo.ikigai(conn, user_id),
+                topics=await repo.codes(conn, user_id, "topics"),
+                problems=await repo.codes(conn, user_id, "problems"),
+                crises=await repo.codes(conn, user_id, "crises"),
+                history=tuple(await repo.quiz_history(conn, user_id)),
+            )
+
+    async def set_ikigai_column(self, user_id: int, col: str, entries: list[str]) -> None:
+        if col not in IKIGAI_COLUMNS:
+            raise ValueError(col)
+        clean = [e for e in entries if e][:MAX_ENTRIES]
+        if any(len(e) > ENTRY_LIMIT for e in clean):
+            raise ValueError("entry too long")
+        async with self.engine.begin() as conn:
+            await self._consented(conn, user_id)
+            await repo.set_ikigai_column(conn, user_id, col, clean, self.clock.now())
+
+    async def set_codes(self, user_id: int, kind: str, values: frozenset[str]) -> None:
+        async with self.engine.begin() as conn:
+            await self._consented(conn, user_id)
+            await repo.set_codes(conn, user_id, kind, values)
+
+    async def add_quiz_result(self, user_id: int, stage: int, answers: dict[str, str]) -> None:
+        async with self.engine.begin() as conn:
+            await self._consented(conn, user_id)
+            await repo.add_quiz_result(conn, user_id, stage, answers, self.clock.now())
+
+    # --- the user's own data (152-ФЗ) ---
+
+    async def export(self, user_id: int) -> dict[str, Any] | None:
+        """Everything stored about the user, or None when nothing is."""
+        async with self.engine.connect() as conn:
+            user = await users_repo.get(conn, user_id)
+            if user is None:
+                return None
+            data: dict[str, Any] = {
+                "user": {k: v for k, v in asdict(user).items() if k != "roles"},
+                "roles": sorted(user.roles),
+                "ikigai": await repo.ikigai(conn, user_id),
+                "topics": sorted(await repo.codes(conn, user_id, "topics")),
+                "problems": sorted(await repo.codes(conn, user_id, "problems")),
+                "crisis_reactions": sorted(await repo.codes(conn, user_id, "crises")),
+                "quiz_results": [asdict(r) for r in await repo.quiz_history(conn, user_id)],
+            }
+        result: dict[str, Any] = json.loads(json.dumps(data, default=str))
+        return result

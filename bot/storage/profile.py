@@ -1,0 +1,109 @@
+"""What an activist told us: ikigai entries, topics, problems, crisis reactions, quiz results."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Table, delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.storage.tables import (
+    ikigai_entries,
+    quiz_results,
+    user_crises,
+    user_problems,
+    user_topics,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class QuizRecord:
+    id: int
+    stage: int
+    answers: dict[str, str]
+    taken_at: datetime
+
+
+# --- ikigai ---
+
+
+async def ikigai(conn: AsyncConnection, user_id: int) -> dict[str, list[str]]:
+    """{"want": [...], "can": [...], "need": [...]}, entries in their order."""
+    rows = await conn.execute(
+        select(ikigai_entries.c.col, ikigai_entries.c.text)
+        .where(ikigai_entries.c.user_id == user_id)
+        .order_by(ikigai_entries.c.col, ikigai_entries.c.position)
+    )
+    result: dict[str, list[str]] = {"want": [], "can": [], "need": []}
+    for col, text in rows:
+        result.setdefault(col, []).append(text)
+    return result
+
+
+async def set_ikigai_column(
+    conn: AsyncConnection, user_id: int, col: str, entries: Iterable[str], now: datetime
+) -> None:
+    """Replace one column's entries (positions renumbered from 1)."""
+    await conn.execute(
+        delete(ikigai_entries).where(
+            ikigai_entries.c.user_id == user_id, ikigai_entries.c.col == col
+        )
+    )
+    rows = [
+        {"user_id": user_id, "col": col, "position": i, "text": text, "updated_at": now}
+        for i, text in enumerate(entries, start=1)
+    ]
+    if rows:
+        await conn.execute(insert(ikigai_entries), rows)
+
+
+# --- code sets: topics, problems, crisis reactions ---
+
+_SETS: dict[str, tuple[Table, str]] = {
+    "topics": (user_topics, "topic"),
+    "problems": (user_problems, "problem"),
+    "crises": (user_crises, "reaction"),
+}
+
+
+async def codes(conn: AsyncConnection, user_id: int, kind: str) -> frozenset[str]:
+    table, column = _SETS[kind]
+    rows = await conn.execute(select(table.c[column]).where(table.c.user_id == user_id))
+    return frozenset(rows.scalars())
+
+
+async def set_codes(conn: AsyncConnection, user_id: int, kind: str, values: Iterable[str]) -> None:
+    table, column = _SETS[kind]
+    await conn.execute(delete(table).where(table.c.user_id == user_id))
+    rows = [{"user_id": user_id, column: value} for value in sorted(set(values))]
+    if rows:
+        await conn.execute(insert(table), rows)
+
+
+# --- quiz results ---
+
+
+async def add_quiz_result(
+    conn: AsyncConnection, user_id: int, stage: int, answers: dict[str, str], now: datetime
+) -> None:
+    await conn.execute(
+        insert(quiz_results).values(
+            user_id=user_id, stage=stage, answers=json.dumps(answers), taken_at=now
+        )
+    )
+
+
+async def quiz_history(conn: AsyncConnection, user_id: int) -> list[QuizRecord]:
+    """Every result, oldest first."""
+    rows = await conn.execute(
+        select(quiz_results)
+        .where(quiz_results.c.user_id == user_id)
+        .order_by(quiz_results.c.taken_at, quiz_results.c.id)
+    )
+    return [
+        QuizRecord(r["id"], r["stage"], json.loads(r["answers"]), r["taken_at"])
+        for r in rows.mappings()
+    ]

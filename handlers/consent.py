@@ -1,0 +1,110 @@
+"""Consent (152-ФЗ) and the user's own data: /privacy, /my_data, /delete_me.
+
+Consent is a separate, explicit step before anything beyond the Telegram id is stored.
+Declining stores nothing (and removes the id row /start made); the public screens stay usable.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+
+from bot.keyboards import Consent, Menu, MyData, back_row, button, keyboard, main_menu
+from bot.screen import Screen
+from bot.services.profile import CONSENT_VERSION, ProfileService
+from bot.services.users import UserService
+from handlers import journey
+
+router = Router(name=__name__)
+
+
+def consent_keyboard(screen: Screen) -> Any:
+    tr = screen.tr
+    return keyboard(
+        [
+            [button(tr._("✅ I agree"), Consent(action="yes"))],
+            [button(tr._("📄 Full privacy policy"), Consent(action="policy"))],
+            [button(tr._("✖ I don't agree"), Consent(action="no"))],
+        ]
+    )
+
+
+@journey.step("consent")
+async def consent_screen(screen: Screen, deps: dict[str, Any]) -> None:
+    await screen.show(screen.tr("consent/screen.j2"), consent_keyboard(screen))
+
+
+@router.callback_query(Consent.filter(F.action == "yes"))
+async def agreed(
+    query: CallbackQuery,
+    screen: Screen,
+    profiles: ProfileService,
+    users: UserService,
+    callback_answer: CallbackAnswer,
+    **deps: Any,
+) -> None:
+    tg = query.from_user
+    await profiles.give_consent(tg.id, tg.first_name, tg.last_name, tg.username)
+    screen.user = await users.get(tg.id)
+    callback_answer.text = screen.tr._("Thank you! Let's begin.")
+    await journey.advance(screen, {"profiles": profiles, "users": users, **deps})
+
+
+@router.callback_query(Consent.filter(F.action == "no"))
+async def declined(query: CallbackQuery, screen: Screen, profiles: ProfileService) -> None:
+    if screen.state is not None:
+        await screen.state.clear()
+    await profiles.forget(screen.user_id)
+    screen.user = None
+    await screen.show(screen.tr("consent/declined.j2"), main_menu(screen.tr, None))
+
+
+@router.message(Command("privacy"))
+@router.callback_query(Consent.filter(F.action == "policy"))
+async def policy(event: Message | CallbackQuery, screen: Screen) -> None:
+    consented = screen.user is not None and screen.user.consented
+    rows = [back_row(screen.tr)] if consented else [*consent_keyboard(screen).inline_keyboard[::2]]
+    await screen.show(screen.tr("consent/policy.j2", version=CONSENT_VERSION), keyboard(rows))
+
+
+@router.message(Command("my_data"))
+async def my_data(message: Message, screen: Screen, profiles: ProfileService) -> None:
+    data = await profiles.export(screen.user_id)
+    if data is None:
+        await screen.send(screen.tr("consent/nothing_stored.j2"), main_menu(screen.tr, None))
+        return
+    await screen.send(screen.tr("consent/my_data.j2", data=data))
+    payload = json.dumps(data, ensure_ascii=False, indent=2).encode()
+    await screen.document(
+        payload,
+        f"opora-my-data-{screen.user_id}.json",
+        screen.tr._("Everything Опора stores about you, as JSON."),
+        keyboard([[button(screen.tr._("🗑 Delete my data"), MyData(action="delete"))]]),
+    )
+
+
+@router.message(Command("delete_me"))
+@router.callback_query(MyData.filter(F.action == "delete"))
+async def delete_ask(event: Message | CallbackQuery, screen: Screen) -> None:
+    tr = screen.tr
+    markup = keyboard(
+        [
+            [button(tr._("🗑 Yes, delete everything"), MyData(action="confirm"))],
+            [button(tr._("« No, keep it"), Menu(section="home"))],
+        ]
+    )
+    await screen.show(tr("consent/delete_ask.j2"), markup)
+
+
+@router.callback_query(MyData.filter(F.action == "confirm"))
+async def delete_confirmed(query: CallbackQuery, screen: Screen, profiles: ProfileService) -> None:
+    if screen.state is not None:
+        await screen.state.clear()
+    await profiles.forget(screen.user_id)
+    screen.user = None
+    await screen.show(screen.tr("consent/deleted.j2"), main_menu(screen.tr, None))

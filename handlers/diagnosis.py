@@ -1,0 +1,161 @@
+"""The diagnosis card after the stage quiz: the stage's content, factors and risks, which answers
+decided it, what the next stage is; the crisis self-check and the problem checklist."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.types import CallbackQuery
+
+from bot.content import Catalog
+from bot.domain.quiz import score
+from bot.errors import StaleButton
+from bot.keyboards import Check, Dx, Menu, Ms, Pf, QzNav, button, grid, keyboard
+from bot.screen import Screen
+from bot.services.profile import Profile, ProfileService
+from handlers import journey
+
+router = Router(name=__name__)
+
+
+def problem_group(stage: int) -> str:
+    """New initiatives (stages 1–3) have other problems than running projects (4–7)."""
+    return "new" if stage <= 3 else "running"
+
+
+@journey.step("diagnosis")
+async def diagnosis(screen: Screen, deps: dict[str, Any]) -> None:
+    catalog: Catalog = deps["catalog"]
+    profiles: ProfileService = deps["profiles"]
+    profile = await profiles.load(screen.user_id)
+    if not profile.history:
+        await journey.start_step("quiz", screen, deps)
+        return
+    latest = profile.history[-1]
+    result = score(catalog.quiz, latest.answers)
+    stage = catalog.stage_by_number(latest.stage)
+    following = catalog.stage_by_number(stage.number + 1) if stage.number < 7 else None
+    decisive = [
+        (catalog.quiz.question(q), catalog.quiz.question(q).option(o)) for q, o in result.decisive
+    ]
+    tr = screen.tr
+    text = tr(
+        "diagnosis/card.j2",
+        stage=stage,
+        phase=catalog.phase_of_stage(stage.number),
+        following=following,
+        decisive=decisive,
+        taken_at=latest.taken_at,
+        previous=profile.history[-2] if len(profile.history) > 1 else None,
+    )
+    markup = keyboard(
+        [
+            [button(tr._("🤝 Matched support measures"), Ms())],
+            [
+                button(tr._("📋 Problems"), Dx(screen="problems")),
+                button(tr._("🆘 Crisis check"), Dx(screen="crises")),
+            ],
+            [
+                button(tr._("🔁 Retake the quiz"), QzNav(action="start")),
+                button(tr._("👤 Profile"), Pf()),
+            ],
+            [button(tr._("☰ Menu"), Menu(section="home"))],
+        ]
+    )
+    await screen.show(text, markup)
+
+
+@router.callback_query(Dx.filter(F.screen == "card"))
+async def card_pressed(query: CallbackQuery, screen: Screen, **deps: Any) -> None:
+    await diagnosis(screen, deps)
+
+
+# --- checklists: problems of the project, typical crisis reactions ---
+
+
+async def show_checklist(screen: Screen, catalog: Catalog, profile: Profile, kind: str) -> None:
+    tr = screen.tr
+    if kind == "problems":
+        items = [
+            (p.code, tr.loc(p.name))
+            for p in catalog.problem_group(problem_group(profile.stage or 1)).items
+        ]
+        chosen = profile.problems
+    else:
+        items = [(r.code, tr.loc(r.name)) for r in catalog.crisis_reactions]
+        chosen = profile.crises
+    toggles = [
+        button(("✅ " if code in chosen else "▫️ ") + label, Check(kind=kind, code=code))
+        for code, label in items
+    ]
+    rows = [*grid(toggles, 1), [button(tr._("Done ▶"), Check(kind=kind))]]
+    rows.append([button(tr._("« Back"), Dx(screen="card"))])
+    template = "diagnosis/problems.j2" if kind == "problems" else "diagnosis/crises.j2"
+    await screen.show(tr(template, stage=profile.stage, chosen=len(chosen)), keyboard(rows))
+
+
+@journey.step("problems")
+async def start_problems(screen: Screen, deps: dict[str, Any]) -> None:
+    profile = await deps["profiles"].load(screen.user_id)
+    await show_checklist(screen, deps["catalog"], profile, "problems")
+
+
+@router.callback_query(Dx.filter(F.screen.in_({"problems", "crises"})))
+async def checklist(
+    query: CallbackQuery,
+    callback_data: Dx,
+    screen: Screen,
+    profiles: ProfileService,
+    catalog: Catalog,
+) -> None:
+    profile = await profiles.load(screen.user_id)
+    await show_checklist(screen, catalog, profile, callback_data.screen)
+
+
+@router.callback_query(Check.filter(F.kind.in_({"problems", "crises"}) & (F.code != "")))
+async def toggled(
+    query: CallbackQuery,
+    callback_data: Check,
+    screen: Screen,
+    profiles: ProfileService,
+    catalog: Catalog,
+) -> None:
+    kind, code = callback_data.kind, callback_data.code
+    profile = await profiles.load(screen.user_id)
+    if kind == "problems":
+        allowed = {p.code for p in catalog.problem_group(problem_group(profile.stage or 1)).items}
+        current = profile.problems
+    else:
+        allowed = {r.code for r in catalog.crisis_reactions}
+        current = profile.crises
+    if code not in allowed:
+        raise StaleButton
+    await profiles.set_codes(screen.user_id, kind, current ^ {code})
+    await show_checklist(screen, catalog, await profiles.load(screen.user_id), kind)
+
+
+@router.callback_query(Check.filter(F.kind.in_({"problems", "crises"}) & (F.code == "")))
+async def checklist_done(
+    query: CallbackQuery,
+    callback_data: Check,
+    screen: Screen,
+    profiles: ProfileService,
+    **deps: Any,
+) -> None:
+    catalog: Catalog = deps["catalog"]
+    profile = await profiles.load(screen.user_id)
+    deps = {"profiles": profiles, **deps}
+    if await journey.return_to_profile(screen, deps):
+        return
+    if callback_data.kind == "crises":
+        reactions = [r for r in catalog.crisis_reactions if r.code in profile.crises]
+        markup = keyboard(
+            [
+                [button(screen.tr._("🤝 Matched support measures"), Ms())],
+                [button(screen.tr._("« Back"), Dx(screen="card"))],
+            ]
+        )
+        await screen.show(screen.tr("diagnosis/advice.j2", reactions=reactions), markup)
+        return
+    await journey.start_step("measures", screen, deps)

@@ -1,0 +1,313 @@
+"""The ikigai exercise: what I want / what I can / what the territory needs (1–3 typed entries
+each, with back, skip and edit), then the territory topics, then a summary and a picture.
+
+Entries are stored as they are typed; the FSM only remembers which step the user is on, so the
+exercise resumes after a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
+
+from bot.content import Catalog
+from bot.domain import ikigai as rules
+from bot.errors import StaleButton
+from bot.keyboards import Ik, Menu, TopicCb, button, grid, keyboard
+from bot.pictures import Column as PictureColumn
+from bot.pictures import IkigaiPicture, render_ikigai
+from bot.screen import Screen
+from bot.services.profile import Profile, ProfileService
+from handlers import journey
+
+log = logging.getLogger(__name__)
+router = Router(name=__name__)
+
+
+class Ikigai(StatesGroup):
+    entry = State()  # typing an entry of data["ik_col"]
+    edit = State()  # typing a replacement for entry data["ik_pos"] of data["ik_col"]
+    topics = State()
+
+
+def _column_keyboard(screen: Screen, col: str, entries: list[str]) -> Any:
+    tr = screen.tr
+    previous = rules.previous_column(col)
+    nav: list[InlineKeyboardButton] = []
+    if previous:
+        nav.append(button(tr._("« Back"), Ik(action="col", col=previous)))
+    label = tr._("Next ▶") if entries else tr._("Skip ▶")
+    nav.append(button(label, Ik(action="next", col=col)))
+    rows = [nav]
+    if entries:
+        rows.append([button(tr._("✏️ Edit entries"), Ik(action="edit", col=col))])
+    rows.append([button(tr._("☰ Menu"), Menu(section="home"))])
+    return keyboard(rows)
+
+
+async def show_column(
+    screen: Screen, profiles: ProfileService, catalog: Catalog, col: str
+) -> None:
+    profile = await profiles.load(screen.user_id)
+    entries = profile.ikigai.get(col, [])
+    assert screen.state is not None
+    await screen.state.set_state(Ikigai.entry)
+    await screen.state.update_data(ik_col=col)
+    text = screen.tr(
+        "ikigai/column.j2",
+        column=catalog.ikigai.column(col),
+        number=rules.COLUMNS.index(col) + 1,
+        entries=entries,
+        limit=rules.ENTRY_LIMIT,
+        max_entries=rules.MAX_ENTRIES,
+    )
+    await screen.show(text, _column_keyboard(screen, col, entries))
+
+
+@journey.step("ikigai")
+async def start_ikigai(screen: Screen, deps: dict[str, Any]) -> None:
+    await show_column(screen, deps["profiles"], deps["catalog"], rules.COLUMNS[0])
+
+
+def _column(code: str) -> str:
+    if code not in rules.COLUMNS:
+        raise StaleButton
+    return code
+
+
+@router.callback_query(Ik.filter(F.action == "col"))
+async def column_pressed(
+    query: CallbackQuery,
+    callback_data: Ik,
+    screen: Screen,
+    profiles: ProfileService,
+    catalog: Catalog,
+) -> None:
+    await show_column(screen, profiles, catalog, _column(callback_data.col))
+
+
+@router.callback_query(Ik.filter(F.action == "next"))
+async def next_pressed(
+    query: CallbackQuery,
+    callback_data: Ik,
+    screen: Screen,
+    profiles: ProfileService,
+    catalog: Catalog,
+) -> None:
+    following = rules.next_column(_column(callback_data.col))
+    if following is None:
+        await show_topics(screen, profiles, catalog)
+    else:
+        await show_column(screen, profiles, catalog, following)
+
+
+@router.message(Ikigai.entry)
+async def entry_typed(
+    message: Message, screen: Screen, profiles: ProfileService, catalog: Catalog
+) -> None:
+    assert screen.state is not None
+    col = _column((await screen.state.get_data()).get("ik_col", rules.COLUMNS[0]))
+    entry = rules.clean_entry(message.text)
+    if isinstance(entry, rules.EntryProblem):
+        await _hint(screen, message, entry, col)
+        return
+    entries = (await profiles.load(screen.user_id)).ikigai.get(col, [])
+    entries = [*entries, entry][-rules.MAX_ENTRIES :]
+    await profiles.set_ikigai_column(screen.user_id, col, entries)
+    following = rules.next_column(col)
+    if len(entries) < rules.MAX_ENTRIES:
+        await show_column(screen, profiles, catalog, col)
+    elif following is None:
+        await show_topics(screen, profiles, catalog)
+    else:
+        await show_column(screen, profiles, catalog, following)
+
+
+async def _hint(screen: Screen, message: Message, problem: rules.EntryProblem, col: str) -> None:
+    if message.text is None:
+        template = "ikigai/hint_not_text.j2"
+    elif problem is rules.EntryProblem.TOO_LONG:
+        template = "ikigai/hint_too_long.j2"
+    else:
+        template = "ikigai/hint_empty.j2"
+    length = len(" ".join((message.text or "").split()))
+    text = screen.tr(template, length=length, limit=rules.ENTRY_LIMIT)
+    await screen.send(text, keyboard([[button(screen.tr._("« Back"), Ik(action="col", col=col))]]))
+
+
+# --- editing entries ---
+
+
+@router.callback_query(Ik.filter(F.action == "edit"))
+async def edit_screen(
+    query: CallbackQuery,
+    callback_data: Ik,
+    screen: Screen,
+    profiles: ProfileService,
+    catalog: Catalog,
+) -> None:
+    col = _column(callback_data.col)
+    entries = (await profiles.load(screen.user_id)).ikigai.get(col, [])
+    if not entries:
+        await show_column(screen, profiles, catalog, col)
+        return
+    tr = screen.tr
+    rows = [
+        [
+            button(tr._("✏️ Change {n}").format(n=i), Ik(action="chg", col=col, pos=i)),
+            button(tr._("🗑 Delete {n}").format(n=i), Ik(action="del", col=col, pos=i)),
+        ]
+        for i in range(1, len(entries) + 1)
+    ]
+    rows.append([button(tr._("« Back"), Ik(action="col", col=col))])
+    text = tr("ikigai/edit.j2", column=catalog.ikigai.column(col), entries=entries)
+    await screen.show(text, keyboard(rows))
+
+
+async def _entry_at(profiles: ProfileService, user_id: int, col: str, pos: int) -> list[str]:
+    entries = (await profiles.load(user_id)).ikigai.get(col, [])
+    if not 1 <= pos <= len(entries):
+        raise StaleButton
+    return entries
+
+
+@router.callback_query(Ik.filter(F.action == "del"))
+async def delete_entry(
+    query: CallbackQuery,
+    callback_data: Ik,
+    screen: Screen,
+    profiles: ProfileService,
+    catalog: Catalog,
+) -> None:
+    col = _column(callback_data.col)
+    entries = await _entry_at(profiles, screen.user_id, col, callback_data.pos)
+    del entries[callback_data.pos - 1]
+    await profiles.set_ikigai_column(screen.user_id, col, entries)
+    await edit_screen(query, Ik(action="edit", col=col), screen, profiles, catalog)
+
+
+@router.callback_query(Ik.filter(F.action == "chg"))
+async def change_entry(
+    query: CallbackQuery, callback_data: Ik, screen: Screen, profiles: ProfileService
+) -> None:
+    col = _column(callback_data.col)
+    entries = await _entry_at(profiles, screen.user_id, col, callback_data.pos)
+    assert screen.state is not None
+    await screen.state.set_state(Ikigai.edit)
+    await screen.state.update_data(ik_col=col, ik_pos=callback_data.pos)
+    text = screen.tr(
+        "ikigai/change.j2", entry=entries[callback_data.pos - 1], limit=rules.ENTRY_LIMIT
+    )
+    cancel = keyboard([[button(screen.tr._("« Cancel"), Ik(action="edit", col=col))]])
+    await screen.show(text, cancel)
+
+
+@router.message(Ikigai.edit)
+async def replacement_typed(
+    message: Message, screen: Screen, profiles: ProfileService, catalog: Catalog
+) -> None:
+    assert screen.state is not None
+    data = await screen.state.get_data()
+    col = _column(data.get("ik_col", ""))
+    entry = rules.clean_entry(message.text)
+    if isinstance(entry, rules.EntryProblem):
+        await _hint(screen, message, entry, col)
+        return
+    entries = (await profiles.load(screen.user_id)).ikigai.get(col, [])
+    pos = int(data.get("ik_pos", 0))
+    if 1 <= pos <= len(entries):
+        entries[pos - 1] = entry
+    else:  # the entry went away meanwhile: keep the text as a new one
+        entries = [*entries, entry][-rules.MAX_ENTRIES :]
+    await profiles.set_ikigai_column(screen.user_id, col, entries)
+    await show_column(screen, profiles, catalog, col)
+
+
+# --- topics: what the territory needs ---
+
+
+def _topics_keyboard(screen: Screen, catalog: Catalog, chosen: frozenset[str]) -> Any:
+    tr = screen.tr
+    toggles = [
+        button(("✅ " if t.code in chosen else "▫️ ") + tr.loc(t.short), TopicCb(code=t.code))
+        for t in catalog.topics
+    ]
+    nav = [
+        button(tr._("« Back"), Ik(action="col", col=rules.COLUMNS[-1])),
+        button(tr._("Done ▶"), Ik(action="done")),
+    ]
+    return keyboard([*grid(toggles, 2), nav])
+
+
+async def show_topics(screen: Screen, profiles: ProfileService, catalog: Catalog) -> None:
+    assert screen.state is not None
+    await screen.state.set_state(Ikigai.topics)
+    profile = await profiles.load(screen.user_id)
+    text = screen.tr("ikigai/topics.j2", chosen=len(profile.topics))
+    await screen.show(text, _topics_keyboard(screen, catalog, profile.topics))
+
+
+@journey.step("ikigai_topics")
+async def start_topics(screen: Screen, deps: dict[str, Any]) -> None:
+    await show_topics(screen, deps["profiles"], deps["catalog"])
+
+
+@router.callback_query(TopicCb.filter())
+async def topic_toggled(
+    query: CallbackQuery,
+    callback_data: TopicCb,
+    screen: Screen,
+    profiles: ProfileService,
+    catalog: Catalog,
+) -> None:
+    catalog.topic(callback_data.code)  # unknown code: a stale button
+    chosen = (await profiles.load(screen.user_id)).topics ^ {callback_data.code}
+    await profiles.set_codes(screen.user_id, "topics", chosen)
+    await show_topics(screen, profiles, catalog)
+
+
+# --- the result ---
+
+
+@router.callback_query(Ik.filter(F.action == "done"))
+async def ikigai_done(
+    query: CallbackQuery, screen: Screen, profiles: ProfileService, catalog: Catalog, **deps: Any
+) -> None:
+    assert screen.state is not None
+    await screen.state.set_state(None)
+    profile = await profiles.load(screen.user_id)
+    await send_result(screen, profile, catalog, deps.get("font"))
+    await journey.advance(screen, {"profiles": profiles, "catalog": catalog, **deps})
+
+
+async def send_result(screen: Screen, profile: Profile, catalog: Catalog, font: Any) -> None:
+    """The summary as text; with a font on the system, as a picture too."""
+    tr = screen.tr
+    topics = [tr.loc(catalog.topic(code).short) for code in sorted(profile.topics)]
+    focus = rules.focus(profile.ikigai, topics)
+    summary = tr("ikigai/summary.j2", ikigai=profile.ikigai, topics=topics, focus=focus)
+    screen.query = None  # the result is a new message; the exercise's screen stays as it was
+    if font is None:
+        await screen.send(summary)
+        return
+    picture = IkigaiPicture(
+        title=tr.loc(catalog.ikigai.title),
+        columns=tuple(  # type: ignore[arg-type]
+            PictureColumn(
+                title=tr.loc(catalog.ikigai.column(c).title),
+                entries=tuple(profile.ikigai.get(c, [])),
+            )
+            for c in rules.COLUMNS
+        ),
+        focus_title=tr._("Project focus"),
+        focus=focus,
+        topics=tuple(topics),
+        footer="Опора",
+    )
+    png = await asyncio.to_thread(render_ikigai, picture, font)
+    await screen.photo(png, summary)

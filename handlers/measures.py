@@ -1,0 +1,116 @@
+"""Matched support measures: ranked by the pure domain, each with why it was picked; browse by
+type with pagination, open a card, go back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Router
+from aiogram.types import CallbackQuery, InlineKeyboardButton
+
+from bot.content import Catalog
+from bot.errors import StaleButton
+from bot.keyboards import Dx, Mc, Ms, button, keyboard
+from bot.screen import Screen
+from bot.services.measures import MeasureService
+from bot.services.profile import ProfileService
+from handlers import journey
+
+router = Router(name=__name__)
+PAGE = 5
+
+
+async def _profile(screen: Screen, deps: dict[str, Any]) -> Any:
+    profiles: ProfileService = deps["profiles"]
+    profile = (await profiles.load(screen.user_id)).for_matching()
+    if profile is None:  # no stage yet: the quiz comes first
+        await journey.start_step("quiz", screen, deps)
+    return profile
+
+
+async def show_list(screen: Screen, deps: dict[str, Any], type_code: str, page: int) -> None:
+    catalog: Catalog = deps["catalog"]
+    service: MeasureService = deps["measures"]
+    if type_code != "all" and type_code not in {t.code for t in catalog.measure_types}:
+        raise StaleButton
+    profile = await _profile(screen, deps)
+    if profile is None:
+        return
+    matched = await service.matched(profile)
+    counts = {t.code: len(matched.of_type(t.code)) for t in catalog.measure_types}
+    matches = matched.of_type(None if type_code == "all" else type_code)
+    pages = max(1, -(-len(matches) // PAGE))
+    page = min(max(page, 0), pages - 1)
+    shown = matches[page * PAGE : (page + 1) * PAGE]
+    tr = screen.tr
+    names = {m.candidate.code: matched.name(m.candidate.code, tr.locale) for m in shown}
+    rows: list[list[InlineKeyboardButton]] = [
+        [
+            button(
+                f"{page * PAGE + i}. {names[m.candidate.code]}"[:60],
+                Mc(code=m.candidate.code, t=type_code, p=page),
+            )
+        ]
+        for i, m in enumerate(shown, start=1)
+    ]
+    nav = []
+    if page > 0:
+        nav.append(button("◀", Ms(t=type_code, p=page - 1)))
+    if page < pages - 1:
+        nav.append(button("▶", Ms(t=type_code, p=page + 1)))
+    rows.append(nav)
+    tabs = [button(("• " if type_code == "all" else "") + tr._("All"), Ms(t="all"))]
+    tabs += [
+        button(
+            ("• " if type_code == t.code else "") + f"{tr.loc(t.name)} ({counts[t.code]})",
+            Ms(t=t.code),
+        )
+        for t in catalog.measure_types
+    ]
+    rows += [tabs[i : i + 2] for i in range(0, len(tabs), 2)]
+    rows.append([button(tr._("« Diagnosis"), Dx(screen="card"))])
+    text = tr(
+        "measures/list.j2",
+        phase=catalog.phase(profile.phase),
+        type=None if type_code == "all" else catalog.measure_type(type_code),
+        matches=shown,
+        names=names,
+        first=page * PAGE + 1,
+        page=page + 1,
+        pages=pages,
+        total=len(matches),
+    )
+    await screen.show(text, keyboard(rows))
+
+
+@journey.step("measures")
+async def start_measures(screen: Screen, deps: dict[str, Any]) -> None:
+    await show_list(screen, deps, "all", 0)
+
+
+@router.callback_query(Ms.filter())
+async def list_pressed(
+    query: CallbackQuery, callback_data: Ms, screen: Screen, **deps: Any
+) -> None:
+    await show_list(screen, deps, callback_data.t, callback_data.p)
+
+
+@router.callback_query(Mc.filter())
+async def card_pressed(
+    query: CallbackQuery, callback_data: Mc, screen: Screen, **deps: Any
+) -> None:
+    service: MeasureService = deps["measures"]
+    profile = await _profile(screen, deps)
+    if profile is None:
+        return
+    card = await service.card(profile, callback_data.code)
+    if card is None:
+        raise StaleButton
+    tr = screen.tr
+    catalog: Catalog = deps["catalog"]
+    rows = []
+    if card.local is not None and card.local.link:
+        rows.append([InlineKeyboardButton(text=tr._("🔗 Open the link"), url=card.local.link)])
+    rows.append([button(tr._("« Back to the list"), Ms(t=callback_data.t, p=callback_data.p))])
+    text = tr("measures/card.j2", card=card, catalog=catalog)
+    await screen.show(text, keyboard(rows))

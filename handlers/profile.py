@@ -1,0 +1,98 @@
+"""/profile: everything the user told us — role, place, ikigai, stage with its history, topics,
+problems — each part editable from here (and back here when done)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+
+from bot.content import Catalog
+from bot.errors import StaleButton
+from bot.keyboards import Consent, Dx, Menu, MyData, Pf, QzNav, button, keyboard
+from bot.screen import Screen
+from bot.services.profile import ProfileService
+from handlers import journey
+
+router = Router(name=__name__)
+
+# profile part → the journey step that edits it
+EDITS = {
+    "role": "role",
+    "place": "place",
+    "ikigai": "ikigai",
+    "topics": "ikigai_topics",
+    "problems": "problems",
+}
+
+
+@journey.step("profile")
+async def profile_screen(screen: Screen, deps: dict[str, Any]) -> None:
+    profiles: ProfileService = deps["profiles"]
+    catalog: Catalog = deps["catalog"]
+    profile = await profiles.load(screen.user_id)
+    tr = screen.tr
+    region = catalog.region(profile.user.region) if profile.user.region else None
+    text = tr(
+        "profile/profile.j2",
+        profile=profile,
+        region=region,
+        topics=[catalog.topic(c) for c in sorted(profile.topics)],
+        problems=[catalog.problem(c) for c in sorted(profile.problems)],
+        stages={r.stage: catalog.stage_by_number(r.stage) for r in profile.history},
+    )
+    rows = [
+        [
+            button(tr._("🌱 Ikigai"), Pf(part="ikigai")),
+            button(tr._("🗺 Topics"), Pf(part="topics")),
+        ],
+        [
+            button(tr._("🧭 Stage quiz"), QzNav(action="start")),
+            button(tr._("📋 Problems"), Pf(part="problems")),
+        ],
+        [button(tr._("👤 Role"), Pf(part="role")), button(tr._("🕐 Region"), Pf(part="place"))],
+        [
+            button(tr._("🌐 Language"), Menu(section="lang")),
+            button(tr._("🔒 My data"), Pf(part="data")),
+        ],
+    ]
+    if profile.history:
+        rows.insert(0, [button(tr._("🩺 Diagnosis"), Dx(screen="card"))])
+    rows.append([button(tr._("☰ Menu"), Menu(section="home"))])
+    await screen.show(text, keyboard(rows))
+
+
+@journey.step("volunteer")
+async def volunteer_done(screen: Screen, deps: dict[str, Any]) -> None:
+    await screen.send(screen.tr("profile/volunteer.j2"))
+    screen.query = None
+    await profile_screen(screen, deps)
+
+
+@router.message(Command("profile"))
+@router.callback_query(Menu.filter(F.section == "profile"))
+@router.callback_query(Pf.filter(F.part == ""))
+async def show(event: Message | CallbackQuery, screen: Screen, **deps: Any) -> None:
+    await profile_screen(screen, deps)
+
+
+@router.callback_query(Pf.filter(F.part != ""))
+async def edit(query: CallbackQuery, callback_data: Pf, screen: Screen, **deps: Any) -> None:
+    part = callback_data.part
+    if part == "data":
+        tr = screen.tr
+        markup = keyboard(
+            [
+                [button(tr._("📄 Privacy policy"), Consent(action="policy"))],
+                [button(tr._("🗑 Delete my data"), MyData(action="delete"))],
+                [button(tr._("« Back"), Pf())],
+            ]
+        )
+        await screen.show(tr("profile/data.j2"), markup)
+        return
+    if part not in EDITS:
+        raise StaleButton
+    await journey.come_back_to_profile(screen)
+    await journey.start_step(EDITS[part], screen, deps)

@@ -1,0 +1,106 @@
+"""The stage quiz: questions about observable facts, answered with buttons; the pure domain
+places the project in one of the seed's seven stages. Retake any time; every result is kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
+
+from bot.content import Catalog
+from bot.domain.quiz import score
+from bot.keyboards import Menu, Qz, QzNav, button, keyboard
+from bot.screen import Screen
+from bot.services.profile import ProfileService
+from handlers import journey
+
+router = Router(name=__name__)
+
+
+class QuizState(StatesGroup):
+    question = State()  # data: qz_answers {question: option}
+
+
+async def show_question(screen: Screen, catalog: Catalog, answers: dict[str, str]) -> None:
+    questions = catalog.quiz.questions
+    index = len(answers)
+    question = questions[index]
+    tr = screen.tr
+    rows: list[list[InlineKeyboardButton]] = [
+        [button(tr.loc(o.label), Qz(q=question.code, o=o.code))] for o in question.options
+    ]
+    nav = [button(tr._("« Back"), QzNav(action="back"))] if index else []
+    nav.append(button(tr._("☰ Menu"), Menu(section="home")))
+    rows.append(nav)
+    text = tr("quiz/question.j2", question=question, number=index + 1, total=len(questions))
+    await screen.show(text, keyboard(rows))
+
+
+@journey.step("quiz")
+async def start_quiz(screen: Screen, deps: dict[str, Any]) -> None:
+    assert screen.state is not None
+    await screen.state.set_state(QuizState.question)
+    await screen.state.update_data(qz_answers={})
+    await show_question(screen, deps["catalog"], {})
+
+
+@router.message(Command("quiz"))
+@router.callback_query(QzNav.filter(F.action == "start"))
+async def restart(event: Message | CallbackQuery, screen: Screen, **deps: Any) -> None:
+    await start_quiz(screen, deps)
+
+
+async def _answers(screen: Screen) -> dict[str, str] | None:
+    assert screen.state is not None
+    if await screen.state.get_state() != QuizState.question.state:
+        return None
+    return dict((await screen.state.get_data()).get("qz_answers", {}))
+
+
+@router.callback_query(Qz.filter())
+async def answered(
+    query: CallbackQuery,
+    callback_data: Qz,
+    screen: Screen,
+    catalog: Catalog,
+    profiles: ProfileService,
+    **deps: Any,
+) -> None:
+    assert screen.state is not None
+    answers = await _answers(screen)
+    if answers is None:  # a button of a finished or abandoned quiz: start it afresh
+        await start_quiz(screen, {"catalog": catalog})
+        return
+    questions = catalog.quiz.questions
+    current = questions[len(answers)]
+    valid = {o.code for o in current.options}
+    if callback_data.q != current.code or callback_data.o not in valid:
+        await show_question(screen, catalog, answers)  # an older question's button
+        return
+    answers[current.code] = callback_data.o
+    if len(answers) < len(questions):
+        await screen.state.update_data(qz_answers=answers)
+        await show_question(screen, catalog, answers)
+        return
+    result = score(catalog.quiz, answers)
+    await profiles.add_quiz_result(screen.user_id, result.stage, answers)
+    await screen.state.clear()
+    await journey.start_step(
+        "diagnosis", screen, {"catalog": catalog, "profiles": profiles, **deps}
+    )
+
+
+@router.callback_query(QzNav.filter(F.action == "back"))
+async def back(query: CallbackQuery, screen: Screen, catalog: Catalog) -> None:
+    answers = await _answers(screen)
+    if answers is None:
+        await start_quiz(screen, {"catalog": catalog})
+        return
+    if answers:
+        answers.pop(list(answers)[-1])
+    assert screen.state is not None
+    await screen.state.update_data(qz_answers=answers)
+    await show_question(screen, catalog, answers)

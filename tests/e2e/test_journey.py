@@ -1,0 +1,318 @@
+"""The activist journey end to end through the emulator: consent, role and place, ikigai with
+edits and a restart, the stage quiz, the diagnosis, checklists, matched measures, the profile,
+/my_data and /delete_me."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from PIL import Image
+from sqlalchemy import func, select
+
+from bot.content import get_catalog
+from bot.emulator import ChatMessage, EmulatedUser, Emulator
+from bot.storage.tables import metadata, quiz_results, users
+from tests.conftest import Launch, RunningBot
+
+CATALOG = get_catalog()
+# The obvious answers of a stage-4 project (see tests/test_quiz.py).
+FORMALIZATION = [
+    "tackling", "team", "daily", "written", "planning",
+    "donations", "regular_work", "one_place", "helpers", "carry_on",
+]  # fmt: skip
+
+
+async def tap(user: EmulatedUser, label: str, message: ChatMessage | None = None) -> ChatMessage:
+    """Press a button; the handler has finished when the press is answered. Returns the screen
+    the user now looks at (the edited message, or the newest one)."""
+    await user.press(label, message=message)
+    user.skip_pending()
+    return current(user)
+
+
+def current(user: EmulatedUser) -> ChatMessage:
+    last = user.last_bot_message
+    assert last is not None
+    return last
+
+
+async def say(user: EmulatedUser, text: str) -> ChatMessage:
+    user.skip_pending()
+    await user.send(text)
+    return await user.next_message(timeout=5)
+
+
+def label(question_code: str, option_code: str, locale: str = "ru") -> str:
+    return CATALOG.quiz.question(question_code).option(option_code).label.get(locale)
+
+
+async def rows_of(bot: RunningBot, user_id: int) -> dict[str, int]:
+    """How many rows mention the user, in every table that has a user id."""
+    counts = {}
+    async with bot.app.engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            column = table.c.get("user_id") if "user_id" in table.c else None
+            if table.name == "users":
+                column = table.c.id
+            if column is None:
+                continue
+            query = select(func.count()).select_from(table).where(column == user_id)
+            counts[table.name] = (await conn.execute(query)).scalar_one()
+    return counts
+
+
+async def consent(user: EmulatedUser) -> ChatMessage:
+    await say(user, "/start")
+    screen = await tap(user, "🚀 Начать: мой проект")
+    assert "Согласие на обработку персональных данных" in screen.text
+    assert screen.button_texts() == [
+        "✅ Согласен(на)",
+        "📄 Политика полностью",
+        "✖ Не согласен(на)",
+    ]
+    return await tap(user, "✅ Согласен(на)")
+
+
+async def test_the_whole_journey_in_russian(emulator: Emulator, launch: Launch, tmp_path) -> None:
+    running = await launch()
+    user = emulator.user(2001, first_name="Анна", username="anna_nsk", language_code="ru")
+
+    # Before consent: only the id.
+    await say(user, "/start")
+    async with running.app.engine.connect() as conn:
+        row = (await conn.execute(select(users).where(users.c.id == 2001))).mappings().one()
+    assert row["first_name"] is None
+    assert row["consent_at"] is None
+
+    role = await consent(user)
+    assert "Кто вы в Опоре?" in role.text
+    async with running.app.engine.connect() as conn:
+        row = (await conn.execute(select(users).where(users.c.id == 2001))).mappings().one()
+    assert row["first_name"] == "Анна"
+    assert row["consent_version"] == "2026-11"
+    assert row["consent_at"] is not None
+
+    zones = await tap(user, "🚀 Активист: веду или начинаю проект")
+    assert "Где вы?" in zones.text
+    assert len([b for b in zones.button_texts() if b.startswith("UTC+")]) == 11
+    regions = await tap(user, "UTC+7 Новосибирск")
+    assert "Новосибирская область" in regions.button_texts()
+    first = await tap(user, "Новосибирская область")
+    async with running.app.engine.connect() as conn:
+        row = (await conn.execute(select(users).where(users.c.id == 2001))).mappings().one()
+    assert (row["region"], row["timezone"]) == ("nvs", "Asia/Novosibirsk")
+
+    # Ikigai, column 1: two entries, one with markup and emoji shown literally.
+    assert "1 / 3" in first.text
+    assert "Чего хочу" in first.text or "Чего хотят" in first.text
+    assert "Пропустить ▶" in first.button_texts()
+    screen = await say(user, "Кружок робототехники для детей в селе")
+    assert "1. Кружок робототехники для детей в селе" in screen.text
+    assert "Дальше ▶" in screen.button_texts()
+    screen = await say(user, "<b>мастерская</b> & «ремонт» 🤖")
+    assert "2. <b>мастерская</b> & «ремонт» 🤖" in screen.text  # plain text, not bold
+    screen = await tap(user, "Дальше ▶")
+    assert "2 / 3" in screen.text
+
+    # Column 2: bad input gets a hint and changes nothing.
+    hint = await say(user, "я" * 201)
+    assert "201" in hint.text
+    assert "200" in hint.text
+    user.skip_pending()
+    await user.send_sticker()
+    hint = await user.next_message(timeout=5)
+    assert "нужен текст" in hint.text
+    screen = await say(user, "Паять и учить")
+    assert "1. Паять и учить" in screen.text
+
+    # Edit an entry.
+    edit = await tap(user, "✏️ Изменить записи")
+    assert edit.button_texts()[:2] == ["✏️ Изменить 1", "🗑 Удалить 1"]
+    prompt = await tap(user, "✏️ Изменить 1")
+    assert "Паять и учить" in prompt.text
+    screen = await say(user, "Паять, программировать, учить")
+    assert "1. Паять, программировать, учить" in screen.text
+
+    # A restart in the middle of the exercise: the user keeps their place.
+    await running.stop()
+    running = await launch()
+    screen = await say(user, "Собирать команду")
+    assert "2 / 3" in screen.text
+    assert "2. Собирать команду" in screen.text
+
+    screen = await tap(user, "Дальше ▶")
+    assert "3 / 3" in screen.text
+    topics = await tap(user, "Пропустить ▶")
+    assert "Что нужно территории" in topics.text
+    topics = await tap(user, "▫️ " + CATALOG.topic("education_access").short.ru)
+    assert "✅ " + CATALOG.topic("education_access").short.ru in topics.button_texts()
+    user.skip_pending()
+    await user.press("Готово ▶")
+    result = await user.messages_until(lambda m: "Вопрос 1 / 10" in m.text, timeout=10)
+    picture = next(m for m in result if m.photo is not None)
+    assert picture.photo is not None
+    image = Image.open(io.BytesIO(picture.photo))
+    assert image.size == (1080, 1080)
+    assert "Ваш икигай" in picture.text  # the summary is the caption
+    assert "Кружок робототехники" in picture.text
+
+    # The stage quiz: a stage-4 project.
+    for question, option in zip(CATALOG.quiz.questions, FORMALIZATION, strict=True):
+        screen = await tap(user, label(question.code, option))
+    assert "Этап вашего проекта: 4/7 · Формализация" in screen.text
+    assert "Почему этот этап" in screen.text
+    assert "Дальше: этап 5" in screen.text
+    async with running.app.engine.connect() as conn:
+        stages = (await conn.execute(select(quiz_results.c.stage))).scalars().all()
+    assert stages == [4]
+
+    # Problems of running projects steer the matching.
+    problems = await tap(user, "📋 Проблемы")
+    assert "Проблемы действующих проектов" in problems.text
+    await tap(user, "▫️ Нехватка средств")
+    measures = await tap(user, "Готово ▶")
+    assert "Поддержка для вашего проекта" in measures.text
+    assert "проблема: нехватка средств" in measures.text
+    assert "этап: Формализация" in measures.text
+    first_measure = next(b for b in measures.button_texts() if b.startswith("1. "))
+    card = await tap(user, first_measure)
+    assert "Почему" in card.text
+    back = await tap(user, "« К списку")
+    assert back.text == measures.text
+    page2 = await tap(user, "▶")
+    assert "стр. 2" in page2.text
+    financial = await tap(
+        user, next(b for b in page2.button_texts() if b.startswith("Финансовая"))
+    )
+    assert "Финансовая" in financial.text
+    card = await tap(user, "« Диагноз")
+    crises = await tap(user, "🆘 Кризис: самопроверка")
+    await tap(user, "▫️ Лавина авралов")
+    advice = await tap(user, "Готово ▶")
+    assert "Лавина авралов" in advice.text
+    assert CATALOG.crisis_reaction("rush_avalanche").advice.ru[:40] in advice.text
+    assert crises.message_id == advice.message_id  # edited in place
+
+    # The profile shows everything and edits come back to it.
+    profile = await say(user, "/profile")
+    assert "Роль: активист" in profile.text
+    assert "Новосибирская область" in profile.text
+    assert "4. Формализация" in profile.text
+    assert "Кружок робототехники" in profile.text
+    assert "Нехватка средств" in profile.text
+    zones = await tap(user, "🕐 Регион")
+    await tap(user, "UTC+2 Калининград")
+    profile = await tap(user, "Калининградская область")
+    assert "Ваш профиль" in profile.text
+    assert "Калининградская область" in profile.text
+
+    # /my_data: a readable message and a JSON file with everything.
+    user.skip_pending()
+    await user.send("/my_data")
+    readable = await user.next_message(timeout=5)
+    assert "Ваши данные в Опоре" in readable.text
+    assert "Паять, программировать, учить" in readable.text
+    document = await user.next_message(timeout=5)
+    assert document.file_name == "opora-my-data-2001.json"
+    assert document.document is not None
+    exported = json.loads(document.document)
+    assert exported["ikigai"]["want"][1] == "<b>мастерская</b> & «ремонт» 🤖"
+    assert exported["quiz_results"][0]["stage"] == 4
+    assert exported["user"]["region"] == "kgd"
+
+    # /delete_me: one confirmation, then nothing is left.
+    ask = await say(user, "/delete_me")
+    assert "Удалить все ваши данные?" in ask.text
+    done = await tap(user, "🗑 Да, удалить всё")
+    assert "удалено" in done.text
+    assert set((await rows_of(running, 2001)).values()) == {0}
+    assert emulator.rejections() == []
+
+
+async def test_declined_consent_stores_nothing_and_public_content_works(
+    emulator: Emulator, running_bot: RunningBot
+) -> None:
+    user = emulator.user(2002, language_code="ru")
+    await say(user, "/start")
+    await tap(user, "🚀 Начать: мой проект")
+    policy = await tap(user, "📄 Политика полностью")
+    assert "152-ФЗ" in policy.text
+    assert "здоровье" in policy.text.lower() or "здоровь" in policy.text
+    declined = await tap(user, "✖ Не согласен(на)")
+    assert "ничего о вас не сохранили" in declined.text
+    assert set((await rows_of(running_bot, 2002)).values()) == {0}
+    stages = await tap(user, "🧭 Этапы проекта")
+    assert "1. Ощущение проблемы" in stages.button_texts()
+    card = await tap(user, "4. Формализация")
+    assert "Начало конца лидера" in card.text
+    helped = await say(user, "/help")
+    assert "/language" in helped.text
+    # A journey button replayed without consent shows the consent screen and stores nothing.
+    await user.press_data("rl:activist")
+    assert "Согласие" in current(user).text
+    profile = await say(user, "/profile")
+    assert "Согласие" in profile.text
+    nothing = await say(user, "/my_data")
+    assert "ничего о вас не храним" in nothing.text
+    assert set((await rows_of(running_bot, 2002)).values()) == {0}
+    assert emulator.rejections() == []
+
+
+async def test_journey_in_english_with_back_steps(
+    emulator: Emulator, running_bot: RunningBot
+) -> None:
+    user = emulator.user(2003, first_name="Kate", language_code="en")
+    await say(user, "/start")
+    screen = await tap(user, "🚀 Start: my project")
+    assert "Consent to personal data processing" in screen.text
+    role = await tap(user, "✅ I agree")
+    assert "Who are you in Опора?" in role.text
+    zones = await tap(user, "🚀 Activist: I run or start a project")
+    assert "UTC+12 Kamchatka" in zones.button_texts()
+    await tap(user, "UTC+12 Kamchatka")
+    column = await tap(user, "Skip: just the time zone")
+    assert "1 / 3" in column.text
+    async with running_bot.app.engine.connect() as conn:
+        row = (await conn.execute(select(users).where(users.c.id == 2003))).mappings().one()
+    assert (row["region"], row["timezone"]) == (None, "Asia/Kamchatka")
+    screen = await say(user, "A repair café for the village")
+    screen = await tap(user, "Next ▶")
+    assert "2 / 3" in screen.text
+    screen = await tap(user, "« Back")
+    assert "1 / 3" in screen.text
+    assert "1. A repair café for the village" in screen.text
+    await tap(user, "Next ▶")
+    await tap(user, "Skip ▶")
+    topics = await tap(user, "Skip ▶")
+    assert "What the territory needs" in topics.text
+    user.skip_pending()
+    await user.press("Done ▶")
+    await user.messages_until(lambda m: "Question 1 / 10" in m.text, timeout=10)
+    q1 = user.last_bot_message
+    assert q1 is not None
+    q2 = await tap(user, label("problem", "vague", "en"), q1)
+    assert "Question 2 / 10" in q2.text
+    assert q2.message_id == q1.message_id  # the quiz edits one message
+    back = await tap(user, "« Back")
+    assert "Question 1 / 10" in back.text
+    # An answer to a question that is not the current one re-shows the current question.
+    await user.press_data("qz:people:team", message=back)
+    assert "Question 1 / 10" in current(user).text
+    for question, option in zip(CATALOG.quiz.questions, FORMALIZATION, strict=True):
+        screen = await tap(user, label(question.code, option, "en"))
+    assert "Your project's stage: 4/7" in screen.text
+    assert "Why this stage" in screen.text
+    # Retake: every result is kept with its date, and the card shows the progress.
+    await tap(user, "🔁 Retake the quiz")
+    expansion = ["tackling", "team", "daily", "staff", "registered", "contracts", "measurable",
+                 "several_places", "helpers", "carry_on"]  # fmt: skip
+    for question, option in zip(CATALOG.quiz.questions, expansion, strict=True):
+        screen = await tap(user, label(question.code, option, "en"))
+    assert "Your project's stage: 5/7" in screen.text
+    assert "Last time" in screen.text
+    assert "stage 4" in screen.text
+    profile = await say(user, "/profile")
+    assert "4. Formalization" in profile.text
+    assert "5. Expansion" in profile.text
+    assert emulator.rejections() == []
