@@ -16,14 +16,13 @@ from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeDefault
-from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.content import Catalog, get_catalog
 from bot.db import make_engine, migrate
-from bot.middlewares import ContextMiddleware, FloodGuard
+from bot.middlewares import AnswerPresses, ContextMiddleware, FloodGuard
 from bot.pictures import find_font
 from bot.render import Renderer
 from bot.services.measures import MeasureService
@@ -44,8 +43,13 @@ def _(message: str) -> str:
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", _("Start over: what Опора does")),
     ("menu", _("Main menu")),
+    ("profile", _("My profile: ikigai, stage, region")),
+    ("quiz", _("Stage quiz: where is my project")),
     ("help", _("What the bot can do")),
     ("language", _("Язык / Language")),
+    ("privacy", _("Privacy policy")),
+    ("my_data", _("Everything stored about me")),
+    ("delete_me", _("Delete my data")),
 )
 
 
@@ -60,7 +64,7 @@ class App:
     clock: Clock
     users: UserService
     profiles: ProfileService
-    _polling: asyncio.Event = field(default_factory=asyncio.Event)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)  # set once polling starts
 
     async def prepare(self) -> None:
         """Everything before the first getUpdates: migrations and the command menu."""
@@ -83,7 +87,7 @@ class App:
         """Prepare, then long-poll until stopped (Ctrl-C / SIGTERM or `stop()`)."""
         try:
             await self.prepare()
-            self._polling.set()
+            self.ready.set()
             await self.dp.start_polling(
                 self.bot,
                 handle_signals=handle_signals,
@@ -91,11 +95,11 @@ class App:
                 close_bot_session=False,
             )
         finally:
-            self._polling.clear()
+            self.ready.clear()
             await self.close()
 
     async def stop(self) -> None:
-        if self._polling.is_set():
+        if self.ready.is_set():
             with contextlib.suppress(RuntimeError):  # polling had not started yet
                 await self.dp.stop_polling()
 
@@ -156,11 +160,12 @@ def create_app(
         "profiles": profiles,
         "measures": measures,
         "font": font,
+        "presses": (presses := AnswerPresses()),
     }
     dp = Dispatcher(storage=storage, events_isolation=isolation, **deps)
     dp.update.outer_middleware(FloodGuard(renderer, settings.flood_burst, settings.flood_rate))
     dp.update.outer_middleware(ContextMiddleware(users, renderer, settings.default_locale))
-    dp.callback_query.middleware(CallbackAnswerMiddleware())
+    dp.callback_query.middleware(presses)
     dp.include_router(build_router())
     return App(
         settings=settings,

@@ -12,6 +12,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.types import User as TgUser
+from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.domain.locale import resolve_locale
 from bot.render import Renderer
@@ -123,3 +124,31 @@ class ContextMiddleware(BaseMiddleware):
                 query=query,
             )
         return await handler(event, data)
+
+
+class AnswerPresses(BaseMiddleware):
+    """Inner middleware: every button press gets exactly one answerCallbackQuery.
+
+    Like aiogram's CallbackAnswerMiddleware (handlers may set `callback_answer.text`), and it
+    remembers which presses it answered, so the error router does not answer them twice.
+    """
+
+    def __init__(self, remember: int = 10_000) -> None:
+        self.remember = remember
+        self.answered: OrderedDict[str, None] = OrderedDict()
+
+    def was_answered(self, query_id: str) -> bool:
+        return query_id in self.answered
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if not isinstance(event, CallbackQuery):
+            return await handler(event, data)
+        answer = data["callback_answer"] = CallbackAnswer(answered=False)
+        try:
+            return await handler(event, data)
+        finally:
+            if not answer.disabled and not answer.answered:
+                self.answered[event.id] = None
+                if len(self.answered) > self.remember:
+                    self.answered.popitem(last=False)
+                await event.answer(text=answer.text, show_alert=answer.show_alert)

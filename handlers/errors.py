@@ -10,8 +10,10 @@ from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 
-from bot.errors import UserError
+from bot.content import UnknownCodeError
+from bot.errors import StaleButton, UserError
 from bot.keyboards import main_menu
+from bot.middlewares import AnswerPresses
 from bot.render import Renderer
 from bot.storage.users import User
 
@@ -26,8 +28,12 @@ async def on_error(event: ErrorEvent, bot: Bot, renderer: Renderer, **data: obje
     locale = data.get("locale")
     tr = renderer.bind(locale if isinstance(locale, str) else "ru")
     user = data.get("user")
+    presses = data.get("presses")
     if isinstance(exc, UserError):
         text = tr(exc.template, **exc.context)
+    elif isinstance(exc, UnknownCodeError):  # forged or outdated button data
+        log.info("unknown code in an update", extra={"update_id": update.update_id})
+        text = tr(StaleButton.template)
     else:
         log.error(
             "update failed",
@@ -43,9 +49,10 @@ async def on_error(event: ErrorEvent, bot: Bot, renderer: Renderer, **data: obje
     chat_id: int | None = None
     if query is not None:
         chat_id = query.message.chat.id if query.message else query.from_user.id
-        # Usually answered already by CallbackAnswerMiddleware; not when a middleware failed.
-        with suppress(TelegramAPIError):
-            await bot.answer_callback_query(query.id)
+        # Usually answered already (AnswerPresses); not when a middleware before it failed.
+        if not (isinstance(presses, AnswerPresses) and presses.was_answered(query.id)):
+            with suppress(TelegramAPIError):
+                await bot.answer_callback_query(query.id)
     elif update.message is not None:
         chat_id = update.message.chat.id
     if chat_id is None:

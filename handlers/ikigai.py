@@ -280,6 +280,7 @@ async def ikigai_done(
 ) -> None:
     assert screen.state is not None
     await screen.state.set_state(None)
+    await profiles.finish_ikigai(screen.user_id)
     profile = await profiles.load(screen.user_id)
     await send_result(screen, profile, catalog, deps.get("font"))
     await journey.advance(screen, {"profiles": profiles, "catalog": catalog, **deps})

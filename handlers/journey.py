@@ -64,8 +64,7 @@ async def advance(screen: Screen, deps: dict[str, Any]) -> None:
         consented=True,
         role=profile.role,
         has_place=profile.user.timezone is not None,
-        ikigai=profile.ikigai,
-        topics=len(profile.topics),
+        ikigai_done=profile.user.ikigai_done_at is not None,
         quiz_taken=bool(profile.history),
     )
     await start_step(name, screen, deps)

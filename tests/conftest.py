@@ -4,6 +4,9 @@ long-polling it over HTTP."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +20,58 @@ from bot.config import Settings
 from bot.emulator import DEFAULT_TOKEN, Emulator
 
 TOKEN = DEFAULT_TOKEN
+
+
+POSTGRES_HINT = "set TEST_POSTGRES_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+REDIS_HINT = "set TEST_REDIS_URL=redis://127.0.0.1:6379/15"
+
+
+@contextlib.asynccontextmanager
+async def fresh_postgres() -> AsyncIterator[str]:
+    """The URL of a fresh PostgreSQL database of the caller's own, dropped afterwards;
+    the test is skipped, with the reason shown, where TEST_POSTGRES_URL is not set."""
+    base = os.environ.get("TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip(f"PostgreSQL test skipped: {POSTGRES_HINT}")
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(base)
+    name = f"opora_t_{uuid.uuid4().hex[:12]}"
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """Tests that take this run on SQLite and on PostgreSQL (where TEST_POSTGRES_URL is set)."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'sub' / 'db.sqlite'}"
+        return
+    async with fresh_postgres() as url:
+        yield url
+
+
+@pytest.fixture
+async def redis_url() -> AsyncIterator[str]:
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        pytest.skip(f"Redis test skipped: {REDIS_HINT}")
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url)
+    await client.flushdb()
+    try:
+        yield url
+    finally:
+        await client.flushdb()
+        await client.aclose()
 
 
 @pytest.fixture
@@ -64,6 +119,11 @@ async def launch(emulator: Emulator, tmp_path: Path) -> AsyncIterator[Launch]:
         task = asyncio.create_task(app.run_polling(handle_signals=False))
         bot = RunningBot(app, task)
         running.append(bot)
+        ready = asyncio.ensure_future(app.ready.wait())
+        await asyncio.wait({ready, task}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():  # start-up failed: show why
+            task.result()
+        assert ready.done(), "the bot did not start polling within 60 s"
         return bot
 
     yield _launch

@@ -6,19 +6,22 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from bot.clock import ManualClock
 from bot.db import make_engine, migrate
 from bot.storage import users as repo
 from bot.storage.fsm import SqlStorage
+from bot.storage.tables import metadata
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def engine(tmp_path):
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'sub' / 'db.sqlite'}")
+async def engine(database_url):
+    engine = make_engine(database_url)
     await migrate(engine)
     yield engine
     await engine.dispose()
@@ -28,9 +31,20 @@ async def test_migrations_create_tables_and_are_idempotent(engine) -> None:
     await migrate(engine)  # a second run changes nothing
     async with engine.connect() as conn:
         tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+        # The migrations build exactly what bot.storage.tables declares.
+        drift = await conn.run_sync(
+            lambda c: compare_metadata(MigrationContext.configure(c), metadata)
+        )
+    assert {"users", "user_roles", "fsm_states", "alembic_version"} <= tables
+    assert drift == []
+
+
+async def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path) -> None:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'wal.sqlite'}")
+    async with engine.connect() as conn:
         mode = (await conn.execute(text("PRAGMA journal_mode"))).scalar()
         fks = (await conn.execute(text("PRAGMA foreign_keys"))).scalar()
-    assert {"users", "user_roles", "fsm_states", "alembic_version"} <= tables
+    await engine.dispose()
     assert mode == "wal"
     assert fks == 1
 
@@ -67,8 +81,8 @@ async def test_delete_all_leaves_nothing(engine) -> None:
             assert count == 0, table
 
 
-async def test_fsm_state_survives_a_new_engine(tmp_path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'fsm.sqlite'}"
+async def test_fsm_state_survives_a_new_engine(database_url) -> None:
+    url = database_url
     key = StorageKey(bot_id=1, chat_id=7, user_id=7)
     first = make_engine(url)
     await migrate(first)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 STEPS = ("consent", "role", "place", "ikigai", "quiz", "diagnosis")
 
 
@@ -12,8 +10,7 @@ def next_step(
     consented: bool,
     role: str | None,
     has_place: bool,
-    ikigai: Mapping[str, Sequence[str]],
-    topics: int,
+    ikigai_done: bool,
     quiz_taken: bool,
 ) -> str:
     """The first missing step; "diagnosis" once everything is there.
@@ -26,7 +23,7 @@ def next_step(
         return "role"
     if not has_place:
         return "place"
-    if not any(ikigai.get(col) for col in ("want", "can", "need")) and not topics:
+    if not ikigai_done:
         return "ikigai"
     if role == "volunteer":
         return "volunteer"

@@ -139,6 +139,12 @@ class ProfileService:
             await self._consented(conn, user_id)
             await repo.set_ikigai_column(conn, user_id, col, clean, self.clock.now())
 
+    async def finish_ikigai(self, user_id: int) -> None:
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            await self._consented(conn, user_id)
+            await users_repo.set_fields(conn, user_id, now, ikigai_done_at=now)
+
     async def set_codes(self, user_id: int, kind: str, values: frozenset[str]) -> None:
         async with self.engine.begin() as conn:
             await self._consented(conn, user_id)

@@ -67,6 +67,7 @@ users = Table(
     Column("locale", String(8)),  # None: follow the Telegram client's language
     Column("timezone", String(64)),  # IANA zone; None: the deployment's default
     Column("region", String(16)),  # a region code of content/regions.yaml
+    Column("ikigai_done_at", UTCDateTime()),  # finished (or skipped through) the exercise
     Column("consent_version", String(16)),
     Column("consent_at", UTCDateTime()),
     Column("blocked", Boolean, nullable=False, default=False, server_default=false()),

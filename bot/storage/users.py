@@ -18,6 +18,7 @@ class User:
     locale: str | None = None
     timezone: str | None = None
     region: str | None = None
+    ikigai_done_at: datetime | None = None
     first_name: str | None = None
     last_name: str | None = None
     username: str | None = None
@@ -44,6 +45,7 @@ async def get(conn: AsyncConnection, user_id: int) -> User | None:
         locale=row["locale"],
         timezone=row["timezone"],
         region=row["region"],
+        ikigai_done_at=row["ikigai_done_at"],
         first_name=row["first_name"],
         last_name=row["last_name"],
         username=row["username"],

@@ -26,6 +26,7 @@ def upgrade() -> None:
     ts = sa.DateTime(timezone=True)
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("region", sa.String(16)))
+        batch.add_column(sa.Column("ikigai_done_at", sa.DateTime(timezone=True)))
     op.create_table(
         "ikigai_entries",
         sa.Column("user_id", sa.BigInteger, nullable=False),
@@ -84,4 +85,5 @@ def downgrade() -> None:
     for table in ("quiz_results", "user_crises", "user_problems", "user_topics", "ikigai_entries"):
         op.drop_table(table)
     with op.batch_alter_table("users") as batch:
+        batch.drop_column("ikigai_done_at")
         batch.drop_column("region")

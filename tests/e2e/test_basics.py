@@ -187,3 +187,29 @@ async def test_token_never_reaches_logs(
     lines = [formatter.format(r) for r in caplog.records]
     assert not any(TOKEN in line for line in lines)
     assert not any("секретный текст" in line for line in lines)
+
+
+async def test_a_failing_handler_gets_an_apology_and_polling_goes_on(
+    emulator: Emulator,
+    running_bot: RunningBot,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def broken(*_args: object) -> None:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(running_bot.app.users, "set_locale", broken)
+    user = emulator.user(1013, language_code="ru")
+    await user.send("/language")
+    msg = await user.next_message(timeout=5)
+    answer = await user.press("🇬🇧 English", message=msg)
+    assert answer is not None  # the press is answered even though the handler failed
+    apology = await user.next_message(timeout=5)
+    assert "Простите, у нас что-то сломалось" in apology.text
+    assert "🧭 Этапы проекта" in apology.button_texts()
+    failures = [r for r in caplog.records if r.getMessage() == "update failed"]
+    assert len(failures) == 1
+    assert isinstance(getattr(failures[0], "update_id", None), int)
+    await user.send("/help")  # the bot keeps serving
+    assert "Справка" in (await user.next_message(timeout=5)).text
+    assert emulator.rejections() == []

@@ -7,11 +7,13 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
 from bot.content import get_catalog
 from bot.emulator import ChatMessage, EmulatedUser, Emulator
+from bot.storage import measures as measures_repo
 from bot.storage.tables import metadata, quiz_results, users
 from tests.conftest import Launch, RunningBot
 
@@ -316,3 +318,116 @@ async def test_journey_in_english_with_back_steps(
     assert "4. Formalization" in profile.text
     assert "5. Expansion" in profile.text
     assert emulator.rejections() == []
+
+
+async def onboard_stage_4(user: EmulatedUser) -> ChatMessage:
+    """Consent, activist in Novosibirsk Oblast, skip the ikigai, stage-4 quiz: the diagnosis."""
+    await consent(user)
+    await tap(user, "🚀 Активист: веду или начинаю проект")
+    await tap(user, "UTC+7 Новосибирск")
+    await tap(user, "Новосибирская область")
+    await tap(user, "Пропустить ▶")
+    await tap(user, "Пропустить ▶")
+    await tap(user, "Пропустить ▶")
+    await user.press("Готово ▶")
+    await user.messages_until(lambda m: "Вопрос 1 / 10" in m.text, timeout=10)
+    screen = current(user)
+    for question, option in zip(CATALOG.quiz.questions, FORMALIZATION, strict=True):
+        screen = await tap(user, label(question.code, option))
+    return screen
+
+
+async def test_local_measures_of_the_region_are_matched(
+    emulator: Emulator, running_bot: RunningBot
+) -> None:
+    now = running_bot.app.clock.now()
+    async with running_bot.app.engine.begin() as conn:
+        await measures_repo.add(
+            conn,
+            title="Грант мэрии Новосибирска на социальные проекты",
+            description="До 300 000 ₽ на проекты НКО города.",
+            type="financial",
+            phase="formalization",
+            region="nvs",
+            problems=frozenset({"lack_of_funds"}),
+            contact="+7 383 000-00-00",
+            link="https://example.org/grant",
+            now=now,
+        )
+        await measures_repo.add(
+            conn,
+            title="Субсидия Камчатского края",
+            description="Только для Камчатки.",
+            type="financial",
+            region="kam",
+            now=now,
+        )
+    user = emulator.user(2004, language_code="ru")
+    await onboard_stage_4(user)
+    measures = await tap(user, "🤝 Подходящие меры поддержки")
+    first = next(b for b in measures.button_texts() if b.startswith("1. "))
+    assert first.startswith("1. Грант мэрии Новосибирска")
+    assert "ваш регион" in measures.text
+    all_pages = measures.text
+    while "▶" in current(user).button_texts():
+        all_pages += (await tap(user, "▶")).text
+    assert "Камчатского" not in all_pages  # another region's measure is not offered
+    await tap(user, "◀") if "◀" in current(user).button_texts() else None
+    await tap(user, "• Все") if "• Все" in current(user).button_texts() else None
+    listing = await say(user, "/profile")
+    assert "Новосибирская область" in listing.text
+    diagnosis = await tap(user, "🩺 Диагноз")
+    measures = await tap(user, "🤝 Подходящие меры поддержки", diagnosis)
+    card = await tap(user, first)
+    assert "+7 383 000-00-00" in card.text
+    assert "Новосибирская область" in card.text
+    link = card.buttons[0][0]
+    assert (link.text, link.url) == ("🔗 Открыть ссылку", "https://example.org/grant")
+    assert emulator.rejections() == []
+
+
+async def test_without_a_font_the_ikigai_result_is_text(
+    emulator: Emulator, launch: Launch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.app.find_font", lambda _configured: None)
+    await launch()
+    user = emulator.user(2005, language_code="ru")
+    await consent(user)
+    await tap(user, "🤝 Доброволец: хочу помогать")
+    await tap(user, "UTC+3 Москва")
+    await tap(user, "Москва")
+    await say(user, "Помогать пожилым")
+    await tap(user, "Дальше ▶")
+    await tap(user, "Пропустить ▶")
+    await tap(user, "Пропустить ▶")
+    user.skip_pending()
+    await user.press("Готово ▶")
+    result = await user.messages_until(lambda m: "Ваш профиль" in m.text, timeout=10)
+    assert all(m.photo is None for m in result)
+    summary = next(m for m in result if "Ваш икигай" in m.text)
+    assert "Помогать пожилым" in summary.text
+    assert any("Координаторы вашей территории" in m.text for m in result)  # volunteer path
+
+
+async def test_flow_state_in_redis_survives_a_restart(
+    emulator: Emulator, launch: Launch, redis_url: str
+) -> None:
+    from aiogram.fsm.storage.redis import RedisStorage
+    from redis.asyncio import Redis
+
+    running = await launch(redis_url=redis_url)
+    assert isinstance(running.app.dp.storage, RedisStorage)
+    user = emulator.user(2006, language_code="ru")
+    await consent(user)
+    await tap(user, "🚀 Активист: веду или начинаю проект")
+    await tap(user, "UTC+3 Москва")
+    await tap(user, "Москва")
+    await say(user, "Первая запись")
+    await running.stop()
+    client = Redis.from_url(redis_url)
+    keys = [k.decode() if isinstance(k, bytes) else k for k in await client.keys("*2006*")]
+    await client.aclose()
+    assert any(k.endswith(":state") for k in keys), keys
+    await launch(redis_url=redis_url)
+    screen = await say(user, "Вторая запись")
+    assert "2. Вторая запись" in screen.text
