@@ -45,6 +45,17 @@ class Settings(BaseSettings):
     flood_burst: int = Field(default=10, ge=1)
     flood_rate: float = Field(default=2.0, gt=0)
     polling_timeout: int = Field(default=10, ge=0, le=50)
+    # The outbox sender: messages per second in all (Telegram allows about 30; paid broadcasts
+    # up to 1000), seconds between two messages to one chat, sends in flight at once, attempts
+    # before a message is given up, seconds after which a claimed but unfinished row is retried.
+    send_rate: float = Field(default=25.0, gt=0)
+    send_chat_interval: float = Field(default=1.0, ge=0)
+    send_concurrency: int = Field(default=32, ge=1)
+    send_max_attempts: int = Field(default=5, ge=1)
+    outbox_lease: float = Field(default=60.0, gt=0)
+    # The scheduler's tick (seconds) and the days before a deadline that get a reminder.
+    tick_seconds: float = Field(default=60.0, gt=0)
+    reminder_days: Annotated[tuple[int, ...], NoDecode] = (14, 3, 1)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -57,6 +68,17 @@ class Settings(BaseSettings):
                 raise ValueError("ADMIN_IDS must be Telegram ids separated by commas") from exc
         if isinstance(value, int):
             return frozenset({value})
+        return value
+
+    @field_validator("reminder_days", mode="before")
+    @classmethod
+    def _parse_days(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                days = tuple(sorted({int(p) for p in re.split(r"[,\s]+", value.strip()) if p}))
+            except ValueError as exc:
+                raise ValueError("REMINDER_DAYS must be numbers of days, e.g. 14,3,1") from exc
+            return tuple(reversed(days))
         return value
 
     @field_validator("default_timezone")

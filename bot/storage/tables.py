@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     false,
+    true,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -162,4 +163,102 @@ local_measures = Table(
     Column("created_by", BigInteger),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("closed_at", UTCDateTime()),
+)
+
+# --- pushes: settings, catalogs added by coordinators, follows, the outbox ---------------
+
+user_settings = Table(
+    "user_settings",
+    metadata,
+    Column("user_id", BigInteger, _user_fk(), primary_key=True),
+    # Categories of pushes, each on or off.
+    Column("measures", Boolean, nullable=False, default=True, server_default=true()),
+    Column("grants", Boolean, nullable=False, default=True, server_default=true()),
+    Column("articles", Boolean, nullable=False, default=True, server_default=true()),
+    Column("announcements", Boolean, nullable=False, default=True, server_default=true()),
+    Column("opportunities", Boolean, nullable=False, default=True, server_default=true()),
+    Column("digest", String(8), nullable=False, default="weekly", server_default="weekly"),
+    Column("digest_hour", Integer, nullable=False, default=10, server_default="10"),  # local
+    Column("digest_weekday", Integer, nullable=False, default=0, server_default="0"),  # Monday
+    Column("quiet_start", Integer, nullable=False, default=22, server_default="22"),  # local
+    Column("quiet_end", Integer, nullable=False, default=9, server_default="9"),  # local
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+grants = Table(
+    "grants",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("title", String(300), nullable=False),
+    Column("organiser", String(300), nullable=False),
+    Column("link", String(500), nullable=False),
+    Column("who", Text, nullable=False),
+    Column("amount", String(200)),
+    Column("topics", Text, nullable=False, default="[]", server_default="[]"),  # JSON codes
+    Column("phases", Text, nullable=False, default="[]", server_default="[]"),  # JSON codes
+    Column("region", String(16)),  # None: federal
+    Column("windows", Text, nullable=False),  # JSON, see bot.domain.windows
+    Column("timezone", String(64), nullable=False, default="Europe/Moscow"),
+    Column("created_by", BigInteger),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("closed_at", UTCDateTime()),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("title", String(300), nullable=False),
+    Column("link", String(500), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("topics", Text, nullable=False, default="[]", server_default="[]"),
+    Column("stages", Text, nullable=False, default="[]", server_default="[]"),  # JSON numbers
+    Column("created_by", BigInteger),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("closed_at", UTCDateTime()),
+)
+
+# Grants a user follows (deadline reminders, /calendar); key: a catalog code or "G<id>".
+grant_follows = Table(
+    "grant_follows",
+    metadata,
+    Column("user_id", BigInteger, _user_fk(), primary_key=True),
+    Column("grant_key", String(64), primary_key=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# Articles a user was sent or opened: an article never reaches the same user twice.
+article_log = Table(
+    "article_log",
+    metadata,
+    Column("user_id", BigInteger, _user_fk(), primary_key=True),
+    Column("article_key", String(64), primary_key=True),
+    Column("sent_at", UTCDateTime()),
+    Column("read_at", UTCDateTime()),
+)
+
+# Everything that leaves the bot on its own initiative. The row is the truth: a restart resumes
+# it, the unique dedup key stops doubles, instances claim rows instead of racing.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("user_id", BigInteger, _user_fk(), nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),  # digest, reminder, broadcast, …
+    Column("dedup_key", String(200), nullable=False, unique=True),
+    Column("payload", Text, nullable=False),  # JSON, see bot.delivery
+    Column("batch_id", Integer),  # a broadcast's id, for progress and cancelling
+    Column("status", String(12), nullable=False, default="pending", server_default="pending"),
+    Column("not_before", UTCDateTime(), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
+    Column("claimed_by", String(64)),
+    Column("claimed_at", UTCDateTime()),
+    Column("sent_at", UTCDateTime()),
+    Column("message_id", BigInteger),
+    Column("error", Text),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_outbox_due", "status", "not_before"),
+    Index("ix_outbox_batch_id", "batch_id"),
+    Index("ix_outbox_user_id", "user_id"),
 )
