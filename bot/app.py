@@ -45,6 +45,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("menu", _("Main menu")),
     ("profile", _("My profile: ikigai, stage, region")),
     ("quiz", _("Stage quiz: where is my project")),
+    ("settings", _("Notifications: what and when")),
     ("help", _("What the bot can do")),
     ("language", _("Язык / Language")),
     ("privacy", _("Privacy policy")),

@@ -116,6 +116,18 @@ class Pf(CallbackData, prefix="pf"):
     part: str = ""
 
 
+class Se(CallbackData, prefix="se"):
+    """/settings: toggle a category, or cycle digest / day / hour / quiet hours."""
+
+    item: str
+
+
+class Unsub(CallbackData, prefix="un"):
+    """The one-tap unsubscribe under every push: a category, or "digest"."""
+
+    what: str
+
+
 Row = Sequence[InlineKeyboardButton]
 
 

@@ -27,6 +27,7 @@ from handlers import (
     onboarding,
     profile,
     quiz,
+    settings,
 )
 
 
@@ -72,6 +73,7 @@ def _build() -> Router:
         diagnosis.router,
         measures.router,
         profile.router,
+        settings.router,
     )
 
     root = Router(name="root")

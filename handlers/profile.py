@@ -54,7 +54,10 @@ async def profile_screen(screen: Screen, deps: dict[str, Any]) -> None:
         ],
         [button(tr._("👤 Role"), Pf(part="role")), button(tr._("🕐 Region"), Pf(part="place"))],
         [
+            button(tr._("🔔 Notifications"), Menu(section="settings")),
             button(tr._("🌐 Language"), Menu(section="lang")),
+        ],
+        [
             button(tr._("🔒 My data"), Pf(part="data")),
         ],
     ]

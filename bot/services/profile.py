@@ -16,8 +16,10 @@ from bot.clock import Clock
 from bot.domain import matching
 from bot.errors import UserError
 from bot.storage import profile as repo
+from bot.storage import settings as settings_repo
 from bot.storage import users as users_repo
 from bot.storage.profile import QuizRecord
+from bot.storage.settings import PushSettings
 from bot.storage.users import User
 
 CONSENT_VERSION = "2026-11"
@@ -155,6 +157,18 @@ class ProfileService:
             await self._consented(conn, user_id)
             await repo.add_quiz_result(conn, user_id, stage, answers, self.clock.now())
 
+    # --- push settings ---
+
+    async def push_settings(self, user_id: int) -> PushSettings:
+        async with self.engine.connect() as conn:
+            await self._consented(conn, user_id)
+            return await settings_repo.get(conn, user_id)
+
+    async def save_push_settings(self, user_id: int, settings: PushSettings) -> None:
+        async with self.engine.begin() as conn:
+            await self._consented(conn, user_id)
+            await settings_repo.save(conn, user_id, settings, self.clock.now())
+
     # --- the user's own data (152-ФЗ) ---
 
     async def export(self, user_id: int) -> dict[str, Any] | None:
@@ -171,6 +185,7 @@ class ProfileService:
                 "problems": sorted(await repo.codes(conn, user_id, "problems")),
                 "crisis_reactions": sorted(await repo.codes(conn, user_id, "crises")),
                 "quiz_results": [asdict(r) for r in await repo.quiz_history(conn, user_id)],
+                "push_settings": asdict(await settings_repo.get(conn, user_id)),
             }
         result: dict[str, Any] = json.loads(json.dumps(data, default=str))
         return result
