@@ -25,8 +25,12 @@ from bot.db import make_engine, migrate
 from bot.middlewares import AnswerPresses, ContextMiddleware, FloodGuard
 from bot.pictures import find_font
 from bot.render import Renderer
+from bot.delivery import Sender
+from bot.scheduler import Ticker
+from bot.services.catalogs import CatalogService
 from bot.services.measures import MeasureService
 from bot.services.profile import ProfileService
+from bot.services.pushes import Planner
 from bot.services.users import UserService
 from bot.storage.fsm import SqlStorage
 from handlers import build_router
@@ -45,6 +49,9 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("menu", _("Main menu")),
     ("profile", _("My profile: ikigai, stage, region")),
     ("quiz", _("Stage quiz: where is my project")),
+    ("grants", _("Grants open now and soon")),
+    ("articles", _("Best practices for my stage")),
+    ("calendar", _("Followed deadlines as a calendar file")),
     ("settings", _("Notifications: what and when")),
     ("help", _("What the bot can do")),
     ("language", _("Язык / Language")),
@@ -65,6 +72,10 @@ class App:
     clock: Clock
     users: UserService
     profiles: ProfileService
+    catalogs: CatalogService
+    sender: Sender
+    planner: Planner
+    ticker: Ticker
     ready: asyncio.Event = field(default_factory=asyncio.Event)  # set once polling starts
 
     async def prepare(self) -> None:
@@ -88,6 +99,8 @@ class App:
         """Prepare, then long-poll until stopped (Ctrl-C / SIGTERM or `stop()`)."""
         try:
             await self.prepare()
+            await self.sender.start()
+            self.ticker.start()
             self.ready.set()
             await self.dp.start_polling(
                 self.bot,
@@ -104,7 +117,15 @@ class App:
             with contextlib.suppress(RuntimeError):  # polling had not started yet
                 await self.dp.stop_polling()
 
+    async def tick(self) -> None:
+        """One scheduler tick: plan what is due, then wake the sender."""
+        report = await self.planner.plan()
+        if report.enqueued:
+            self.sender.wake()
+
     async def close(self) -> None:
+        self.ticker.stop()
+        await self.sender.stop()
         await self.dp.storage.close()
         await self.dp.fsm.events_isolation.close()
         await self.bot.session.close()
@@ -145,6 +166,7 @@ def create_app(
     users = UserService(engine, clock, settings.admin_ids)
     profiles = ProfileService(engine, clock)
     measures = MeasureService(engine, catalog)
+    catalogs = CatalogService(engine, catalog, clock)
     font = find_font(settings.font_path)
     if font is None:
         log.warning(
@@ -160,6 +182,7 @@ def create_app(
         "users": users,
         "profiles": profiles,
         "measures": measures,
+        "catalogs": catalogs,
         "font": font,
         "presses": (presses := AnswerPresses()),
     }
@@ -168,7 +191,18 @@ def create_app(
     dp.update.outer_middleware(ContextMiddleware(users, renderer, settings.default_locale))
     dp.callback_query.middleware(presses)
     dp.include_router(build_router())
-    return App(
+    sender = Sender.from_settings(bot, engine, clock, settings)
+    planner = Planner(
+        engine,
+        clock,
+        catalog,
+        renderer,
+        catalogs,
+        measures,
+        default_timezone=settings.default_timezone,
+        reminder_days=settings.reminder_days,
+    )
+    app = App(
         settings=settings,
         bot=bot,
         dp=dp,
@@ -178,4 +212,10 @@ def create_app(
         clock=clock,
         users=users,
         profiles=profiles,
+        catalogs=catalogs,
+        sender=sender,
+        planner=planner,
+        ticker=Ticker(settings.tick_seconds, lambda: app.tick()),
     )
+    dp["sender"] = sender
+    return app

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any, Generic, Protocol, TypeVar
+from typing import Annotated, Any, Generic, Literal, Protocol, TypeVar
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import (
@@ -22,17 +24,23 @@ from pydantic import (
     PrivateAttr,
     StringConstraints,
     ValidationError,
+    model_validator,
 )
 
+from bot.domain.windows import Occurrence, Window, current_or_next, parse_month_day
 from bot.domain.zones import Region, Zone, load_regions, regions_in
 
 __all__ = [
     "CONTENT_DIR",
     "AdditionalMeasure",
+    "Article",
     "Catalog",
     "ContentError",
     "CrisisReaction",
     "Definition",
+    "FixedDates",
+    "Grant",
+    "GrantWindow",
     "Ikigai",
     "IkigaiColumn",
     "Item",
@@ -50,6 +58,7 @@ __all__ = [
     "SupportCondition",
     "Topic",
     "UnknownCodeError",
+    "YearlyDates",
     "get_catalog",
     "load_catalog",
 ]
@@ -108,6 +117,7 @@ Short40 = Annotated[L10n, AfterValidator(_at_most(40))]
 Text200 = Annotated[L10n, AfterValidator(_at_most(200))]
 Text300 = Annotated[L10n, AfterValidator(_at_most(300))]
 Text400 = Annotated[L10n, AfterValidator(_at_most(400))]
+Title100 = Annotated[L10n, AfterValidator(_at_most(100))]
 
 
 class Item(_Model):
@@ -241,6 +251,150 @@ class Source(_Model):
     author: L10n
 
 
+# ── grants and articles (grants.yaml, articles.yaml: our starter catalogs) ──────────────────
+
+
+def _check_link(value: str) -> str:
+    """An https URL that Telegram accepts (ASCII: a Cyrillic domain in punycode), or empty."""
+    if not value:
+        return value
+    if not value.isascii() or any(c.isspace() for c in value):
+        raise ValueError(
+            f"{value!r} must be ASCII without spaces: write a Cyrillic domain in punycode "
+            "(https://xn--...)"
+        )
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValueError(f"must be an https:// URL, got {value!r}")
+    try:
+        parts.hostname.encode("ascii").decode("idna")
+    except UnicodeError:
+        raise ValueError(f"{parts.hostname!r} is not a valid domain name") from None
+    return value
+
+
+def _check_month_day(value: str) -> str:
+    parse_month_day(value)
+    return value
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        raise ValueError(f"unknown IANA time zone {value!r}") from None
+    return value
+
+
+def _host(link: str) -> str:
+    """The link's domain as people write it (punycode decoded): «президентскиегранты.рф»."""
+    host = urlsplit(link).hostname or ""
+    return host.encode("ascii").decode("idna").lower()
+
+
+Link = Annotated[str, AfterValidator(_check_link)]  # may be empty
+RequiredLink = Annotated[str, StringConstraints(min_length=1), AfterValidator(_check_link)]
+MonthDayText = Annotated[str, AfterValidator(_check_month_day)]  # "MM-DD", "02-29" allowed
+TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
+SiteName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+StageNumber = Annotated[int, Field(ge=1, le=7)]
+
+
+class YearlyDates(_Model):
+    """Every year from ``open`` to ``close`` ("MM-DD"); close before open spans New Year."""
+
+    open: MonthDayText
+    close: MonthDayText
+
+
+class FixedDates(_Model):
+    """One dated window, ``open`` ≤ ``close``."""
+
+    open: date
+    close: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FixedDates:
+        if self.open > self.close:
+            raise ValueError(
+                f"open {self.open.isoformat()} is after close {self.close.isoformat()}"
+            )
+        return self
+
+
+class GrantWindow(_Model):
+    """One application window: exactly one of ``yearly``, ``fixed``, ``always: true``.
+
+    The dates are in the grant's time zone; see :mod:`bot.domain.windows` for their meaning.
+    """
+
+    yearly: YearlyDates | None = None
+    fixed: FixedDates | None = None
+    always: Literal[True] | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> GrantWindow:
+        given = [k for k in ("yearly", "fixed", "always") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"a window needs exactly one of yearly, fixed, always; got {given or 'none'}"
+            )
+        return self
+
+    def to_window(self) -> Window:
+        """The domain window (its ``to_spec()`` is this entry's YAML/JSON shape)."""
+        return Window.from_spec(self.model_dump(mode="json", exclude_none=True))
+
+
+class Grant(_Model):
+    """A grant programme or contest with its application windows (grants.yaml)."""
+
+    code: Code
+    title: Title100
+    organiser: L10n
+    site: SiteName  # «президентскиегранты.рф»; empty: no verified site
+    link: Link  # https, punycode; empty only with an empty site
+    who: Text300
+    amount: Text200 | None = None
+    topics: tuple[Code, ...] = ()  # topics.yaml; empty: any topic
+    phases: tuple[Code, ...] = ()  # measures.yaml phases; empty: any phase
+    region: Code | None = None  # regions.yaml; None: federal
+    timezone: TimeZoneName = "Europe/Moscow"
+    windows: tuple[GrantWindow, ...]  # empty: no known dates, see the note and the site
+    note: Text400
+
+    @model_validator(mode="after")
+    def _site_and_link(self) -> Grant:
+        if not self.link and self.site:
+            raise ValueError(f"link: empty, but site is {self.site!r} (give both or neither)")
+        if self.link and not self.site:
+            raise ValueError("site: empty, but there is a link (give both or neither)")
+        if self.link and _host(self.link) != self.site.lower():
+            raise ValueError(
+                f"link: its domain {_host(self.link)!r} is not the site {self.site!r}"
+            )
+        return self
+
+    def application_windows(self) -> tuple[Window, ...]:
+        return tuple(w.to_window() for w in self.windows)
+
+    def occurrence(self, now: datetime) -> Occurrence | None:
+        """The window open at ``now``, else the next one to open; None if none is known."""
+        return current_or_next(self.application_windows(), self.timezone, now)
+
+
+class Article(_Model):
+    """A best-practice article: our own summary and a link to a real source (articles.yaml)."""
+
+    code: Code
+    title: Title100
+    summary: Text400
+    link: RequiredLink
+    source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    topics: tuple[Code, ...] = ()  # topics.yaml; empty: any topic
+    stages: Annotated[tuple[StageNumber, ...], Field(min_length=1)]
+
+
 _T = TypeVar("_T")
 
 
@@ -284,6 +438,8 @@ class Catalog(_Model):
     matching: tuple[MeasureTags, ...]
     zones: tuple[Zone, ...] = ()
     regions: tuple[Region, ...] = ()
+    grants: tuple[Grant, ...] = ()
+    articles: tuple[Article, ...] = ()
 
     _stages: dict[str, Stage] = PrivateAttr()
     _stage_numbers: dict[int, Stage] = PrivateAttr()
@@ -303,6 +459,8 @@ class Catalog(_Model):
     _tags: dict[str, MeasureTags] = PrivateAttr()
     _zones: dict[str, Zone] = PrivateAttr()
     _regions: dict[str, Region] = PrivateAttr()
+    _grants: dict[str, Grant] = PrivateAttr()
+    _articles: dict[str, Article] = PrivateAttr()
 
     def model_post_init(self, context: Any, /) -> None:
         self._stages = _index(self.stages)
@@ -323,6 +481,8 @@ class Catalog(_Model):
         self._tags = _index(self.matching)
         self._zones = {z.code: z for z in self.zones}
         self._regions = {r.code: r for r in self.regions}
+        self._grants = _index(self.grants)
+        self._articles = _index(self.articles)
 
     def stage(self, code: str) -> Stage:
         return _get(self._stages, "stage", code)
@@ -398,6 +558,12 @@ class Catalog(_Model):
     def measure_tags(self, code: str) -> MeasureTags:
         """The matching tags of a matrix or additional measure."""
         return _get(self._tags, "measure", code)
+
+    def grant(self, code: str) -> Grant:
+        return _get(self._grants, "grant", code)
+
+    def article(self, code: str) -> Article:
+        return _get(self._articles, "article", code)
 
 
 # ── file shapes ──────────────────────────────────────────────────────────────────────────────
@@ -648,6 +814,48 @@ def _check_quiz_and_matching(
         p.add("matching.yaml", "items", f"no measure addresses problems: {', '.join(orphans)}")
 
 
+def _check_grants_and_articles(
+    p: _Problems,
+    grants: _ListFile[Grant],
+    articles: _ListFile[Article],
+    topics: _ListFile[Topic],
+    measures: _MeasuresFile,
+    stages: _ListFile[Stage],
+    regions: Sequence[Region],
+) -> None:
+    """Grants and articles refer to known topics, phases, regions and stages, once each."""
+    topic_codes = [t.code for t in topics.items]
+    phase_codes = [ph.code for ph in measures.phases]
+    region_codes = [r.code for r in regions]
+    stage_numbers = sorted(s.number for s in stages.items)
+    for i, grant in enumerate(grants.items):
+        where = _at(grants.items, i)
+        for field, values, known in (
+            ("topics", grant.topics, topic_codes),
+            ("phases", grant.phases, phase_codes),
+        ):
+            for value in values:
+                p.known("grants.yaml", where, field, value, known)
+            if dupes := sorted({v for v in values if values.count(v) > 1}):
+                p.add("grants.yaml", where, f"{field}: repeated codes {dupes}")
+        if grant.region is not None and grant.region not in region_codes:
+            p.add("grants.yaml", where, f"region: unknown region code '{grant.region}'")
+        specs = [w.to_window() for w in grant.windows]
+        if dupes := sorted({str(w.to_spec()) for w in specs if specs.count(w) > 1}):
+            p.add("grants.yaml", where, f"windows: repeated windows {dupes}")
+    for i, article in enumerate(articles.items):
+        where = _at(articles.items, i)
+        for value in article.topics:
+            p.known("articles.yaml", where, "topics", value, topic_codes)
+        if dupes := sorted({v for v in article.topics if article.topics.count(v) > 1}):
+            p.add("articles.yaml", where, f"topics: repeated codes {dupes}")
+        for n in article.stages:
+            if n not in stage_numbers:
+                p.add("articles.yaml", where, f"stages: there is no stage {n}")
+        if repeated := sorted({n for n in article.stages if article.stages.count(n) > 1}):
+            p.add("articles.yaml", where, f"stages: repeated numbers {repeated}")
+
+
 def load_catalog(directory: Path) -> Catalog:
     """Load and validate every content file in ``directory``; raise :class:`ContentError`."""
     stages = _parse(directory, "stages.yaml", _ListFile[Stage])
@@ -663,6 +871,8 @@ def load_catalog(directory: Path) -> Catalog:
     quiz = _parse(directory, "quiz.yaml", _ListFile[QuizQuestion])
     matching = _parse(directory, "matching.yaml", _ListFile[MeasureTags])
     zones, regions = _load_regions(directory)
+    grants = _parse(directory, "grants.yaml", _ListFile[Grant])
+    articles = _parse(directory, "articles.yaml", _ListFile[Article])
 
     files: dict[str, _ListFile[Any]] = {
         "stages": stages,
@@ -676,12 +886,15 @@ def load_catalog(directory: Path) -> Catalog:
         "interaction": interaction,
         "quiz": quiz,
         "matching": matching,
+        "grants": grants,
+        "articles": articles,
     }
     p = _Problems(directory)
     for stem, file in files.items():
         p.unique(f"{stem}.yaml", file.items)
     _check(p, stages, measures, additional, problems, ikigai)
     _check_quiz_and_matching(p, quiz, matching, measures, additional, problems, topics, reactions)
+    _check_grants_and_articles(p, grants, articles, topics, measures, stages, regions)
     p.raise_if_any()
 
     return Catalog(
@@ -703,6 +916,8 @@ def load_catalog(directory: Path) -> Catalog:
         matching=matching.items,
         zones=zones,
         regions=regions,
+        grants=grants.items,
+        articles=articles.items,
     )
 
 

@@ -128,6 +128,22 @@ class Unsub(CallbackData, prefix="un"):
     what: str
 
 
+class Gr(CallbackData, prefix="gr"):
+    """Grants: action list (page p), card, follow (toggle), ics."""
+
+    action: str
+    key: str = ""
+    p: int = 0
+
+
+class Ar(CallbackData, prefix="ar"):
+    """Articles: action list (page p) or card."""
+
+    action: str
+    key: str = ""
+    p: int = 0
+
+
 Row = Sequence[InlineKeyboardButton]
 
 
@@ -166,6 +182,10 @@ def main_menu(tr: Tr, user: User | None = None) -> InlineKeyboardMarkup:
             *personal,
             [button(tr._("🧭 Stages of a project"), Menu(section="stages"))],
             [button(tr._("🤝 Support measures"), Menu(section="measures"))],
+            [
+                button(tr._("💰 Grants"), Menu(section="grants")),
+                button(tr._("📖 Practices"), Menu(section="articles")),
+            ],
             [
                 button(tr._("ℹ️ About"), Menu(section="about")),
                 button(tr._("❓ Help"), Menu(section="help")),

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -62,6 +63,12 @@ def _make_env(locale: str, templates: Path, translations: gettext.NullTranslatio
     )
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     env.filters["loc"] = lambda value: value.get(locale)
+    env.filters["local_date"] = lambda instant, tz: instant.astimezone(ZoneInfo(tz)).strftime(
+        "%d.%m.%Y"
+    )
+    env.filters["local_datetime"] = lambda instant, tz: instant.astimezone(ZoneInfo(tz)).strftime(
+        "%d.%m.%Y %H:%M"
+    )
     env.globals["locale"] = locale
     return env
 

@@ -14,12 +14,14 @@ from aiogram.types import TelegramObject
 
 from bot.screen import Screen
 from handlers import (
+    articles,
     basics,
     catalog,
     consent,
     diagnosis,
     errors,
     fallback,
+    grants,
     ikigai,
     journey,
     language,
@@ -83,6 +85,8 @@ def _build() -> Router:
         basics.router,
         language.router,
         catalog.router,
+        grants.router,
+        articles.router,
         personal,
         fallback.router,  # must stay last
     )

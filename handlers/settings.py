@@ -65,7 +65,9 @@ def settings_keyboard(screen: Screen, settings: PushSettings) -> Any:
 
 
 async def show_settings(screen: Screen, settings: PushSettings) -> None:
-    await screen.show(screen.tr("settings/settings.j2", s=settings), settings_keyboard(screen, settings))
+    await screen.show(
+        screen.tr("settings/settings.j2", s=settings), settings_keyboard(screen, settings)
+    )
 
 
 @router.message(Command("settings"))

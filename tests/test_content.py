@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -757,3 +759,238 @@ def test_matching_needs_a_problem(content: Path) -> None:
     assert "matching.yaml: entry 'grants' (#1): problems: Tuple should have at least 1 item" in (
         message
     )
+
+
+# ── grants and articles (our starter catalogs) ───────────────────────────────────────────────
+
+
+def test_grants_and_articles_load(catalog: Catalog) -> None:
+    assert len(catalog.grants) >= 12
+    assert len(catalog.articles) >= 20
+    assert catalog.titles["grants"].ru == "Гранты и конкурсы"
+    assert catalog.titles["articles"].en == "Best practices"
+    pgf = catalog.grant("presidential_grants")
+    assert pgf.site == "президентскиегранты.рф"
+    assert pgf.link == "https://xn--80afcdbalict6afooklqi5o.xn--p1ai/"
+    assert pgf.region is None
+    assert pgf.timezone == "Europe/Moscow"
+    assert [w.to_window().to_spec() for w in pgf.windows] == [
+        {"yearly": {"open": "09-01", "close": "10-15"}},
+        {"yearly": {"open": "02-01", "close": "03-15"}},
+        {"fixed": {"open": "2026-02-02", "close": "2026-03-16"}},
+    ]
+    assert catalog.grant("moscow_kind_city").region == "mow"
+    assert catalog.grant("sme_microloans").windows[0].always is True
+    assert catalog.article("first_grant_application").stages == (3, 4)
+    with pytest.raises(UnknownCodeError, match="unknown grant code 'nope'"):
+        catalog.grant("nope")
+    with pytest.raises(UnknownCodeError, match="unknown article code 'nope'"):
+        catalog.article("nope")
+
+
+def test_grant_codes_and_references(catalog: Catalog) -> None:
+    topics = {t.code for t in catalog.topics}
+    phases = {p.code for p in catalog.phases}
+    regions = {r.code for r in catalog.regions}
+    for codes in ([g.code for g in catalog.grants], [a.code for a in catalog.articles]):
+        assert len(codes) == len(set(codes))
+        for code in codes:
+            assert re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", code), code
+    for grant in catalog.grants:
+        assert set(grant.topics) <= topics
+        assert set(grant.phases) <= phases
+        assert grant.region is None or grant.region in regions
+    for article in catalog.articles:
+        assert set(article.topics) <= topics
+        assert article.stages
+        assert set(article.stages) <= {1, 2, 3, 4, 5, 6, 7}
+    # every stage has something to read
+    assert {n for a in catalog.articles for n in a.stages} == {1, 2, 3, 4, 5, 6, 7}
+
+
+def host(link: str) -> str:
+    return (urlsplit(link).hostname or "").encode("ascii").decode("idna")
+
+
+def test_links_are_https_ascii_and_match_their_site(catalog: Catalog) -> None:
+    for grant in catalog.grants:
+        if not grant.link:
+            assert grant.site == ""
+            # no verified site: the note says the facts are unverified
+            assert "Не проверено" in grant.note.ru
+            assert "Unverified" in grant.note.en
+            continue
+        assert grant.link.isascii()
+        assert grant.link.startswith("https://")
+        assert urlsplit(grant.link).path in ("", "/")  # site roots only
+        assert host(grant.link) == grant.site
+    for article in catalog.articles:
+        assert article.link.isascii()
+        assert article.link.startswith("https://")
+        assert urlsplit(article.link).path in ("", "/")
+        assert host(article.link) == article.source
+
+
+def test_grant_windows_become_occurrences(catalog: Catalog) -> None:
+    kinds = {w.to_window().kind for g in catalog.grants for w in g.windows}
+    assert kinds == {"yearly", "fixed", "always"}
+    now = datetime(2026, 11, 29, 12, tzinfo=UTC)
+    culture = catalog.grant("culture_initiatives_fund").occurrence(now)
+    assert culture is not None
+    assert culture.close_at == datetime(2026, 12, 2, 20, 59, 59, tzinfo=UTC)
+    pgf = catalog.grant("presidential_grants").occurrence(now)
+    assert pgf is not None
+    assert pgf.open_at == datetime(2027, 1, 31, 21, tzinfo=UTC)
+    loans = catalog.grant("sme_microloans").occurrence(now)
+    assert loans is not None
+    assert loans.close_at is None
+    assert catalog.grant("moscow_kind_city").occurrence(now) is None  # no known dates
+
+
+def test_grant_and_article_text_limits(catalog: Catalog) -> None:
+    for article in catalog.articles:
+        for text in (article.summary.ru, article.summary.en):
+            assert 0 < len(text) <= 400
+        assert len(article.title.ru) <= 100
+        assert len(article.title.en) <= 100
+    for grant in catalog.grants:
+        assert grant.note.ru
+        assert grant.note.en
+
+
+def test_catalog_without_grants_and_articles() -> None:
+    full = get_catalog()
+    fields = {k: getattr(full, k) for k in Catalog.model_fields if k not in ("grants", "articles")}
+    bare = Catalog(**fields)
+    assert bare.grants == ()
+    assert bare.articles == ()
+    with pytest.raises(UnknownCodeError):
+        bare.grant("presidential_grants")
+
+
+def test_grant_unknown_references(content: Path) -> None:
+    def change(data: Any) -> None:
+        data["items"][0]["topics"] = ["space", "culture", "culture"]
+        data["items"][1]["phases"] = ["growth"]
+        data["items"][2]["region"] = "atlantis"
+        data["items"][4]["windows"].append(data["items"][4]["windows"][0])
+
+    edit(content, "grants.yaml", change)
+    message = load_error(content)
+    assert "grants.yaml: entry 'presidential_grants' (#1): topics: unknown code 'space'" in message
+    assert "entry 'presidential_grants' (#1): topics: repeated codes ['culture']" in message
+    assert "entry 'regional_cofinanced_contests' (#2): phases: unknown code 'growth'" in message
+    assert "entry 'presidential_nature_fund' (#3): region: unknown region code 'atlantis'" in (
+        message
+    )
+    assert "entry 'rosmolodezh_youth' (#5): windows: repeated windows" in message
+
+
+def test_grant_timezone(content: Path) -> None:
+    edit(content, "grants.yaml", lambda d: d["items"][3].update(timezone="Europe/Atlantis"))
+    message = load_error(content)
+    assert "entry 'culture_initiatives_fund' (#4): timezone: unknown IANA time zone" in message
+
+
+def test_grant_links(content: Path) -> None:
+    def change(data: Any) -> None:
+        data["items"][0]["link"] = "https://президентскиегранты.рф/"
+        data["items"][1]["link"] = "http://xn--80af5akm8c.xn--p1ai/"
+        data["items"][3]["link"] = ""  # the site stays
+        data["items"][4]["link"] = "https://myrosmol.ru/"  # not the site
+        data["items"][2]["link"] = "https://fondpotanin.ru/"  # a link without a site
+
+    edit(content, "grants.yaml", change)
+    message = load_error(content)
+    assert "entry 'presidential_grants' (#1): link: " in message
+    assert "punycode" in message
+    assert "entry 'regional_cofinanced_contests' (#2): link: must be an https:// URL" in message
+    assert "entry 'culture_initiatives_fund' (#4): link: empty, but site is" in message
+    assert "entry 'rosmolodezh_youth' (#5): link: its domain 'myrosmol.ru' is not" in message
+    assert "entry 'presidential_nature_fund' (#3): site: empty, but there is a link" in message
+
+
+def test_grant_windows_are_validated(content: Path) -> None:
+    def change(data: Any) -> None:
+        data["items"][0]["windows"][0] = {"yearly": {"open": "02-30", "close": "03-01"}}
+        data["items"][0]["windows"][1] = {"yearly": {"open": "2-1", "close": "03-15"}}
+        data["items"][0]["windows"][2]["fixed"] = {"open": "2026-03-16", "close": "2026-02-02"}
+        data["items"][2]["windows"] = [{"always": False}]
+        data["items"][3]["windows"] = [{}]
+
+    edit(content, "grants.yaml", change)
+    message = load_error(content)
+    assert (
+        "entry 'presidential_grants' (#1), windows entry #1: yearly.open: no such day" in message
+    )
+    assert "entry 'presidential_grants' (#1), windows entry #2: yearly.open: expected" in message
+    assert (
+        "entry 'presidential_grants' (#1), windows entry #3: fixed: open 2026-03-16 is after"
+        in message
+    )
+    assert "entry 'presidential_nature_fund' (#3), windows entry #1: always: Input should be" in (
+        message
+    )
+    assert (
+        "entry 'culture_initiatives_fund' (#4), windows entry #1: a window needs exactly one"
+        in message
+    )
+
+
+def test_grant_window_with_two_kinds(content: Path) -> None:
+    def change(data: Any) -> None:
+        data["items"][0]["windows"] = [
+            {"always": True, "yearly": {"open": "09-01", "close": "10-15"}}
+        ]
+
+    edit(content, "grants.yaml", change)
+    message = load_error(content)
+    assert "entry 'presidential_grants' (#1), windows entry #1: a window needs exactly one of" in (
+        message
+    )
+    assert "['yearly', 'always']" in message
+
+
+def test_grant_and_article_duplicate_codes(content: Path) -> None:
+    edit(content, "grants.yaml", lambda d: d["items"][1].update(code="presidential_grants"))
+    edit(content, "articles.yaml", lambda d: d["items"][2].update(code="project_library"))
+    message = load_error(content)
+    assert "grants.yaml: entry 'presidential_grants' (#2): duplicate code" in message
+    assert "articles.yaml: entry 'project_library' (#3): duplicate code" in message
+
+
+def test_article_problems(content: Path) -> None:
+    def change(data: Any) -> None:
+        data["items"][1]["stages"] = [8]
+        data["items"][2]["stages"] = []
+        data["items"][3]["summary"]["en"] = "x" * 401
+        data["items"][4]["link"] = "https://добро.рф/"
+        data["items"][5]["link"] = ""
+
+    edit(content, "articles.yaml", change)
+    message = load_error(content)
+    assert "entry 'project_library' (#2): stages[0]: Input should be less than or equal to 7" in (
+        message
+    )
+    assert "entry 'register_ngo' (#3): stages: Tuple should have at least 1 item" in message
+    assert "entry 'register_tos' (#4): summary: en has 401 characters, at most 400" in message
+    assert "entry 'find_volunteers' (#5): link: " in message
+    assert "entry 'keep_volunteers' (#6): link: String should have at least 1 character" in (
+        message
+    )
+
+
+def test_article_references(content: Path) -> None:
+    def change(data: Any) -> None:
+        data["items"][0]["topics"] = ["space"]
+        data["items"][6]["stages"] = [2, 2]
+
+    edit(content, "articles.yaml", change)
+    message = load_error(content)
+    assert "articles.yaml: entry 'first_grant_application' (#1): topics: unknown code" in message
+    assert "entry 'first_event' (#7): stages: repeated numbers [2]" in message
+
+
+def test_grants_file_is_required(content: Path) -> None:
+    (content / "grants.yaml").unlink()
+    assert "grants.yaml: file not found" in load_error(content)

@@ -43,7 +43,7 @@ class Matched:
             return self.catalog.additional_measure(code).name.get(locale)
 
 
-def _local_candidate(m: LocalMeasure) -> Candidate:
+def local_candidate(m: LocalMeasure) -> Candidate:
     return Candidate(
         code=m.code,
         kind="local",
@@ -62,13 +62,13 @@ class MeasureService:
         self.catalog = catalog
         self._catalog_candidates = candidates_from_catalog(catalog)
 
-    async def _locals(self) -> list[LocalMeasure]:
+    async def local_measures(self) -> list[LocalMeasure]:
         async with self.engine.connect() as conn:
             return await repo.open_measures(conn)
 
     async def matched(self, profile: Profile) -> Matched:
-        locals_ = {m.code: m for m in await self._locals()}
-        candidates = [*self._catalog_candidates, *map(_local_candidate, locals_.values())]
+        locals_ = {m.code: m for m in await self.local_measures()}
+        candidates = [*self._catalog_candidates, *map(local_candidate, locals_.values())]
         return Matched(rank(profile, candidates), locals_, self.catalog)
 
     async def card(self, profile: Profile, code: str) -> Card | None:

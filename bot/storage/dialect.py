@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import ColumnElement, Select, Table, any_, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -35,3 +35,65 @@ async def upsert(
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(key))
     await conn.execute(stmt)
+
+
+def _insert(conn: AsyncConnection, table: Table) -> Any:
+    name = conn.dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table)
+    if name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(name)  # pragma: no cover - only the two supported backends
+
+
+# Rows per executemany call of `insert_ignore`. SQLAlchemy sends each call as multi-row
+# INSERTs ("insertmanyvalues", compiled once, pages within both backends' parameter caps).
+INSERT_CHUNK = 1_000
+
+
+async def insert_ignore(
+    conn: AsyncConnection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    key: Sequence[str],
+    chunk: int = INSERT_CHUNK,
+) -> int:
+    """INSERT many rows, silently skipping those that conflict on the unique `key` columns
+    (`ON CONFLICT (key) DO NOTHING`, the same on SQLite ≥ 3.35 and PostgreSQL).
+
+    Rows go in chunks of `chunk`; every row must have the same columns. Returns how many rows
+    were inserted (`RETURNING` lists only inserted rows; a row that repeats the key of an
+    earlier row in `rows` is not inserted either).
+    """
+    if not rows:
+        return 0
+    stmt = (
+        _insert(conn, table)
+        .on_conflict_do_nothing(index_elements=list(key))
+        .returning(table.c[key[0]])
+    )
+    inserted = 0
+    for start in range(0, len(rows), chunk):
+        part = [dict(row) for row in rows[start : start + chunk]]
+        inserted += len((await conn.execute(stmt, part)).all())
+    return inserted
+
+
+def claimed_ids(column: ColumnElement[Any], picked: Select[Any], conn: AsyncConnection) -> Any:
+    """`column` is one of the ids `picked` selects, for an `UPDATE … WHERE <this>` that
+    claims rows (a work queue). `picked` must be evaluated exactly once:
+
+    * PostgreSQL: `picked … FOR UPDATE SKIP LOCKED` inside `= ANY(ARRAY(picked))`. With a
+      plain `IN (picked)` the planner may rescan the subquery once per outer row; a rescan
+      skips the rows this very statement already updated and returns the next ones, so more
+      than LIMIT rows get claimed. ARRAY(…) is an init plan, run once. SKIP LOCKED makes a
+      concurrent claimer pass over rows being taken instead of waiting for them.
+    * SQLite: `IN (picked)` (an uncorrelated subquery is run once into a temporary index).
+      SQLite has no row locks: one writer at a time holds the whole database, so the UPDATE
+      is atomic as it is.
+    """
+    if conn.dialect.name == "postgresql":
+        locked = picked.with_for_update(skip_locked=True)
+        return column == any_(func.array(locked.scalar_subquery()))
+    return column.in_(picked.scalar_subquery())

@@ -242,7 +242,9 @@ article_log = Table(
 outbox = Table(
     "outbox",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("user_id", BigInteger, _user_fk(), nullable=False),
     Column("chat_id", BigInteger, nullable=False),
     Column("kind", String(16), nullable=False),  # digest, reminder, broadcast, …

@@ -1,0 +1,45 @@
+"""APScheduler only ticks. What is due lives in our tables; every tick asks the planner to
+enqueue it (dedup keys make repeated or concurrent ticks harmless) and wakes the sender."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+log = logging.getLogger(__name__)
+
+
+class Ticker:
+    def __init__(self, interval: float, tick: Callable[[], Awaitable[object]]) -> None:
+        self.interval = interval
+        self.tick = tick
+        self.scheduler: AsyncIOScheduler | None = None
+        self.ticks = 0
+
+    async def _run(self) -> None:
+        try:
+            await self.tick()
+            self.ticks += 1
+        except Exception:  # a failed tick is logged; the next one tries again
+            log.exception("tick failed")
+
+    def start(self) -> None:
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.scheduler.add_job(
+            self._run,
+            "interval",
+            seconds=self.interval,
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+            coalesce=True,
+            id="tick",
+        )
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self.scheduler = None

@@ -1,0 +1,356 @@
+"""The outbox: everything the bot sends on its own initiative, one row per message.
+
+The row is the truth. A restart resumes pending rows, the unique `dedup_key` stops doubles
+(enqueueing the same key twice keeps the first row), and several instances *claim* rows
+instead of racing (see `claim`). `bot.delivery.Sender` is the only reader.
+
+Statuses: `pending` (waiting for `not_before`), `sending` (claimed by an instance at
+`claimed_at`), and the final `sent`, `failed` (a permanent error or too many attempts),
+`blocked` (the user blocked the bot when this row was sent), `skipped` (not sent: the user had
+blocked the bot), `cancelled` (its broadcast was cancelled).
+
+Payload (the `payload` column, JSON)::
+
+    {
+      "text": str,                        # message text, or the caption with a file
+      "parse_mode": "HTML" | None,        # how `text` is formatted (None: plain text)
+      "entities": [MessageEntity] | None, # Telegram MessageEntity dicts; then parse_mode None
+      "buttons": [[{"text": str, "callback_data": str} | {"text": str, "url": str}]] | None,
+      "photo": str | None,                # a file_id (or URL): sendPhoto with text as caption
+      "document": str | None,             # a file_id (or URL): sendDocument, text as caption
+      "filename": str | None              # the document's name, for previews and logs
+    }
+
+Keys may be left out (they default to None). Text-only messages go with sendMessage; the
+text must already respect Telegram's limits (4096 characters, 1024 for a caption): splitting
+long texts is the renderer's job, a row that Telegram refuses ends `failed`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.storage.dialect import claimed_ids, insert_ignore
+from bot.storage.tables import outbox, users
+
+PENDING: Final = "pending"
+SENDING: Final = "sending"
+SENT: Final = "sent"
+FAILED: Final = "failed"
+BLOCKED: Final = "blocked"
+SKIPPED: Final = "skipped"
+CANCELLED: Final = "cancelled"
+STATUSES: Final = (PENDING, SENDING, SENT, FAILED, BLOCKED, SKIPPED, CANCELLED)
+FINAL_STATUSES: Final = frozenset({SENT, FAILED, BLOCKED, SKIPPED, CANCELLED})
+
+PAYLOAD_KEYS: Final = frozenset(
+    {"text", "parse_mode", "entities", "buttons", "photo", "document", "filename"}
+)
+MAX_ERROR = 500  # characters of an error description kept in the row
+
+
+def check_payload(payload: Mapping[str, Any]) -> None:
+    """Raise ValueError unless `payload` has the documented shape (not the lengths)."""
+    unknown = set(payload) - PAYLOAD_KEYS
+    if unknown:
+        raise ValueError(f"unknown payload keys: {sorted(unknown)}")
+    if not isinstance(payload.get("text"), str):
+        raise ValueError("payload text must be a string")
+    if payload.get("parse_mode") not in (None, "HTML"):
+        raise ValueError("payload parse_mode must be 'HTML' or None")
+    entities = payload.get("entities")
+    if entities is not None:
+        if not isinstance(entities, list) or not all(isinstance(e, dict) for e in entities):
+            raise ValueError("payload entities must be a list of MessageEntity dicts")
+        if payload.get("parse_mode") is not None:
+            raise ValueError("payload with entities must have parse_mode None")
+    buttons = payload.get("buttons")
+    if buttons is not None:
+        if not isinstance(buttons, list) or not all(isinstance(row, list) for row in buttons):
+            raise ValueError("payload buttons must be a list of rows")
+        for row in buttons:
+            for button in row:
+                if not isinstance(button, dict) or not isinstance(button.get("text"), str):
+                    raise ValueError("a payload button needs a text")
+                if ("callback_data" in button) == ("url" in button):
+                    raise ValueError("a payload button needs callback_data or url")
+    if payload.get("photo") is not None and payload.get("document") is not None:
+        raise ValueError("payload may have a photo or a document, not both")
+    for name in ("photo", "document", "filename"):
+        if payload.get(name) is not None and not isinstance(payload[name], str):
+            raise ValueError(f"payload {name} must be a string or None")
+
+
+@dataclass(frozen=True)
+class NewPush:
+    """A message to enqueue; `dedup_key` is unique over the whole outbox, e.g.
+    `digest:<user>:<week>` or `broadcast:<batch>:<user>`."""
+
+    user_id: int
+    chat_id: int
+    kind: str
+    dedup_key: str
+    payload: dict[str, Any]
+    not_before: datetime
+    batch_id: int | None = None
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    user_id: int
+    chat_id: int
+    kind: str
+    dedup_key: str
+    payload: dict[str, Any]
+    batch_id: int | None
+    status: str
+    not_before: datetime
+    attempts: int
+    claimed_by: str | None
+    claimed_at: datetime | None
+    sent_at: datetime | None
+    message_id: int | None
+    error: str | None
+    created_at: datetime
+
+
+def _row(m: RowMapping) -> OutboxRow:
+    return OutboxRow(
+        id=m["id"],
+        user_id=m["user_id"],
+        chat_id=m["chat_id"],
+        kind=m["kind"],
+        dedup_key=m["dedup_key"],
+        payload=json.loads(m["payload"]),
+        batch_id=m["batch_id"],
+        status=m["status"],
+        not_before=m["not_before"],
+        attempts=m["attempts"],
+        claimed_by=m["claimed_by"],
+        claimed_at=m["claimed_at"],
+        sent_at=m["sent_at"],
+        message_id=m["message_id"],
+        error=m["error"],
+        created_at=m["created_at"],
+    )
+
+
+def _clip(error: str | None) -> str | None:
+    return None if error is None else error[:MAX_ERROR]
+
+
+async def enqueue(conn: AsyncConnection, pushes: Sequence[NewPush], now: datetime) -> int:
+    """Insert the pushes (in chunks); a push whose dedup_key is already there, or repeats one
+    earlier in `pushes`, is skipped silently. Returns how many rows were added."""
+    rows = []
+    for push in pushes:
+        check_payload(push.payload)
+        rows.append(
+            {
+                "user_id": push.user_id,
+                "chat_id": push.chat_id,
+                "kind": push.kind,
+                "dedup_key": push.dedup_key,
+                "payload": json.dumps(push.payload, ensure_ascii=False, separators=(",", ":")),
+                "batch_id": push.batch_id,
+                "status": PENDING,
+                "not_before": push.not_before,
+                "attempts": 0,
+                "created_at": now,
+            }
+        )
+    return await insert_ignore(conn, outbox, rows, key=["dedup_key"])
+
+
+async def claim(
+    conn: AsyncConnection, instance: str, now: datetime, limit: int, lease: timedelta
+) -> list[OutboxRow]:
+    """Take up to `limit` due rows for `instance`, oldest `not_before` first, and return the
+    ones to send (status `sending`, `claimed_by`/`claimed_at` set, `attempts` + 1).
+
+    Due: `pending` with `not_before` ≤ now, or `sending` with `claimed_at` older than
+    now − lease (an instance died with the row in flight: it is sent again). Rows of users
+    who blocked the bot are taken too but turned `skipped` and not returned.
+
+    One statement, `UPDATE outbox … WHERE id IN (SELECT id … LIMIT n) RETURNING …`
+    (`dialect.claimed_ids`): on SQLite it runs under the database's single write lock, so
+    two claimers are serialised; on PostgreSQL the inner SELECT is `FOR UPDATE SKIP LOCKED`
+    inside `id = ANY(ARRAY(…))`, so a concurrent claimer passes over rows being taken, and
+    the outer UPDATE re-checks that each row is still due. Either way no two claimers get the
+    same row. Run it in its own short transaction.
+    """
+    if limit <= 0:
+        return []
+    stale = now - lease
+
+    def due(t: Any) -> Any:
+        return or_(
+            and_(t.c.status == PENDING, t.c.not_before <= now),
+            and_(t.c.status == SENDING, t.c.claimed_at < stale),
+        )
+
+    pick = outbox.alias("pick")
+    picked = select(pick.c.id).where(due(pick)).order_by(pick.c.not_before, pick.c.id)
+
+    user_blocked = exists().where(users.c.id == outbox.c.user_id, users.c.blocked.is_(True))
+    stmt = (
+        update(outbox)
+        .where(claimed_ids(outbox.c.id, picked.limit(limit), conn), due(outbox))
+        .values(
+            status=case((user_blocked, SKIPPED), else_=SENDING),
+            error=case((user_blocked, "user blocked the bot"), else_=outbox.c.error),
+            claimed_by=instance,
+            claimed_at=now,
+            attempts=outbox.c.attempts + case((user_blocked, 0), else_=1),
+        )
+        .returning(*outbox.c)
+    )
+    result = await conn.execute(stmt)
+    rows = [_row(m) for m in result.mappings().all()]
+    taken = [row for row in rows if row.status == SENDING]
+    taken.sort(key=lambda row: (row.not_before, row.id))
+    return taken
+
+
+async def mark_sent(conn: AsyncConnection, id: int, message_id: int, now: datetime) -> None:
+    await mark_sent_many(conn, [(id, message_id)], now)
+
+
+async def mark_sent_many(
+    conn: AsyncConnection, sent: Sequence[tuple[int, int]], now: datetime
+) -> None:
+    """Record many deliveries, (row id, Telegram message_id) each, in one executemany."""
+    if not sent:
+        return
+    stmt = (
+        update(outbox)
+        .where(outbox.c.id == bindparam("row_id"))
+        .values(status=SENT, message_id=bindparam("mid"), sent_at=now, error=None)
+    )
+    await conn.execute(stmt, [{"row_id": rid, "mid": mid} for rid, mid in sent])
+
+
+async def mark_failed(conn: AsyncConnection, id: int, error: str, now: datetime) -> None:
+    """A permanent failure (e.g. 400, or too many attempts): the row is not tried again.
+    `now` is the moment it was given up; it goes to `claimed_at` (the last time the row was
+    touched by a sender), `sent_at` stays empty."""
+    await conn.execute(
+        update(outbox)
+        .where(outbox.c.id == id)
+        .values(status=FAILED, error=_clip(error), claimed_at=now)
+    )
+
+
+async def mark_skipped(conn: AsyncConnection, ids: Sequence[int], reason: str) -> None:
+    """Rows taken but not sent because their user blocked the bot meanwhile."""
+    if ids:
+        await conn.execute(
+            update(outbox).where(outbox.c.id.in_(list(ids))).values(status=SKIPPED, error=reason)
+        )
+
+
+async def retry_later(
+    conn: AsyncConnection,
+    id: int,
+    not_before: datetime,
+    error: str | None = None,
+    *,
+    refund: bool = False,
+) -> None:
+    """Back to `pending`, due at `not_before`. With `refund` the claim's attempt is given
+    back (a 429 pause or a chat that was messaged too recently is not the row's fault)."""
+    values: dict[str, Any] = {
+        "status": PENDING,
+        "not_before": not_before,
+        "error": _clip(error),
+        "claimed_by": None,
+        "claimed_at": None,
+    }
+    if refund:
+        values["attempts"] = case((outbox.c.attempts > 0, outbox.c.attempts - 1), else_=0)
+    await conn.execute(update(outbox).where(outbox.c.id == id).values(**values))
+
+
+async def mark_blocked_user(
+    conn: AsyncConnection,
+    user_id: int,
+    now: datetime,
+    *,
+    row_id: int | None = None,
+    error: str | None = None,
+) -> int:
+    """The user blocked the bot (403): users.blocked = true, blocked_at = now, every other
+    pending row of theirs becomes `skipped`, and the row that met the 403 (`row_id`, if
+    given) becomes `blocked`. Returns how many rows were skipped."""
+    await conn.execute(
+        update(users)
+        .where(users.c.id == user_id, users.c.blocked.is_(False))
+        .values(blocked=True, blocked_at=now, updated_at=now)
+    )
+    if row_id is not None:
+        await conn.execute(
+            update(outbox)
+            .where(outbox.c.id == row_id)
+            .values(status=BLOCKED, error=_clip(error or "user blocked the bot"))
+        )
+    result = await conn.execute(
+        update(outbox)
+        .where(outbox.c.user_id == user_id, outbox.c.status == PENDING)
+        .values(status=SKIPPED, error="user blocked the bot")
+    )
+    return int(result.rowcount or 0)
+
+
+async def cancel_batch(conn: AsyncConnection, batch_id: int) -> int:
+    """Cancel a broadcast: its pending rows become `cancelled` (rows in flight still go).
+    Returns how many were cancelled."""
+    result = await conn.execute(
+        update(outbox)
+        .where(outbox.c.batch_id == batch_id, outbox.c.status == PENDING)
+        .values(status=CANCELLED)
+    )
+    return int(result.rowcount or 0)
+
+
+async def batch_counts(conn: AsyncConnection, batch_id: int) -> dict[str, int]:
+    """status → number of rows of one broadcast (statuses with no rows are left out)."""
+    rows = await conn.execute(
+        select(outbox.c.status, func.count())
+        .where(outbox.c.batch_id == batch_id)
+        .group_by(outbox.c.status)
+    )
+    return {status: int(n) for status, n in rows.all()}
+
+
+async def counts(conn: AsyncConnection) -> dict[str, int]:
+    """status → number of rows in the whole outbox."""
+    rows = await conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status))
+    return {status: int(n) for status, n in rows.all()}
+
+
+async def get(conn: AsyncConnection, id: int) -> OutboxRow | None:
+    row = (await conn.execute(select(outbox).where(outbox.c.id == id))).mappings().first()
+    return None if row is None else _row(row)
+
+
+async def by_batch(conn: AsyncConnection, batch_id: int) -> list[OutboxRow]:
+    rows = await conn.execute(
+        select(outbox).where(outbox.c.batch_id == batch_id).order_by(outbox.c.id)
+    )
+    return [_row(m) for m in rows.mappings().all()]
+
+
+async def next_due(conn: AsyncConnection) -> datetime | None:
+    """The earliest `not_before` of a pending row (when the sender should look next)."""
+    stmt = select(func.min(outbox.c.not_before)).where(outbox.c.status == PENDING)
+    value: datetime | None = (await conn.execute(stmt)).scalar()
+    return value

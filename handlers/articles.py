@@ -1,0 +1,93 @@
+"""/articles: best practices matched to the user's stage and topics, read ones marked; a card
+with our own summary and a link to the source."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
+
+from bot.config import Settings
+from bot.errors import StaleButton
+from bot.keyboards import Ar, Menu, back_row, button, keyboard
+from bot.screen import Screen
+from bot.services.catalogs import CatalogService, Fit, fit_of
+from bot.services.profile import ProfileService
+
+router = Router(name=__name__)
+PAGE = 6
+
+
+async def _fit(screen: Screen, profiles: ProfileService, settings: Settings) -> Fit:
+    consented = screen.user is not None and screen.user.consented
+    profile = await profiles.load(screen.user_id) if consented else None
+    return fit_of(profile, settings.default_timezone)
+
+
+@router.message(Command("articles"))
+@router.callback_query(Menu.filter(F.section == "articles"))
+async def articles_command(
+    event: Message | CallbackQuery,
+    screen: Screen,
+    catalogs: CatalogService,
+    profiles: ProfileService,
+    settings: Settings,
+) -> None:
+    await show_list(screen, 0, catalogs, await _fit(screen, profiles, settings))
+
+
+@router.callback_query(Ar.filter(F.action == "list"))
+async def list_page(
+    query: CallbackQuery,
+    callback_data: Ar,
+    screen: Screen,
+    catalogs: CatalogService,
+    profiles: ProfileService,
+    settings: Settings,
+) -> None:
+    await show_list(screen, callback_data.p, catalogs, await _fit(screen, profiles, settings))
+
+
+async def show_list(screen: Screen, page: int, catalogs: CatalogService, fit: Fit) -> None:
+    found = catalogs.matching_articles(await catalogs.articles(), fit)
+    states = await catalogs.article_states(screen.user_id) if screen.user else {}
+    found.sort(key=lambda a: states.get(a.key, False))  # unread first, stable otherwise
+    pages = max(1, -(-len(found) // PAGE))
+    page = min(max(page, 0), pages - 1)
+    shown = found[page * PAGE : (page + 1) * PAGE]
+    tr = screen.tr
+    rows: list[list[InlineKeyboardButton]] = [
+        [
+            button(
+                ("✓ " if states.get(a.key) else "📖 ") + a.title.get(tr.locale)[:56],
+                Ar(action="card", key=a.key, p=page),
+            )
+        ]
+        for a in shown
+    ]
+    nav = []
+    if page > 0:
+        nav.append(button("◀", Ar(action="list", p=page - 1)))
+    if page < pages - 1:
+        nav.append(button("▶", Ar(action="list", p=page + 1)))
+    rows += [nav, back_row(tr)]
+    read = sum(1 for a in found if states.get(a.key))
+    text = tr("articles/list.j2", total=len(found), read=read, page=page + 1, pages=pages, fit=fit)
+    await screen.show(text, keyboard(rows))
+
+
+@router.callback_query(Ar.filter(F.action == "card"))
+async def article_card(
+    query: CallbackQuery, callback_data: Ar, screen: Screen, catalogs: CatalogService
+) -> None:
+    article = next((a for a in await catalogs.articles() if a.key == callback_data.key), None)
+    if article is None:
+        raise StaleButton
+    if screen.user is not None and screen.user.consented:
+        await catalogs.mark_read(screen.user_id, article.key)
+    tr = screen.tr
+    rows = [
+        [InlineKeyboardButton(text=tr._("🔗 Read at the source"), url=article.link)],
+        [button(tr._("« Back to the list"), Ar(action="list", p=callback_data.p))],
+    ]
+    await screen.show(tr("articles/card.j2", a=article), keyboard(rows))

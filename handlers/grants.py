@@ -1,0 +1,181 @@
+"""/grants: open and upcoming application windows that fit the user, with days left; a card
+per grant with follow (deadline reminders) and "add to calendar"; /calendar for all followed."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.domain.grants import opening
+from bot.errors import StaleButton
+from bot.keyboards import Gr, Menu, back_row, button, keyboard
+from bot.screen import Screen
+from bot.services.catalogs import CatalogService, Fit, fit_of
+from bot.services.profile import ConsentRequired, ProfileService
+
+router = Router(name=__name__)
+PAGE = 5
+
+
+async def _fit(screen: Screen, profiles: ProfileService, settings: Settings) -> Fit:
+    consented = screen.user is not None and screen.user.consented
+    profile = await profiles.load(screen.user_id) if consented else None
+    return fit_of(profile, settings.default_timezone)
+
+
+async def show_list(
+    screen: Screen, page: int, catalogs: CatalogService, fit: Fit, clock: Clock
+) -> None:
+    now = clock.now()
+    found = catalogs.fitting(await catalogs.grants(), fit, now)
+    followed = await catalogs.followed(screen.user_id) if screen.user else set()
+    pages = max(1, -(-len(found) // PAGE))
+    page = min(max(page, 0), pages - 1)
+    shown = found[page * PAGE : (page + 1) * PAGE]
+    tr = screen.tr
+    rows: list[list[InlineKeyboardButton]] = [
+        [
+            button(
+                ("🔔 " if g.key in followed else "") + g.title.get(tr.locale)[:56],
+                Gr(action="card", key=g.key, p=page),
+            )
+        ]
+        for g, _ in shown
+    ]
+    nav = []
+    if page > 0:
+        nav.append(button("◀", Gr(action="list", p=page - 1)))
+    if page < pages - 1:
+        nav.append(button("▶", Gr(action="list", p=page + 1)))
+    rows += [nav, back_row(tr)]
+    text = tr("grants/list.j2", found=shown, page=page + 1, pages=pages, total=len(found), fit=fit)
+    await screen.show(text, keyboard(rows))
+
+
+@router.message(Command("grants"))
+@router.callback_query(Menu.filter(F.section == "grants"))
+async def grants_command(
+    event: Message | CallbackQuery,
+    screen: Screen,
+    catalogs: CatalogService,
+    profiles: ProfileService,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    await show_list(screen, 0, catalogs, await _fit(screen, profiles, settings), clock)
+
+
+@router.callback_query(Gr.filter(F.action == "list"))
+async def list_page(
+    query: CallbackQuery,
+    callback_data: Gr,
+    screen: Screen,
+    catalogs: CatalogService,
+    profiles: ProfileService,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    fit = await _fit(screen, profiles, settings)
+    await show_list(screen, callback_data.p, catalogs, fit, clock)
+
+
+async def show_card(
+    screen: Screen, key: str, page: int, catalogs: CatalogService, fit: Fit, clock: Clock
+) -> None:
+    grant = await catalogs.grant(key)
+    if grant is None:
+        raise StaleButton
+    now = clock.now()
+    found = opening(grant.key, grant.windows, grant.timezone, now, fit.timezone)
+    following = key in await catalogs.followed(screen.user_id) if screen.user else False
+    tr = screen.tr
+    rows: list[list[InlineKeyboardButton]] = [
+        [
+            button(
+                tr._("🔕 Stop following") if following else tr._("🔔 Follow deadlines"),
+                Gr(action="follow", key=key, p=page),
+            ),
+        ]
+    ]
+    if found is not None and found.occurrence.close_at is not None:
+        rows.append([button(tr._("📅 Add to calendar"), Gr(action="ics", key=key, p=page))])
+    if grant.link:
+        rows.append([InlineKeyboardButton(text=tr._("🔗 Official site"), url=grant.link)])
+    rows.append([button(tr._("« Back to the list"), Gr(action="list", p=page))])
+    text = tr("grants/card.j2", g=grant, found=found, tz=fit.timezone, following=following)
+    await screen.show(text, keyboard(rows))
+
+
+@router.callback_query(Gr.filter(F.action == "card"))
+async def card(
+    query: CallbackQuery,
+    callback_data: Gr,
+    screen: Screen,
+    catalogs: CatalogService,
+    profiles: ProfileService,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    fit = await _fit(screen, profiles, settings)
+    await show_card(screen, callback_data.key, callback_data.p, catalogs, fit, clock)
+
+
+@router.callback_query(Gr.filter(F.action == "follow"))
+async def follow(
+    query: CallbackQuery,
+    callback_data: Gr,
+    screen: Screen,
+    catalogs: CatalogService,
+    profiles: ProfileService,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    if screen.user is None or not screen.user.consented:
+        raise ConsentRequired
+    if await catalogs.grant(callback_data.key) is None:
+        raise StaleButton
+    await catalogs.toggle_follow(screen.user_id, callback_data.key)
+    fit = await _fit(screen, profiles, settings)
+    await show_card(screen, callback_data.key, callback_data.p, catalogs, fit, clock)
+
+
+@router.callback_query(Gr.filter(F.action == "ics"))
+async def add_to_calendar(
+    query: CallbackQuery, callback_data: Gr, screen: Screen, catalogs: CatalogService, clock: Clock
+) -> None:
+    grant = await catalogs.grant(callback_data.key)
+    if grant is None:
+        raise StaleButton
+    ics = catalogs.calendar([grant], screen.tr.locale, clock.now())
+    if ics is None:
+        raise StaleButton
+    await screen.document(
+        ics,
+        f"{grant.key}.ics",
+        screen.tr._("📅 Open the file to add the deadline to your calendar."),
+    )
+
+
+@router.message(Command("calendar"))
+async def calendar_command(
+    message: Message, screen: Screen, catalogs: CatalogService, clock: Clock
+) -> None:
+    followed = await catalogs.followed(screen.user_id)
+    grants = [g for g in await catalogs.grants() if g.key in followed]
+    ics = catalogs.calendar(grants, screen.tr.locale, clock.now()) if grants else None
+    if ics is None:
+        await screen.send(
+            screen.tr("grants/no_calendar.j2"),
+            keyboard([[button(screen.tr._("📋 Grants"), Menu(section="grants"))]]),
+        )
+        return
+    await screen.document(
+        ics,
+        "opora-deadlines.ics",
+        screen.tr._(
+            "📅 All the deadlines you follow. Open the file to add them to your calendar."
+        ),
+    )

@@ -1,0 +1,160 @@
+"""Scheduled pushes end to end with a moved clock: weekly digests at each user's own local hour,
+deadline reminders on the right local days, quiet hours, one-tap unsubscribe."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.app import App
+from bot.clock import ManualClock
+from bot.emulator import ChatMessage, EmulatedUser, Emulator
+from bot.storage import catalogs as catalogs_repo
+from bot.storage import settings as settings_repo
+from bot.storage.tables import grants, outbox
+from tests.conftest import Launch
+
+THURSDAY = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+STAGE_4 = {"problem": "tackling"}  # the stored answers do not matter to the planner
+
+
+async def onboard(app: App, emulator: Emulator, uid: int, tz: str, region: str) -> EmulatedUser:
+    user = emulator.user(uid, language_code="ru")
+    await user.send("/start")
+    await user.next_message(timeout=5)
+    await app.profiles.give_consent(uid, f"User {uid}", None, None)
+    await app.profiles.set_role(uid, "activist")
+    await app.profiles.set_place(uid, tz, region)
+    await app.profiles.add_quiz_result(uid, 4, STAGE_4)
+    return user
+
+
+async def tick(app: App, clock: ManualClock, at: datetime) -> None:
+    clock.offset += at - clock.now()
+    await app.tick()
+
+
+async def rows(app: App, uid: int, kind: str) -> list[dict[str, object]]:
+    async with app.engine.connect() as conn:
+        result = await conn.execute(
+            select(outbox).where(outbox.c.user_id == uid, outbox.c.kind == kind)
+        )
+        return [dict(r) for r in result.mappings()]
+
+
+async def delivered(user: EmulatedUser, marker: str) -> ChatMessage:
+    messages = await user.messages_until(lambda m: marker in m.text, timeout=10)
+    return messages[-1]
+
+
+async def test_digests_and_reminders_follow_each_users_clock(
+    emulator: Emulator, launch: Launch
+) -> None:
+    clock = ManualClock(THURSDAY)
+    running = await launch(clock=clock, tick_seconds=3600)
+    app = running.app
+    east = await onboard(app, emulator, 5001, "Asia/Vladivostok", "pri")
+    west = await onboard(app, emulator, 5002, "Europe/Kaliningrad", "kgd")
+    # A coordinator's grant with a deadline on 20 December, Moscow time.
+    async with app.engine.begin() as conn:
+        await conn.execute(
+            grants.insert().values(
+                title="Грант «Добрый Приморско-Калининградский»",
+                organiser="Ресурсный центр",
+                link="https://example.org/grant",
+                who="НКО и инициативные группы",
+                windows='[{"fixed": {"open": "2026-12-01", "close": "2026-12-20"}}]',
+                timezone="Europe/Moscow",
+                created_at=clock.now(),
+            )
+        )
+    for uid in (5001, 5002):
+        assert await app.catalogs.toggle_follow(uid, "G1")
+
+    # Monday 10:00 in Vladivostok is 00:00 UTC; in Kaliningrad it is 02:00 — still night.
+    await tick(app, clock, datetime(2026, 11, 30, 0, 0, tzinfo=UTC))
+    digest = await delivered(east, "еженедельный дайджест")
+    assert "🔕 Отписаться от дайджеста" in digest.button_texts()
+    assert await rows(app, 5002, "digest") == []
+    # 10:00 in Kaliningrad: now the west gets theirs, the east no second one.
+    await tick(app, clock, datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
+    await delivered(west, "еженедельный дайджест")
+    assert len(await rows(app, 5001, "digest")) == 1
+    assert len(await rows(app, 5002, "digest")) == 1
+    await tick(app, clock, datetime(2026, 11, 30, 12, 0, tzinfo=UTC))  # repeated ticks: no doubles
+    assert len(await rows(app, 5001, "digest")) == 1
+
+    # Reminders: the deadline (20 Dec 23:59 MSK) is 21 Dec 06:59 in Vladivostok and
+    # 20 Dec 22:59 in Kaliningrad, so "14 days before" falls on different local days.
+    await tick(app, clock, datetime(2026, 12, 6, 8, 0, tzinfo=UTC))  # 6 Dec, 10:00 Kaliningrad
+    reminder = await delivered(west, "Срок через 14")
+    assert "Добрый Приморско-Калининградский" in reminder.text
+    assert await rows(app, 5001, "reminder") == []  # 6 Dec 18:00 in Vladivostok: not its day
+    await tick(app, clock, datetime(2026, 12, 7, 0, 0, tzinfo=UTC))  # 7 Dec, 10:00 Vladivostok
+    await delivered(east, "Срок через 14")
+    await tick(app, clock, datetime(2026, 12, 17, 8, 0, tzinfo=UTC))
+    await delivered(west, "Срок через 3")
+    await tick(app, clock, datetime(2026, 12, 19, 8, 0, tzinfo=UTC))
+    tomorrow = await delivered(west, "Срок завтра")
+    assert "🔕 Отписаться от грантов" in tomorrow.button_texts()
+    await tick(app, clock, datetime(2026, 12, 20, 0, 0, tzinfo=UTC))
+    await delivered(east, "Срок завтра")
+    assert [r["dedup_key"] for r in await rows(app, 5002, "reminder")] == [
+        f"reminder:5002:G1:2026-12-20:{n}" for n in (14, 3, 1)
+    ]
+
+    # One tap under a push unsubscribes; the next week's digest does not come.
+    east_before = len(await rows(app, 5001, "digest"))
+    west_before = len(await rows(app, 5002, "digest"))
+    answer = await east.press("🔕 Отписаться от дайджеста", message=digest)
+    assert answer.text == "Готово: вы отписались. Вернуть — в /settings."
+    assert east.current(digest).buttons == []
+    await tick(app, clock, datetime(2026, 12, 28, 8, 0, tzinfo=UTC))  # Monday again
+    assert len(await rows(app, 5001, "digest")) == east_before
+    assert len(await rows(app, 5002, "digest")) == west_before + 1  # the west still gets theirs
+    assert emulator.rejections() == []
+
+
+async def test_nothing_arrives_in_quiet_hours(emulator: Emulator, launch: Launch) -> None:
+    clock = ManualClock(THURSDAY)
+    running = await launch(clock=clock, tick_seconds=3600)
+    app = running.app
+    user = await onboard(app, emulator, 5003, "Asia/Kamchatka", "kam")
+    async with app.engine.begin() as conn:  # a digest at 22:00, inside quiet hours 21–8
+        await settings_repo.save(
+            conn,
+            5003,
+            settings_repo.PushSettings(digest_hour=22, quiet_start=21, quiet_end=8),
+            clock.now(),
+        )
+    # Monday 22:00 in Kamchatka (UTC+12) is 10:00 UTC: due, but quiet.
+    await tick(app, clock, datetime(2026, 11, 30, 10, 0, tzinfo=UTC))
+    [row] = await rows(app, 5003, "digest")
+    assert row["status"] == "pending"
+    assert row["not_before"] == datetime(2026, 11, 30, 20, 0, tzinfo=UTC)  # 08:00 local
+    app.sender.wake()
+    await user.no_message(within=0.5)
+    # 08:00 in Kamchatka: it goes.
+    await tick(app, clock, datetime(2026, 11, 30, 20, 0, tzinfo=UTC))
+    app.sender.wake()
+    await delivered(user, "еженедельный дайджест")
+
+
+async def test_articles_never_reach_a_user_twice(emulator: Emulator, launch: Launch) -> None:
+    clock = ManualClock(THURSDAY)
+    running = await launch(clock=clock, tick_seconds=3600)
+    app = running.app
+    user = await onboard(app, emulator, 5004, "Europe/Moscow", "mow")
+    async with app.engine.begin() as conn:
+        await settings_repo.save(conn, 5004, settings_repo.PushSettings(digest="daily"), clock.now())
+    seen = []
+    day = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)  # 11:00 in Moscow
+    for n in range(6):
+        await tick(app, clock, day + timedelta(days=n))
+        message = await delivered(user, "дайджест")
+        seen.append(message.text.split("Что почитать на этой неделе")[-1].strip().splitlines()[0])
+    assert len(set(seen)) == len(seen)
+    async with app.engine.connect() as conn:
+        states = await catalogs_repo.article_states(conn, 5004)
+    assert len(states) == 6
