@@ -22,15 +22,19 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.content import Catalog, get_catalog
 from bot.db import make_engine, migrate
+from bot.delivery import Sender
 from bot.middlewares import AnswerPresses, ContextMiddleware, FloodGuard
 from bot.pictures import find_font
 from bot.render import Renderer
-from bot.delivery import Sender
 from bot.scheduler import Ticker
+from bot.services.broadcasts import BroadcastService
 from bot.services.catalogs import CatalogService
+from bot.services.content_admin import ContentAdminService
+from bot.services.coordination import CoordinationService
 from bot.services.measures import MeasureService
 from bot.services.profile import ProfileService
 from bot.services.pushes import Planner
+from bot.services.stats import StatsService
 from bot.services.users import UserService
 from bot.storage.fsm import SqlStorage
 from handlers import build_router
@@ -75,6 +79,7 @@ class App:
     catalogs: CatalogService
     sender: Sender
     planner: Planner
+    broadcasts: BroadcastService
     ticker: Ticker
     ready: asyncio.Event = field(default_factory=asyncio.Event)  # set once polling starts
 
@@ -120,6 +125,7 @@ class App:
     async def tick(self) -> None:
         """One scheduler tick: plan what is due, then wake the sender."""
         report = await self.planner.plan()
+        await self.broadcasts.tick()
         if report.enqueued:
             self.sender.wake()
 
@@ -186,12 +192,21 @@ def create_app(
         "font": font,
         "presses": (presses := AnswerPresses()),
     }
+    sender = Sender.from_settings(bot, engine, clock, settings)
+    coordination = CoordinationService(engine, clock)
+    broadcasts = BroadcastService(engine, clock, renderer, sender, settings)
+    deps.update(
+        sender=sender,
+        coordination=coordination,
+        broadcasts=broadcasts,
+        stats=StatsService(engine, clock, catalog, settings),
+        content_admin=ContentAdminService(engine, clock, catalog),
+    )
     dp = Dispatcher(storage=storage, events_isolation=isolation, **deps)
     dp.update.outer_middleware(FloodGuard(renderer, settings.flood_burst, settings.flood_rate))
     dp.update.outer_middleware(ContextMiddleware(users, renderer, settings.default_locale))
     dp.callback_query.middleware(presses)
     dp.include_router(build_router())
-    sender = Sender.from_settings(bot, engine, clock, settings)
     planner = Planner(
         engine,
         clock,
@@ -215,7 +230,7 @@ def create_app(
         catalogs=catalogs,
         sender=sender,
         planner=planner,
+        broadcasts=broadcasts,
         ticker=Ticker(settings.tick_seconds, lambda: app.tick()),
     )
-    dp["sender"] = sender
     return app

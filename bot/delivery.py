@@ -206,11 +206,12 @@ class Sender:
         lease: float,
         instance: str | None = None,
         poll_interval: float = 1.0,
+        idle_interval: float = 30.0,
         limiter: RateLimiter | None = None,
         backoff_base: float = 1.0,
         backoff_cap: float = 300.0,
         request_timeout: float | None = None,
-        allow_paid_broadcast: bool | None = None,
+        allow_paid_broadcast: bool = False,
     ) -> None:
         if rate <= 0 or concurrency < 1 or max_attempts < 1 or lease <= 0:
             raise ValueError("rate, concurrency, max_attempts and lease must be positive")
@@ -223,7 +224,10 @@ class Sender:
         self.max_attempts = max_attempts
         self.lease = timedelta(seconds=lease)
         self.instance = (instance or _default_instance())[:64]
+        # How often to look for due rows while busy, and at most how long to sleep when the
+        # outbox is idle (the sleep ends at the next `not_before`, or at `wake()`).
         self.poll_interval = poll_interval
+        self.idle_interval = max(poll_interval, idle_interval)
         self.limiter: RateLimiter = limiter or TokenBucket(rate)
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
@@ -231,11 +235,13 @@ class Sender:
         self.request_timeout = max(1, int(min(request_timeout or 30.0, lease / 3)))
         # Longest a claimed row may wait in memory (its chat, a 429 pause) before it goes back.
         self.max_hold = min(10.0, lease / 4)
-        self.allow_paid_broadcast = (
-            rate > 30 if allow_paid_broadcast is None else allow_paid_broadcast
+        # Telegram's paid broadcasts (over 30 messages/s) cost Stars: only when asked for.
+        self.allow_paid_broadcast = bool(allow_paid_broadcast)
+        # Rows kept in memory: about two seconds of work (at least two per request slot), but
+        # never more than a quarter of the lease can send, nor 2000.
+        self.high_water = max(
+            1, int(min(max(rate * 2.0, 2.0 * concurrency), rate * lease / 4, 2000))
         )
-        # Rows kept in memory: about two seconds of work, at least two per request slot.
-        self.high_water = max(2 * concurrency, min(int(rate * 2), 2000))
         self.low_water = self.high_water // 2
         self.stats = SenderStats()
 
@@ -247,7 +253,7 @@ class Sender:
         self._sem = asyncio.Semaphore(concurrency)
         self._chats: dict[int, _ChatSlot] = {}
         self._owned: set[int] = set()  # ids of rows claimed and not yet finished
-        self._blocked_users: set[int] = set()
+        self._blocked_users: dict[int, float] = {}  # user id → monotonic time of the 403
         self._pause_until = 0.0  # monotonic
         self._results: list[_Outcome] = []
         self._results_ready = asyncio.Event()
@@ -323,8 +329,9 @@ class Sender:
         if not done:
             log.error("sender did not stop in time", extra={"instance": self.instance})
             task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+            await asyncio.wait({task})
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("sender failed", exc_info=error, extra={"instance": self.instance})
         log.info(
             "sender stopped",
             extra={"instance": self.instance, "sent": self.stats.sent},
@@ -362,30 +369,49 @@ class Sender:
         failures = 0
         while not self._stopping:
             self._kick.clear()
-            room = self.high_water - len(self._owned)
-            paused = self._pause_until - time.monotonic()
             wait = self.poll_interval
-            if paused > 0:
-                wait = min(wait, paused)
-            elif room > 0 and (room >= self.low_water or not self._owned):
-                try:
+            try:
+                room = self.high_water - len(self._owned)
+                paused = self._pause_until - time.monotonic()
+                if paused > 0:
+                    wait = min(wait, paused)
+                elif room > 0 and (room >= self.low_water or not self._owned):
                     rows = await self._claim(room)
                     failures = 0
-                except Exception:
-                    failures += 1
-                    wait = min(self.poll_interval * 2**failures, 30.0)
-                    log.exception("outbox claim failed", extra={"instance": self.instance})
-                    rows = []
-                if rows:
-                    for row in rows:
-                        self._dispatch(row)
-                    await self._bump()
-                    if len(rows) == room:
-                        continue  # more may be due; the kick comes when room frees up
-            self._prune_chats()
+                    if rows:
+                        for row in rows:
+                            self._dispatch(row)
+                        await self._bump()
+                        if len(rows) == room:
+                            continue  # more may be due; the kick comes when room frees up
+                    elif not self._owned:
+                        wait = await self._idle_wait()
+                self._prune_chats()
+            except Exception:  # the database is away, or a bug: log, back off, go on
+                failures += 1
+                wait = min(self.poll_interval * 2**failures, 30.0)
+                log.exception("outbox claim failed", extra={"instance": self.instance})
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(wait):
                     await self._kick.wait()
+
+    async def _idle_wait(self) -> float:
+        """Nothing due and nothing in hand: sleep until the next row falls due (or a lease
+        runs out), at most `idle_interval`; `wake()` cuts it short."""
+
+        async def look() -> datetime | None:
+            async with self.engine.connect() as conn:
+                return await outbox.next_due(conn, self.lease)
+
+        try:
+            due = await _to_completion(look())
+        except Exception:
+            log.exception("outbox look-ahead failed", extra={"instance": self.instance})
+            return self.poll_interval
+        if due is None:
+            return self.idle_interval
+        ahead = (due - self.clock.now()).total_seconds()
+        return min(self.idle_interval, max(self.poll_interval, ahead))
 
     async def _claim(self, limit: int) -> list[OutboxRow]:
         async def claim() -> list[OutboxRow]:
@@ -467,7 +493,7 @@ class Sender:
                 not_before = self.clock.now() + timedelta(seconds=exc.retry_after)
                 return self._release(row, not_before, error=_describe(exc))
             except TelegramForbiddenError as exc:
-                self._blocked_users.add(row.user_id)
+                self._blocked_users[row.user_id] = time.monotonic()
                 self.stats.blocked += 1
                 log.info("outbox user blocked the bot", extra={"outbox_id": row.id})
                 return _Outcome("blocked", row, error=_describe(exc))
@@ -663,7 +689,7 @@ class Sender:
 
     def _prune_chats(self) -> None:
         now = time.monotonic()
-        if now - self._last_prune < 5.0 or not self._chats:
+        if now - self._last_prune < 5.0:
             return
         self._last_prune = now
         idle = [
@@ -673,6 +699,11 @@ class Sender:
         ]
         for chat_id in idle:
             del self._chats[chat_id]
+        # The in-memory list only covers rows already claimed at the 403; later rows are
+        # skipped by `claim` (users.blocked), which also sees a user who came back.
+        forget = now - max(60.0, self.lease.total_seconds())
+        for user_id in [u for u, at in self._blocked_users.items() if at < forget]:
+            del self._blocked_users[user_id]
 
 
 async def _to_completion(coro: Coroutine[Any, Any, T]) -> T:

@@ -167,8 +167,11 @@ def back_row(tr: Tr, target: CallbackData | None = None) -> list[InlineKeyboardB
     return [button(tr._("« Back"), target), button(tr._("☰ Menu"), Menu(section="home"))]
 
 
-def main_menu(tr: Tr, user: User | None = None) -> InlineKeyboardMarkup:
-    """The main menu; a user who consented gets their project and profile on top."""
+def main_menu(
+    tr: Tr, user: User | None = None, roles: frozenset[str] = frozenset()
+) -> InlineKeyboardMarkup:
+    """The main menu; a user who consented gets their project and profile on top, and a
+    coordinator or admin their tools at the bottom."""
     personal = (
         [
             [button(tr._("🚀 My project"), Menu(section="journey"))],
@@ -191,6 +194,9 @@ def main_menu(tr: Tr, user: User | None = None) -> InlineKeyboardMarkup:
                 button(tr._("❓ Help"), Menu(section="help")),
             ],
             [button(tr._("🌐 Language"), Menu(section="lang"))],
+            [button(tr._("🛠 For coordinators"), Menu(section="coordinator"))]
+            if roles & {"coordinator", "admin"}
+            else [],
         ]
     )
 

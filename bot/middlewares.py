@@ -122,6 +122,7 @@ class ContextMiddleware(BaseMiddleware):
                 state=data.get("state"),
                 user=user,
                 query=query,
+                roles=data["roles"],
             )
         return await handler(event, data)
 

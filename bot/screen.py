@@ -34,6 +34,7 @@ class Screen:
     state: FSMContext | None
     user: User | None
     query: CallbackQuery | None = None
+    roles: frozenset[str] = frozenset()
 
     async def show(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         """Replace the screen the button was on; otherwise (or if that fails) send anew."""

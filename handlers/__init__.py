@@ -6,49 +6,31 @@ and button, whatever screen it came from.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from aiogram import Router
 
-from aiogram import BaseMiddleware, Router
-from aiogram.types import TelegramObject
-
-from bot.screen import Screen
 from handlers import (
+    admin,
     articles,
     basics,
+    broadcast,
     catalog,
     consent,
+    content_admin,
+    coordinator,
     diagnosis,
     errors,
     fallback,
     grants,
     ikigai,
-    journey,
     language,
     measures,
     onboarding,
     profile,
     quiz,
     settings,
+    stats,
 )
-
-
-class RequireConsent(BaseMiddleware):
-    """Inner middleware: a handler of the journey runs only for a user who consented;
-    anyone else gets the consent screen instead (and nothing is stored)."""
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        screen: Screen | None = data.get("screen")
-        if screen is not None and (screen.user is None or not screen.user.consented):
-            await journey.start_step("consent", screen, data)
-            return None
-        return await handler(event, data)
-
+from handlers.guards import RequireConsent, RequireRole
 
 _tree: Router | None = None
 
@@ -78,6 +60,18 @@ def _build() -> Router:
         settings.router,
     )
 
+    coordinating = Router(name="coordinating")
+    for observer in (coordinating.message, coordinating.callback_query):
+        observer.middleware(RequireRole("coordinator", "admin"))
+    coordinating.include_routers(
+        coordinator.router, broadcast.router, content_admin.router, stats.router
+    )
+
+    administering = Router(name="administering")
+    for observer in (administering.message, administering.callback_query):
+        observer.middleware(RequireRole("admin"))
+    administering.include_routers(admin.router)
+
     root = Router(name="root")
     root.include_routers(
         errors.router,
@@ -88,6 +82,8 @@ def _build() -> Router:
         grants.router,
         articles.router,
         personal,
+        coordinating,
+        administering,
         fallback.router,  # must stay last
     )
     return root

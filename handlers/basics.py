@@ -18,13 +18,13 @@ async def start(message: Message, screen: Screen, users: UserService) -> None:
     await users.started(screen.user_id)
     if screen.state is not None:
         await screen.state.clear()
-    await screen.send(screen.tr("start.j2"), main_menu(screen.tr, screen.user))
+    await screen.send(screen.tr("start.j2"), main_menu(screen.tr, screen.user, screen.roles))
 
 
 @router.message(Command("menu"))
 @router.callback_query(Menu.filter(F.section == "home"))
 async def menu(event: Message | CallbackQuery, screen: Screen) -> None:
-    await screen.show(screen.tr("menu.j2"), main_menu(screen.tr, screen.user))
+    await screen.show(screen.tr("menu.j2"), main_menu(screen.tr, screen.user, screen.roles))
 
 
 @router.message(Command("help"))

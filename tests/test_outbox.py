@@ -193,6 +193,9 @@ async def test_a_stale_claim_is_taken_again_after_the_lease(engine: AsyncEngine)
     await add_users(engine, 1)
     await enqueue(engine, [push(1, "k")])
     [first] = await claim(engine, who="crashed")
+    async with engine.connect() as conn:
+        assert await repo.next_due(conn) is None  # nothing pending
+        assert await repo.next_due(conn, LEASE) == NOW + LEASE  # when the lease runs out
     assert await claim(engine, at=NOW + LEASE - timedelta(seconds=1), who="b") == []
     later = NOW + LEASE + timedelta(seconds=1)
     [again] = await claim(engine, at=later, who="b")

@@ -40,9 +40,7 @@ def test_allowed_at_moves_to_the_end_of_quiet_hours() -> None:
     assert allowed_at(now, "Asia/Vladivostok", 22, 9) == datetime(2026, 12, 1, 23, 0, tzinfo=UTC)
     # 03:00 local: the same morning.
     early = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
-    assert allowed_at(early, "Asia/Vladivostok", 22, 9) == datetime(
-        2026, 12, 1, 23, 0, tzinfo=UTC
-    )
+    assert allowed_at(early, "Asia/Vladivostok", 22, 9) == datetime(2026, 12, 1, 23, 0, tzinfo=UTC)
     noon = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
     assert allowed_at(noon, "Asia/Vladivostok", 22, 9) == noon
 

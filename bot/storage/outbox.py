@@ -349,8 +349,18 @@ async def by_batch(conn: AsyncConnection, batch_id: int) -> list[OutboxRow]:
     return [_row(m) for m in rows.mappings().all()]
 
 
-async def next_due(conn: AsyncConnection) -> datetime | None:
-    """The earliest `not_before` of a pending row (when the sender should look next)."""
-    stmt = select(func.min(outbox.c.not_before)).where(outbox.c.status == PENDING)
-    value: datetime | None = (await conn.execute(stmt)).scalar()
-    return value
+async def next_due(conn: AsyncConnection, lease: timedelta | None = None) -> datetime | None:
+    """When `claim` will next find something: the earliest `not_before` of a pending row, or
+    (given the `lease`) the earliest moment a `sending` row's lease runs out. None: nothing
+    is waiting."""
+    pending = select(func.min(outbox.c.not_before)).where(outbox.c.status == PENDING)
+    found: list[datetime] = []
+    value: datetime | None = (await conn.execute(pending)).scalar()
+    if value is not None:
+        found.append(value)
+    if lease is not None:
+        sending = select(func.min(outbox.c.claimed_at)).where(outbox.c.status == SENDING)
+        claimed: datetime | None = (await conn.execute(sending)).scalar()
+        if claimed is not None:
+            found.append(claimed + lease)
+    return min(found, default=None)

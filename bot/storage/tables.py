@@ -264,3 +264,50 @@ outbox = Table(
     Index("ix_outbox_batch_id", "batch_id"),
     Index("ix_outbox_user_id", "user_id"),
 )
+
+# --- coordinators: audit log, broadcasts, self-assessments --------------------------------
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("actor_id", BigInteger, nullable=False),  # kept after /delete_me: the log is the
+    # operator's record of who did what; it holds no personal data beyond the id
+    Column("action", String(48), nullable=False),
+    Column("target", String(200)),
+    Column("details", Text, nullable=False, default="{}", server_default="{}"),  # JSON
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_audit_log_created_at", "created_at"),
+)
+
+broadcasts = Table(
+    "broadcasts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("author_id", BigInteger, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("entities", Text),  # JSON MessageEntity list: the formatting the author used
+    Column("photo", String(255)),  # file_id
+    Column("document", String(255)),  # file_id
+    Column("filename", String(255)),
+    Column("segment", Text, nullable=False, default="{}", server_default="{}"),  # JSON
+    Column("status", String(12), nullable=False, default="draft", server_default="draft"),
+    Column("scheduled_at", UTCDateTime()),
+    Column("recipients", Integer, nullable=False, default=0, server_default="0"),
+    Column("progress_chat_id", BigInteger),
+    Column("progress_message_id", BigInteger),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("started_at", UTCDateTime()),
+    Column("finished_at", UTCDateTime()),
+    Index("ix_broadcasts_status", "status"),
+)
+
+self_assessments = Table(
+    "self_assessments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("coordinator_id", BigInteger, nullable=False),
+    Column("scores", Text, nullable=False),  # JSON {support condition code: 1..5}
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_self_assessments_coordinator_id", "coordinator_id"),
+)

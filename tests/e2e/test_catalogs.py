@@ -52,6 +52,7 @@ async def test_grants_follow_and_calendar(emulator: Emulator, launch: Launch) ->
     await user.send("/calendar")
     document = await user.next_message(timeout=5)
     assert document.file_name == "opora-deadlines.ics"
+    assert document.document is not None
     events = list(Calendar.from_ical(document.document).walk("VEVENT"))
     assert len(events) == 2
     assert emulator.rejections() == []

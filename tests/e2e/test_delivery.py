@@ -261,20 +261,32 @@ async def test_a_message_telegram_refuses_fails_once_and_others_go(
     ids = list(range(1, 11))
     await register(emulator, engine, ids)
     broken = NewPush(5, 5, "broadcast", "broken:5", text("<b>не закрыт"), datetime.now(UTC), None)
-    await enqueue(engine, [broken, *pushes_for([i for i in ids if i != 5], "ok")])
+    garbled = NewPush(  # passes the shape check, but the entity lacks offset and length
+        6,
+        6,
+        "broadcast",
+        "garbled:6",
+        {"text": "x", "entities": [{"type": "bold"}]},
+        broken.not_before,
+    )
+    others = [i for i in ids if i not in {5, 6}]
+    await enqueue(engine, [broken, garbled, *pushes_for(others, "ok")])
     sender = make_sender(senders, bot, engine)
     await sender.start()
     await until(sender, all_done(engine, 10))
     await sender.stop()
     rows = await rows_by_key(engine)
+    assert rows["garbled:6"].status == "failed"
+    assert rows["garbled:6"].error == "bad payload: ValidationError"
+    assert emulator.delivered(6) == 0
     failed = rows["broken:5"]
     assert failed.status == "failed"
     assert failed.error is not None
     assert "can't parse entities" in failed.error
     assert failed.attempts == 1
     assert len([c for c in sends(emulator) if c.params["chat_id"] == 5]) == 1  # not retried
-    assert await counts(engine) == {"sent": 9, "failed": 1}
-    assert sender.stats.failed == 1
+    assert await counts(engine) == {"sent": 8, "failed": 2}
+    assert sender.stats.failed == 2
 
 
 async def test_every_payload_shape_reaches_the_user(
@@ -440,6 +452,9 @@ async def test_a_crash_mid_broadcast_resumes_and_doubles_only_rows_in_flight(
     delivered = emulator.delivered_counts()
     assert all(delivered.get(uid, 0) >= 1 for uid in ids)
     doubles = sum(n - 1 for n in delivered.values())
-    print(f"\ncrash: {in_flight} rows in flight, {doubles} delivered twice")
+    print(
+        f"\ncrash after {state.get('sent', 0)} recorded sends: {in_flight} rows in flight "
+        f"('sending'), {doubles} delivered twice"
+    )
     assert doubles <= in_flight
     assert sum(delivered.values()) == 1000 + doubles

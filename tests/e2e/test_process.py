@@ -29,6 +29,8 @@ async def test_process_answers_logs_json_and_stops_on_ctrl_c(
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
     )
+    assert process.stderr is not None
+    drained = asyncio.ensure_future(process.stderr.read())  # a full pipe would block the bot
     try:
         user = emulator.user(3001, language_code="ru")
         await user.send("/start")
@@ -42,8 +44,7 @@ async def test_process_answers_logs_json_and_stops_on_ctrl_c(
         if process.returncode is None:
             process.kill()
             await process.wait()
-    assert process.stderr is not None
-    lines = (await process.stderr.read()).decode().splitlines()
+    lines = (await drained).decode().splitlines()
     assert code == 0
     events = [json.loads(line) for line in lines]  # every line is one JSON object
     names = [e["event"] for e in events]

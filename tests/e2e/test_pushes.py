@@ -147,7 +147,9 @@ async def test_articles_never_reach_a_user_twice(emulator: Emulator, launch: Lau
     app = running.app
     user = await onboard(app, emulator, 5004, "Europe/Moscow", "mow")
     async with app.engine.begin() as conn:
-        await settings_repo.save(conn, 5004, settings_repo.PushSettings(digest="daily"), clock.now())
+        await settings_repo.save(
+            conn, 5004, settings_repo.PushSettings(digest="daily"), clock.now()
+        )
     seen = []
     day = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)  # 11:00 in Moscow
     for n in range(6):

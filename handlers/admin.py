@@ -1,0 +1,103 @@
+"""Admins (ADMIN_IDS): /coordinators to list, appoint (by a forwarded message or the id of a
+user who has started the bot) and remove coordinators; /audit shows the latest actions."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message, MessageOriginUser
+
+from bot.keyboards import Menu, button, keyboard
+from bot.screen import Screen
+from bot.services.coordination import CoordinationService
+
+router = Router(name=__name__)
+
+
+class Co(CallbackData, prefix="co"):
+    """Coordinators: list, add (ask for the id), del (remove user_id)."""
+
+    action: str
+    user_id: int = 0
+
+
+class Appointing(StatesGroup):
+    who = State()
+
+
+async def show_coordinators(screen: Screen, coordination: CoordinationService) -> None:
+    tr = screen.tr
+    people = await coordination.coordinators()
+    rows = [
+        [
+            button(
+                tr._("✖ Remove {name}").format(name=_name(u.first_name, u.username, u.id)),
+                Co(action="del", user_id=u.id),
+            )
+        ]
+        for u in people
+    ]
+    rows.append([button(tr._("➕ Add a coordinator"), Co(action="add"))])
+    rows.append([button(tr._("☰ Menu"), Menu(section="home"))])
+    text = tr(
+        "admin/coordinators.j2",
+        people=[(_name(u.first_name, u.username, u.id), u.id) for u in people],
+    )
+    await screen.show(text, keyboard(rows))
+
+
+def _name(first: str | None, username: str | None, user_id: int) -> str:
+    return first or (f"@{username}" if username else str(user_id))
+
+
+@router.message(Command("coordinators"))
+@router.callback_query(Co.filter(F.action == "list"))
+async def coordinators(
+    event: Message | CallbackQuery, screen: Screen, coordination: CoordinationService
+) -> None:
+    if screen.state is not None:
+        await screen.state.set_state(None)
+    await show_coordinators(screen, coordination)
+
+
+@router.callback_query(Co.filter(F.action == "add"))
+async def ask_who(query: CallbackQuery, screen: Screen) -> None:
+    assert screen.state is not None
+    await screen.state.set_state(Appointing.who)
+    cancel = keyboard([[button(screen.tr._("« Cancel"), Co(action="list"))]])
+    await screen.show(screen.tr("admin/ask_who.j2"), cancel)
+
+
+@router.message(Appointing.who)
+async def who_given(message: Message, screen: Screen, coordination: CoordinationService) -> None:
+    user_id: int | None = None
+    if isinstance(message.forward_origin, MessageOriginUser):
+        user_id = message.forward_origin.sender_user.id
+    elif message.text and message.text.strip().isdigit():
+        user_id = int(message.text.strip())
+    if user_id is None:
+        cancel = keyboard([[button(screen.tr._("« Cancel"), Co(action="list"))]])
+        await screen.send(screen.tr("admin/who_hint.j2"), cancel)
+        return
+    appointed = await coordination.appoint(screen.user_id, user_id)  # UserError: ask again
+    assert screen.state is not None
+    await screen.state.set_state(None)
+    name = _name(appointed.first_name, appointed.username, appointed.id)
+    await screen.send(screen.tr("admin/appointed.j2", name=name))
+    await show_coordinators(screen, coordination)
+
+
+@router.callback_query(Co.filter(F.action == "del"))
+async def remove(
+    query: CallbackQuery, callback_data: Co, screen: Screen, coordination: CoordinationService
+) -> None:
+    await coordination.remove(screen.user_id, callback_data.user_id)
+    await show_coordinators(screen, coordination)
+
+
+@router.message(Command("audit"))
+async def audit(message: Message, screen: Screen, coordination: CoordinationService) -> None:
+    entries = await coordination.log(30)
+    await screen.send(screen.tr("admin/audit.j2", entries=entries))
