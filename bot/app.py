@@ -35,6 +35,7 @@ from bot.services.measures import MeasureService
 from bot.services.profile import ProfileService
 from bot.services.pushes import Planner
 from bot.services.stats import StatsService
+from bot.services.volunteering import VolunteerService
 from bot.services.users import UserService
 from bot.storage.fsm import SqlStorage
 from handlers import build_router
@@ -80,6 +81,7 @@ class App:
     sender: Sender
     planner: Planner
     broadcasts: BroadcastService
+    volunteering: VolunteerService
     ticker: Ticker
     ready: asyncio.Event = field(default_factory=asyncio.Event)  # set once polling starts
 
@@ -126,7 +128,7 @@ class App:
         """One scheduler tick: plan what is due, then wake the sender."""
         report = await self.planner.plan()
         await self.broadcasts.tick()
-        if report.enqueued:
+        if report.enqueued + await self.volunteering.tick():
             self.sender.wake()
 
     async def close(self) -> None:
@@ -201,6 +203,7 @@ def create_app(
         broadcasts=broadcasts,
         stats=StatsService(engine, clock, catalog, settings),
         content_admin=ContentAdminService(engine, clock, catalog),
+        volunteering=(volunteering := VolunteerService(engine, clock, renderer, settings)),
     )
     dp = Dispatcher(storage=storage, events_isolation=isolation, **deps)
     dp.update.outer_middleware(FloodGuard(renderer, settings.flood_burst, settings.flood_rate))
@@ -231,6 +234,7 @@ def create_app(
         sender=sender,
         planner=planner,
         broadcasts=broadcasts,
+        volunteering=volunteering,
         ticker=Ticker(settings.tick_seconds, lambda: app.tick()),
     )
     return app

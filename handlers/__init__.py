@@ -25,10 +25,12 @@ from handlers import (
     language,
     measures,
     onboarding,
+    opportunities_admin,
     profile,
     quiz,
     settings,
     stats,
+    volunteer,
 )
 from handlers.guards import RequireConsent, RequireRole
 
@@ -58,13 +60,18 @@ def _build() -> Router:
         measures.router,
         profile.router,
         settings.router,
+        volunteer.router,
     )
 
     coordinating = Router(name="coordinating")
     for observer in (coordinating.message, coordinating.callback_query):
         observer.middleware(RequireRole("coordinator", "admin"))
     coordinating.include_routers(
-        coordinator.router, broadcast.router, content_admin.router, stats.router
+        coordinator.router,
+        broadcast.router,
+        content_admin.router,
+        stats.router,
+        opportunities_admin.router,
     )
 
     administering = Router(name="administering")
