@@ -35,8 +35,8 @@ from bot.services.measures import MeasureService
 from bot.services.profile import ProfileService
 from bot.services.pushes import Planner
 from bot.services.stats import StatsService
-from bot.services.volunteering import VolunteerService
 from bot.services.users import UserService
+from bot.services.volunteering import VolunteerService
 from bot.storage.fsm import SqlStorage
 from handlers import build_router
 
