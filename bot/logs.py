@@ -65,3 +65,5 @@ def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     root.setLevel(level)
     # aiogram logs every handled update at INFO; keep that at DEBUG unless asked.
     logging.getLogger("aiogram.event").setLevel(max(logging.WARNING, root.level))
+    # aiosqlite logs every statement at DEBUG: far too much, and it may carry user text.
+    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, root.level))
