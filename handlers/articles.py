@@ -11,17 +11,11 @@ from bot.config import Settings
 from bot.errors import StaleButton
 from bot.keyboards import Ar, Menu, back_row, button, keyboard
 from bot.screen import Screen
-from bot.services.catalogs import CatalogService, Fit, fit_of
+from bot.services.catalogs import CatalogService, Fit, fit_for
 from bot.services.profile import ProfileService
 
 router = Router(name=__name__)
 PAGE = 6
-
-
-async def _fit(screen: Screen, profiles: ProfileService, settings: Settings) -> Fit:
-    consented = screen.user is not None and screen.user.consented
-    profile = await profiles.load(screen.user_id) if consented else None
-    return fit_of(profile, settings.default_timezone)
 
 
 @router.message(Command("articles"))
@@ -33,7 +27,9 @@ async def articles_command(
     profiles: ProfileService,
     settings: Settings,
 ) -> None:
-    await show_list(screen, 0, catalogs, await _fit(screen, profiles, settings))
+    await show_list(
+        screen, 0, catalogs, await fit_for(profiles, screen.user, settings.default_timezone)
+    )
 
 
 @router.callback_query(Ar.filter(F.action == "list"))
@@ -45,7 +41,12 @@ async def list_page(
     profiles: ProfileService,
     settings: Settings,
 ) -> None:
-    await show_list(screen, callback_data.p, catalogs, await _fit(screen, profiles, settings))
+    await show_list(
+        screen,
+        callback_data.p,
+        catalogs,
+        await fit_for(profiles, screen.user, settings.default_timezone),
+    )
 
 
 async def show_list(screen: Screen, page: int, catalogs: CatalogService, fit: Fit) -> None:

@@ -13,17 +13,11 @@ from bot.domain.grants import opening
 from bot.errors import StaleButton
 from bot.keyboards import Gr, Menu, back_row, button, keyboard
 from bot.screen import Screen
-from bot.services.catalogs import CatalogService, Fit, fit_of
+from bot.services.catalogs import CatalogService, Fit, fit_for
 from bot.services.profile import ConsentRequired, ProfileService
 
 router = Router(name=__name__)
 PAGE = 5
-
-
-async def _fit(screen: Screen, profiles: ProfileService, settings: Settings) -> Fit:
-    consented = screen.user is not None and screen.user.consented
-    profile = await profiles.load(screen.user_id) if consented else None
-    return fit_of(profile, settings.default_timezone)
 
 
 async def show_list(
@@ -65,7 +59,9 @@ async def grants_command(
     settings: Settings,
     clock: Clock,
 ) -> None:
-    await show_list(screen, 0, catalogs, await _fit(screen, profiles, settings), clock)
+    await show_list(
+        screen, 0, catalogs, await fit_for(profiles, screen.user, settings.default_timezone), clock
+    )
 
 
 @router.callback_query(Gr.filter(F.action == "list"))
@@ -78,7 +74,7 @@ async def list_page(
     settings: Settings,
     clock: Clock,
 ) -> None:
-    fit = await _fit(screen, profiles, settings)
+    fit = await fit_for(profiles, screen.user, settings.default_timezone)
     await show_list(screen, callback_data.p, catalogs, fit, clock)
 
 
@@ -119,7 +115,7 @@ async def card(
     settings: Settings,
     clock: Clock,
 ) -> None:
-    fit = await _fit(screen, profiles, settings)
+    fit = await fit_for(profiles, screen.user, settings.default_timezone)
     await show_card(screen, callback_data.key, callback_data.p, catalogs, fit, clock)
 
 
@@ -138,7 +134,7 @@ async def follow(
     if await catalogs.grant(callback_data.key) is None:
         raise StaleButton
     await catalogs.toggle_follow(screen.user_id, callback_data.key)
-    fit = await _fit(screen, profiles, settings)
+    fit = await fit_for(profiles, screen.user, settings.default_timezone)
     await show_card(screen, callback_data.key, callback_data.p, catalogs, fit, clock)
 
 

@@ -14,8 +14,9 @@ from bot.content import Catalog
 from bot.domain import grants as rules
 from bot.domain.windows import Window, current_or_next, parse_windows
 from bot.render import Localized
-from bot.services.profile import Profile
+from bot.services.profile import Profile, ProfileService
 from bot.storage import catalogs as repo
+from bot.storage.users import User
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,13 @@ def fit_of(profile: Profile | None, default_timezone: str) -> Fit:
         region=profile.user.region,
         timezone=profile.user.timezone or default_timezone,
     )
+
+
+async def fit_for(profiles: ProfileService, user: User | None, default_timezone: str) -> Fit:
+    """The catalogs' view of a user; without consent only the deployment's defaults."""
+    if user is None or not user.consented:
+        return fit_of(None, default_timezone)
+    return fit_of(await profiles.load(user.id), default_timezone)
 
 
 class CatalogService:
