@@ -24,6 +24,8 @@ class Cm(CallbackData, prefix="cm"):
 @router.callback_query(Cm.filter(F.section == "menu"))
 @router.callback_query(Menu.filter(F.section == "coordinator"))
 async def coordinator_menu(event: Message | CallbackQuery, screen: Screen) -> None:
+    if screen.state is not None:  # the menu ends any form that was open
+        await screen.state.set_state(None)
     tr = screen.tr
     markup = keyboard(
         [

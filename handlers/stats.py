@@ -1,7 +1,203 @@
-"""(being built)"""
+"""Coordinators: /stats (and 📊 in their menu) sends the territory's picture — three charts, the
+anonymised profiles as CSV and a short summary; the self-assessment (🧭, /assess) rates the six
+conditions support depends on, one tap per condition, and draws the result next to the previous
+one. The parent router lets only coordinators and admins in."""
 
 from __future__ import annotations
 
-from aiogram import Router
+import logging
+from pathlib import Path
 
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot.content import Catalog
+from bot.keyboards import button, keyboard
+from bot.screen import Screen
+from bot.services.coordination import CoordinationService
+from bot.services.stats import DAYS, SCORES, Picture, StatsService
+from bot.storage.stats import Assessment
+from handlers.coordinator import Cm
+
+log = logging.getLogger(__name__)
 router = Router(name=__name__)
+NO_FONT_HINT = "install fonts-dejavu-core or set FONT_PATH"
+
+
+class Sa(CallbackData, prefix="sa"):
+    """The self-assessment: action q (ask the next condition) or last (the latest result);
+    `s` holds the scores given so far, one digit 1–5 per condition, so buttons are stateless."""
+
+    action: str
+    s: str = ""
+
+
+def _zone(screen: Screen) -> str | None:
+    return screen.user.timezone if screen.user else None
+
+
+async def _picture(
+    screen: Screen,
+    stats: StatsService,
+    picture: Picture,
+    font: Path | None,
+    caption: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    """The picture as a photo; without a font, its figures as text (and a log line why)."""
+    if font is None:
+        log.warning("no font: statistics sent as text tables", extra={"hint": NO_FONT_HINT})
+        tables = screen.tr("stats/tables.j2", tables=stats.tables(picture))
+        await screen.send(f"{tables}\n\n{caption}", markup)
+        return
+    png = await stats.draw(picture, font)
+    await screen.photo(png, caption, markup)
+
+
+# --- /stats ---
+
+
+@router.message(Command("stats"))
+@router.callback_query(Cm.filter(F.section == "stats"))
+async def show_stats(
+    event: Message | CallbackQuery,
+    screen: Screen,
+    stats: StatsService,
+    coordination: CoordinationService,
+    font: Path | None = None,
+) -> None:
+    tr = screen.tr
+    screen.query = None  # the charts come as new messages; the menu stays where it was
+    report = await stats.report(tr, _zone(screen))
+    if font is None:
+        log.warning("no font: statistics sent as text tables", extra={"hint": NO_FONT_HINT})
+        tables = [t for picture in report.pictures for t in stats.tables(picture)]
+        await screen.send(tr("stats/tables.j2", tables=tables))
+    else:
+        for picture in report.pictures:
+            await screen.photo(await stats.draw(picture, font), picture.caption)
+    export = report.export
+    await screen.document(export.data, export.filename, tr("stats/export.j2", rows=export.rows))
+    await coordination.audit(screen.user_id, "stats.export", rows=export.rows)
+    markup = keyboard(
+        [
+            [button(tr._("🧭 Self-assessment"), Cm(section="assess"))],
+            [button(tr._("« For coordinators"), Cm(section="menu"))],
+        ]
+    )
+    await screen.send(tr("stats/summary.j2", o=report.overview, days=DAYS), markup)
+
+
+# --- the self-assessment ---
+
+
+@router.message(Command("assess"))
+@router.callback_query(Cm.filter(F.section == "assess"))
+async def assess_intro(
+    event: Message | CallbackQuery, screen: Screen, stats: StatsService, catalog: Catalog
+) -> None:
+    tr = screen.tr
+    found = await stats.assessments(screen.user_id, 1)
+    last = found[0] if found else None
+    rows = [[button(tr._("▶ Rate now"), Sa(action="q"))]]
+    if last is not None:
+        rows.append([button(tr._("📈 My latest result"), Sa(action="last"))])
+    rows.append([button(tr._("« For coordinators"), Cm(section="menu"))])
+    text = tr(
+        "stats/assess_intro.j2",
+        conditions=catalog.support_conditions,
+        title=stats.conditions_title(tr),
+        last_date=_date(stats, last, screen) if last else None,
+    )
+    await screen.show(text, keyboard(rows))
+
+
+def _date(stats: StatsService, assessment: Assessment, screen: Screen) -> str:
+    return assessment.created_at.astimezone(stats.zone(_zone(screen))).strftime("%d.%m.%Y")
+
+
+@router.callback_query(Sa.filter((F.action == "q") & F.s.regexp(r"^[1-5]{0,12}$")))
+async def assess_step(
+    query: CallbackQuery,
+    callback_data: Sa,
+    screen: Screen,
+    stats: StatsService,
+    catalog: Catalog,
+    font: Path | None = None,
+) -> None:
+    tr = screen.tr
+    given = callback_data.s
+    conditions = catalog.support_conditions
+    if len(given) > len(conditions):  # forged, or the catalog changed under an old button
+        await assess_intro(query, screen, stats, catalog)
+        return
+    if len(given) == len(conditions):
+        found = await stats.assess(screen.user_id, [int(d) for d in given])
+        await screen.show(tr("stats/assess_saved.j2"))
+        await _result(screen, stats, found, font, saved=True)
+        return
+    step = len(given)
+    previous = await stats.assessments(screen.user_id, 1)
+    before = previous[0].scores.get(conditions[step].code) if previous else None
+    done = [(tr.loc(c.short), int(d)) for c, d in zip(conditions, given, strict=False)]
+    text = tr(
+        "stats/assess_step.j2",
+        step=step + 1,
+        total=len(conditions),
+        title=stats.conditions_title(tr),
+        condition=conditions[step],
+        before=before,
+        done=done,
+    )
+    back = Sa(action="q", s=given[:-1]) if given else Cm(section="assess")
+    markup = keyboard(
+        [
+            [button(str(n), Sa(action="q", s=f"{given}{n}")) for n in SCORES],
+            [button(tr._("« Back"), back), button(tr._("✖ Cancel"), Cm(section="menu"))],
+        ]
+    )
+    await screen.show(text, markup)
+
+
+@router.callback_query(Sa.filter(F.action == "last"))
+async def assess_last(
+    query: CallbackQuery,
+    screen: Screen,
+    stats: StatsService,
+    catalog: Catalog,
+    font: Path | None = None,
+) -> None:
+    found = await stats.assessments(screen.user_id, 2)
+    if not found:  # an old button, from before the assessments were deleted
+        await assess_intro(query, screen, stats, catalog)
+        return
+    await _result(screen, stats, found, font, saved=False)
+
+
+async def _result(
+    screen: Screen,
+    stats: StatsService,
+    found: list[Assessment],
+    font: Path | None,
+    *,
+    saved: bool,
+) -> None:
+    tr = screen.tr
+    screen.query = None  # the picture is a new message under the questions
+    caption = tr(
+        "stats/assess_result.j2",
+        saved=saved,
+        date=_date(stats, found[0], screen),
+        previous_date=_date(stats, found[1], screen) if len(found) > 1 else None,
+        changes=stats.changes(tr, found),
+    )
+    markup = keyboard(
+        [
+            [button(tr._("🔁 Rate again"), Sa(action="q"))],
+            [button(tr._("« For coordinators"), Cm(section="menu"))],
+        ]
+    )
+    picture = stats.assessment_picture(tr, found, _zone(screen))
+    await _picture(screen, stats, picture, font, caption, markup)
