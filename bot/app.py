@@ -54,6 +54,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("menu", _("Main menu")),
     ("profile", _("My profile: ikigai, stage, region")),
     ("quiz", _("Stage quiz: where is my project")),
+    ("volunteer", _("Volunteering: opportunities to help")),
     ("grants", _("Grants open now and soon")),
     ("articles", _("Best practices for my stage")),
     ("calendar", _("Followed deadlines as a calendar file")),
@@ -219,6 +220,7 @@ def create_app(
         measures,
         default_timezone=settings.default_timezone,
         reminder_days=settings.reminder_days,
+        volunteering=volunteering,
     )
     app = App(
         settings=settings,

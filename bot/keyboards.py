@@ -176,6 +176,7 @@ def main_menu(
         [
             [button(tr._("🚀 My project"), Menu(section="journey"))],
             [button(tr._("👤 Profile"), Menu(section="profile"))],
+            [button(tr._("🙋 Volunteering"), Menu(section="volunteer"))],
         ]
         if user is not None and user.consented
         else [[button(tr._("🚀 Start: my project"), Menu(section="journey"))]]

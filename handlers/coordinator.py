@@ -35,6 +35,7 @@ async def coordinator_menu(event: Message | CallbackQuery, screen: Screen) -> No
                 button(tr._("📖 Articles"), Cm(section="articles")),
             ],
             [button(tr._("🤝 Local support measures"), Cm(section="measures"))],
+            [button(tr._("🙋 Volunteer opportunities"), Cm(section="opportunities"))],
             [
                 button(tr._("📊 Statistics"), Cm(section="stats")),
                 button(tr._("🧭 Self-assessment"), Cm(section="assess")),

@@ -1,7 +1,822 @@
-"""(being built)"""
+"""The organisers' opportunities (coordinators and admins — the parent router checks the role):
+create in nine short steps with a preview, edit, close or reopen the sign-up, cancel (everyone
+signed up is told), the participants with attendance marks, a CSV, a message to all, and the
+link to share (t.me/<bot>?start=opp_<id>).
+
+Times are typed in the organiser's own zone (their profile's, else the deployment's).
+"""
 
 from __future__ import annotations
 
-from aiogram import Router
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.content import Catalog
+from bot.delivery import Sender
+from bot.domain import opportunities as rules
+from bot.domain.opportunities import Listing, Opportunity
+from bot.errors import StaleButton
+from bot.keyboards import Menu, button, grid, keyboard
+from bot.render import Tr
+from bot.screen import Screen
+from bot.services.volunteering import Draft, Oa, OpportunityProblem, VolunteerService
+from handlers.coordinator import Cm
 
 router = Router(name=__name__)
+
+STEPS = (
+    "title",
+    "description",
+    "topic",
+    "place",
+    "starts_at",
+    "ends_at",
+    "capacity",
+    "signup_until",
+    "contact",
+)
+LIMITS = {
+    "title": rules.TITLE_LIMIT,
+    "description": rules.DESCRIPTION_LIMIT,
+    "place": rules.PLACE_LIMIT,
+    "link": rules.LINK_LIMIT,
+    "contact": rules.CONTACT_LIMIT,
+}
+CUTOFFS = {"start": None, "1d": timedelta(days=1), "3h": timedelta(hours=3)}
+DRAFT = "oa_draft"
+
+
+class NewOpportunity(StatesGroup):
+    typing = State()  # data[DRAFT]["step"] says which answer is awaited
+
+
+class EditOpportunity(StatesGroup):
+    typing = State()  # data: oa_id, oa_field
+
+
+class MessageParticipants(StatesGroup):
+    typing = State()  # data: oa_id
+
+
+def _tz(screen: Screen, settings: Settings) -> str:
+    user = screen.user
+    return (user.timezone if user else None) or settings.default_timezone
+
+
+async def _share_link(bot: Bot, opportunity_id: int) -> str:
+    me = await bot.me()
+    return f"https://t.me/{me.username}?start=opp_{opportunity_id}"
+
+
+def _problem(tr: Tr, problem: str, limit: int = 0) -> str:
+    return tr(
+        "opportunities/problem.j2", problem=problem, limit=limit, max_capacity=rules.MAX_CAPACITY
+    )
+
+
+# --- the list and the card ------------------------------------------------------------------
+
+
+@router.message(Command("opportunities"))
+@router.callback_query(Cm.filter(F.section == "opportunities"))
+@router.callback_query(Oa.filter(F.a == "list"))
+async def opportunities_list(
+    event: Message | CallbackQuery,
+    screen: Screen,
+    volunteering: VolunteerService,
+    callback_data: Oa | None = None,
+) -> None:
+    if screen.state is not None:
+        await screen.state.set_state(None)
+    tr = screen.tr
+    page = await volunteering.managed(callback_data.p if isinstance(callback_data, Oa) else 0)
+    rows: list[list[InlineKeyboardButton]] = [[button(tr._("➕ New opportunity"), Oa(a="new"))]]
+    for item in page.items:
+        opp = item.opportunity
+        start = opp.starts_at.astimezone(ZoneInfo(opp.timezone)).strftime("%d.%m %H:%M")
+        taken = f"{item.confirmed}/{opp.capacity}" if opp.capacity else str(item.confirmed)
+        mark = "❌ " if opp.status == "cancelled" else ("⏸ " if opp.status == "closed" else "")
+        label = f"{mark}{start} · {opp.title[:36]} · 👥 {taken}"
+        rows.append([button(label, Oa(a="card", id=opp.id, p=page.page))])
+    nav = []
+    if page.page > 0:
+        nav.append(button("◀", Oa(a="list", p=page.page - 1)))
+    if page.page < page.pages - 1:
+        nav.append(button("▶", Oa(a="list", p=page.page + 1)))
+    rows.append(nav)
+    rows.append(
+        [
+            button(tr._("« Coordinator menu"), Cm(section="menu")),
+            button(tr._("☰ Menu"), Menu(section="home")),
+        ]
+    )
+    await screen.show(tr("opportunities/list.j2", page=page), keyboard(rows))
+
+
+async def show_card(
+    screen: Screen, volunteering: VolunteerService, bot: Bot, opportunity_id: int, page: int = 0
+) -> None:
+    listing = await volunteering.listing(opportunity_id)
+    if listing is None:
+        raise StaleButton
+    tr = screen.tr
+    opp = listing.opportunity
+    oid = opp.id
+    rows: list[list[InlineKeyboardButton]] = [
+        [
+            button(tr._("👥 Participants"), Oa(a="people", id=oid)),
+            button(tr._("📄 CSV"), Oa(a="csv", id=oid)),
+        ],
+        [button(tr._("✉️ Message participants"), Oa(a="msg", id=oid))],
+    ]
+    if opp.status != "cancelled":
+        rows.append([button(tr._("✏️ Edit"), Oa(a="edit", id=oid))])
+        if opp.status == "closed":
+            rows.append([button(tr._("▶ Reopen the sign-up"), Oa(a="open", id=oid))])
+        else:
+            rows.append([button(tr._("⏸ Close the sign-up"), Oa(a="close", id=oid))])
+        rows.append([button(tr._("❌ Cancel the opportunity"), Oa(a="cancel", id=oid))])
+    rows.append(
+        [
+            button(tr._("« Back"), Oa(a="list", p=page)),
+            button(tr._("☰ Menu"), Menu(section="home")),
+        ]
+    )
+    share = await _share_link(bot, oid)
+    text = tr("opportunities/card.j2", listing=listing, preview=False, share=share)
+    await screen.show(text, keyboard(rows))
+
+
+@router.callback_query(Oa.filter(F.a == "card"))
+async def card(
+    query: CallbackQuery,
+    callback_data: Oa,
+    screen: Screen,
+    volunteering: VolunteerService,
+    bot: Bot,
+) -> None:
+    if screen.state is not None:
+        await screen.state.set_state(None)
+    await show_card(screen, volunteering, bot, callback_data.id, callback_data.p)
+
+
+# --- creating -------------------------------------------------------------------------------
+
+
+def _step_keyboard(screen: Screen, step: str, catalog: Catalog, back: Oa) -> Any:
+    tr = screen.tr
+    rows: list[list[InlineKeyboardButton]] = []
+    edit = back.a == "card"
+    if step == "topic":
+        prefix = "etopic" if edit else "wtopic"
+        topics = [
+            button(t.short.get(tr.locale), Oa(a=prefix, id=back.id, v=t.code))
+            for t in catalog.topics
+        ]
+        rows += grid(topics, 2)
+    elif step == "capacity":
+        rows.append([button(tr._("No limit"), Oa(a="ecap" if edit else "wcap", id=back.id))])
+    elif step == "signup_until":
+        prefix = "ecut" if edit else "wcut"
+        rows.append([button(tr._("Until the start"), Oa(a=prefix, id=back.id, v="start"))])
+        rows.append(
+            [
+                button(tr._("A day before"), Oa(a=prefix, id=back.id, v="1d")),
+                button(tr._("3 hours before"), Oa(a=prefix, id=back.id, v="3h")),
+            ]
+        )
+    elif step == "contact" and not edit:
+        username = screen.user.username if screen.user else None
+        if username:
+            rows.append([button(f"@{username}", Oa(a="wcontact", v="me"))])
+        rows.append([button(tr._("Skip"), Oa(a="wcontact", v="skip"))])
+    rows.append([button(tr._("✖ Cancel") if not edit else tr._("« Back"), back)])
+    return keyboard(rows)
+
+
+async def _ask(
+    screen: Screen, step: str, catalog: Catalog, settings: Settings, problem: str = ""
+) -> None:
+    text = screen.tr(
+        "opportunities/ask.j2",
+        new=True,
+        step=step,
+        number=STEPS.index(step) + 1,
+        limit=LIMITS.get(step, 0),
+        tz=_tz(screen, settings),
+    )
+    if problem:
+        text = f"{problem}\n\n{text}"
+        screen.query = None  # after typed text: a new message under it
+    await screen.show(text, _step_keyboard(screen, step, catalog, Oa(a="discard")))
+
+
+async def _draft(screen: Screen) -> dict[str, Any]:
+    assert screen.state is not None
+    draft = (await screen.state.get_data()).get(DRAFT)
+    if not isinstance(draft, dict):
+        raise StaleButton
+    return draft
+
+
+async def _next(
+    screen: Screen,
+    draft: dict[str, Any],
+    catalog: Catalog,
+    settings: Settings,
+    **values: Any,
+) -> None:
+    """Store the answer and ask the next question (or show the preview)."""
+    assert screen.state is not None
+    draft = {**draft, **values}
+    position = STEPS.index(draft["step"]) + 1
+    if position < len(STEPS):
+        draft["step"] = STEPS[position]
+        await screen.state.update_data({DRAFT: draft})
+        await _ask(screen, draft["step"], catalog, settings)
+        return
+    draft["step"] = "preview"
+    await screen.state.update_data({DRAFT: draft})
+    await _preview(screen, draft)
+
+
+def _from_draft(draft: dict[str, Any]) -> Draft:
+    def when(key: str) -> datetime | None:
+        value = draft.get(key)
+        return datetime.fromisoformat(value) if value else None
+
+    starts_at, ends_at = when("starts_at"), when("ends_at")
+    assert starts_at is not None
+    assert ends_at is not None
+    return Draft(
+        title=draft["title"],
+        description=draft["description"],
+        topic=draft["topic"],
+        place=draft.get("place"),
+        link=draft.get("link"),
+        region=draft.get("region"),
+        timezone=draft["timezone"],
+        starts_at=starts_at,
+        ends_at=ends_at,
+        capacity=draft.get("capacity"),
+        signup_until=when("signup_until"),
+        contact=draft.get("contact"),
+    )
+
+
+async def _preview(screen: Screen, draft: dict[str, Any]) -> None:
+    d = _from_draft(draft)
+    opp = Opportunity(
+        id=0,
+        title=d.title,
+        description=d.description,
+        topic=d.topic,
+        place=d.place,
+        link=d.link,
+        region=d.region,
+        timezone=d.timezone,
+        starts_at=d.starts_at,
+        ends_at=d.ends_at,
+        capacity=d.capacity,
+        signup_until=d.signup_until,
+        contact=d.contact,
+        status="open",
+        created_by=screen.user_id,
+        created_at=d.starts_at,
+    )
+    tr = screen.tr
+    markup = keyboard(
+        [
+            [button(tr._("✅ Publish"), Oa(a="publish"))],
+            [button(tr._("✖ Discard"), Oa(a="discard"))],
+        ]
+    )
+    text = tr("opportunities/card.j2", listing=Listing(opp), preview=True, share="")
+    await screen.show(text, markup)
+
+
+@router.callback_query(Oa.filter(F.a == "new"))
+async def new(query: CallbackQuery, screen: Screen, catalog: Catalog, settings: Settings) -> None:
+    assert screen.state is not None
+    user = screen.user
+    draft = {
+        "step": STEPS[0],
+        "timezone": _tz(screen, settings),
+        "region": user.region if user else None,
+    }
+    await screen.state.set_state(NewOpportunity.typing)
+    await screen.state.update_data({DRAFT: draft})
+    await _ask(screen, STEPS[0], catalog, settings)
+
+
+@router.callback_query(Oa.filter(F.a == "discard"))
+async def discard(
+    query: CallbackQuery,
+    screen: Screen,
+    volunteering: VolunteerService,
+    callback_answer: CallbackAnswer,
+) -> None:
+    if screen.state is not None:
+        await screen.state.set_state(None)
+        await screen.state.update_data({DRAFT: None})
+    callback_answer.text = screen.tr._("Discarded.")
+    await opportunities_list(query, screen, volunteering)
+
+
+def _typed_value(
+    step: str, text: str, tz: str, now: datetime, draft: dict[str, Any]
+) -> tuple[dict[str, Any], str | None]:
+    """An answer typed at `step` → (draft values, problem code or None)."""
+    if step in ("title", "description", "contact"):
+        value = rules.clean_text(text, LIMITS[step])
+        return ({step: value}, None) if value else ({}, "text")
+    if step == "place":
+        value = rules.clean_text(text, LIMITS["place"])
+        if value is None:
+            return {}, "text"
+        if rules.is_link(value) and len(value) <= rules.LINK_LIMIT:
+            return {"place": None, "link": value, "region": None}, None
+        return {"place": value, "link": None}, None
+    if step == "link":
+        if text.strip() in {"-", "—"}:
+            return {"link": None}, None
+        if not rules.is_link(text) or len(text.strip()) > rules.LINK_LIMIT:
+            return {}, "link"
+        return {"link": text.strip()}, None
+    if step == "capacity":
+        try:
+            return {"capacity": rules.parse_capacity(text)}, None
+        except ValueError:
+            return {}, "capacity"
+    if step in ("starts_at", "signup_until"):
+        found = rules.parse_when(text, tz, now)
+        if found is None:
+            return {}, "not_understood"
+        if found <= now:
+            return {}, "start_past"
+        if step == "starts_at" and found - now > rules.MAX_AHEAD:
+            return {}, "start_far"
+        start = draft.get("starts_at")
+        if step == "signup_until" and start and found > datetime.fromisoformat(start):
+            return {}, "cutoff_after_start"
+        return {step: found.isoformat()}, None
+    if step == "ends_at":
+        start = datetime.fromisoformat(draft["starts_at"])
+        end = rules.parse_end(text, start, tz, now)
+        if end is None:
+            return {}, "not_understood"
+        problem = rules.time_problem(now, start, end, None)
+        return ({"ends_at": end.isoformat()}, None) if problem is None else ({}, problem)
+    return {}, "text"  # a step answered with buttons
+
+
+@router.message(NewOpportunity.typing, F.text)
+async def new_typed(
+    message: Message, screen: Screen, catalog: Catalog, settings: Settings, clock: Clock
+) -> None:
+    assert message.text is not None
+    draft = await _draft(screen)
+    step = draft.get("step", "")
+    if step not in STEPS:
+        return
+    if step == "topic":  # answered with a button: ask again under the typed text
+        screen.query = None
+        await _ask(screen, step, catalog, settings)
+        return
+    values, problem = _typed_value(step, message.text, draft["timezone"], clock.now(), draft)
+    if problem is not None:
+        text = _problem(screen.tr, problem, LIMITS.get(step, 0))
+        await _ask(screen, step, catalog, settings, problem=text)
+        return
+    screen.query = None
+    await _next(screen, draft, catalog, settings, **values)
+
+
+@router.callback_query(Oa.filter(F.a == "wtopic"))
+async def new_topic(
+    query: CallbackQuery, callback_data: Oa, screen: Screen, catalog: Catalog, settings: Settings
+) -> None:
+    draft = await _draft(screen)
+    if draft.get("step") != "topic":
+        raise StaleButton
+    await _next(screen, draft, catalog, settings, topic=catalog.topic(callback_data.v).code)
+
+
+@router.callback_query(Oa.filter(F.a == "wcap"))
+async def new_no_limit(
+    query: CallbackQuery, screen: Screen, catalog: Catalog, settings: Settings
+) -> None:
+    draft = await _draft(screen)
+    if draft.get("step") != "capacity":
+        raise StaleButton
+    await _next(screen, draft, catalog, settings, capacity=None)
+
+
+def _cutoff(code: str, starts_at: datetime) -> datetime | None:
+    if code not in CUTOFFS:
+        raise StaleButton
+    before = CUTOFFS[code]
+    return None if before is None else starts_at - before
+
+
+@router.callback_query(Oa.filter(F.a == "wcut"))
+async def new_cutoff(
+    query: CallbackQuery, callback_data: Oa, screen: Screen, catalog: Catalog, settings: Settings
+) -> None:
+    draft = await _draft(screen)
+    if draft.get("step") != "signup_until":
+        raise StaleButton
+    until = _cutoff(callback_data.v, datetime.fromisoformat(draft["starts_at"]))
+    await _next(
+        screen, draft, catalog, settings, signup_until=until.isoformat() if until else None
+    )
+
+
+@router.callback_query(Oa.filter(F.a == "wcontact"))
+async def new_contact(
+    query: CallbackQuery, callback_data: Oa, screen: Screen, catalog: Catalog, settings: Settings
+) -> None:
+    draft = await _draft(screen)
+    if draft.get("step") != "contact":
+        raise StaleButton
+    username = screen.user.username if screen.user else None
+    contact = f"@{username}" if callback_data.v == "me" and username else None
+    await _next(screen, draft, catalog, settings, contact=contact)
+
+
+@router.callback_query(Oa.filter(F.a == "publish"))
+async def publish(
+    query: CallbackQuery,
+    screen: Screen,
+    volunteering: VolunteerService,
+    bot: Bot,
+    callback_answer: CallbackAnswer,
+) -> None:
+    assert screen.state is not None
+    draft = await _draft(screen)
+    if draft.get("step") != "preview":
+        raise StaleButton
+    opportunity_id = await volunteering.create(screen.user_id, _from_draft(draft))
+    await screen.state.set_state(None)
+    await screen.state.update_data({DRAFT: None})
+    callback_answer.text = screen.tr._("✅ Published. Share the link from the card.")
+    await show_card(screen, volunteering, bot, opportunity_id)
+
+
+# --- editing --------------------------------------------------------------------------------
+
+FIELDS = (
+    "title",
+    "description",
+    "topic",
+    "place",
+    "link",
+    "starts_at",
+    "ends_at",
+    "capacity",
+    "signup_until",
+    "contact",
+)
+
+
+@router.callback_query(Oa.filter(F.a == "edit"))
+async def edit_menu(
+    query: CallbackQuery, callback_data: Oa, screen: Screen, volunteering: VolunteerService
+) -> None:
+    if screen.state is not None:
+        await screen.state.set_state(None)
+    listing = await volunteering.listing(callback_data.id)
+    if listing is None or listing.opportunity.status == "cancelled":
+        raise StaleButton
+    tr = screen.tr
+    names = {
+        "title": tr._("Title"),
+        "description": tr._("Description"),
+        "topic": tr._("Topic"),
+        "place": tr._("Place"),
+        "link": tr._("Online link"),
+        "starts_at": tr._("Start"),
+        "ends_at": tr._("End"),
+        "capacity": tr._("Places"),
+        "signup_until": tr._("Sign-up until"),
+        "contact": tr._("Contact"),
+    }
+    fields = [button(names[f], Oa(a="field", id=callback_data.id, v=f)) for f in FIELDS]
+    rows = [*grid(fields, 2), [button(tr._("« Back"), Oa(a="card", id=callback_data.id))]]
+    await screen.show(tr("opportunities/edit.j2", opp=listing.opportunity), keyboard(rows))
+
+
+async def _ask_field(
+    screen: Screen, opp: Opportunity, field: str, catalog: Catalog, problem: str = ""
+) -> None:
+    text = screen.tr(
+        "opportunities/ask.j2",
+        new=False,
+        step=field,
+        number=0,
+        limit=LIMITS.get(field, 0),
+        tz=opp.timezone,
+    )
+    if problem:
+        text = f"{problem}\n\n{text}"
+        screen.query = None
+    back = Oa(a="card", id=opp.id)
+    await screen.show(text, _step_keyboard(screen, field, catalog, back))
+
+
+@router.callback_query(Oa.filter(F.a == "field"))
+async def edit_field(
+    query: CallbackQuery,
+    callback_data: Oa,
+    screen: Screen,
+    volunteering: VolunteerService,
+    catalog: Catalog,
+) -> None:
+    assert screen.state is not None
+    field = callback_data.v
+    listing = await volunteering.listing(callback_data.id)
+    if field not in FIELDS or listing is None:
+        raise StaleButton
+    if field not in ("topic",):
+        await screen.state.set_state(EditOpportunity.typing)
+        await screen.state.update_data(oa_id=callback_data.id, oa_field=field)
+    await _ask_field(screen, listing.opportunity, field, catalog)
+
+
+async def _save(
+    screen: Screen,
+    volunteering: VolunteerService,
+    bot: Bot,
+    sender: Sender,
+    opp: Opportunity,
+    catalog: Catalog,
+    field: str,
+    **changes: Any,
+) -> None:
+    try:
+        told = await volunteering.edit(opp.id, screen.user_id, **changes)
+    except OpportunityProblem as error:
+        text = _problem(screen.tr, error.context["problem"])
+        await _ask_field(screen, opp, field, catalog, problem=text)
+        return
+    if told:
+        sender.wake()
+    if screen.state is not None:
+        await screen.state.set_state(None)
+    await show_card(screen, volunteering, bot, opp.id)
+
+
+@router.message(EditOpportunity.typing, F.text)
+async def edit_typed(
+    message: Message,
+    screen: Screen,
+    volunteering: VolunteerService,
+    catalog: Catalog,
+    bot: Bot,
+    sender: Sender,
+    clock: Clock,
+) -> None:
+    assert screen.state is not None
+    assert message.text is not None
+    data = await screen.state.get_data()
+    listing = await volunteering.listing(int(data.get("oa_id", 0)))
+    field = str(data.get("oa_field", ""))
+    screen.query = None
+    if listing is None or field not in FIELDS:
+        await screen.state.set_state(None)
+        raise StaleButton
+    opp = listing.opportunity
+    now = clock.now()
+    draft = {"starts_at": opp.starts_at.isoformat()}
+    values, problem = _typed_value(field, message.text, opp.timezone, now, draft)
+    if problem is None and field == "ends_at":
+        values = {"ends_at": datetime.fromisoformat(values["ends_at"])}
+    elif problem is None and field in ("starts_at", "signup_until"):
+        new = datetime.fromisoformat(values[field])
+        values = {field: new}
+        if field == "starts_at":  # the duration and the cut-off's distance stay
+            values["ends_at"] = new + (opp.ends_at - opp.starts_at)
+            if opp.signup_until is not None:
+                values["signup_until"] = new - (opp.starts_at - opp.signup_until)
+    if problem is not None:
+        text = _problem(screen.tr, problem, LIMITS.get(field, 0))
+        await _ask_field(screen, opp, field, catalog, problem=text)
+        return
+    await _save(screen, volunteering, bot, sender, opp, catalog, field, **values)
+
+
+@router.callback_query(Oa.filter(F.a.in_({"etopic", "ecap", "ecut"})))
+async def edit_pressed(
+    query: CallbackQuery,
+    callback_data: Oa,
+    screen: Screen,
+    volunteering: VolunteerService,
+    catalog: Catalog,
+    bot: Bot,
+    sender: Sender,
+) -> None:
+    listing = await volunteering.listing(callback_data.id)
+    if listing is None:
+        raise StaleButton
+    opp = listing.opportunity
+    values: dict[str, Any]
+    if callback_data.a == "etopic":
+        field, values = "topic", {"topic": catalog.topic(callback_data.v).code}
+    elif callback_data.a == "ecap":
+        field, values = "capacity", {"capacity": None}
+    else:
+        field, values = "signup_until", {"signup_until": _cutoff(callback_data.v, opp.starts_at)}
+    await _save(screen, volunteering, bot, sender, opp, catalog, field, **values)
+
+
+# --- close, reopen, cancel ------------------------------------------------------------------
+
+
+@router.callback_query(Oa.filter(F.a.in_({"close", "open"})))
+async def close_or_open(
+    query: CallbackQuery,
+    callback_data: Oa,
+    screen: Screen,
+    volunteering: VolunteerService,
+    bot: Bot,
+    callback_answer: CallbackAnswer,
+) -> None:
+    opened = callback_data.a == "open"
+    await volunteering.set_open(callback_data.id, screen.user_id, opened)
+    callback_answer.text = (
+        screen.tr._("The sign-up is open again.")
+        if opened
+        else screen.tr._("The sign-up is closed; the opportunity stays on.")
+    )
+    await show_card(screen, volunteering, bot, callback_data.id)
+
+
+@router.callback_query(Oa.filter(F.a == "cancel"))
+async def cancel_ask(
+    query: CallbackQuery, callback_data: Oa, screen: Screen, volunteering: VolunteerService
+) -> None:
+    listing = await volunteering.listing(callback_data.id)
+    if listing is None or listing.opportunity.status == "cancelled":
+        raise StaleButton
+    tr = screen.tr
+    markup = keyboard(
+        [
+            [button(tr._("❌ Yes, cancel it"), Oa(a="cancel_ok", id=callback_data.id))],
+            [button(tr._("« No, keep it"), Oa(a="card", id=callback_data.id))],
+        ]
+    )
+    active = listing.confirmed + listing.waiting
+    await screen.show(
+        tr("opportunities/cancel_ask.j2", opp=listing.opportunity, active=active), markup
+    )
+
+
+@router.callback_query(Oa.filter(F.a == "cancel_ok"))
+async def cancel_confirmed(
+    query: CallbackQuery,
+    callback_data: Oa,
+    screen: Screen,
+    volunteering: VolunteerService,
+    bot: Bot,
+    sender: Sender,
+    callback_answer: CallbackAnswer,
+) -> None:
+    told = await volunteering.cancel_opportunity(callback_data.id, screen.user_id)
+    if told:
+        sender.wake()
+    callback_answer.text = (
+        screen.tr._("It was cancelled already.")
+        if told is None
+        else screen.tr._("Cancelled. Messages to participants: {n}.").format(n=told)
+    )
+    await show_card(screen, volunteering, bot, callback_data.id)
+
+
+# --- participants ---------------------------------------------------------------------------
+
+
+async def show_people(
+    screen: Screen, volunteering: VolunteerService, opportunity_id: int, now: datetime
+) -> None:
+    listing = await volunteering.listing(opportunity_id)
+    if listing is None:
+        raise StaleButton
+    opp = listing.opportunity
+    people = await volunteering.roster(opportunity_id)
+    confirmed = [p for p in people if p.status == "confirmed"]
+    waiting = [p for p in people if p.status == "waiting"]
+    started = now >= opp.starts_at
+    tr = screen.tr
+    rows: list[list[InlineKeyboardButton]] = []
+    if started:
+        marks = {True: "✅", False: "❌", None: "⬜"}
+        rows += [
+            [
+                button(
+                    f"{marks[p.attended]} {i}. {p.name[:40]}",
+                    Oa(a="att", id=opportunity_id, v=str(p.user_id)),
+                )
+            ]
+            for i, p in enumerate(confirmed[:40], start=1)
+        ]
+    rows.append(
+        [
+            button(tr._("📄 CSV"), Oa(a="csv", id=opportunity_id)),
+            button(tr._("✉️ Message"), Oa(a="msg", id=opportunity_id)),
+        ]
+    )
+    rows.append([button(tr._("« Back"), Oa(a="card", id=opportunity_id))])
+    text = tr(
+        "opportunities/people.j2", opp=opp, confirmed=confirmed, waiting=waiting, started=started
+    )
+    await screen.show(text, keyboard(rows))
+
+
+@router.callback_query(Oa.filter(F.a == "people"))
+async def people(
+    query: CallbackQuery,
+    callback_data: Oa,
+    screen: Screen,
+    volunteering: VolunteerService,
+    clock: Clock,
+) -> None:
+    await show_people(screen, volunteering, callback_data.id, clock.now())
+
+
+@router.callback_query(Oa.filter(F.a == "att"))
+async def attendance(
+    query: CallbackQuery,
+    callback_data: Oa,
+    screen: Screen,
+    volunteering: VolunteerService,
+    clock: Clock,
+) -> None:
+    if not callback_data.v.isdigit():
+        raise StaleButton
+    await volunteering.mark(callback_data.id, int(callback_data.v))
+    await show_people(screen, volunteering, callback_data.id, clock.now())
+
+
+@router.callback_query(Oa.filter(F.a == "csv"))
+async def export_csv(
+    query: CallbackQuery, callback_data: Oa, screen: Screen, volunteering: VolunteerService
+) -> None:
+    data = await volunteering.csv(callback_data.id, screen.tr.locale)
+    await screen.document(
+        data,
+        f"participants-{callback_data.id}.csv",
+        screen.tr._("📄 Confirmed participants (UTF-8, opens in Excel and LibreOffice)."),
+    )
+
+
+@router.callback_query(Oa.filter(F.a == "msg"))
+async def message_ask(
+    query: CallbackQuery, callback_data: Oa, screen: Screen, volunteering: VolunteerService
+) -> None:
+    assert screen.state is not None
+    listing = await volunteering.listing(callback_data.id)
+    if listing is None:
+        raise StaleButton
+    await screen.state.set_state(MessageParticipants.typing)
+    await screen.state.update_data(oa_id=callback_data.id)
+    markup = keyboard([[button(screen.tr._("« Back"), Oa(a="card", id=callback_data.id))]])
+    text = screen.tr("opportunities/msg_ask.j2", opp=listing.opportunity, count=listing.confirmed)
+    await screen.show(text, markup)
+
+
+@router.message(MessageParticipants.typing, F.text)
+async def message_typed(
+    message: Message,
+    screen: Screen,
+    volunteering: VolunteerService,
+    bot: Bot,
+    sender: Sender,
+) -> None:
+    assert screen.state is not None
+    assert message.text is not None
+    opportunity_id = int((await screen.state.get_data()).get("oa_id", 0))
+    text = message.text.strip()[: rules.DESCRIPTION_LIMIT]
+    added = await volunteering.message(
+        opportunity_id, screen.user_id, text, str(message.message_id)
+    )
+    await screen.state.set_state(None)
+    if added:
+        sender.wake()
+    await screen.send(screen.tr("opportunities/msg_sent.j2", count=added))
+    await show_card(screen, volunteering, bot, opportunity_id)
+
+
+# Any other message while a step waits for text: say what is expected.
+@router.message(StateFilter(NewOpportunity.typing, EditOpportunity.typing))
+@router.message(MessageParticipants.typing)
+async def not_text(message: Message, screen: Screen) -> None:
+    await screen.send(_problem(screen.tr, "text", rules.DESCRIPTION_LIMIT))

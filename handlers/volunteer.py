@@ -1,7 +1,383 @@
-"""(being built)"""
+"""/volunteer: opportunities by period (in the volunteer's own zone) and by topic, a card with
+free places and sign up / cancel, the waiting list, "my sign-ups", .ics, skills and time.
+
+Every button is stateless (`Vo`: the list a card came from rides along), so buttons survive
+restarts; a stale one — a cancelled event, a full one, a passed cut-off — answers with a toast
+saying what changed and the card as it is now. The consent guard of the parent router runs
+first, so everything here is for users who consented.
+"""
 
 from __future__ import annotations
 
-from aiogram import Router
+import re
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+
+from bot.config import Settings
+from bot.content import Catalog
+from bot.delivery import Sender
+from bot.domain import opportunities as rules
+from bot.errors import StaleButton
+from bot.keyboards import Consent, Menu, button, grid, keyboard
+from bot.render import Tr
+from bot.screen import Screen
+from bot.services.volunteering import SKILLS_LIMIT, Card, Outcome, Vo, VolunteerService, Vs
+from handlers import journey
 
 router = Router(name=__name__)
+
+
+class Skills(StatesGroup):
+    typing = State()
+
+
+def _tz(screen: Screen, settings: Settings) -> str:
+    user = screen.user
+    return (user.timezone if user else None) or settings.default_timezone
+
+
+def _period(code: str) -> str:
+    if code not in rules.PERIODS:
+        raise StaleButton
+    return code
+
+
+# --- the menu -------------------------------------------------------------------------------
+
+
+@router.message(Command("volunteer"))
+@router.callback_query(Menu.filter(F.section == "volunteer"))
+@router.callback_query(Vo.filter(F.a == "menu"))
+async def volunteer_menu(
+    event: Message | CallbackQuery, screen: Screen, volunteering: VolunteerService
+) -> None:
+    tr = screen.tr
+    mine = len(await volunteering.my_signups(screen.user_id))
+    rows = [
+        [
+            button(tr._("📅 Today"), Vo(a="list", w="d")),
+            button(tr._("🗓 This week"), Vo(a="list", w="w")),
+        ],
+        [
+            button(tr._("🗓 This month"), Vo(a="list", w="m")),
+            button(tr._("📋 All upcoming"), Vo(a="list", w="a")),
+        ],
+        [button(tr._("🗂 By topic"), Vo(a="topics"))],
+        [button(tr._("✅ My sign-ups"), Vo(a="mine"))],
+        [button(tr._("🛠 My skills and time"), Vs(a="show"))],
+        [button(tr._("☰ Menu"), Menu(section="home"))],
+    ]
+    await screen.show(tr("volunteer/menu.j2", mine=mine), keyboard(rows))
+
+
+@router.callback_query(Vo.filter(F.a == "topics"))
+async def topics(
+    query: CallbackQuery, callback_data: Vo, screen: Screen, catalog: Catalog
+) -> None:
+    tr = screen.tr
+    period = _period(callback_data.w)
+    buttons = [
+        button(t.short.get(tr.locale), Vo(a="list", t=t.code, w=period)) for t in catalog.topics
+    ]
+    rows = [*grid(buttons, 2), [button(tr._("« Back"), Vo(a="menu"))]]
+    await screen.show(tr("volunteer/topics.j2"), keyboard(rows))
+
+
+# --- the list -------------------------------------------------------------------------------
+
+
+def _item_label(tr: Tr, listing: rules.Listing, tz: str) -> str:
+    opp = listing.opportunity
+    start = opp.starts_at.astimezone(ZoneInfo(tz)).strftime("%d.%m %H:%M")
+    free = listing.free
+    if free is None:
+        tail = ""
+    elif free == 0:
+        tail = " · " + tr._("full")
+    else:
+        tail = " · " + tr._("{n} free").format(n=free)
+    return f"{start} · {opp.title[:40]}{tail}"
+
+
+@router.callback_query(Vo.filter(F.a == "list"))
+async def opportunity_list(
+    query: CallbackQuery,
+    callback_data: Vo,
+    screen: Screen,
+    volunteering: VolunteerService,
+    catalog: Catalog,
+    settings: Settings,
+) -> None:
+    tr = screen.tr
+    period = _period(callback_data.w)
+    topic = catalog.topic(callback_data.t) if callback_data.t else None
+    tz = _tz(screen, settings)
+    region = screen.user.region if screen.user else None
+    page = await volunteering.browse(
+        period=period,
+        topic=topic.code if topic else None,
+        region=region,
+        tz=tz,
+        page=callback_data.p,
+    )
+    where = {"t": callback_data.t, "w": period, "p": page.page}
+    rows: list[list[InlineKeyboardButton]] = [
+        [button(_item_label(tr, item, tz), Vo(a="card", id=item.opportunity.id, **where))]
+        for item in page.items
+    ]
+    nav = []
+    if page.page > 0:
+        nav.append(button("◀", Vo(a="list", t=callback_data.t, w=period, p=page.page - 1)))
+    if page.page < page.pages - 1:
+        nav.append(button("▶", Vo(a="list", t=callback_data.t, w=period, p=page.page + 1)))
+    rows.append(nav)
+    periods = [
+        ("d", tr._("Today")),
+        ("w", tr._("This week")),
+        ("m", tr._("This month")),
+        ("a", tr._("All")),
+    ]
+    rows.append(
+        [
+            button(
+                ("• " if code == period else "") + label, Vo(a="list", t=callback_data.t, w=code)
+            )
+            for code, label in periods
+        ]
+    )
+    back = Vo(a="topics", w=period) if callback_data.t else Vo(a="menu")
+    rows.append([button(tr._("« Back"), back), button(tr._("☰ Menu"), Menu(section="home"))])
+    text = tr("volunteer/list.j2", period=period, topic=topic, page=page, tz=tz)
+    await screen.show(text, keyboard(rows))
+
+
+# --- the card -------------------------------------------------------------------------------
+
+
+def card_keyboard(tr: Tr, card: Card, origin: Vo) -> Any:
+    opp = card.opportunity
+    where = {"t": origin.t, "w": origin.w, "p": origin.p}
+    rows: list[list[InlineKeyboardButton]] = []
+    mine = card.mine
+    if mine is not None and card.cancel_refusal is None:
+        if mine.status == "waiting":
+            rows.append(
+                [button(tr._("✖ Leave the waiting list"), Vo(a="leave", id=opp.id, **where))]
+            )
+        else:
+            rows.append([button(tr._("✖ Cancel my sign-up"), Vo(a="cancel", id=opp.id, **where))])
+    elif mine is None and card.refusal is None:
+        label = tr._("🕐 Join the waiting list") if card.listing.free == 0 else tr._("✅ Sign up")
+        rows.append([button(label, Vo(a="sign", id=opp.id, **where))])
+    if mine is not None and mine.status == "confirmed" and opp.status != "cancelled":
+        rows.append([button(tr._("📅 Add to calendar"), Vo(a="ics", id=opp.id, **where))])
+    if opp.link and rules.is_link(opp.link):
+        rows.append([InlineKeyboardButton(text=tr._("💻 Online link"), url=opp.link)])
+    back = Vo(a="menu") if origin.a == "open" else Vo(a="list", **where)
+    rows.append([button(tr._("« Back"), back), button(tr._("☰ Menu"), Menu(section="home"))])
+    return keyboard(rows)
+
+
+async def show_card(screen: Screen, card: Card, origin: Vo, settings: Settings) -> None:
+    text = screen.tr("volunteer/card.j2", card=card, tz=_tz(screen, settings))
+    await screen.show(text, card_keyboard(screen.tr, card, origin))
+
+
+@journey.step("opportunity")
+async def opportunity_from_link(screen: Screen, deps: dict[str, Any]) -> None:
+    """A shared link (t.me/<bot>?start=opp_<id>, routed by handlers.basics): the card; for
+    someone who has not consented, first the consent screen, whose "I agree" carries the id
+    (handled in handlers.basics, outside the consent guard) so that the card follows."""
+    opportunity_id = int(deps["opportunity_id"])
+    tr = screen.tr
+    if screen.user is None or not screen.user.consented:
+        markup = keyboard(
+            [
+                [button(tr._("✅ I agree"), Consent(action=f"opp_{opportunity_id}"))],
+                [button(tr._("📄 Full privacy policy"), Consent(action="policy"))],
+                [button(tr._("✖ I don't agree"), Consent(action="no"))],
+            ]
+        )
+        await screen.show(tr("consent/screen.j2"), markup)
+        return
+    volunteering: VolunteerService = deps["volunteering"]
+    card = await volunteering.card(opportunity_id, screen.user_id)
+    if card is None:
+        raise StaleButton
+    await show_card(screen, card, Vo(a="open"), deps["settings"])
+
+
+@router.callback_query(Vo.filter(F.a == "card"))
+async def card(
+    query: CallbackQuery,
+    callback_data: Vo,
+    screen: Screen,
+    volunteering: VolunteerService,
+    settings: Settings,
+) -> None:
+    found = await volunteering.card(callback_data.id, screen.user_id)
+    if found is None:
+        raise StaleButton
+    await show_card(screen, found, callback_data, settings)
+
+
+def _toast(tr: Tr, outcome: Outcome) -> str:
+    opp = outcome.card.opportunity
+    texts = {
+        "confirmed": tr._("✅ You are signed up!"),
+        "waiting": tr._("🕐 No free places left — you are on the waiting list."),
+        "already": tr._("You are signed up already."),
+        "withdrawn": tr._("Your sign-up is cancelled."),
+        "left": tr._("You left the waiting list."),
+        "not_signed": tr._("You are not signed up for this one."),
+        "moved_up": tr._("🎉 A place freed up for you meanwhile — you are signed up."),
+        "cancelled": tr._("❌ The organiser cancelled this opportunity."),
+        "started": tr._("This opportunity has already started."),
+        "closed": tr._("The organiser has closed the sign-up."),
+        "cutoff": tr._("The sign-up has ended."),
+    }
+    if outcome.result == "cutoff" and outcome.card.mine is not None:
+        return tr._("It is too late to cancel here — please tell the organiser: {contact}").format(
+            contact=opp.contact or "—"
+        )
+    return texts.get(outcome.result, "")
+
+
+@router.callback_query(Vo.filter(F.a.in_({"sign", "cancel", "leave"})))
+async def sign_or_cancel(
+    query: CallbackQuery,
+    callback_data: Vo,
+    screen: Screen,
+    volunteering: VolunteerService,
+    settings: Settings,
+    sender: Sender,
+    callback_answer: CallbackAnswer,
+) -> None:
+    if callback_data.a == "sign":
+        outcome = await volunteering.sign_up(callback_data.id, screen.user_id)
+    else:
+        only = "waiting" if callback_data.a == "leave" else None
+        outcome = await volunteering.cancel(callback_data.id, screen.user_id, only=only)
+    if outcome is None:
+        raise StaleButton
+    if outcome.enqueued:
+        sender.wake()
+    callback_answer.text = _toast(screen.tr, outcome)
+    await show_card(screen, outcome.card, callback_data, settings)
+
+
+@router.callback_query(Vo.filter(F.a == "ics"))
+async def add_to_calendar(
+    query: CallbackQuery,
+    callback_data: Vo,
+    screen: Screen,
+    volunteering: VolunteerService,
+    bot: Bot,
+) -> None:
+    found = await volunteering.card(callback_data.id, screen.user_id)
+    if found is None or found.mine is None or found.mine.status != "confirmed":
+        raise StaleButton
+    me = await bot.me()
+    url = f"https://t.me/{me.username}?start=opp_{found.opportunity.id}" if me.username else None
+    await screen.document(
+        volunteering.ics(found.opportunity, url),
+        f"opportunity-{found.opportunity.id}.ics",
+        screen.tr._("📅 Open the file to add the opportunity to your calendar."),
+    )
+
+
+@router.callback_query(Vo.filter(F.a == "mine"))
+async def my_signups(
+    query: CallbackQuery, screen: Screen, volunteering: VolunteerService, settings: Settings
+) -> None:
+    tr = screen.tr
+    items = await volunteering.my_signups(screen.user_id)
+    tz = _tz(screen, settings)
+    rows = [
+        [button(_item_label(tr, listing, tz), Vo(a="card", id=listing.opportunity.id))]
+        for listing, _ in items[:20]
+    ]
+    rows.append(
+        [button(tr._("« Back"), Vo(a="menu")), button(tr._("☰ Menu"), Menu(section="home"))]
+    )
+    no_shows = await volunteering.no_shows(screen.user_id)
+    await screen.show(
+        tr("volunteer/mine.j2", items=items, tz=tz, no_shows=no_shows), keyboard(rows)
+    )
+
+
+# --- skills and time ------------------------------------------------------------------------
+
+
+async def show_skills(screen: Screen, volunteering: VolunteerService) -> None:
+    tr = screen.tr
+    profile = await volunteering.volunteer_profile(screen.user_id)
+    names = {
+        "weekdays": tr._("Weekdays"),
+        "evenings": tr._("Weekday evenings"),
+        "weekends": tr._("Weekends"),
+    }
+    toggles = [
+        button(("✅ " if code in profile.availability else "▫️ ") + names[code], Vs(a="av", v=code))
+        for code in rules.AVAILABILITY
+    ]
+    rows = [
+        [button(tr._("✏️ Type my skills"), Vs(a="edit"))],
+        [button(tr._("🌱 Take them from my ikigai"), Vs(a="ikigai"))],
+        toggles[:2],
+        toggles[2:],
+        [button(tr._("« Back"), Vo(a="menu")), button(tr._("☰ Menu"), Menu(section="home"))],
+    ]
+    await screen.show(tr("volunteer/skills.j2", profile=profile), keyboard(rows))
+
+
+@router.callback_query(Vs.filter(F.a == "show"))
+async def skills(query: CallbackQuery, screen: Screen, volunteering: VolunteerService) -> None:
+    if screen.state is not None:
+        await screen.state.set_state(None)
+    await show_skills(screen, volunteering)
+
+
+@router.callback_query(Vs.filter(F.a == "av"))
+async def toggle_availability(
+    query: CallbackQuery, callback_data: Vs, screen: Screen, volunteering: VolunteerService
+) -> None:
+    if callback_data.v not in rules.AVAILABILITY:
+        raise StaleButton
+    current = (await volunteering.volunteer_profile(screen.user_id)).availability
+    await volunteering.save_volunteer_profile(
+        screen.user_id, availability=current ^ {callback_data.v}
+    )
+    await show_skills(screen, volunteering)
+
+
+@router.callback_query(Vs.filter(F.a == "ikigai"))
+async def skills_from_ikigai(
+    query: CallbackQuery, screen: Screen, volunteering: VolunteerService
+) -> None:
+    await volunteering.seed_skills_from_ikigai(screen.user_id)
+    await show_skills(screen, volunteering)
+
+
+@router.callback_query(Vs.filter(F.a == "edit"))
+async def skills_ask(query: CallbackQuery, screen: Screen) -> None:
+    assert screen.state is not None
+    await screen.state.set_state(Skills.typing)
+    markup = keyboard([[button(screen.tr._("« Back"), Vs(a="show"))]])
+    await screen.show(screen.tr("volunteer/skills_edit.j2", limit=SKILLS_LIMIT), markup)
+
+
+@router.message(Skills.typing, F.text)
+async def skills_typed(message: Message, screen: Screen, volunteering: VolunteerService) -> None:
+    assert screen.state is not None
+    assert message.text is not None
+    parts = [p for p in re.split(r"[,;\n]+", message.text) if p.strip()]
+    await volunteering.save_volunteer_profile(screen.user_id, skills=parts)
+    await screen.state.set_state(None)
+    await show_skills(screen, volunteering)

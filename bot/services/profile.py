@@ -18,6 +18,7 @@ from bot.errors import UserError
 from bot.storage import profile as repo
 from bot.storage import settings as settings_repo
 from bot.storage import users as users_repo
+from bot.storage import volunteering as volunteering_repo
 from bot.storage.profile import QuizRecord
 from bot.storage.settings import PushSettings
 from bot.storage.users import User
@@ -186,6 +187,7 @@ class ProfileService:
                 "crisis_reactions": sorted(await repo.codes(conn, user_id, "crises")),
                 "quiz_results": [asdict(r) for r in await repo.quiz_history(conn, user_id)],
                 "push_settings": asdict(await settings_repo.get(conn, user_id)),
+                "volunteering": await volunteering_repo.export(conn, user_id),
             }
         result: dict[str, Any] = json.loads(json.dumps(data, default=str))
         return result

@@ -25,6 +25,7 @@ from bot.keyboards import Gr, Menu, Unsub
 from bot.render import Renderer, split_html
 from bot.services.catalogs import ArticleView, CatalogService, Fit, GrantView
 from bot.services.measures import MeasureService, local_candidate
+from bot.services.volunteering import VolunteerService
 from bot.storage import catalogs as catalogs_repo
 from bot.storage import outbox as outbox_repo
 from bot.storage import pushes as repo
@@ -75,6 +76,7 @@ class Planner:
         *,
         default_timezone: str,
         reminder_days: tuple[int, ...],
+        volunteering: VolunteerService | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -84,6 +86,7 @@ class Planner:
         self.measures = measures
         self.default_timezone = default_timezone
         self.reminder_days = reminder_days
+        self.volunteering = volunteering
 
     async def _prepare(self, now: datetime) -> _Tick:
         grants = await self.catalogs.grants()
@@ -119,7 +122,7 @@ class Planner:
         articles_sent: list[tuple[int, str]] = []
         report = PlanReport()
         for r in recipients:
-            digest = self._digest(r, tick, articles_sent)
+            digest = await self._digest(r, tick, articles_sent)
             if digest is not None:
                 pushes.append(digest)
                 report.digests += 1
@@ -143,7 +146,7 @@ class Planner:
         tz = r.timezone or self.default_timezone
         return allowed_at(now, tz, r.settings.quiet_start, r.settings.quiet_end)
 
-    def _digest(
+    async def _digest(
         self, r: Recipient, tick: _Tick, articles_sent: list[tuple[int, str]]
     ) -> NewPush | None:
         s = r.settings
@@ -186,7 +189,12 @@ class Planner:
                 fit=_fit(r, self.default_timezone),
             )
             article = next((a for a in fit if a.key not in seen), None)
-        if not grants and not measures and article is None:
+        opportunities = (
+            await self.volunteering.opportunities_for(r.id)
+            if self.volunteering is not None and s.opportunities
+            else []
+        )
+        if not grants and not measures and article is None and not opportunities:
             return None
         locale = r.locale or "ru"
         tr = self.renderer.bind(locale)
@@ -197,6 +205,7 @@ class Planner:
             article=article,
             tz=tz,
             weekly=s.digest == "weekly",
+            opportunities=opportunities,
         )
         buttons: list[list[dict[str, str]]] = []
         if grants:
@@ -205,6 +214,8 @@ class Planner:
             articles_sent.append((r.id, article.key))
             tick.seen_articles.setdefault(r.id, set()).add(article.key)
             buttons.append([{"text": tr._("📖 Read the article"), "url": article.link}])
+        if opportunities:
+            buttons.append([_button(tr._("🙋 Volunteering"), Menu(section="volunteer"))])
         buttons.append([_button(tr._("🔕 Unsubscribe from the digest"), Unsub(what="digest"))])
         return NewPush(
             user_id=r.id,

@@ -1,12 +1,188 @@
-"""(being built)"""
+"""Volunteering: opportunities, sign-ups with a waiting list, reminders and organiser tools.
+
+* **Sign-up and cancel** run under the opportunity's lock (`bot.storage.volunteering.lock`,
+  the transaction's first statement): the capacity holds however many volunteers press at once.
+  A place given back goes at once to the first in the waiting list, who is told.
+* **Everything the bot says on its own** — promotions, reminders 24 h and 2 h before the start,
+  the organiser's batched notices, cancellations, changes, the organiser's message — is an
+  outbox row with a dedup key, enqueued in the same transaction as the change that caused it
+  (or by `tick()`), so a retry or a second instance never sends it twice.
+* **Categories.** Reminders and digest suggestions respect the user's "Volunteering" switch in
+  /settings; news about a sign-up the user holds (a promotion, the event cancelled or moved)
+  and the organiser's own message always go — they change what the volunteer should do.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from aiogram.filters.callback_data import CallbackData
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.render import Renderer
+from bot.domain import opportunities as rules
+from bot.domain.opportunities import (
+    CANCELLED,
+    CLOSED,
+    CONFIRMED,
+    OPEN,
+    WAITING,
+    WITHDRAWN,
+    Listing,
+    Opportunity,
+    VolunteerFit,
+)
+from bot.domain.schedule import allowed_at
+from bot.errors import StaleButton, UserError
+from bot.keyboards import Unsub
+from bot.render import Renderer, split_html
+from bot.services.profile import ConsentRequired
+from bot.storage import audit as audit_repo
+from bot.storage import outbox as outbox_repo
+from bot.storage import profile as profile_repo
+from bot.storage import pushes as pushes_repo
+from bot.storage import settings as settings_repo
+from bot.storage import users as users_repo
+from bot.storage import volunteering as repo
+from bot.storage.outbox import NewPush
+from bot.storage.volunteering import Addressee, Person, Signup, VolunteerProfile
+
+log = logging.getLogger(__name__)
+
+NOTICE_EVERY: Final = timedelta(minutes=5)  # at most one organiser notice per organiser
+DIGEST_HORIZON: Final = timedelta(days=14)
+PAGE: Final = 5
+NOTICE_LINES: Final = 15  # changes listed per opportunity in one notice
+SKILLS_LIMIT: Final = 5
+SKILL_LENGTH: Final = 60
+
+
+class Vo(CallbackData, prefix="vo"):
+    """Volunteering: a = menu / topics / list / card / sign / cancel / ics / mine; `id` an
+    opportunity; t (topic), w (period) and p (page) lead back to the list it came from."""
+
+    a: str
+    id: int = 0
+    t: str = ""
+    w: str = "a"
+    p: int = 0
+
+
+class Vs(CallbackData, prefix="vs"):
+    """The volunteer's skills and time: a = show / edit / ikigai / av (toggle `v`)."""
+
+    a: str
+    v: str = ""
+
+
+class Oa(CallbackData, prefix="oa"):
+    """The organiser's tools: a = list / new / card / people / csv / msg / att / edit / set /
+    close / open / cancel / cancel_ok and wizard buttons; v a value, p a page."""
+
+    a: str
+    id: int = 0
+    v: str = ""
+    p: int = 0
+
+
+def _button(text: str, data: CallbackData) -> dict[str, str]:
+    return {"text": text, "callback_data": data.pack()}
+
+
+class OpportunityProblem(UserError):
+    """An opportunity's data does not hold together (a code of `rules.time_problem`)."""
+
+    template = "opportunities/problem.j2"
+
+
+@dataclass(frozen=True)
+class Card:
+    """One opportunity as a volunteer sees it now."""
+
+    listing: Listing
+    mine: Signup | None  # the volunteer's active sign-up
+    queue_place: int | None  # 1-based place in the waiting list
+    now: datetime
+
+    @property
+    def opportunity(self) -> Opportunity:
+        return self.listing.opportunity
+
+    @property
+    def refusal(self) -> str | None:
+        """Why signing up is not possible now (None: it is)."""
+        return rules.signup_refusal(self.opportunity, self.now)
+
+    @property
+    def cancel_refusal(self) -> str | None:
+        if self.mine is None:
+            return None
+        return rules.cancel_refusal(self.opportunity, self.mine.status, self.now)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a press did — confirmed / waiting / already (sign up), withdrawn / left / not_signed
+    / moved_up (cancel) — or a refusal (cancelled, started, closed, cutoff); and the card now."""
+
+    result: str
+    card: Card
+    enqueued: int = 0
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Listing]
+    page: int
+    pages: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A new opportunity as the organiser entered it (times already UTC)."""
+
+    title: str
+    description: str
+    topic: str
+    place: str | None
+    link: str | None
+    region: str | None
+    timezone: str
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int | None
+    signup_until: datetime | None
+    contact: str | None
+
+
+EDITABLE: Final = frozenset(
+    {
+        "title",
+        "description",
+        "topic",
+        "place",
+        "link",
+        "starts_at",
+        "ends_at",
+        "capacity",
+        "signup_until",
+        "contact",
+        "region",
+    }
+)
+NEWS: Final = frozenset({"place", "link", "starts_at", "ends_at"})  # volunteers are told
+
+
+class _Raced(Exception):
+    """Another tick already did this."""
 
 
 class VolunteerService:
@@ -18,7 +194,619 @@ class VolunteerService:
         self.renderer = renderer
         self.settings = settings
 
+    # ------------------------------------------------------------------ browsing
+
+    async def browse(
+        self, *, period: str, topic: str | None, region: str | None, tz: str, page: int
+    ) -> Page:
+        now = self.clock.now()
+        start, end = rules.period_bounds(period, now, tz)
+        async with self.engine.connect() as conn:
+            items, total = await repo.browse(
+                conn,
+                start=start,
+                end=end,
+                topic=topic,
+                region=region,
+                offset=max(page, 0) * PAGE,
+                limit=PAGE,
+            )
+            pages = max(1, -(-total // PAGE))
+            if page >= pages:  # the list shrank under a stale page button: its last page
+                page = pages - 1
+                items, total = await repo.browse(
+                    conn,
+                    start=start,
+                    end=end,
+                    topic=topic,
+                    region=region,
+                    offset=page * PAGE,
+                    limit=PAGE,
+                )
+        return Page(items, max(page, 0), pages, total)
+
+    async def _card(self, conn: AsyncConnection, opportunity_id: int, user_id: int) -> Card | None:
+        listing = await repo.listing(conn, opportunity_id)
+        if listing is None:
+            return None
+        mine = await repo.signup_of(conn, opportunity_id, user_id)
+        if mine is not None and not mine.active:
+            mine = None
+        place = None
+        if mine is not None and mine.status == WAITING:
+            queue = [s for s in await repo.signups_of(conn, opportunity_id) if s.status == WAITING]
+            place = 1 + sum(1 for s in queue if s.position < mine.position)
+        return Card(listing, mine, place, self.clock.now())
+
+    async def card(self, opportunity_id: int, user_id: int) -> Card | None:
+        async with self.engine.connect() as conn:
+            return await self._card(conn, opportunity_id, user_id)
+
+    async def my_signups(self, user_id: int) -> list[tuple[Listing, Signup]]:
+        """Active sign-ups for opportunities not over yet."""
+        async with self.engine.connect() as conn:
+            return await repo.of_user(conn, user_id, self.clock.now())
+
+    # ------------------------------------------------------------------ signing up
+
+    async def sign_up(self, opportunity_id: int, user_id: int) -> Outcome | None:
+        """Take a free place or join the waiting list (those waiting already come first: a
+        place freed meanwhile goes to them). None: no such opportunity."""
+        enqueued = 0
+        async with self.engine.begin() as conn:
+            opp = await repo.lock(conn, opportunity_id)  # first: see bot.storage.volunteering
+            if opp is None:
+                return None
+            user = await users_repo.get(conn, user_id)
+            if user is None or not user.consented:
+                raise ConsentRequired
+            now = self.clock.now()
+            mine = await repo.signup_of(conn, opportunity_id, user_id)
+            refusal = rules.signup_refusal(opp, now)
+            if opp.status == CANCELLED:
+                result = "cancelled"
+            elif mine is not None and mine.active:
+                result = "already"
+            elif refusal is not None:
+                result = refusal
+            else:
+                enqueued = await self._fill(conn, opp, now)
+                confirmed = await repo.count(conn, opportunity_id, CONFIRMED)
+                result = rules.seat(opp.capacity, confirmed)
+                await repo.save_signup(
+                    conn, opportunity_id, user_id, result, now, position=opp.seq
+                )
+                await repo.log_change(conn, opportunity_id, user_id, result, now)
+            card = await self._card(conn, opportunity_id, user_id)
+        assert card is not None
+        return Outcome(result, card, enqueued)
+
+    async def cancel(
+        self, opportunity_id: int, user_id: int, *, only: str | None = None
+    ) -> Outcome | None:
+        """Give the place back (or leave the waiting list); the first in the queue moves up and
+        is told. With `only` (the status the volunteer's screen showed) a sign-up whose status
+        changed meanwhile is left alone: a stale "leave the waiting list" never gives away a
+        place just won ("moved_up"). None: no such opportunity."""
+        enqueued = 0
+        async with self.engine.begin() as conn:
+            opp = await repo.lock(conn, opportunity_id)
+            if opp is None:
+                return None
+            now = self.clock.now()
+            mine = await repo.signup_of(conn, opportunity_id, user_id)
+            if mine is None or not mine.active:
+                result = "cancelled" if opp.status == CANCELLED else "not_signed"
+            elif only is not None and mine.status != only:
+                result = "moved_up"
+            elif (refusal := rules.cancel_refusal(opp, mine.status, now)) is not None:
+                result = refusal
+            else:
+                result = "left" if mine.status == WAITING else "withdrawn"
+                await repo.save_signup(conn, opportunity_id, user_id, WITHDRAWN, now)
+                change = "left" if mine.status == WAITING else "cancelled"
+                await repo.log_change(conn, opportunity_id, user_id, change, now)
+                await repo.cancel_pending(
+                    conn, "opp_reminder", f"opp-remind:{opportunity_id}:{user_id}:", user_id
+                )
+                enqueued = await self._fill(conn, opp, now)
+            card = await self._card(conn, opportunity_id, user_id)
+        assert card is not None
+        return Outcome(result, card, enqueued)
+
+    async def _fill(self, conn: AsyncConnection, opp: Opportunity, now: datetime) -> int:
+        """Under the lock: move the first waiting volunteers up into free places and tell them.
+        Returns how many messages were enqueued."""
+        if opp.status == CANCELLED or now >= opp.starts_at:
+            return 0
+        confirmed = await repo.count(conn, opp.id, CONFIRMED)
+        waiting = [s for s in await repo.signups_of(conn, opp.id) if s.status == WAITING]
+        chosen = rules.promotions(opp.capacity, confirmed, waiting)
+        for s in chosen:
+            await repo.save_signup(conn, opp.id, s.user_id, CONFIRMED, now)
+            await repo.log_change(conn, opp.id, s.user_id, "promoted", now)
+        if not chosen:
+            return 0
+        who = await repo.addressees(conn, [s.user_id for s in chosen])
+        pushes = [
+            self._push(
+                a,
+                "opp_promoted",
+                f"opp-promoted:{opp.id}:{a.id}:{opp.seq}",
+                "volunteer/push_promoted.j2",
+                opp,
+                now,
+                urgent=True,
+            )
+            for a in who.values()
+        ]
+        return await outbox_repo.enqueue(conn, pushes, now)
+
+    # ------------------------------------------------------------------ pushes
+
+    def _tz(self, timezone: str | None) -> str:
+        return timezone or self.settings.default_timezone
+
+    def _push(
+        self,
+        to: Addressee,
+        kind: str,
+        key: str,
+        template: str,
+        opp: Opportunity,
+        now: datetime,
+        *,
+        urgent: bool = False,
+        unsubscribe: bool = False,
+        **context: Any,
+    ) -> NewPush:
+        """A push about `opp` to `to`, in their language and zone, after their quiet hours
+        (an urgent one not later than an hour before the start)."""
+        tz = self._tz(to.timezone)
+        tr = self.renderer.bind(to.locale or self.settings.default_locale)
+        text = tr(template, opp=opp, tz=tz, **context)
+        buttons = [[_button(tr._("🙋 Open the opportunity"), Vo(a="card", id=opp.id))]]
+        if unsubscribe:
+            buttons.append(
+                [_button(tr._("🔕 Unsubscribe from volunteering"), Unsub(what="opportunities"))]
+            )
+        if urgent:
+            when = rules.reminder_at(now, opp.starts_at, tz, to.quiet_start, to.quiet_end)
+        else:
+            when = allowed_at(now, tz, to.quiet_start, to.quiet_end)
+        return NewPush(
+            user_id=to.id,
+            chat_id=to.id,
+            kind=kind,
+            dedup_key=key,
+            payload={"text": split_html(text)[0], "parse_mode": "HTML", "buttons": buttons},
+            not_before=when,
+        )
+
+    # ------------------------------------------------------------------ the tick
+
     async def tick(self) -> int:
-        """Called on every scheduler tick: enqueue due reminders and organiser notices;
-        returns how many outbox rows were added."""
-        return 0
+        """Called on every scheduler tick: move the waiting list up into places freed meanwhile,
+        enqueue due reminders and organiser notices; returns how many outbox rows were added."""
+        now = self.clock.now()
+        added = await self._fill_all(now)
+        added += await self._remind(now)
+        added += await self._notify_organisers(now)
+        if added:
+            log.info("volunteering pushes planned", extra={"enqueued": added})
+        return added
+
+    async def _fill_all(self, now: datetime) -> int:
+        """Places freed without a cancel press (a volunteer deleted their data, the capacity
+        grew) go to the waiting list too."""
+        async with self.engine.connect() as conn:
+            ids = await repo.fillable(conn, now)
+        added = 0
+        for opportunity_id in ids:
+            async with self.engine.begin() as conn:
+                opp = await repo.lock(conn, opportunity_id)
+                if opp is not None:
+                    added += await self._fill(conn, opp, now)
+        return added
+
+    async def _remind(self, now: datetime) -> int:
+        lead_max = max(rules.REMINDER_LEADS)
+        async with self.engine.connect() as conn:
+            due = await repo.starting_soon(conn, now, now + lead_max)
+            planned = await pushes_repo.recent_keys(conn, ("opp_reminder",), now - 2 * lead_max)
+        pushes = []
+        for d in due:
+            if not d.user.wants_opportunities:
+                continue
+            lead = rules.reminder_due(d.opportunity.starts_at, d.status_at, now)
+            if lead is None:
+                continue
+            hours = int(lead.total_seconds() // 3600)
+            opp = d.opportunity
+            start = f"{opp.starts_at:%Y%m%dT%H%M}"
+            key = f"opp-remind:{opp.id}:{d.user.id}:{hours}:{start}:{d.position}"
+            if key in planned:
+                continue
+            pushes.append(
+                self._push(
+                    d.user,
+                    "opp_reminder",
+                    key,
+                    "volunteer/push_reminder.j2",
+                    opp,
+                    now,
+                    urgent=True,
+                    unsubscribe=True,
+                    hours=hours,
+                )
+            )
+        if not pushes:
+            return 0
+        async with self.engine.begin() as conn:
+            return await outbox_repo.enqueue(conn, pushes, now)
+
+    async def _notify_organisers(self, now: datetime) -> int:
+        """One notice per organiser with every sign-up change since the last one, at most one
+        per NOTICE_EVERY: a rush of taps becomes one message."""
+        async with self.engine.connect() as conn:
+            changes = await repo.unnoticed(conn, now - timedelta(days=2))
+            if not changes:
+                return 0
+            by_organiser: dict[int, list[repo.Change]] = defaultdict(list)
+            for c in changes:
+                by_organiser[c.organiser_id].append(c)
+            last = await repo.last_notices(conn, "opp_notice", by_organiser)
+            who = await repo.addressees(conn, by_organiser)
+        added = 0
+        for organiser, items in by_organiser.items():
+            if organiser in last and now - last[organiser] < NOTICE_EVERY:
+                continue
+            try:
+                added += await self._notify(organiser, items, who.get(organiser), now)
+            except _Raced:
+                continue
+        return added
+
+    async def _notify(
+        self, organiser: int, items: Sequence[repo.Change], to: Addressee | None, now: datetime
+    ) -> int:
+        per_opportunity: dict[int, list[repo.Change]] = defaultdict(list)
+        for c in items:
+            per_opportunity[c.opportunity_id].append(c)
+        async with self.engine.begin() as conn:
+            for opportunity_id, its in per_opportunity.items():
+                if not await repo.mark_noticed(conn, opportunity_id, its[0].cursor, its[-1].id):
+                    raise _Raced
+            if to is None:  # the organiser left or blocked the bot: nobody to tell
+                return 0
+            groups = []
+            for opportunity_id, its in per_opportunity.items():
+                listing = await repo.listing(conn, opportunity_id)
+                if listing is not None:
+                    groups.append((listing, its[-NOTICE_LINES:], max(0, len(its) - NOTICE_LINES)))
+            if not groups:
+                return 0
+            tz = self._tz(to.timezone)
+            tr = self.renderer.bind(to.locale or self.settings.default_locale)
+            text = tr("opportunities/push_notice.j2", groups=groups, tz=tz)
+            buttons = [
+                [
+                    _button(
+                        tr._("👥 Participants: {title}").format(
+                            title=listing.opportunity.title[:40]
+                        ),
+                        Oa(a="people", id=listing.opportunity.id),
+                    )
+                ]
+                for listing, _, _ in groups[:5]
+            ]
+            push = NewPush(
+                user_id=to.id,
+                chat_id=to.id,
+                kind="opp_notice",
+                dedup_key=f"opp-notice:{organiser}:{items[-1].id}",
+                payload={"text": split_html(text)[0], "parse_mode": "HTML", "buttons": buttons},
+                not_before=allowed_at(now, tz, to.quiet_start, to.quiet_end),
+            )
+            return await outbox_repo.enqueue(conn, [push], now)
+
+    # ------------------------------------------------------------------ organisers
+
+    async def create(self, organiser_id: int, draft: Draft) -> int:
+        now = self.clock.now()
+        problem = rules.time_problem(now, draft.starts_at, draft.ends_at, draft.signup_until)
+        if problem is not None:
+            raise OpportunityProblem(problem=problem)
+        values = {
+            "title": draft.title,
+            "description": draft.description,
+            "topic": draft.topic,
+            "place": draft.place,
+            "link": draft.link,
+            "region": draft.region,
+            "timezone": draft.timezone,
+            "starts_at": draft.starts_at,
+            "ends_at": draft.ends_at,
+            "capacity": draft.capacity,
+            "signup_until": draft.signup_until,
+            "contact": draft.contact,
+            "created_by": organiser_id,
+        }
+        async with self.engine.begin() as conn:
+            opportunity_id = await repo.create(conn, values, now)
+            await audit_repo.add(
+                conn, organiser_id, "opportunity.create", str(opportunity_id), {}, now
+            )
+        return opportunity_id
+
+    async def listing(self, opportunity_id: int) -> Listing | None:
+        async with self.engine.connect() as conn:
+            return await repo.listing(conn, opportunity_id)
+
+    async def managed(self, page: int) -> Page:
+        """Opportunities for the organisers: not over for more than a week, soonest first."""
+        since = self.clock.now() - timedelta(days=7)
+        async with self.engine.connect() as conn:
+            items, total = await repo.managed(conn, since, max(page, 0) * PAGE, PAGE)
+        return Page(items, max(page, 0), max(1, -(-total // PAGE)), total)
+
+    async def edit(self, opportunity_id: int, actor_id: int, **changes: Any) -> int:
+        """Change fields (EDITABLE); volunteers are told about a new time or place, a larger
+        capacity moves the waiting list up. Returns how many messages were enqueued."""
+        if not changes or not set(changes) <= EDITABLE:
+            raise ValueError(sorted(changes))
+        async with self.engine.begin() as conn:
+            opp = await repo.lock(conn, opportunity_id)
+            if opp is None:
+                raise StaleButton
+            now = self.clock.now()
+            new = replace(opp, **changes)
+            if {"starts_at", "ends_at", "signup_until"} & set(changes):
+                problem = rules.time_problem(now, new.starts_at, new.ends_at, new.signup_until)
+                if problem is not None:
+                    raise OpportunityProblem(problem=problem)
+            await repo.set_fields(conn, opportunity_id, now, **changes)
+            await audit_repo.add(
+                conn,
+                actor_id,
+                "opportunity.edit",
+                str(opportunity_id),
+                {"fields": sorted(changes)},
+                now,
+            )
+            enqueued = 0
+            told = {k for k, v in changes.items() if k in NEWS and getattr(opp, k) != v}
+            if told and new.status != CANCELLED:
+                if "starts_at" in told:
+                    await repo.cancel_pending(
+                        conn, "opp_reminder", f"opp-remind:{opportunity_id}:"
+                    )
+                active = [s for s in await repo.signups_of(conn, opportunity_id) if s.active]
+                who = await repo.addressees(conn, [s.user_id for s in active])
+                pushes = [
+                    self._push(
+                        a,
+                        "opp_changed",
+                        f"opp-changed:{opportunity_id}:{a.id}:{new.seq}",
+                        "volunteer/push_changed.j2",
+                        new,
+                        now,
+                        urgent=True,
+                        changed=sorted(told),
+                    )
+                    for a in who.values()
+                ]
+                enqueued += await outbox_repo.enqueue(conn, pushes, now)
+            if "capacity" in changes:
+                enqueued += await self._fill(conn, new, now)
+        return enqueued
+
+    async def cancel_opportunity(self, opportunity_id: int, actor_id: int) -> int | None:
+        """Cancel the event: everyone signed up or waiting is told. Returns how many were
+        told (None: it was cancelled already)."""
+        async with self.engine.begin() as conn:
+            opp = await repo.lock(conn, opportunity_id)
+            if opp is None:
+                raise StaleButton
+            if opp.status == CANCELLED:
+                return None
+            now = self.clock.now()
+            await repo.set_fields(conn, opportunity_id, now, status=CANCELLED)
+            cancelled = replace(opp, status=CANCELLED)
+            active = [s for s in await repo.signups_of(conn, opportunity_id) if s.active]
+            who = await repo.addressees(conn, [s.user_id for s in active])
+            pushes = [
+                self._push(
+                    a,
+                    "opp_cancelled",
+                    f"opp-cancelled:{opportunity_id}:{a.id}",
+                    "volunteer/push_cancelled.j2",
+                    cancelled,
+                    now,
+                    urgent=True,
+                )
+                for a in who.values()
+            ]
+            told = await outbox_repo.enqueue(conn, pushes, now)
+            await repo.cancel_pending(conn, "opp_reminder", f"opp-remind:{opportunity_id}:")
+            await audit_repo.add(
+                conn, actor_id, "opportunity.cancel", str(opportunity_id), {"told": told}, now
+            )
+        return told
+
+    async def set_open(self, opportunity_id: int, actor_id: int, open_: bool) -> Opportunity:
+        """Close sign-ups (the event still takes place) or open them again."""
+        async with self.engine.begin() as conn:
+            opp = await repo.lock(conn, opportunity_id)
+            if opp is None or opp.status == CANCELLED:
+                raise StaleButton
+            now = self.clock.now()
+            status = OPEN if open_ else CLOSED
+            await repo.set_fields(conn, opportunity_id, now, status=status)
+            await audit_repo.add(
+                conn,
+                actor_id,
+                f"opportunity.{'open' if open_ else 'close'}",
+                str(opportunity_id),
+                {},
+                now,
+            )
+        return replace(opp, status=status)
+
+    async def roster(self, opportunity_id: int) -> list[Person]:
+        async with self.engine.connect() as conn:
+            return await repo.roster(conn, opportunity_id)
+
+    async def csv(self, opportunity_id: int, locale: str) -> bytes:
+        """The confirmed participants as CSV (UTF-8 with BOM), times in the organiser's zone."""
+        async with self.engine.connect() as conn:
+            opp = await repo.get(conn, opportunity_id)
+            if opp is None:
+                raise StaleButton
+            people = [p for p in await repo.roster(conn, opportunity_id) if p.status == CONFIRMED]
+        tr = self.renderer.bind(locale)
+        marks = {True: tr._("yes"), False: tr._("no-show"), None: ""}
+        header = [
+            tr._("Name"),
+            tr._("Username"),
+            tr._("Telegram ID"),
+            tr._("Signed up ({zone})").format(zone=opp.timezone),
+            tr._("Attended"),
+            tr._("No-shows"),
+        ]
+        zone = ZoneInfo(opp.timezone)
+        rows = [
+            [
+                " ".join(x for x in (p.first_name, p.last_name) if x),
+                f"@{p.username}" if p.username else "",
+                p.user_id,
+                p.status_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                marks[p.attended],
+                p.no_shows,
+            ]
+            for p in people
+        ]
+        return rules.csv_bytes(header, rows)
+
+    async def mark(self, opportunity_id: int, user_id: int) -> bool | None:
+        """Attendance after the start: unmarked → came → no-show → unmarked."""
+        async with self.engine.begin() as conn:
+            opp = await repo.get(conn, opportunity_id)
+            signup = await repo.signup_of(conn, opportunity_id, user_id)
+            if opp is None or signup is None or signup.status != CONFIRMED:
+                raise StaleButton
+            if self.clock.now() < opp.starts_at:
+                raise UserError("opportunities/too_early.j2")
+            following = {None: True, True: False, False: None}[signup.attended]
+            await repo.set_attended(conn, opportunity_id, user_id, following)
+        return following
+
+    async def message(self, opportunity_id: int, actor_id: int, text: str, key: str) -> int:
+        """The organiser's message to every confirmed participant. `key` (the message's id)
+        makes a repeated update harmless. Returns how many were enqueued."""
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            opp = await repo.get(conn, opportunity_id)
+            if opp is None:
+                raise StaleButton
+            who = await repo.addressees(conn, await repo.participants(conn, [opportunity_id]))
+            pushes = [
+                self._push(
+                    a,
+                    "opp_message",
+                    f"opp-msg:{opportunity_id}:{key}:{a.id}",
+                    "opportunities/push_message.j2",
+                    opp,
+                    now,
+                    urgent=True,
+                    message=text,
+                )
+                for a in who.values()
+            ]
+            added = await outbox_repo.enqueue(conn, pushes, now)
+            await audit_repo.add(
+                conn, actor_id, "opportunity.message", str(opportunity_id), {"to": added}, now
+            )
+        return added
+
+    async def participants(self, opportunity_ids: Iterable[int]) -> list[int]:
+        """Confirmed participants' user ids (see `bot.storage.volunteering.participants`)."""
+        async with self.engine.connect() as conn:
+            return await repo.participants(conn, opportunity_ids)
+
+    # ------------------------------------------------------------------ the volunteer
+
+    async def volunteer_profile(self, user_id: int) -> VolunteerProfile:
+        """Skills and availability; until saved, the skills are the ikigai's "what I can"."""
+        async with self.engine.connect() as conn:
+            return await self._volunteer_profile(conn, user_id)
+
+    async def _volunteer_profile(self, conn: AsyncConnection, user_id: int) -> VolunteerProfile:
+        profile = await repo.volunteer_profile(conn, user_id)
+        if profile.saved:
+            return profile
+        can = (await profile_repo.ikigai(conn, user_id)).get("can", [])
+        return replace(profile, skills=tuple(s[:SKILL_LENGTH] for s in can[:SKILLS_LIMIT]))
+
+    async def save_volunteer_profile(
+        self,
+        user_id: int,
+        *,
+        skills: Sequence[str] | None = None,
+        availability: frozenset[str] | None = None,
+    ) -> VolunteerProfile:
+        async with self.engine.begin() as conn:
+            user = await users_repo.get(conn, user_id)
+            if user is None or not user.consented:
+                raise ConsentRequired
+            current = await self._volunteer_profile(conn, user_id)
+            if skills is not None:
+                clean = [s.strip()[:SKILL_LENGTH] for s in skills if s.strip()]
+                current = replace(current, skills=tuple(dict.fromkeys(clean))[:SKILLS_LIMIT])
+            if availability is not None:
+                current = replace(
+                    current, availability=availability & frozenset(rules.AVAILABILITY)
+                )
+            await repo.save_volunteer_profile(conn, user_id, current, self.clock.now())
+        return replace(current, saved=True)
+
+    async def seed_skills_from_ikigai(self, user_id: int) -> VolunteerProfile:
+        async with self.engine.connect() as conn:
+            can = (await profile_repo.ikigai(conn, user_id)).get("can", [])
+        return await self.save_volunteer_profile(user_id, skills=can)
+
+    async def no_shows(self, user_id: int) -> int:
+        async with self.engine.connect() as conn:
+            return await repo.no_shows(conn, user_id)
+
+    async def opportunities_for(self, user_id: int, *, limit: int = 3) -> list[Listing]:
+        """Opportunities to suggest to the user (the weekly digest): open, with a free place, in
+        the next two weeks, in reach, matching their topics, skills and free time, not taken
+        yet. Empty for a user who turned "Volunteering" off in /settings, or who has not
+        consented or has blocked the bot."""
+        now = self.clock.now()
+        async with self.engine.connect() as conn:
+            user = await users_repo.get(conn, user_id)
+            if user is None or not user.consented or user.blocked:
+                return []
+            if not (await settings_repo.get(conn, user_id)).opportunities:
+                return []
+            profile = await self._volunteer_profile(conn, user_id)
+            fit = VolunteerFit(
+                timezone=self._tz(user.timezone),
+                region=user.region,
+                topics=await profile_repo.codes(conn, user_id, "topics"),
+                skills=profile.skills,
+                availability=profile.availability,
+                taken=await repo.taken_by(conn, user_id),
+            )
+            listings = await repo.upcoming(conn, now, now + DIGEST_HORIZON)
+        return rules.opportunities_for(fit, listings, now, limit=limit, horizon=DIGEST_HORIZON)
+
+    async def export(self, user_id: int) -> dict[str, Any]:
+        """What volunteering stores about the user, for /my_data."""
+        async with self.engine.connect() as conn:
+            return await repo.export(conn, user_id)
+
+    def ics(self, opp: Opportunity, url: str | None = None) -> bytes:
+        return rules.to_ics(opp, self.clock.now(), url=url)

@@ -311,3 +311,73 @@ self_assessments = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Index("ix_self_assessments_coordinator_id", "coordinator_id"),
 )
+
+# --- volunteering: opportunities, sign-ups, their change log, volunteer profiles ----------
+
+
+def _opportunity_fk() -> ForeignKey:
+    return ForeignKey("opportunities.id", ondelete="CASCADE")
+
+
+opportunities = Table(
+    "opportunities",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("topic", String(32), nullable=False),  # a topic code of topics.yaml
+    Column("place", String(300)),  # an address; None: online only
+    Column("link", String(500)),  # an online link
+    Column("region", String(16)),  # None: anywhere
+    Column("timezone", String(64), nullable=False),  # the organiser's IANA zone
+    Column("starts_at", UTCDateTime(), nullable=False),
+    Column("ends_at", UTCDateTime(), nullable=False),
+    Column("capacity", Integer),  # None: no limit
+    Column("signup_until", UTCDateTime()),  # None: until the start
+    Column("contact", String(200)),
+    Column("status", String(12), nullable=False, default="open", server_default="open"),
+    # Bumped by every sign-up change: the UPDATE that bumps it is the opportunity's lock, and
+    # its new value is the queue position of the sign-up made under that lock.
+    Column("seq", Integer, nullable=False, default=0, server_default="0"),
+    # The last opportunity_changes.id the organiser was told about.
+    Column("noticed_change", Integer, nullable=False, default=0, server_default="0"),
+    Column("created_by", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index("ix_opportunities_starts_at", "starts_at"),
+)
+
+signups = Table(
+    "signups",
+    metadata,
+    Column("opportunity_id", Integer, _opportunity_fk(), primary_key=True),
+    Column("user_id", BigInteger, _user_fk(), primary_key=True),
+    Column("status", String(12), nullable=False),  # confirmed / waiting / cancelled
+    Column("position", Integer, nullable=False),  # in the queue: the opportunity's seq then
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("status_at", UTCDateTime(), nullable=False),  # when the status was set
+    Column("attended", Boolean),  # None: not marked; False: a no-show
+    Index("ix_signups_user_id", "user_id"),
+)
+
+# Every sign-up change, for the organiser's batched notices.
+opportunity_changes = Table(
+    "opportunity_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("opportunity_id", Integer, _opportunity_fk(), nullable=False),
+    Column("user_id", BigInteger, _user_fk(), nullable=False),
+    Column("change", String(12), nullable=False),  # confirmed/waiting/cancelled/left/promoted
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_opportunity_changes_opportunity_id", "opportunity_id"),
+    Index("ix_opportunity_changes_user_id", "user_id"),
+)
+
+volunteer_profiles = Table(
+    "volunteer_profiles",
+    metadata,
+    Column("user_id", BigInteger, _user_fk(), primary_key=True),
+    Column("skills", Text, nullable=False, default="[]", server_default="[]"),  # JSON strings
+    Column("availability", Text, nullable=False, default="[]", server_default="[]"),  # JSON
+    Column("updated_at", UTCDateTime(), nullable=False),
+)

@@ -1,0 +1,773 @@
+"""Opportunities, sign-ups, their change log and volunteer profiles (SQLAlchemy Core).
+
+**Places under concurrency.** Every change of an opportunity's sign-ups runs in one
+transaction that *starts* with `lock()`: `UPDATE opportunities SET seq = seq + 1 WHERE id = …
+RETURNING …`. That single portable statement is the lock on both backends:
+
+* PostgreSQL: the UPDATE takes the row lock, so a second sign-up for the same opportunity waits
+  until the first commits; its later statements (READ COMMITTED: a new snapshot each) then see
+  the first one's sign-up. Sign-ups for other opportunities do not wait.
+* SQLite: it is the transaction's first write, so it takes the database's single write lock
+  (waiting up to `busy_timeout`), on a fresh snapshot — everything after it in the transaction
+  is serialised with every other writer.
+
+Under the lock the service counts the confirmed places and decides (`bot.domain.opportunities`)
+in plain Python; the new `seq` is the sign-up's queue position. (A conditional
+`INSERT … SELECT … WHERE count < capacity` alone is not enough on PostgreSQL: two transactions
+both count before either commits.)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain.opportunities import (
+    CANCELLED,
+    CONFIRMED,
+    WAITING,
+    WITHDRAWN,
+    Listing,
+    Opportunity,
+)
+from bot.storage.dialect import upsert
+from bot.storage.settings import PushSettings
+from bot.storage.tables import (
+    opportunities,
+    opportunity_changes,
+    outbox,
+    signups,
+    user_settings,
+    users,
+    volunteer_profiles,
+)
+
+ACTIVE = (CONFIRMED, WAITING)
+
+
+def _opportunity(m: RowMapping) -> Opportunity:
+    return Opportunity(
+        id=m["id"],
+        title=m["title"],
+        description=m["description"],
+        topic=m["topic"],
+        place=m["place"],
+        link=m["link"],
+        region=m["region"],
+        timezone=m["timezone"],
+        starts_at=m["starts_at"],
+        ends_at=m["ends_at"],
+        capacity=m["capacity"],
+        signup_until=m["signup_until"],
+        contact=m["contact"],
+        status=m["status"],
+        created_by=m["created_by"],
+        created_at=m["created_at"],
+        seq=m["seq"],
+    )
+
+
+# --- opportunities --------------------------------------------------------------------------
+
+
+async def create(conn: AsyncConnection, values: Mapping[str, Any], now: datetime) -> int:
+    result = await conn.execute(
+        insert(opportunities)
+        .values(**values, status="open", seq=0, created_at=now, updated_at=now)
+        .returning(opportunities.c.id)
+    )
+    return int(result.scalar_one())
+
+
+async def get(conn: AsyncConnection, opportunity_id: int) -> Opportunity | None:
+    row = (
+        (await conn.execute(select(opportunities).where(opportunities.c.id == opportunity_id)))
+        .mappings()
+        .first()
+    )
+    return None if row is None else _opportunity(row)
+
+
+async def lock(conn: AsyncConnection, opportunity_id: int) -> Opportunity | None:
+    """Lock the opportunity for a sign-up change (see the module notes) and return it with its
+    new `seq`. Must be the transaction's first statement. None: no such opportunity."""
+    result = await conn.execute(
+        update(opportunities)
+        .where(opportunities.c.id == opportunity_id)
+        .values(seq=opportunities.c.seq + 1)
+        .returning(*opportunities.c)
+    )
+    row = result.mappings().first()
+    return None if row is None else _opportunity(row)
+
+
+async def set_fields(
+    conn: AsyncConnection, opportunity_id: int, now: datetime, **values: Any
+) -> None:
+    await conn.execute(
+        update(opportunities)
+        .where(opportunities.c.id == opportunity_id)
+        .values(updated_at=now, **values)
+    )
+
+
+def _counts() -> Any:
+    """confirmed and waiting counts per opportunity (a subquery)."""
+    return (
+        select(
+            signups.c.opportunity_id,
+            func.sum(case((signups.c.status == CONFIRMED, 1), else_=0)).label("confirmed"),
+            func.sum(case((signups.c.status == WAITING, 1), else_=0)).label("waiting"),
+        )
+        .group_by(signups.c.opportunity_id)
+        .subquery()
+    )
+
+
+def _listing_query() -> Any:
+    counts = _counts()
+    return select(
+        opportunities,
+        func.coalesce(counts.c.confirmed, 0).label("n_confirmed"),
+        func.coalesce(counts.c.waiting, 0).label("n_waiting"),
+    ).outerjoin(counts, counts.c.opportunity_id == opportunities.c.id)
+
+
+def _listing(m: RowMapping) -> Listing:
+    return Listing(_opportunity(m), int(m["n_confirmed"]), int(m["n_waiting"]))
+
+
+async def listing(conn: AsyncConnection, opportunity_id: int) -> Listing | None:
+    row = (
+        (await conn.execute(_listing_query().where(opportunities.c.id == opportunity_id)))
+        .mappings()
+        .first()
+    )
+    return None if row is None else _listing(row)
+
+
+async def browse(
+    conn: AsyncConnection,
+    *,
+    start: datetime,
+    end: datetime | None,
+    topic: str | None,
+    region: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[Listing], int]:
+    """Open, not cancelled or closed opportunities starting in [start, end), soonest first,
+    of one topic (None: any), in reach of a volunteer of `region` (online, region-less or
+    theirs; None: every region). Returns one page and the total."""
+    conditions = [opportunities.c.status == "open", opportunities.c.starts_at >= start]
+    if end is not None:
+        conditions.append(opportunities.c.starts_at < end)
+    if topic is not None:
+        conditions.append(opportunities.c.topic == topic)
+    if region is not None:
+        conditions.append(
+            or_(
+                opportunities.c.region.is_(None),
+                opportunities.c.region == region,
+                and_(opportunities.c.place.is_(None), opportunities.c.link.is_not(None)),
+            )
+        )
+    total = (
+        await conn.execute(select(func.count()).select_from(opportunities).where(*conditions))
+    ).scalar_one()
+    rows = await conn.execute(
+        _listing_query()
+        .where(*conditions)
+        .order_by(opportunities.c.starts_at, opportunities.c.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [_listing(m) for m in rows.mappings()], int(total)
+
+
+async def upcoming(conn: AsyncConnection, now: datetime, until: datetime) -> list[Listing]:
+    """Open opportunities starting in [now, until): the digest's candidates."""
+    rows = await conn.execute(
+        _listing_query()
+        .where(
+            opportunities.c.status == "open",
+            opportunities.c.starts_at >= now,
+            opportunities.c.starts_at < until,
+        )
+        .order_by(opportunities.c.starts_at, opportunities.c.id)
+    )
+    return [_listing(m) for m in rows.mappings()]
+
+
+async def managed(
+    conn: AsyncConnection, since: datetime, offset: int, limit: int
+) -> tuple[list[Listing], int]:
+    """For organisers: every opportunity that ends after `since`, soonest first."""
+    condition = opportunities.c.ends_at >= since
+    total = (
+        await conn.execute(select(func.count()).select_from(opportunities).where(condition))
+    ).scalar_one()
+    rows = await conn.execute(
+        _listing_query()
+        .where(condition)
+        .order_by(opportunities.c.starts_at, opportunities.c.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [_listing(m) for m in rows.mappings()], int(total)
+
+
+# --- sign-ups -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Signup:
+    opportunity_id: int
+    user_id: int
+    status: str
+    position: int
+    created_at: datetime
+    status_at: datetime
+    attended: bool | None
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+
+def _signup(m: RowMapping) -> Signup:
+    return Signup(
+        opportunity_id=m["opportunity_id"],
+        user_id=m["user_id"],
+        status=m["status"],
+        position=m["position"],
+        created_at=m["created_at"],
+        status_at=m["status_at"],
+        attended=m["attended"],
+    )
+
+
+async def signup_of(conn: AsyncConnection, opportunity_id: int, user_id: int) -> Signup | None:
+    row = (
+        (
+            await conn.execute(
+                select(signups).where(
+                    signups.c.opportunity_id == opportunity_id, signups.c.user_id == user_id
+                )
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return None if row is None else _signup(row)
+
+
+async def signups_of(conn: AsyncConnection, opportunity_id: int) -> list[Signup]:
+    """Every sign-up of the opportunity, in queue order."""
+    rows = await conn.execute(
+        select(signups)
+        .where(signups.c.opportunity_id == opportunity_id)
+        .order_by(signups.c.position, signups.c.user_id)
+    )
+    return [_signup(m) for m in rows.mappings()]
+
+
+async def save_signup(
+    conn: AsyncConnection,
+    opportunity_id: int,
+    user_id: int,
+    status: str,
+    now: datetime,
+    *,
+    position: int | None = None,
+) -> None:
+    """Set a sign-up's status (creating it). With `position` it (re)joins the queue there —
+    a new sign-up or one made again after cancelling; otherwise it keeps its place."""
+    values: dict[str, Any] = {
+        "opportunity_id": opportunity_id,
+        "user_id": user_id,
+        "status": status,
+        "status_at": now,
+    }
+    if position is None:
+        await conn.execute(
+            update(signups)
+            .where(signups.c.opportunity_id == opportunity_id, signups.c.user_id == user_id)
+            .values(status=status, status_at=now)
+        )
+        return
+    await upsert(
+        conn,
+        signups,
+        {**values, "position": position, "created_at": now, "attended": None},
+        key=["opportunity_id", "user_id"],
+    )
+
+
+async def count(conn: AsyncConnection, opportunity_id: int, status: str) -> int:
+    result = await conn.execute(
+        select(func.count())
+        .select_from(signups)
+        .where(signups.c.opportunity_id == opportunity_id, signups.c.status == status)
+    )
+    return int(result.scalar_one())
+
+
+async def log_change(
+    conn: AsyncConnection, opportunity_id: int, user_id: int, change: str, now: datetime
+) -> None:
+    await conn.execute(
+        insert(opportunity_changes).values(
+            opportunity_id=opportunity_id, user_id=user_id, change=change, created_at=now
+        )
+    )
+
+
+async def participants(conn: AsyncConnection, opportunity_ids: Iterable[int]) -> list[int]:
+    """Confirmed participants of any of the opportunities (user ids, each once, sorted): the
+    broadcast segment "participants of …" and the organiser's message."""
+    ids = sorted(set(opportunity_ids))
+    if not ids:
+        return []
+    rows = await conn.execute(
+        select(signups.c.user_id)
+        .where(signups.c.opportunity_id.in_(ids), signups.c.status == CONFIRMED)
+        .distinct()
+        .order_by(signups.c.user_id)
+    )
+    return [int(u) for u in rows.scalars()]
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A sign-up as the organiser sees it."""
+
+    user_id: int
+    first_name: str | None
+    last_name: str | None
+    username: str | None
+    status: str
+    position: int
+    created_at: datetime
+    status_at: datetime
+    attended: bool | None
+    no_shows: int  # at any opportunity, marked by organisers
+
+    @property
+    def name(self) -> str:
+        full = " ".join(p for p in (self.first_name, self.last_name) if p)
+        return full or (f"@{self.username}" if self.username else f"id {self.user_id}")
+
+
+async def roster(conn: AsyncConnection, opportunity_id: int) -> list[Person]:
+    """Confirmed and waiting sign-ups with names and no-show counts, in queue order."""
+    misses = (
+        select(signups.c.user_id, func.count().label("n"))
+        .where(signups.c.attended.is_(False))
+        .group_by(signups.c.user_id)
+        .subquery()
+    )
+    rows = await conn.execute(
+        select(
+            signups,
+            users.c.first_name,
+            users.c.last_name,
+            users.c.username,
+            func.coalesce(misses.c.n, 0).label("no_shows"),
+        )
+        .join(users, users.c.id == signups.c.user_id)
+        .outerjoin(misses, misses.c.user_id == signups.c.user_id)
+        .where(signups.c.opportunity_id == opportunity_id, signups.c.status.in_(ACTIVE))
+        .order_by(signups.c.position, signups.c.user_id)
+    )
+    return [
+        Person(
+            user_id=m["user_id"],
+            first_name=m["first_name"],
+            last_name=m["last_name"],
+            username=m["username"],
+            status=m["status"],
+            position=m["position"],
+            created_at=m["created_at"],
+            status_at=m["status_at"],
+            attended=m["attended"],
+            no_shows=int(m["no_shows"]),
+        )
+        for m in rows.mappings()
+    ]
+
+
+async def set_attended(
+    conn: AsyncConnection, opportunity_id: int, user_id: int, attended: bool | None
+) -> bool:
+    """Mark a confirmed participant (True came, False a no-show, None unmarked)."""
+    result = await conn.execute(
+        update(signups)
+        .where(
+            signups.c.opportunity_id == opportunity_id,
+            signups.c.user_id == user_id,
+            signups.c.status == CONFIRMED,
+        )
+        .values(attended=attended)
+    )
+    return bool(result.rowcount)
+
+
+async def no_shows(conn: AsyncConnection, user_id: int) -> int:
+    result = await conn.execute(
+        select(func.count())
+        .select_from(signups)
+        .where(signups.c.user_id == user_id, signups.c.attended.is_(False))
+    )
+    return int(result.scalar_one())
+
+
+async def of_user(
+    conn: AsyncConnection, user_id: int, since: datetime
+) -> list[tuple[Listing, Signup]]:
+    """The user's active sign-ups for opportunities ending after `since`, soonest first."""
+    rows = await conn.execute(
+        _listing_query()
+        .add_columns(
+            signups.c.status.label("s_status"),
+            signups.c.position.label("s_position"),
+            signups.c.created_at.label("s_created_at"),
+            signups.c.status_at.label("s_status_at"),
+            signups.c.attended.label("s_attended"),
+        )
+        .join(signups, signups.c.opportunity_id == opportunities.c.id)
+        .where(
+            signups.c.user_id == user_id,
+            signups.c.status.in_(ACTIVE),
+            opportunities.c.ends_at >= since,
+        )
+        .order_by(opportunities.c.starts_at, opportunities.c.id)
+    )
+    found = []
+    for m in rows.mappings():
+        signup = Signup(
+            opportunity_id=m["id"],
+            user_id=user_id,
+            status=m["s_status"],
+            position=m["s_position"],
+            created_at=m["s_created_at"],
+            status_at=m["s_status_at"],
+            attended=m["s_attended"],
+        )
+        found.append((_listing(m), signup))
+    return found
+
+
+async def taken_by(conn: AsyncConnection, user_id: int) -> frozenset[int]:
+    rows = await conn.execute(
+        select(signups.c.opportunity_id).where(
+            signups.c.user_id == user_id, signups.c.status.in_(ACTIVE)
+        )
+    )
+    return frozenset(int(i) for i in rows.scalars())
+
+
+# --- who gets pushes ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Addressee:
+    """A user the bot may write to, with what a push needs."""
+
+    id: int
+    locale: str | None
+    timezone: str | None
+    quiet_start: int
+    quiet_end: int
+    wants_opportunities: bool
+
+
+_DEFAULTS = PushSettings()
+
+
+def _addressee_columns() -> list[Any]:
+    return [
+        users.c.id.label("u_id"),
+        users.c.locale.label("u_locale"),
+        users.c.timezone.label("u_timezone"),
+        user_settings.c.quiet_start.label("u_quiet_start"),
+        user_settings.c.quiet_end.label("u_quiet_end"),
+        user_settings.c.opportunities.label("u_opportunities"),
+    ]
+
+
+def _may_write(query: Any) -> Any:
+    """Join the user's settings; only users who consented and have not blocked the bot."""
+    return query.outerjoin(user_settings, user_settings.c.user_id == users.c.id).where(
+        users.c.consent_at.is_not(None), users.c.blocked.is_(False)
+    )
+
+
+def _addressee(m: RowMapping) -> Addressee:
+    has = m["u_quiet_start"] is not None  # a user without a settings row has the defaults
+    return Addressee(
+        id=m["u_id"],
+        locale=m["u_locale"],
+        timezone=m["u_timezone"],
+        quiet_start=m["u_quiet_start"] if has else _DEFAULTS.quiet_start,
+        quiet_end=m["u_quiet_end"] if has else _DEFAULTS.quiet_end,
+        wants_opportunities=bool(m["u_opportunities"]) if has else _DEFAULTS.opportunities,
+    )
+
+
+async def addressees(conn: AsyncConnection, user_ids: Iterable[int]) -> dict[int, Addressee]:
+    """Those of the users who consented and have not blocked the bot."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return {}
+    query = _may_write(select(*_addressee_columns()).select_from(users))
+    rows = await conn.execute(query.where(users.c.id.in_(ids)))
+    return {m["u_id"]: _addressee(m) for m in rows.mappings()}
+
+
+@dataclass(frozen=True, slots=True)
+class DueSignup:
+    """A confirmed sign-up of an opportunity starting soon, with its volunteer."""
+
+    opportunity: Opportunity
+    user: Addressee
+    status_at: datetime
+    position: int  # tells a sign-up made again after cancelling from the first one
+
+
+async def starting_soon(conn: AsyncConnection, now: datetime, until: datetime) -> list[DueSignup]:
+    """Confirmed sign-ups of opportunities (not cancelled) starting in (now, until], of users
+    the bot may write to."""
+    query = (
+        select(
+            opportunities,
+            signups.c.status_at.label("s_status_at"),
+            signups.c.position.label("s_position"),
+            *_addressee_columns(),
+        )
+        .select_from(opportunities)
+        .join(signups, signups.c.opportunity_id == opportunities.c.id)
+        .join(users, users.c.id == signups.c.user_id)
+    )
+    rows = await conn.execute(
+        _may_write(query)
+        .where(
+            opportunities.c.status != CANCELLED,
+            opportunities.c.starts_at > now,
+            opportunities.c.starts_at <= until,
+            signups.c.status == CONFIRMED,
+        )
+        .order_by(opportunities.c.starts_at, signups.c.user_id)
+    )
+    return [
+        DueSignup(_opportunity(m), _addressee(m), m["s_status_at"], m["s_position"])
+        for m in rows.mappings()
+    ]
+
+
+async def fillable(conn: AsyncConnection, now: datetime) -> list[int]:
+    """Opportunities not started nor cancelled with someone waiting and a place free."""
+    counts = _counts()
+    rows = await conn.execute(
+        select(opportunities.c.id)
+        .join(counts, counts.c.opportunity_id == opportunities.c.id)
+        .where(
+            opportunities.c.status != CANCELLED,
+            opportunities.c.starts_at > now,
+            counts.c.waiting > 0,
+            or_(opportunities.c.capacity.is_(None), counts.c.confirmed < opportunities.c.capacity),
+        )
+    )
+    return [int(i) for i in rows.scalars()]
+
+
+# --- the organiser's notices ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    id: int
+    opportunity_id: int
+    organiser_id: int
+    user_id: int
+    change: str
+    created_at: datetime
+    name: str
+    cursor: int  # the opportunity's notice cursor when read
+
+
+async def unnoticed(conn: AsyncConnection, since: datetime) -> list[Change]:
+    """Sign-up changes the organisers have not been told about, oldest first, of opportunities
+    ending after `since` (older ones have no news worth telling; this keeps the scan small)."""
+    rows = await conn.execute(
+        select(
+            opportunity_changes,
+            opportunities.c.created_by,
+            opportunities.c.noticed_change,
+            users.c.first_name,
+            users.c.last_name,
+            users.c.username,
+        )
+        .join(opportunities, opportunities.c.id == opportunity_changes.c.opportunity_id)
+        .join(users, users.c.id == opportunity_changes.c.user_id)
+        .where(
+            opportunities.c.ends_at >= since,
+            opportunity_changes.c.id > opportunities.c.noticed_change,
+        )
+        .order_by(opportunity_changes.c.id)
+    )
+    found = []
+    for m in rows.mappings():
+        full = " ".join(p for p in (m["first_name"], m["last_name"]) if p)
+        name = full or (f"@{m['username']}" if m["username"] else f"id {m['user_id']}")
+        if full and m["username"]:
+            name = f"{full} (@{m['username']})"
+        found.append(
+            Change(
+                id=m["id"],
+                opportunity_id=m["opportunity_id"],
+                organiser_id=m["created_by"],
+                user_id=m["user_id"],
+                change=m["change"],
+                created_at=m["created_at"],
+                name=name,
+                cursor=m["noticed_change"],
+            )
+        )
+    return found
+
+
+async def mark_noticed(conn: AsyncConnection, opportunity_id: int, seen: int, upto: int) -> bool:
+    """Move the opportunity's notice cursor from `seen` to `upto` (compare-and-set); False when
+    another tick moved it meanwhile (that tick's notice covers these changes)."""
+    result = await conn.execute(
+        update(opportunities)
+        .where(opportunities.c.id == opportunity_id, opportunities.c.noticed_change == seen)
+        .values(noticed_change=upto)
+    )
+    return bool(result.rowcount)
+
+
+async def last_notices(
+    conn: AsyncConnection, kind: str, user_ids: Iterable[int]
+) -> dict[int, datetime]:
+    """user id → when their latest outbox row of `kind` was created."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return {}
+    rows = await conn.execute(
+        select(outbox.c.user_id, func.max(outbox.c.created_at))
+        .where(outbox.c.kind == kind, outbox.c.user_id.in_(ids))
+        .group_by(outbox.c.user_id)
+    )
+    return {int(u): at for u, at in rows.all()}
+
+
+async def cancel_pending(
+    conn: AsyncConnection, kind: str, key_prefix: str, user_id: int | None = None
+) -> int:
+    """Cancel outbox rows not sent yet whose dedup key starts with `key_prefix` (a reminder of
+    a cancelled sign-up or opportunity)."""
+    conditions = [
+        outbox.c.status == "pending",
+        outbox.c.kind == kind,
+        outbox.c.dedup_key.startswith(key_prefix, autoescape=True),
+    ]
+    if user_id is not None:
+        conditions.append(outbox.c.user_id == user_id)
+    result = await conn.execute(update(outbox).where(*conditions).values(status="cancelled"))
+    return int(result.rowcount or 0)
+
+
+# --- volunteer profiles ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VolunteerProfile:
+    skills: tuple[str, ...] = ()
+    availability: frozenset[str] = frozenset()
+    saved: bool = False  # False: never saved (skills come from the ikigai)
+
+
+async def volunteer_profile(conn: AsyncConnection, user_id: int) -> VolunteerProfile:
+    row = (
+        (
+            await conn.execute(
+                select(volunteer_profiles).where(volunteer_profiles.c.user_id == user_id)
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return VolunteerProfile()
+    return VolunteerProfile(
+        skills=tuple(json.loads(row["skills"])),
+        availability=frozenset(json.loads(row["availability"])),
+        saved=True,
+    )
+
+
+async def save_volunteer_profile(
+    conn: AsyncConnection, user_id: int, profile: VolunteerProfile, now: datetime
+) -> None:
+    await upsert(
+        conn,
+        volunteer_profiles,
+        {
+            "user_id": user_id,
+            "skills": json.dumps(list(profile.skills), ensure_ascii=False),
+            "availability": json.dumps(sorted(profile.availability)),
+            "updated_at": now,
+        },
+        key=["user_id"],
+    )
+
+
+async def export(conn: AsyncConnection, user_id: int) -> dict[str, Any]:
+    """What volunteering stores about the user (for /my_data)."""
+    profile = await volunteer_profile(conn, user_id)
+    rows = await conn.execute(
+        select(signups, opportunities.c.title, opportunities.c.starts_at)
+        .join(opportunities, opportunities.c.id == signups.c.opportunity_id)
+        .where(signups.c.user_id == user_id)
+        .order_by(opportunities.c.starts_at)
+    )
+    return {
+        "volunteer_profile": {
+            "skills": list(profile.skills),
+            "availability": sorted(profile.availability),
+        }
+        if profile.saved
+        else None,
+        "signups": [
+            {
+                "opportunity": m["title"],
+                "starts_at": m["starts_at"].isoformat(),
+                "status": m["status"],
+                "signed_up_at": m["created_at"].isoformat(),
+                "attended": m["attended"],
+            }
+            for m in rows.mappings()
+        ],
+    }
+
+
+__all__ = [
+    "ACTIVE",
+    "WITHDRAWN",
+    "Addressee",
+    "Change",
+    "DueSignup",
+    "Person",
+    "Signup",
+    "VolunteerProfile",
+    "participants",
+]
