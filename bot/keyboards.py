@@ -198,6 +198,9 @@ def main_menu(
             [button(tr._("🛠 For coordinators"), Menu(section="coordinator"))]
             if roles & {"coordinator", "admin"}
             else [],
+            [button(tr._("📅 My opportunities"), Menu(section="opportunities"))]
+            if "organiser" in roles and not roles & {"coordinator", "admin"}
+            else [],
         ]
     )
 

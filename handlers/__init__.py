@@ -26,13 +26,14 @@ from handlers import (
     measures,
     onboarding,
     opportunities_admin,
+    organisers,
     profile,
     quiz,
     settings,
     stats,
     volunteer,
 )
-from handlers.guards import RequireConsent, RequireRole
+from handlers.guards import OwnOpportunities, RequireConsent, RequireRole
 
 _tree: Router | None = None
 
@@ -71,8 +72,14 @@ def _build() -> Router:
         broadcast.router,
         content_admin.router,
         stats.router,
-        opportunities_admin.router,
+        organisers.router,
     )
+
+    organising = Router(name="organising")  # coordinators, and activists allowed to publish
+    for observer in (organising.message, organising.callback_query):
+        observer.middleware(RequireRole("coordinator", "admin", "organiser"))
+    organising.callback_query.middleware(OwnOpportunities())
+    organising.include_routers(opportunities_admin.router)
 
     administering = Router(name="administering")
     for observer in (administering.message, administering.callback_query):
@@ -90,6 +97,7 @@ def _build() -> Router:
         articles.router,
         personal,
         coordinating,
+        organising,
         administering,
         fallback.router,  # must stay last
     )

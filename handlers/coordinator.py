@@ -36,6 +36,7 @@ async def coordinator_menu(event: Message | CallbackQuery, screen: Screen) -> No
             ],
             [button(tr._("🤝 Local support measures"), Cm(section="measures"))],
             [button(tr._("🙋 Volunteer opportunities"), Cm(section="opportunities"))],
+            [button(tr._("👥 Activists who may publish"), Cm(section="organisers"))],
             [
                 button(tr._("📊 Statistics"), Cm(section="stats")),
                 button(tr._("🧭 Self-assessment"), Cm(section="assess")),

@@ -8,10 +8,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, Update
+from aiogram.types import CallbackQuery, TelegramObject, Update
 
 from bot.screen import Screen
 from bot.services.coordination import CoordinationService
+from bot.services.volunteering import Oa, VolunteerService
 from handlers import journey
 
 log = logging.getLogger(__name__)
@@ -58,3 +59,29 @@ class RequireRole(BaseMiddleware):
             screen.query = None
             await screen.send(screen.tr("errors/not_allowed.j2"))
         return None
+
+
+class OwnOpportunities(BaseMiddleware):
+    """An activist allowed to publish opportunities (role "organiser") may act only on the
+    ones they created; coordinators and admins on all. Checked for every button."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        roles: frozenset[str] = data.get("roles", frozenset())
+        screen: Screen | None = data.get("screen")
+        if roles & {"coordinator", "admin"} or not isinstance(event, CallbackQuery):
+            return await handler(event, data)
+        try:
+            target = Oa.unpack(event.data or "").id
+        except (TypeError, ValueError):
+            target = 0
+        volunteering: VolunteerService = data["volunteering"]
+        if (
+            target
+            and screen is not None
+            and await volunteering.created_by(target) != screen.user_id
+        ):
+            log.warning("not the organiser", extra={"user_id": screen.user_id, "target": target})
+            screen.query = None
+            await screen.send(screen.tr("errors/not_allowed.j2"))
+            return None
+        return await handler(event, data)

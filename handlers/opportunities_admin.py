@@ -88,6 +88,7 @@ def _problem(tr: Tr, problem: str, limit: int = 0) -> str:
 
 @router.message(Command("opportunities"))
 @router.callback_query(Cm.filter(F.section == "opportunities"))
+@router.callback_query(Menu.filter(F.section == "opportunities"))
 @router.callback_query(Oa.filter(F.a == "list"))
 async def opportunities_list(
     event: Message | CallbackQuery,
@@ -98,7 +99,11 @@ async def opportunities_list(
     if screen.state is not None:
         await screen.state.set_state(None)
     tr = screen.tr
-    page = await volunteering.managed(callback_data.p if isinstance(callback_data, Oa) else 0)
+    # An activist allowed to publish manages only their own; coordinators manage all.
+    owner = None if screen.roles & {"coordinator", "admin"} else screen.user_id
+    page = await volunteering.managed(
+        callback_data.p if isinstance(callback_data, Oa) else 0, owner=owner
+    )
     rows: list[list[InlineKeyboardButton]] = [[button(tr._("➕ New opportunity"), Oa(a="new"))]]
     for item in page.items:
         opp = item.opportunity

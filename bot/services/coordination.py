@@ -17,6 +17,7 @@ from bot.storage.tables import user_roles
 from bot.storage.users import User
 
 COORDINATOR = "coordinator"
+ORGANISER = "organiser"  # an activist a coordinator allowed to publish opportunities
 
 
 class CoordinationService:
@@ -35,32 +36,41 @@ class CoordinationService:
             return await audit_repo.latest(conn, limit)
 
     async def coordinators(self) -> list[User]:
+        return await self.holders(COORDINATOR)
+
+    async def holders(self, role: str) -> list[User]:
         async with self.engine.connect() as conn:
             ids = (
                 await conn.execute(
                     select(user_roles.c.user_id)
-                    .where(user_roles.c.role == COORDINATOR)
+                    .where(user_roles.c.role == role)
                     .order_by(user_roles.c.granted_at)
                 )
             ).scalars()
             found = [await users_repo.get(conn, i) for i in ids]
         return [u for u in found if u is not None]
 
-    async def appoint(self, admin_id: int, user_id: int) -> User:
-        """Make a user who has started the bot a coordinator (UserError otherwise)."""
+    async def grant(self, actor_id: int, user_id: int, role: str) -> User:
+        """Give a role to a user who has started the bot (UserError otherwise)."""
         now = self.clock.now()
         async with self.engine.begin() as conn:
             user = await users_repo.get(conn, user_id)
             if user is None:
                 raise UserError("admin/unknown_user.j2", user_id=user_id)
-            await users_repo.grant_role(conn, user_id, COORDINATOR, now, by=admin_id)
-            await audit_repo.add(conn, admin_id, "coordinator.appoint", str(user_id), {}, now)
-            appointed = await users_repo.get(conn, user_id)
-        assert appointed is not None
-        return appointed
+            await users_repo.grant_role(conn, user_id, role, now, by=actor_id)
+            await audit_repo.add(conn, actor_id, f"{role}.appoint", str(user_id), {}, now)
+            granted = await users_repo.get(conn, user_id)
+        assert granted is not None
+        return granted
 
-    async def remove(self, admin_id: int, user_id: int) -> None:
+    async def revoke(self, actor_id: int, user_id: int, role: str) -> None:
         now = self.clock.now()
         async with self.engine.begin() as conn:
-            await users_repo.revoke_role(conn, user_id, COORDINATOR)
-            await audit_repo.add(conn, admin_id, "coordinator.remove", str(user_id), {}, now)
+            await users_repo.revoke_role(conn, user_id, role)
+            await audit_repo.add(conn, actor_id, f"{role}.remove", str(user_id), {}, now)
+
+    async def appoint(self, admin_id: int, user_id: int) -> User:
+        return await self.grant(admin_id, user_id, COORDINATOR)
+
+    async def remove(self, admin_id: int, user_id: int) -> None:
+        await self.revoke(admin_id, user_id, COORDINATOR)

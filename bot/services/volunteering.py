@@ -543,12 +543,18 @@ class VolunteerService:
         async with self.engine.connect() as conn:
             return await repo.listing(conn, opportunity_id)
 
-    async def managed(self, page: int) -> Page:
-        """Opportunities for the organisers: not over for more than a week, soonest first."""
+    async def managed(self, page: int, owner: int | None = None) -> Page:
+        """Opportunities for the organisers: not over for more than a week, soonest first;
+        an activist allowed to publish (`owner`) sees only their own."""
         since = self.clock.now() - timedelta(days=7)
         async with self.engine.connect() as conn:
-            items, total = await repo.managed(conn, since, max(page, 0) * PAGE, PAGE)
+            items, total = await repo.managed(conn, since, max(page, 0) * PAGE, PAGE, owner)
         return Page(items, max(page, 0), max(1, -(-total // PAGE)), total)
+
+    async def created_by(self, opportunity_id: int) -> int | None:
+        async with self.engine.connect() as conn:
+            opp = await repo.get(conn, opportunity_id)
+        return opp.created_by if opp is not None else None
 
     async def edit(self, opportunity_id: int, actor_id: int, **changes: Any) -> int:
         """Change fields (EDITABLE); volunteers are told about a new time or place, a larger

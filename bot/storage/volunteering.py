@@ -207,10 +207,13 @@ async def upcoming(conn: AsyncConnection, now: datetime, until: datetime) -> lis
 
 
 async def managed(
-    conn: AsyncConnection, since: datetime, offset: int, limit: int
+    conn: AsyncConnection, since: datetime, offset: int, limit: int, owner: int | None = None
 ) -> tuple[list[Listing], int]:
-    """For organisers: every opportunity that ends after `since`, soonest first."""
+    """For organisers: every opportunity that ends after `since`, soonest first (only those
+    `owner` created, when given)."""
     condition = opportunities.c.ends_at >= since
+    if owner is not None:
+        condition = condition & (opportunities.c.created_by == owner)
     total = (
         await conn.execute(select(func.count()).select_from(opportunities).where(condition))
     ).scalar_one()
