@@ -680,7 +680,7 @@ def measure_from_cells(cells: Mapping[str, str], vocabulary: Vocabulary) -> Meas
 
 BOM = "\ufeff"
 DELIMITER = ";"
-_FORMULA = ("=", "+", "-", "@")
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _guard(value: str) -> str:
@@ -692,13 +692,23 @@ def _unguard(value: str) -> str:
     return value[1:] if value.startswith("'") and value[1:].startswith((*_FORMULA, "'")) else value
 
 
-def _write(columns: Sequence[str], rows: Iterable[Mapping[str, str]]) -> bytes:
+def spreadsheet(
+    header: Sequence[str], rows: Iterable[Sequence[object]], *, delimiter: str = ","
+) -> bytes:
+    """Any export for spreadsheets: UTF-8 with BOM (Excel reads Cyrillic right), CRLF, cells
+    a spreadsheet would run as a formula guarded with a leading ``'``."""
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, delimiter=DELIMITER, lineterminator="\r\n")
-    writer.writerow(columns)
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow([_guard(str(h)) for h in header])
     for row in rows:
-        writer.writerow([_guard(row.get(c, "")) for c in columns])
+        writer.writerow([_guard("" if v is None else str(v)) for v in row])
     return (BOM + buffer.getvalue()).encode("utf-8")
+
+
+def _write(columns: Sequence[str], rows: Iterable[Mapping[str, str]]) -> bytes:
+    return spreadsheet(
+        columns, ([row.get(c, "") for c in columns] for row in rows), delimiter=DELIMITER
+    )
 
 
 def export_grants(items: Iterable[GrantItem]) -> bytes:

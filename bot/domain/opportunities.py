@@ -14,8 +14,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event
 
+from bot.domain.csvio import spreadsheet
 from bot.domain.schedule import allowed_at
 
 # --- the opportunity ----------------------------------------------------------------------
@@ -370,22 +369,10 @@ def opportunities_for(
 
 # --- files ----------------------------------------------------------------------------------
 
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> str:
-    """A CSV cell; text that a spreadsheet would run as a formula is quoted with `'`."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA) else text
-
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
-    """CSV for spreadsheets: UTF-8 with BOM (Excel reads Cyrillic right), comma, CRLF."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([_cell(h) for h in header])
-    writer.writerows([_cell(v) for v in row] for row in rows)
-    return out.getvalue().encode("utf-8-sig")
+    """The participants' CSV: see :func:`bot.domain.csvio.spreadsheet`."""
+    return spreadsheet(header, rows)
 
 
 PRODID: Final = "-//Опора//RU"

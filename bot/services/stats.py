@@ -10,8 +10,6 @@ measures depend on" conditions 1–5; `assessment_picture` compares the latest t
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -33,6 +31,7 @@ from bot.charts import (
 from bot.clock import Clock
 from bot.config import Settings
 from bot.content import Catalog, Stage, UnknownCodeError
+from bot.domain.csvio import spreadsheet
 from bot.render import Tr
 from bot.storage import stats as repo
 from bot.storage.outbox import BLOCKED, FAILED, PENDING, SENDING, SENT, SKIPPED
@@ -355,13 +354,8 @@ class StatsService:
                 ]
             )
         body.sort()  # by content: the order says nothing about who signed up when
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow([_cell(h) for h in header])
-        for n, row in enumerate(body, start=1):
-            writer.writerow([str(n), *(_cell(c) for c in row)])
         return Export(
-            data=out.getvalue().encode("utf-8-sig"),
+            data=spreadsheet(header, ([n, *row] for n, row in enumerate(body, start=1))),
             filename=f"opora-profiles-{today.isoformat()}.csv",
             rows=len(body),
         )
@@ -490,11 +484,3 @@ class StatsService:
             colors=colors,
         )
         return Picture(tr._("🧭 Self-assessment"), (chart,), SQUARE, f"{FOOTER} · {when(latest)}")
-
-
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: str) -> str:
-    """A cell Excel will not run as a formula."""
-    return "'" + value if value.startswith(_FORMULA) else value
