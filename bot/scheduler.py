@@ -3,6 +3,7 @@ enqueue it (dedup keys make repeated or concurrent ticks harmless) and wakes the
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -23,6 +24,8 @@ class Ticker:
         try:
             await self.tick()
             self.ticks += 1
+        except asyncio.CancelledError:  # shutting down mid-tick: the next start redoes it
+            log.info("tick cancelled")
         except Exception:  # a failed tick is logged; the next one tries again
             log.exception("tick failed")
 

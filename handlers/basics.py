@@ -45,7 +45,9 @@ async def agreed_for_opportunity(
     """ "I agree" on a shared link's consent screen (the id rides in the button): consent is
     recorded as on /start's screen, then the card follows instead of the next journey step."""
     tg = query.from_user
-    await profiles.give_consent(tg.id, tg.first_name, tg.last_name, tg.username)
+    await profiles.give_consent(
+        tg.id, tg.first_name, tg.last_name, tg.username, locale=screen.tr.locale
+    )
     screen.user = await users.get(tg.id)
     callback_answer.text = screen.tr._("Thank you! Let's begin.")
     step_deps = {**deps, "opportunity_id": callback_data.action[4:]}

@@ -49,7 +49,9 @@ async def agreed(
     **deps: Any,
 ) -> None:
     tg = query.from_user
-    await profiles.give_consent(tg.id, tg.first_name, tg.last_name, tg.username)
+    await profiles.give_consent(
+        tg.id, tg.first_name, tg.last_name, tg.username, locale=screen.tr.locale
+    )
     screen.user = await users.get(tg.id)
     callback_answer.text = screen.tr._("Thank you! Let's begin.")
     await journey.advance(screen, {"profiles": profiles, "users": users, **deps})

@@ -79,11 +79,21 @@ class ProfileService:
     # --- consent ---
 
     async def give_consent(
-        self, user_id: int, first_name: str | None, last_name: str | None, username: str | None
+        self,
+        user_id: int,
+        first_name: str | None,
+        last_name: str | None,
+        username: str | None,
+        locale: str | None = None,
     ) -> None:
+        """Consent; `locale` (the language the user read the consent in) is kept unless they
+        chose one with /language, so that pushes later speak it too."""
         now = self.clock.now()
         async with self.engine.begin() as conn:
             await users_repo.ensure(conn, user_id, now)
+            current = await users_repo.get(conn, user_id)
+            if locale and current is not None and current.locale is None:
+                await users_repo.set_fields(conn, user_id, now, locale=locale)
             await users_repo.set_fields(
                 conn,
                 user_id,
