@@ -7,11 +7,12 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message, MessageOriginUser
+from aiogram.types import CallbackQuery, Message
 
 from bot.keyboards import Menu, button, keyboard
 from bot.screen import Screen
 from bot.services.coordination import CoordinationService
+from handlers.people import person_id
 
 router = Router(name=__name__)
 
@@ -72,11 +73,7 @@ async def ask_who(query: CallbackQuery, screen: Screen) -> None:
 
 @router.message(Appointing.who)
 async def who_given(message: Message, screen: Screen, coordination: CoordinationService) -> None:
-    user_id: int | None = None
-    if isinstance(message.forward_origin, MessageOriginUser):
-        user_id = message.forward_origin.sender_user.id
-    elif message.text and message.text.strip().isdigit():
-        user_id = int(message.text.strip())
+    user_id = person_id(message)
     if user_id is None:
         cancel = keyboard([[button(screen.tr._("« Cancel"), Co(action="list"))]])
         await screen.send(screen.tr("admin/who_hint.j2"), cancel)

@@ -6,12 +6,13 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message, MessageOriginUser
+from aiogram.types import CallbackQuery, Message
 
 from bot.keyboards import button, keyboard
 from bot.screen import Screen
 from bot.services.coordination import ORGANISER, CoordinationService
 from handlers.coordinator import Cm
+from handlers.people import person_id
 
 router = Router(name=__name__)
 
@@ -69,11 +70,7 @@ async def ask_who(query: CallbackQuery, screen: Screen) -> None:
 
 @router.message(Allowing.who)
 async def who_given(message: Message, screen: Screen, coordination: CoordinationService) -> None:
-    user_id: int | None = None
-    if isinstance(message.forward_origin, MessageOriginUser):
-        user_id = message.forward_origin.sender_user.id
-    elif message.text and message.text.strip().isdigit():
-        user_id = int(message.text.strip())
+    user_id = person_id(message)
     if user_id is None:
         cancel = keyboard([[button(screen.tr._("« Cancel"), Og(action="list"))]])
         await screen.send(screen.tr("admin/who_hint.j2"), cancel)
