@@ -1,4 +1,6 @@
-"""`python -m bot` runs the bot (long polling); `python -m bot migrate` applies migrations only."""
+"""`python -m bot` runs the bot: against Telegram with BOT_TOKEN (long polling, or webhooks with
+MODE=webhook), or without a token as the playground — the bot on the built-in emulator with a web
+chat in the browser. `python -m bot migrate` applies migrations only."""
 
 from __future__ import annotations
 
@@ -36,6 +38,17 @@ async def _migrate(settings: Settings) -> None:
 
 
 async def _run(settings: Settings) -> None:
+    if settings.bot_token is None:
+        from bot.playground import run_playground
+
+        await run_playground(settings)
+        return
+    settings.token()  # a malformed token fails before anything is built
+    if settings.mode == "webhook":
+        from bot.webhook import run_webhook
+
+        await run_webhook(settings)
+        return
     from bot.app import create_app
 
     app = create_app(settings)
@@ -54,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "migrate":
             asyncio.run(_migrate(settings))
         else:
-            settings.token()  # fail fast, before anything is built
+            if settings.bot_token is not None:
+                settings.token()  # fail fast, before anything is built
             asyncio.run(_run(settings))
     except (SettingsError, ContentError) as exc:
         print(f"opora: {exc}", file=sys.stderr)  # noqa: T201 - the one clear line

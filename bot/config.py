@@ -56,6 +56,19 @@ class Settings(BaseSettings):
     # The scheduler's tick (seconds) and the days before a deadline that get a reminder.
     tick_seconds: float = Field(default=60.0, gt=0)
     reminder_days: Annotated[tuple[int, ...], NoDecode] = (14, 3, 1)
+    # How updates arrive: long polling (one instance) or webhooks (any number of instances
+    # behind a proxy). Webhook mode serves WEBHOOK_PATH and /healthz on WEBHOOK_HOST:PORT and
+    # registers WEBHOOK_URL + WEBHOOK_PATH with Telegram; WEBHOOK_SECRET is checked on every call.
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_path: str = "/telegram"
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "0.0.0.0"  # noqa: S104 - a server behind a proxy listens on all
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    # Without BOT_TOKEN `python -m bot` opens the playground: the bot on the built-in emulator
+    # with a web chat at http://PLAYGROUND_HOST:PLAYGROUND_PORT.
+    playground_host: str = "127.0.0.1"
+    playground_port: int = Field(default=8080, ge=0, le=65535)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
