@@ -1,10 +1,16 @@
-"""`python -m bot`: a missing or malformed token ends with one clear line and exit code 2."""
+"""`python -m bot`: without a token the playground starts; a malformed token or setting ends with
+one clear line and exit code 2."""
 
 from __future__ import annotations
 
 import os
+import queue
+import re
+import signal
 import subprocess
 import sys
+import threading
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -26,14 +32,49 @@ def run_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
     )
 
 
-def test_missing_token_is_one_clear_line(tmp_path: Path) -> None:
-    result = run_bot(tmp_path)
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "BOT_TOKEN is not set" in lines[0]
-    assert "@BotFather" in lines[0]
-    assert "Traceback" not in result.stderr
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_without_a_token_the_playground_starts_and_stops_cleanly(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_URL"}}
+    env.update(
+        PLAYGROUND_PORT="0",
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'data' / 'bot.db'}",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,  # no .env there
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    assert process.stdout is not None
+    stdout = process.stdout
+
+    def read() -> None:
+        for line in stdout:
+            lines.put(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        first = lines.get(timeout=120)  # the address, once the bot polls the emulator
+        address = re.search(r"http://127\.0\.0\.1:\d+", first)
+        assert address is not None, first
+        assert "BOT_TOKEN" in lines.get(timeout=10)  # how to connect a real bot
+        with urllib.request.urlopen(address.group(0), timeout=30) as response:
+            assert response.status == 200
+            assert "playground.js" in response.read().decode()
+        process.send_signal(stop)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    stderr = process.stderr.read() if process.stderr else ""
+    assert "Traceback" not in stderr
+    assert (tmp_path / "data" / "playground" / "chats.json").exists()  # beside the database
 
 
 def test_malformed_token_is_one_clear_line(tmp_path: Path) -> None:

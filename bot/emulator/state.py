@@ -58,12 +58,27 @@ DEFAULT_UPDATE_TYPES = ALL_UPDATE_TYPES - {
 class Notifier:
     """Wakes every coroutine waiting in :meth:`wait_for` when :meth:`notify` is called."""
 
-    __slots__ = ("_waiters",)
+    __slots__ = ("_listeners", "_waiters")
 
     def __init__(self) -> None:
         self._waiters: set[asyncio.Future[None]] = set()
+        self._listeners: list[Callable[[], None]] = []
+
+    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener()`` on every :meth:`notify` (e.g. a chat's messages were sent,
+        edited or deleted); returns the function that unsubscribes it. Keep listeners
+        quick and exception-free: they run inside the Bot API call that changed the chat."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
 
     def notify(self) -> None:
+        for listener in tuple(self._listeners):
+            listener()
         if not self._waiters:
             return
         waiters, self._waiters = self._waiters, set()
@@ -634,7 +649,9 @@ class EmulatorState:
         width: int | None = None,
         height: int | None = None,
         emoji: str | None = None,
+        file_id: str | None = None,
     ) -> StoredFile:
+        """Keep ``data`` as a file; ``file_id`` restores a file saved by an earlier run."""
         seq = next(self._file_seq)
         unique = hashlib.blake2b(data, digest_size=12).hexdigest()
         if kind == "photo":
@@ -650,7 +667,7 @@ class EmulatorState:
                 ext = guessed[1:] if guessed else ""
             path = f"documents/file_{seq}" + (f".{ext}" if ext else "")
         stored = StoredFile(
-            file_id=f"EMU{kind[:3].upper()}{seq:06d}-{unique[:10]}",
+            file_id=file_id or f"EMU{kind[:3].upper()}{seq:06d}-{unique[:10]}",
             file_unique_id=f"U{unique[:15]}",
             kind=kind,
             data=data,

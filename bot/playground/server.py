@@ -1,0 +1,577 @@
+"""The playground: the real app polling the built-in Bot API emulator, and a web chat (aiohttp,
+plain HTML/CSS/JS from `static/`) where a few simulated people talk to it.
+
+The page holds one WebSocket. The server sends `state` (everything: people, their chats,
+command menus, the clock, the page's texts) on connect and after a change of language, then
+`message` (a message was sent, edited or deleted: the page draws it in place), `clock`,
+`answer` (a button press was answered) and `notice` (input refused, with the reason). The page
+sends `send`, `press`, `clock` and `language`. Files go over plain HTTP: `GET /files/<id>`
+and `POST /upload`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from aiohttp import WSMsgType, web
+from pydantic import SecretStr
+
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.emulator import DEFAULT_TOKEN, EmulatedUser, Emulator, EmulatorTimeout
+from bot.emulator.html import utf16_len
+from bot.emulator.methods import image_size
+from bot.emulator.state import StoredMessage
+from bot.playground.render import message_payload
+from bot.playground.store import ChatStore
+from bot.render import MESSAGE_LIMIT, Renderer
+
+log = logging.getLogger(__name__)
+JSON = dict[str, Any]
+STATIC = Path(__file__).resolve().parent / "static"
+BOT_USERNAME = "opora_playground_bot"
+MAX_PARTS = 10  # a longer paste is refused with a note instead of flooding the bot
+MAX_UPLOAD = 20 * 1024 * 1024  # what a bot may download from Telegram
+STEPS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'none'"
+)
+
+
+def _(message: str) -> str:
+    """Marks a page text for extraction; translated when the state is sent."""
+    return message
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    first_name: str
+    username: str
+    role: str
+    admin: bool = False
+
+
+PEOPLE = (
+    Person(700001, "Анна", "anna_activist", "activist"),
+    Person(700002, "Борис", "boris_volunteer", "volunteer"),
+    Person(700003, "Вера", "vera_coordinator", "coordinator", admin=True),
+)
+COORDINATOR = PEOPLE[2]
+
+# The page's own texts; `{name}`-style fields are filled in by the page.
+TEXTS = {
+    "title": _("Опора playground"),
+    "bot_status": _("bot"),
+    "people": _("Who you are"),
+    "activist": _("Activist"),
+    "volunteer": _("Volunteer"),
+    "coordinator": _("Coordinator, admin"),
+    "clock": _("Bot time"),
+    "clock_hint": _("Move the bot's clock forward: what is scheduled arrives at once"),
+    "hour": _("+1 hour"),
+    "day": _("+1 day"),
+    "week": _("+1 week"),
+    "language": _("Telegram language of the people"),
+    "message": _("Message"),
+    "send": _("Send"),
+    "menu": _("Menu"),
+    "commands": _("Commands"),
+    "attach": _("Attach a file"),
+    "empty": _("{name} has not talked to the bot yet. Press «Start the bot» to begin."),
+    "start": _("Start the bot"),
+    "edited": _("edited"),
+    "download": _("Download"),
+    "photo": _("Photo"),
+    "spoiler": _("Hidden text: press to show"),
+    "copied": _("Copied"),
+    "unsupported": _("This button does not work in the playground"),
+    "unread": _("{count} new"),
+    "ok": _("OK"),
+    "connecting": _("Connecting to the playground…"),
+    "too_long": _("The message is too long: at most {limit} characters at once."),
+    "upload_failed": _("The file was not sent."),
+    "skip": _("Go to the message box"),
+    "about": _(
+        "The bot runs on a built-in Telegram emulator. To connect a real bot, put "
+        "BOT_TOKEN from @BotFather into .env and restart."
+    ),
+}
+
+
+def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Cut a long message the way Telegram apps do: parts of at most ``limit`` UTF-16 units,
+    at a line break or a space when there is one in the second half."""
+    parts: list[str] = []
+    while utf16_len(text) > limit:
+        units = 0
+        fits = 0
+        for index, char in enumerate(text):
+            units += 2 if ord(char) > 0xFFFF else 1
+            if units > limit:
+                fits = index
+                break
+        cut = fits
+        for separator in ("\n", " "):
+            found = text.rfind(separator, fits // 2, fits)
+            if found > 0:
+                cut = found + 1
+                break
+        parts.append(text[:cut])
+        text = text[cut:]
+    parts.append(text)
+    return [part for part in parts if part.strip()]
+
+
+class _Client:
+    """One open page: its socket and an ordered queue of events to write to it."""
+
+    def __init__(self, ws: web.WebSocketResponse) -> None:
+        self.ws = ws
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def put(self, event: JSON) -> None:
+        self.queue.put_nowait(json.dumps(event, ensure_ascii=False))
+
+    async def write(self) -> None:
+        while (data := await self.queue.get()) is not None:
+            if self.ws.closed:
+                return
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await self.ws.send_str(data)
+
+
+class Playground:
+    """The bot on the emulator plus the web chat. ``await start(host, port)``, ``stop()``."""
+
+    def __init__(self, settings: Settings, data_dir: Path) -> None:
+        self.settings = settings
+        self.store = ChatStore(data_dir)
+        saved = self.store.load()
+        self.clock = ManualClock(offset=saved.offset)
+        self.language = saved.language
+        self.emulator = Emulator(
+            bot_username=BOT_USERNAME, bot_first_name="Опора", record_calls=False
+        )
+        self.emulator.state.wall_clock = lambda: self.clock.now().timestamp()
+        self.renderer = Renderer()
+        self.users: dict[int, EmulatedUser] = {}
+        for person in PEOPLE:
+            user = self.emulator.user(
+                person.id,
+                person.first_name,
+                username=person.username,
+                language_code=self.language,
+            )
+            self.store.restore(self.emulator.state, user.chat, saved.chats.get(person.id, []))
+            self.users[person.id] = user
+        self.app: Any = None  # bot.app.App once started (imported late: it loads the catalog)
+        self.url: str | None = None
+        self._polling: asyncio.Task[None] | None = None
+        self._runner: web.AppRunner | None = None
+        self._clients: set[_Client] = set()
+        self._writers: set[asyncio.Task[None]] = set()
+        self._presses: set[asyncio.Task[None]] = set()
+        self._shown: dict[int, dict[int, tuple[int, bool]]] = {
+            person.id: self._versions(person.id) for person in PEOPLE
+        }
+        self._dirty: set[int] = set()
+        self._flush_pending = False
+        self._save_handle: asyncio.TimerHandle | None = None
+        self._clock_lock = asyncio.Lock()
+        self._unsubscribe = [
+            user.chat.notifier.subscribe(functools.partial(self._changed, pid))
+            for pid, user in self.users.items()
+        ]
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def polling(self) -> asyncio.Task[None]:
+        """The bot's polling task (ends when the bot stops)."""
+        if self._polling is None:
+            raise RuntimeError("the playground is not started")
+        return self._polling
+
+    def bot_settings(self) -> Settings:
+        """The settings the bot runs with: the emulator's address and token, the coordinator
+        made admin, long polling, no Redis."""
+        return self.settings.model_copy(
+            update={
+                "bot_token": SecretStr(DEFAULT_TOKEN),
+                "telegram_api_base": self.emulator.base_url,
+                "admin_ids": self.settings.admin_ids | {COORDINATOR.id},
+                "mode": "polling",
+                "redis_url": None,  # one process: nothing shared with a real deployment's Redis
+            }
+        )
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Start the emulator, the web server (failing fast if the port is taken) and the
+        bot; returns the page's address once the bot polls."""
+        from bot.app import create_app
+
+        await self.emulator.start()
+        try:
+            await self._serve(host, port)
+            self.app = create_app(self.bot_settings(), clock=self.clock)
+            self._polling = asyncio.create_task(self.app.run_polling(handle_signals=False))
+            ready = asyncio.ensure_future(self.app.ready.wait())
+            await asyncio.wait({ready, self._polling}, return_when=asyncio.FIRST_COMPLETED)
+            if self._polling.done():
+                ready.cancel()
+                self._polling.result()  # start-up failed: raise why
+                raise RuntimeError("the bot stopped while starting")
+        except BaseException:
+            await self.stop()
+            raise
+        self._broadcast(self._state())  # command menus are there now
+        assert self.url is not None
+        return self.url
+
+    async def _serve(self, host: str, port: int) -> None:
+        web_app = web.Application(client_max_size=MAX_UPLOAD, middlewares=[_headers])
+        web_app.router.add_get("/", self._index)
+        web_app.router.add_get("/ws", self._socket)
+        web_app.router.add_get("/files/{file_id}", self._file)
+        web_app.router.add_post("/upload", self._upload)
+        web_app.router.add_static("/static", STATIC)
+        runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        bound_host, bound_port = runner.addresses[0][:2]
+        shown = "127.0.0.1" if bound_host in ("0.0.0.0", "::") else bound_host  # noqa: S104
+        shown = f"[{shown}]" if ":" in shown else shown
+        self.url = f"http://{shown}:{bound_port}"
+
+    async def stop(self) -> None:
+        """Close the pages, stop the bot, save the chats, stop the emulator."""
+        for client in list(self._clients):
+            client.queue.put_nowait(None)
+            await client.ws.close(code=1001, message=b"the playground stopped")
+        for task in list(self._presses):
+            task.cancel()
+        await asyncio.gather(*self._presses, *self._writers, return_exceptions=True)
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+        if self.app is not None and self._polling is not None:
+            await self.app.stop()
+            with contextlib.suppress(Exception):
+                await self._polling
+        elif self.app is not None:
+            await self.app.close()
+        if self._save_handle is not None:
+            self._save_handle.cancel()
+        self.save()
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        await self.emulator.stop()
+
+    def save(self) -> None:
+        self._save_handle = None
+        try:
+            self.store.save(self.clock.offset, self.language, self._chats())
+        except OSError as exc:
+            log.warning("playground history not saved", extra={"error": str(exc)})
+
+    # ------------------------------------------------------------------ what the page sees
+
+    def _chats(self) -> dict[int, Any]:
+        return {pid: user.chat for pid, user in self.users.items()}
+
+    def _versions(self, person_id: int) -> dict[int, tuple[int, bool]]:
+        chat = self.users[person_id].chat
+        return {mid: (m.version, m.deleted) for mid, m in chat.messages.items()}
+
+    def _payload(self, message: StoredMessage) -> JSON:
+        return message_payload(message, BOT_USERNAME)
+
+    def _commands(self, person_id: int) -> list[JSON]:
+        """The menu Telegram shows in this private chat: the most specific scope, the
+        person's language before the default one."""
+        scopes: list[JSON | None] = [
+            {"type": "chat", "chat_id": person_id},
+            {"type": "all_private_chats"},
+            None,
+        ]
+        for scope in scopes:
+            for language in (self.language, ""):
+                found = self.emulator.commands(scope, language)
+                if found:
+                    return found
+        return []
+
+    def _clock_event(self) -> JSON:
+        return {
+            "type": "clock",
+            "now": self.clock.now().isoformat(),
+            "offset": self.clock.offset.total_seconds(),
+            "zone": self.settings.default_timezone,
+        }
+
+    def _state(self) -> JSON:
+        texts = {key: self.renderer.gettext(self.language, msgid) for key, msgid in TEXTS.items()}
+        people = [
+            {
+                "id": person.id,
+                "name": person.first_name,
+                "role": person.role,
+                "admin": person.admin,
+                "commands": self._commands(person.id),
+                "messages": [
+                    self._payload(m)
+                    for m in self.users[person.id].chat.messages.values()
+                    if not m.deleted
+                ],
+            }
+            for person in PEOPLE
+        ]
+        return {
+            "type": "state",
+            "language": self.language,
+            "texts": texts,
+            "bot": {"name": "Опора", "username": BOT_USERNAME},
+            "people": people,
+            "limit": MESSAGE_LIMIT * MAX_PARTS,
+            "clock": self._clock_event(),
+        }
+
+    def _broadcast(self, event: JSON) -> None:
+        for client in self._clients:
+            client.put(event)
+
+    def _changed(self, person_id: int) -> None:
+        """A chat changed (called inside the emulator): draw it on the next loop turn."""
+        self._dirty.add(person_id)
+        if not self._flush_pending:
+            self._flush_pending = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_pending = False
+        dirty, self._dirty = self._dirty, set()
+        for person_id in sorted(dirty):
+            shown = self._shown[person_id]
+            for mid, message in self.users[person_id].chat.messages.items():
+                key = (message.version, message.deleted)
+                if shown.get(mid) == key:
+                    continue
+                shown[mid] = key
+                payload = self._payload(message)
+                self._broadcast({"type": "message", "person": person_id, "message": payload})
+        self._schedule_save()
+
+    def _schedule_save(self) -> None:
+        if self._save_handle is None:
+            self._save_handle = asyncio.get_running_loop().call_later(1.0, self.save)
+
+    # ------------------------------------------------------------------ what the page does
+
+    async def send(self, person_id: int, text: str) -> str | None:
+        """Send as the person; returns a notice key when the text is refused."""
+        parts = split_text(text)
+        if len(parts) > MAX_PARTS:
+            return "too_long"
+        user = self.users[person_id]
+        for part in parts:
+            with contextlib.suppress(ValueError):  # only spaces left: Telegram sends nothing
+                await user.send(part)
+        return None
+
+    async def press(self, person_id: int, message_id: int, data: str) -> JSON | None:
+        """Press a callback button; the answer (toast or alert), None when unanswered."""
+        user = self.users[person_id]
+        stored = user.chat.messages.get(message_id)
+        if stored is None or stored.deleted or len(data.encode()) > 64:
+            return None
+        try:
+            answer = await user.press_data(data, message=user.current(message_id), timeout=30)
+        except EmulatorTimeout:
+            return None
+        return {"text": answer.text, "alert": answer.show_alert}
+
+    async def advance(self, step: str) -> None:
+        """Move the bot's clock and run the scheduler at once."""
+        async with self._clock_lock:
+            self.clock.advance(STEPS[step])
+            self._broadcast(self._clock_event())
+            self._schedule_save()
+            if self.app is not None:
+                try:
+                    await self.app.tick()
+                except Exception:
+                    log.exception("playground tick failed")
+
+    def set_language(self, language: str) -> None:
+        self.language = language
+        for user in self.users.values():
+            user.info.language_code = language
+        self._broadcast(self._state())
+        self._schedule_save()
+
+    # ------------------------------------------------------------------ HTTP
+
+    async def _index(self, request: web.Request) -> web.StreamResponse:
+        response = web.FileResponse(STATIC / "index.html")
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        stored = self.emulator.state.files.get(request.match_info["file_id"])
+        if stored is None:
+            raise web.HTTPNotFound()
+        if stored.kind == "document":
+            name = stored.file_name or stored.file_path.rsplit("/", 1)[-1]
+            return web.Response(
+                body=stored.data,
+                content_type="application/octet-stream",
+                headers={"Content-Disposition": _attachment(name)},
+            )
+        return web.Response(body=stored.data, content_type=_image_type(stored.data))
+
+    async def _upload(self, request: web.Request) -> web.StreamResponse:
+        if not _same_origin(request):
+            raise web.HTTPForbidden()
+        form = await request.post()
+        person_id = _int(form.get("person"))
+        upload = form.get("file")
+        if person_id not in self.users or not isinstance(upload, web.FileField):
+            raise web.HTTPBadRequest(text="person and file are required")
+        data = upload.file.read()
+        if not data:
+            raise web.HTTPBadRequest(text="the file is empty")
+        user = self.users[person_id]
+        caption = str(form.get("caption") or "")[:1024] or None
+        if upload.content_type.startswith("image/") and _is_photo(data):
+            await user.send_photo(data, caption)
+        else:
+            name = Path(upload.filename or "file").name[:255] or "file"
+            await user.send_document(data, name, caption=caption)
+        return web.Response(status=204)
+
+    async def _socket(self, request: web.Request) -> web.StreamResponse:
+        if not _same_origin(request):
+            raise web.HTTPForbidden()
+        ws = web.WebSocketResponse(heartbeat=30, max_msg_size=1024 * 1024)
+        await ws.prepare(request)
+        client = _Client(ws)
+        self._clients.add(client)
+        client.put(self._state())
+        writer = asyncio.create_task(client.write())
+        self._writers.add(writer)
+        writer.add_done_callback(self._writers.discard)
+        try:
+            async for frame in ws:
+                if frame.type != WSMsgType.TEXT:
+                    break
+                await self._command(client, frame.data)
+        finally:
+            self._clients.discard(client)
+            client.queue.put_nowait(None)
+        return ws
+
+    async def _command(self, client: _Client, data: str) -> None:
+        try:
+            command = json.loads(data)
+        except ValueError:
+            return
+        if not isinstance(command, dict):
+            return
+        kind = command.get("type")
+        person_id = _int(command.get("person"))
+        if kind == "clock" and command.get("step") in STEPS:
+            await self.advance(str(command["step"]))
+        elif kind == "language" and command.get("language") in ("ru", "en"):
+            self.set_language(str(command["language"]))
+        elif person_id not in self.users:
+            return
+        elif kind == "send" and isinstance(command.get("text"), str):
+            notice = await self.send(person_id, command["text"])
+            if notice is not None:
+                client.put({"type": "notice", "person": person_id, "key": notice})
+        elif kind == "press" and isinstance(command.get("data"), str):
+            message_id = _int(command.get("message"))
+            if message_id is not None:
+                self._track(self._press(client, person_id, message_id, command))
+
+    def _track(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._presses.add(task)
+        task.add_done_callback(self._presses.discard)
+
+    async def _press(self, client: _Client, person_id: int, message_id: int, cmd: JSON) -> None:
+        answer = await self.press(person_id, message_id, cmd["data"])
+        client.put(
+            {"type": "answer", "person": person_id, "ref": cmd.get("ref"), **(answer or {})}
+        )
+
+
+@web.middleware
+async def _headers(request: web.Request, handler: Any) -> web.StreamResponse:
+    response: web.StreamResponse = await handler(request)
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    return response
+
+
+def _same_origin(request: web.Request) -> bool:
+    """Another site open in the browser must not drive the playground (WebSockets and form
+    posts are not bound by the same-origin policy)."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    return origin in (f"http://{request.host}", f"https://{request.host}")
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _is_photo(data: bytes) -> bool:
+    try:
+        image_size(data)
+    except Exception:
+        return False
+    return _image_type(data) != "application/octet-stream"
+
+
+def _image_type(data: bytes) -> str:
+    if data.startswith(b"\x89PNG"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8"):
+        return "image/jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    return "application/octet-stream"
+
+
+def _attachment(name: str) -> str:
+    from urllib.parse import quote
+
+    ascii_name = name.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"

@@ -1,0 +1,252 @@
+"""The playground's server without a browser: the page's WebSocket and HTTP, against the real
+app on the built-in emulator."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from PIL import Image
+
+from bot.config import ROOT, Settings
+from bot.playground import Playground, playground_paths
+from bot.playground.server import PEOPLE
+from bot.render import Renderer
+from tests.playground.conftest import ANNA, VERA, Page, open_page, playground_settings
+
+RU = Renderer()
+
+
+async def start_journey(page: Page) -> dict[str, Any]:
+    """/start → «Начать» → consent: returns the role screen (the same message, edited)."""
+    await page.send(ANNA, "/start")
+    mine = await page.message(ANNA, "/start")
+    assert mine["out"] is True
+    assert mine["html"] == '<a href="#" class="command" data-send="/start">/start</a>'
+    hello = await page.message(ANNA, "<b>Опора</b>")
+    assert hello["out"] is False
+    first = hello["buttons"][0][0]
+    assert (first["text"], first["kind"]) == ("🚀 Начать: мой проект", "callback")
+    await page.press(ANNA, hello, "🚀 Начать: мой проект")
+    consent = await page.message(ANNA, "Согласие на обработку персональных данных")
+    assert consent["id"] == hello["id"]  # the screen changed in place
+    assert consent["edited"] is True
+    answer = await page.press(ANNA, consent, "✅ Согласен(на)")
+    assert answer["text"] == "Спасибо! Начинаем."
+    role = await page.message(ANNA, "Кто вы в Опоре?")
+    assert role["id"] == consent["id"]
+    return role
+
+
+async def test_a_page_walks_the_journey_switches_people_and_moves_the_clock(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
+    page = await open_page(http, playground)
+    state = page.events[0]
+    people = {p["id"]: p for p in state["people"]}
+    assert [(p["name"], p["role"]) for p in state["people"]] == [
+        ("Анна", "activist"),
+        ("Борис", "volunteer"),
+        ("Вера", "coordinator"),
+    ]
+    assert people[VERA]["admin"] is True
+    assert all(p["messages"] == [] for p in state["people"])
+    menu = {c["command"]: c["description"] for c in people[ANNA]["commands"]}
+    assert menu["grants"] == RU.gettext("ru", "Grants open now and soon")  # setMyCommands
+    assert menu["grants"] != "Grants open now and soon"
+    assert state["language"] == "ru"
+
+    role = await start_journey(page)
+    await page.press(ANNA, role, "🚀 Активист: веду или начинаю проект")
+    zones = await page.message(ANNA, "Где вы?")
+    assert "UTC+7 Новосибирск" in [b["text"] for row in zones["buttons"] for b in row]
+
+    # The coordinator (made admin) has her own chat and the coordinator's tools.
+    await page.send(VERA, "/coordinator")
+    tools = await page.message(VERA, "Координатору")
+    assert "📣 Рассылка" in [b["text"] for row in tools["buttons"] for b in row]
+    await page.send(ANNA, "/coordinator")
+    await page.message(ANNA, "только для координаторов")
+
+    # A second tab sees each person's chat apart.
+    other = await open_page(http, playground)
+    chats = {p["id"]: p["messages"] for p in other.events[0]["people"]}
+    assert [m["html"] for m in chats[VERA] if m["out"]] == [
+        '<a href="#" class="command" data-send="/coordinator">/coordinator</a>'
+    ]
+    assert any("Где вы?" in m["html"] for m in chats[ANNA])
+    assert not any("Где вы?" in m["html"] for m in chats[VERA])
+
+    # The clock: +1 week, and the scheduler runs at once: the weekly digest arrives.
+    app = playground.app
+    await app.profiles.set_place(ANNA, "Europe/Moscow", "mow")
+    await app.profiles.add_quiz_result(ANNA, 4, {"problem": "tackling"})
+    before = playground.clock.now()
+    await page.ws.send_json({"type": "clock", "step": "week"})
+    clock = await page.wait(lambda e: e["type"] == "clock")
+    assert clock["offset"] == 7 * 24 * 3600
+    assert clock["zone"] == "Europe/Moscow"
+    digest = await page.message(ANNA, "еженедельный дайджест")
+    assert digest["date"] >= int(before.timestamp()) + 7 * 24 * 3600  # in the bot's time
+    await other.ws.close()
+    await page.ws.close()
+
+
+async def test_what_a_person_types_is_shown_as_text_and_long_text_is_split(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
+    page = await open_page(http, playground)
+    await page.send(ANNA, '<b>bold?</b> <script>alert(1)</script> & "quotes"')
+    mine = await page.message(ANNA, "&lt;script&gt;")
+    assert mine["html"] == (
+        "&lt;b&gt;bold?&lt;/b&gt; &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;"
+    )
+    # Over 4096 characters: sent as several messages, as Telegram apps do.
+    await page.send(ANNA, "слово " * 1000)  # 6000 characters
+    first = await page.message(ANNA, "слово")
+    second = await page.message(ANNA, "слово")
+    assert second["id"] > first["id"]
+    assert len(first["html"]) <= 4096
+    assert len(first["html"]) + len(second["html"]) >= 5990
+    # Far too long: refused with a note, nothing sent.
+    sent = len(playground.users[ANNA].chat.messages)
+    await page.send(ANNA, "я" * 41_000)
+    notice = await page.wait(lambda e: e["type"] == "notice")
+    assert notice["key"] == "too_long"
+    assert len(playground.users[ANNA].chat.messages) == sent
+    # Only spaces: Telegram apps send nothing either.
+    await page.send(ANNA, "   \n ")
+    await page.send(ANNA, "still here")
+    still = await page.message(ANNA, "still here")
+    assert len(playground.users[ANNA].chat.messages) >= sent + 1
+    # A deleted message vanishes from the page.
+    await playground.app.bot.delete_message(ANNA, still["id"])
+    gone = await page.wait(lambda e: e["type"] == "message" and e["message"]["id"] == still["id"])
+    assert gone["message"] == {"id": still["id"], "deleted": True}
+    await page.ws.close()
+
+
+async def test_documents_download_and_foreign_pages_are_refused(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
+    assert playground.url is not None
+    async with http.get(playground.url + "/") as response:
+        assert response.status == 200
+        page_html = await response.text()
+        assert '<textarea class="text" id="text"' in page_html
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    async with http.get(playground.url + "/static/playground.js") as response:
+        assert response.status == 200
+    page = await open_page(http, playground)
+    await start_journey(page)
+    await page.send(ANNA, "/my_data")
+    document = await page.wait(
+        lambda e: e["type"] == "message" and e["message"].get("kind") == "document"
+    )
+    file = document["message"]["file"]
+    assert file["name"] == f"opora-my-data-{ANNA}.json"
+    async with http.get(playground.url + file["url"]) as response:
+        assert response.status == 200
+        assert response.headers["Content-Disposition"].startswith("attachment;")
+        exported = json.loads(await response.read())
+    assert exported["user"]["first_name"] == "Анна"
+    async with http.get(playground.url + "/files/nope") as response:
+        assert response.status == 404
+
+    # An upload from the page: a CSV document from the coordinator.
+    form = aiohttp.FormData(quote_fields=False)  # as browsers send names: UTF-8
+    form.add_field("person", str(VERA))
+    form.add_field("file", b"title;link\n", filename="гранты.csv", content_type="text/csv")
+    async with http.post(playground.url + "/upload", data=form) as response:
+        assert response.status == 204
+    upload = await page.wait(
+        lambda e: e["type"] == "message" and e["person"] == VERA and e["message"]["out"]
+    )
+    assert upload["message"]["file"]["name"] == "гранты.csv"
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 80, 40)).save(picture, format="PNG")
+    form = aiohttp.FormData()
+    form.add_field("person", str(VERA))
+    form.add_field("file", picture.getvalue(), filename="a.png", content_type="image/png")
+    async with http.post(playground.url + "/upload", data=form) as response:
+        assert response.status == 204
+    photo = await page.wait(
+        lambda e: e["type"] == "message" and e["message"].get("kind") == "photo"
+    )
+    assert (photo["message"]["file"]["width"], photo["message"]["file"]["height"]) == (64, 48)
+    async with http.get(playground.url + photo["message"]["file"]["url"]) as response:
+        assert response.content_type == "image/png"
+        assert await response.read() == picture.getvalue()
+
+    # Another site open in the same browser cannot drive the playground.
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await http.ws_connect(playground.url + "/ws", headers={"Origin": "http://evil.example"})
+    assert refused.value.status == 403
+    await page.ws.close()
+
+
+async def test_chats_clock_and_old_buttons_survive_a_restart(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    first = Playground(playground_settings(tmp_path), tmp_path / "playground")
+    await first.start("127.0.0.1", 0)
+    try:
+        page = await open_page(http, first)
+        role = await start_journey(page)
+        await page.ws.send_json({"type": "clock", "step": "day"})
+        await page.wait(lambda e: e["type"] == "clock")
+        await page.ws.send_json({"type": "language", "language": "en"})
+        english = await page.wait(lambda e: e["type"] == "state")
+        assert english["language"] == "en"
+        assert {c["command"]: c["description"] for c in english["people"][0]["commands"]}[
+            "grants"
+        ] == "Grants open now and soon"
+        await page.ws.close()
+    finally:
+        await first.stop()
+    assert (tmp_path / "playground" / "chats.json").exists()
+
+    again = Playground(playground_settings(tmp_path), tmp_path / "playground")
+    await again.start("127.0.0.1", 0)
+    try:
+        page = await open_page(http, again)
+        state = page.events[0]
+        assert state["clock"]["offset"] == 24 * 3600
+        assert state["language"] == "en"
+        anna = next(p for p in state["people"] if p["id"] == ANNA)
+        restored = next(m for m in anna["messages"] if m["id"] == role["id"])
+        assert restored["html"] == role["html"]
+        assert restored["buttons"] == role["buttons"]
+        # The button drawn before the restart still works: the bot edits the same message.
+        await page.press(ANNA, restored, "🚀 Активист: веду или начинаю проект")
+        zones = await page.message(ANNA, "Где вы?")
+        assert zones["id"] == role["id"]
+        await page.ws.close()
+    finally:
+        await again.stop()
+
+
+def test_people_are_an_activist_a_volunteer_and_an_admin() -> None:
+    assert [p.role for p in PEOPLE] == ["activist", "volunteer", "coordinator"]
+    assert [p.admin for p in PEOPLE] == [False, False, True]
+    assert len({p.id for p in PEOPLE}) == 3
+
+
+def test_the_playground_keeps_its_data_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    settings, folder = playground_paths(Settings(_env_file=None))
+    assert folder == ROOT / "data" / "playground"
+    assert settings.database_url == f"sqlite+aiosqlite:///{folder / 'opora.db'}"
+    assert Settings(_env_file=None).database_url.endswith("opora.db")  # a deployment's own
+    explicit = f"sqlite+aiosqlite:///{tmp_path / 'x' / 'bot.db'}"
+    settings, folder = playground_paths(Settings(_env_file=None, database_url=explicit))
+    assert (settings.database_url, folder) == (explicit, tmp_path / "x" / "playground")
+    postgres = "postgresql+asyncpg://postgres@127.0.0.1:5432/opora"
+    settings, folder = playground_paths(Settings(_env_file=None, database_url=postgres))
+    assert (settings.database_url, folder) == (postgres, ROOT / "data" / "playground")
