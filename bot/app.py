@@ -7,6 +7,7 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -16,15 +17,18 @@ from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeDefault
+from redis.asyncio import BlockingConnectionPool, Redis
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock, SystemClock
-from bot.config import Settings
+from bot.config import Settings, SettingsError
 from bot.content import Catalog, get_catalog
 from bot.db import make_engine, migrate
 from bot.delivery import Sender
-from bot.middlewares import AnswerPresses, ContextMiddleware, FloodGuard
+from bot.middlewares import AnswerPresses, ContextMiddleware, FloodGuard, RetryRequests
 from bot.pictures import find_font
+from bot.ratelimit import RedisRateLimiter
 from bot.render import Renderer
 from bot.scheduler import Ticker
 from bot.services.broadcasts import BroadcastService
@@ -84,12 +88,52 @@ class App:
     broadcasts: BroadcastService
     volunteering: VolunteerService
     ticker: Ticker
-    ready: asyncio.Event = field(default_factory=asyncio.Event)  # set once polling starts
+    redis: Redis | None = None  # with REDIS_URL: FSM, event isolation, the shared send rate
+    ready: asyncio.Event = field(default_factory=asyncio.Event)  # set once updates may come
 
     async def prepare(self) -> None:
-        """Everything before the first getUpdates: migrations and the command menu."""
+        """Everything before the first update: Redis answers, migrations, the command menu."""
+        await self.check_redis()
         await migrate(self.engine)
         await self.set_commands()
+
+    async def check_redis(self) -> None:
+        """SettingsError (one clear line) when REDIS_URL is set but Redis does not answer."""
+        if self.redis is None:
+            return
+        try:
+            async with asyncio.timeout(5):
+                await self.redis.ping()
+        except Exception as exc:
+            where = _where(self.settings.redis_url or "")
+            raise SettingsError(
+                f"REDIS_URL: Redis at {where} does not answer ({type(exc).__name__}); "
+                "start it, fix REDIS_URL, or unset it to run one instance without Redis."
+            ) from None
+
+    async def health(self) -> dict[str, str]:
+        """What /healthz reports: `database` ok|down, `redis` ok|down|off (no REDIS_URL)."""
+        report = {"database": "ok", "redis": "off"}
+        try:
+            async with asyncio.timeout(3), self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            log.warning("health: database down", extra={"error": type(exc).__name__})
+            report["database"] = "down"
+        if self.redis is not None:
+            try:
+                async with asyncio.timeout(3):
+                    await self.redis.ping()
+                report["redis"] = "ok"
+            except Exception as exc:
+                log.warning("health: redis down", extra={"error": type(exc).__name__})
+                report["redis"] = "down"
+        return report
+
+    async def start_background(self) -> None:
+        """The outbox sender and the scheduler's ticks (both modes run them)."""
+        await self.sender.start()
+        self.ticker.start()
 
     async def set_commands(self) -> None:
         for locale in ("ru", "en"):
@@ -107,8 +151,7 @@ class App:
         """Prepare, then long-poll until stopped (Ctrl-C / SIGTERM or `stop()`)."""
         try:
             await self.prepare()
-            await self.sender.start()
-            self.ticker.start()
+            await self.start_background()
             self.ready.set()
             await self.dp.start_polling(
                 self.bot,
@@ -135,20 +178,43 @@ class App:
     async def close(self) -> None:
         self.ticker.stop()
         await self.sender.stop()
+        await self.broadcasts.close()  # progress followers (and their locks) end here
         await self.dp.storage.close()
         await self.dp.fsm.events_isolation.close()
         await self.bot.session.close()
         await self.engine.dispose()
 
 
+def _where(url: str) -> str:
+    """host:port of a Redis URL, without the password (for messages and logs)."""
+    try:
+        parts = urlsplit(url)
+        return f"{parts.hostname or 'localhost'}:{parts.port or 6379}"
+    except ValueError:
+        return "the given address"
+
+
+def _redis(settings: Settings) -> Redis | None:
+    if not settings.redis_url:
+        return None
+    try:
+        # A blocking pool: a burst of sends waits for a connection instead of failing.
+        pool = BlockingConnectionPool.from_url(settings.redis_url, max_connections=64, timeout=10)
+    except ValueError as exc:
+        raise SettingsError(
+            f"REDIS_URL is malformed ({exc}); it looks like redis://host:6379/0."
+        ) from None
+    return Redis(connection_pool=pool)
+
+
 def _fsm(
-    settings: Settings, engine: AsyncEngine, clock: Clock
+    engine: AsyncEngine, clock: Clock, redis: Redis | None
 ) -> tuple[BaseStorage, BaseEventIsolation]:
-    if settings.redis_url:
+    if redis is not None:
         from aiogram.fsm.storage.redis import RedisStorage
 
-        redis = RedisStorage.from_url(settings.redis_url)
-        return redis, redis.create_isolation()
+        storage = RedisStorage(redis)  # closing it closes the client the app shares
+        return storage, storage.create_isolation()
     return SqlStorage(engine, clock), SimpleEventIsolation()
 
 
@@ -157,6 +223,7 @@ def create_app(
 ) -> App:
     """Build Bot, Dispatcher, storage and services. Raises SettingsError on a bad token."""
     token = settings.token()
+    redis = _redis(settings)
     clock = clock or SystemClock()
     catalog = catalog or get_catalog()
     api = (
@@ -165,6 +232,7 @@ def create_app(
         else None
     )
     session = AiohttpSession(api=api) if api else AiohttpSession()
+    session.middleware(RetryRequests())  # replies to users survive a 429, a 5xx, a dropped call
     bot = Bot(
         token,
         session=session,
@@ -182,7 +250,7 @@ def create_app(
             "no font found: ikigai pictures are off, the text summary still works",
             extra={"hint": "install fonts-dejavu-core or set FONT_PATH"},
         )
-    storage, isolation = _fsm(settings, engine, clock)
+    storage, isolation = _fsm(engine, clock, redis)
     deps: dict[str, Any] = {
         "settings": settings,
         "catalog": catalog,
@@ -195,7 +263,15 @@ def create_app(
         "font": font,
         "presses": (presses := AnswerPresses()),
     }
-    sender = Sender.from_settings(bot, engine, clock, settings)
+    # With Redis every instance books its sends on one timeline: SEND_RATE for all of them.
+    limiter = (
+        RedisRateLimiter(redis, settings.send_rate, key=f"opora:send-rate:{bot.id}")
+        if redis is not None
+        else None
+    )
+    sender = Sender.from_settings(
+        bot, engine, clock, settings, limiter=limiter, chat_pacer=limiter
+    )
     coordination = CoordinationService(engine, clock)
     broadcasts = BroadcastService(engine, clock, renderer, sender, settings)
     deps.update(
@@ -238,5 +314,6 @@ def create_app(
         broadcasts=broadcasts,
         volunteering=volunteering,
         ticker=Ticker(settings.tick_seconds, lambda: app.tick()),
+        redis=redis,
     )
     return app

@@ -8,7 +8,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -18,22 +18,38 @@ log = logging.getLogger(__name__)
 MIGRATIONS = ROOT / "migrations"
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+BUSY_TIMEOUT = 30.0  # seconds a SQLite writer waits for another's lock before "locked"
+
+
+def make_engine(url: str, *, busy_timeout: float = BUSY_TIMEOUT, **kwargs: Any) -> AsyncEngine:
+    """An async engine. On SQLite: WAL (readers never wait for the writer), foreign keys, and
+    a writer that finds the database locked — another instance, a backup, the sqlite3 shell —
+    waits up to `busy_timeout` seconds for its turn instead of failing at once.
+
+    Transactions stay as pysqlite opens them (at the first INSERT/UPDATE/DELETE, which takes
+    the write lock through that wait), so a transaction that reads before it writes never
+    holds a stale snapshot and never meets the busy error SQLite gives without waiting
+    (SQLITE_BUSY_SNAPSHOT). What can still escape — a lock held longer than `busy_timeout` —
+    fails that transaction whole; the outbox sender and the scheduler's ticks try again.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_pre_ping=True, **kwargs)
     database = parsed.database
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+    # `timeout` is pysqlite's busy handler, set when the connection opens: it covers the
+    # pragmas below too (switching a new file to WAL needs the lock for a moment).
+    engine = create_async_engine(url, connect_args={"timeout": busy_timeout}, **kwargs)
+    milliseconds = max(0, int(busy_timeout * 1000))
 
     @event.listens_for(engine.sync_engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={milliseconds}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
     return engine
@@ -51,8 +67,15 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(cfg, "head")
 
 
+MIGRATION_LOCK = 74_220_901  # a PostgreSQL advisory lock key: migrations one at a time
+
+
 async def migrate(engine: AsyncEngine) -> None:
-    """Apply pending migrations (idempotent)."""
+    """Apply pending migrations (idempotent). On PostgreSQL instances starting together take
+    turns (an advisory lock held until the migration commits); the later ones find nothing
+    left to do."""
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(_upgrade)
     log.info("migrations applied", extra={"backend": engine.dialect.name})

@@ -8,11 +8,14 @@ The outbox row is the truth; the sender only moves rows along:
 * **Claiming.** A loop claims due rows in batches (`outbox.claim`, safe with several
   instances) and keeps about two seconds of work in memory (at least 2 × `concurrency`).
 * **Pacing.** A global `RateLimiter` (`rate` messages/s; the default `TokenBucket` is
-  in-process, a Redis-shared one can be plugged in for several instances), at most one
-  message per `chat_interval` seconds to one chat (counted from the end of the previous send
-  to that chat; a row waits in memory without holding anything other chats need, or, if its
-  chat is booked further ahead than a short hold, goes back with `not_before` = when it may
-  go), and at most `concurrency` requests in flight.
+  in-process; with REDIS_URL `bot.ratelimit.RedisRateLimiter` shares it between instances),
+  at most one message per `chat_interval` seconds to one chat (counted from the end of the
+  previous send to that chat; a row waits in memory without holding anything other chats
+  need, or, if its chat is booked further ahead than a short hold, goes back with
+  `not_before` = when it may go; with a `ChatPacer` the chat is also held across instances,
+  and a row whose chat another instance is writing to goes back for a moment), and at most
+  `concurrency` requests in flight. With a shared pace the rows held in memory are sized to
+  what this instance actually sends in a quarter of the lease.
 * **Errors.** 429 pauses *all* sending for `retry_after` seconds and puts the row back
   pending (the attempt is given back); 403 marks the user blocked (their other pending rows
   are skipped); 400 and other refusals fail the row at once; 5xx, timeouts and dropped
@@ -24,7 +27,10 @@ The outbox row is the truth; the sender only moves rows along:
 * **Crashes.** A row claimed by an instance that dies stays `sending` until its lease runs
   out (`lease` seconds after the claim), then any instance claims it again. That is the only
   way a message can go twice: a row whose request reached Telegram but whose result was not
-  yet written when the process died is sent once more. A graceful `stop()` lets requests in
+  yet written when the process died is sent once more. A live sender never sends a row whose
+  claim is past half its lease (it goes back unsent), and writes results only for rows still
+  held under its own claim (`claimed_by`), so a slow instance cannot clobber a row another
+  instance took over. A graceful `stop()` lets requests in
   flight finish, writes their results and puts the rows not yet started back to pending.
 
 Times for the database (`not_before`, `claimed_at`, the lease) come from the injected clock;
@@ -82,6 +88,20 @@ class RateLimiter(Protocol):
     async def acquire(self) -> None: ...
 
 
+class ChatPacer(Protocol):
+    """Pacing per chat shared with other instances (optional: a sender always paces its own
+    sends to one chat; this keeps two instances from writing to one chat at once)."""
+
+    async def hold_chat(self, chat_id: int, seconds: float) -> float:
+        """Reserve the chat for one send for at most `seconds`: 0 when reserved, else the
+        seconds until the current reservation ends."""
+        ...
+
+    async def free_chat(self, chat_id: int, after: float) -> None:
+        """The send is over: the chat may be written to again `after` seconds from now."""
+        ...
+
+
 class TokenBucket:
     """An in-process rate limiter (GCRA, the "virtual scheduling" form of a token bucket).
 
@@ -132,6 +152,7 @@ class SenderStats:
     skipped: int = 0
     retried: int = 0
     throttled_429: int = 0
+    given_back: int = 0  # claims that aged past half the lease before their turn came
     _seconds: deque[list[int]] = field(default_factory=deque, repr=False)
 
     def note_sent(self, mono: float | None = None) -> None:
@@ -167,6 +188,12 @@ class _Outcome:
     error: str | None = None
     not_before: datetime | None = None
     refund: bool = False
+
+
+class _ChatBusy(Exception):  # another instance is writing to the chat
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
 
 
 class _ChatSlot:
@@ -208,6 +235,7 @@ class Sender:
         poll_interval: float = 1.0,
         idle_interval: float = 30.0,
         limiter: RateLimiter | None = None,
+        chat_pacer: ChatPacer | None = None,
         backoff_base: float = 1.0,
         backoff_cap: float = 300.0,
         request_timeout: float | None = None,
@@ -229,6 +257,7 @@ class Sender:
         self.poll_interval = poll_interval
         self.idle_interval = max(poll_interval, idle_interval)
         self.limiter: RateLimiter = limiter or TokenBucket(rate)
+        self.chat_pacer = chat_pacer
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         # A request must end well inside the lease, or another instance could take its row.
@@ -371,11 +400,12 @@ class Sender:
             self._kick.clear()
             wait = self.poll_interval
             try:
-                room = self.high_water - len(self._owned)
+                window = self._window()
+                room = window - len(self._owned)
                 paused = self._pause_until - time.monotonic()
                 if paused > 0:
                     wait = min(wait, paused)
-                elif room > 0 and (room >= self.low_water or not self._owned):
+                elif room > 0 and (room >= window // 2 or not self._owned):
                     rows = await self._claim(room)
                     failures = 0
                     if rows:
@@ -394,6 +424,15 @@ class Sender:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(wait):
                     await self._kick.wait()
+
+    def _window(self) -> int:
+        """How many rows to hold in memory. With a pace shared by several instances this one
+        gets only its part of `rate`: hold what it actually sent in a quarter of the lease
+        (at least two per request slot), so claims do not age while they wait their turn."""
+        if not getattr(self.limiter, "instances_share", False):
+            return self.high_water
+        part = int(self.stats.recent_rate(5.0) * self.lease.total_seconds() / 4)
+        return min(self.high_water, max(2 * self.concurrency, part))
 
     async def _idle_wait(self) -> float:
         """Nothing due and nothing in hand: sleep until the next row falls due (or a lease
@@ -481,8 +520,13 @@ class Sender:
             await self.limiter.acquire()
             if not await self._unpaused():
                 return self._release(row)
+            if self._claim_aging(row):
+                return self._give_back(row)
             try:
-                message_id = await self._send(row)
+                message_id = await self._send_paced(row)
+            except _ChatBusy as busy:  # another instance is writing to this chat right now
+                later = min(busy.seconds, 2 * self.chat_interval)
+                return self._release(row, self.clock.now() + timedelta(seconds=later))
             except TelegramRetryAfter as exc:
                 self.stats.throttled_429 += 1
                 self._pause(exc.retry_after)
@@ -511,6 +555,19 @@ class Sender:
                 return self._fail(row, f"bad payload: {type(exc).__name__}")
         self.stats.note_sent()
         return _Outcome("sent", row, message_id=message_id)
+
+    async def _send_paced(self, row: OutboxRow) -> int:
+        """`_send`, with the chat held across instances (when a `chat_pacer` is set)."""
+        pacer = self.chat_pacer
+        if pacer is None or self.chat_interval <= 0:
+            return await self._send(row)
+        busy = await pacer.hold_chat(row.chat_id, self.request_timeout + self.chat_interval + 1)
+        if busy > 0:
+            raise _ChatBusy(busy)
+        try:
+            return await self._send(row)
+        finally:  # counted from the end of the send, as the sender's own pacing does
+            await pacer.free_chat(row.chat_id, self.chat_interval)
 
     async def _send(self, row: OutboxRow) -> int:
         payload = row.payload
@@ -590,6 +647,20 @@ class Sender:
                 not_before = max(not_before, self.clock.now() + timedelta(seconds=paused))
         return _Outcome("retry", row, error=error or row.error, not_before=not_before, refund=True)
 
+    def _claim_aging(self, row: OutboxRow) -> bool:
+        """The claim is past half its lease: a send now might still be in flight when the
+        lease runs out and another instance takes the row (the request may last a third)."""
+        if row.claimed_at is None:
+            return False
+        return self.clock.now() - row.claimed_at > self.lease / 2
+
+    def _give_back(self, row: OutboxRow) -> _Outcome:
+        """Back to pending unsent, for any instance to claim afresh (it waited too long here:
+        the pace shared with other instances was slower than this sender's window)."""
+        self.stats.given_back += 1
+        log.info("outbox row given back unsent", extra={"outbox_id": row.id})
+        return self._release(row)
+
     # ------------------------------------------------------------------ pauses
 
     def _pause(self, seconds: float) -> None:
@@ -648,22 +719,25 @@ class Sender:
 
     async def _write(self, batch: Sequence[_Outcome]) -> None:
         now = self.clock.now()
+        me = self.instance  # only rows still held under this instance's claim are written
         async with self.engine.begin() as conn:
             sent = [(o.row.id, o.message_id or 0) for o in batch if o.kind == "sent"]
-            await outbox.mark_sent_many(conn, sent, now)
+            await outbox.mark_sent_many(conn, sent, now, claimed_by=me)
             skipped = [o.row.id for o in batch if o.kind == "skipped"]
-            await outbox.mark_skipped(conn, skipped, "user blocked the bot")
+            await outbox.mark_skipped(conn, skipped, "user blocked the bot", claimed_by=me)
             for o in batch:
                 if o.kind == "failed":
-                    await outbox.mark_failed(conn, o.row.id, o.error or "failed", now)
+                    await outbox.mark_failed(
+                        conn, o.row.id, o.error or "failed", now, claimed_by=me
+                    )
                 elif o.kind == "retry":
                     assert o.not_before is not None
                     await outbox.retry_later(
-                        conn, o.row.id, o.not_before, o.error, refund=o.refund
+                        conn, o.row.id, o.not_before, o.error, refund=o.refund, claimed_by=me
                     )
                 elif o.kind == "blocked":
                     await outbox.mark_blocked_user(
-                        conn, o.row.user_id, now, row_id=o.row.id, error=o.error
+                        conn, o.row.user_id, now, row_id=o.row.id, error=o.error, claimed_by=me
                     )
 
     def _after_write(self, batch: Sequence[_Outcome]) -> None:
@@ -679,7 +753,7 @@ class Sender:
                 self._kick.set()
             else:
                 loop.call_later(soonest, self._kick.set)
-        if len(self._owned) <= self.low_water:
+        if len(self._owned) <= self._window() // 2:
             self._kick.set()
 
     async def _bump(self) -> None:

@@ -8,12 +8,21 @@ menu.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from pydantic import Field
 
 from bot.render import Tr
 from bot.storage.users import User
+
+# Numbers in callback data are whatever the client sends: a tampered button may carry any.
+# One that no column can hold (our tables' keys are 32-bit on PostgreSQL, Telegram ids have
+# at most 52 bits) fails the filter — "this menu is out of date" — instead of reaching SQL.
+RowId = Annotated[int, Field(ge=0, le=2**31 - 1)]
+TelegramId = Annotated[int, Field(ge=0, le=2**52)]
+Small = Annotated[int, Field(ge=0, le=100_000)]  # a page, a position, a stage number
 
 
 class Menu(CallbackData, prefix="m"):
@@ -27,7 +36,7 @@ class Lang(CallbackData, prefix="lang"):
 
 
 class StageCard(CallbackData, prefix="st"):
-    number: int
+    number: Small
 
 
 class PhaseCard(CallbackData, prefix="ph"):
@@ -62,7 +71,7 @@ class Ik(CallbackData, prefix="ik"):
 
     action: str
     col: str = ""
-    pos: int = 0
+    pos: Small = 0
 
 
 class TopicCb(CallbackData, prefix="tp"):
@@ -99,7 +108,7 @@ class Ms(CallbackData, prefix="ms"):
     """Matched measures: type code or "all", page from 0."""
 
     t: str = "all"
-    p: int = 0
+    p: Small = 0
 
 
 class Mc(CallbackData, prefix="mc"):
@@ -107,7 +116,7 @@ class Mc(CallbackData, prefix="mc"):
 
     code: str
     t: str = "all"
-    p: int = 0
+    p: Small = 0
 
 
 class Pf(CallbackData, prefix="pf"):
@@ -133,7 +142,7 @@ class Gr(CallbackData, prefix="gr"):
 
     action: str
     key: str = ""
-    p: int = 0
+    p: Small = 0
 
 
 class Ar(CallbackData, prefix="ar"):
@@ -141,7 +150,7 @@ class Ar(CallbackData, prefix="ar"):
 
     action: str
     key: str = ""
-    p: int = 0
+    p: Small = 0
 
 
 Row = Sequence[InlineKeyboardButton]

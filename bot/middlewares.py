@@ -1,15 +1,24 @@
-"""Outer middlewares: the flood guard, then the per-update context (user, roles, locale)."""
+"""Outer middlewares: the flood guard, then the per-update context (user, roles, locale); the
+press answerer; and the session middleware that retries a reply Telegram could not take."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram import BaseMiddleware
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.types import User as TgUser
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -19,8 +28,16 @@ from bot.render import Renderer
 from bot.screen import Screen
 from bot.services.users import UserService
 
+if TYPE_CHECKING:
+    from aiogram import Bot
+    from aiogram.methods import Response, TelegramMethod
+
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+# True while an update is handled (and in tasks a handler starts): requests made then answer
+# a user, and `RetryRequests` tries them again when Telegram is under strain.
+ANSWERING: ContextVar[bool] = ContextVar("answering", default=False)
 
 
 @dataclass(slots=True)
@@ -100,6 +117,13 @@ class ContextMiddleware(BaseMiddleware):
         self.default_locale = default_locale
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        token = ANSWERING.set(True)  # what the handler sends answers this user
+        try:
+            return await self._bind(handler, event, data)
+        finally:
+            ANSWERING.reset(token)
+
+    async def _bind(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         tg_user: TgUser | None = data.get("event_from_user")
         user = await self.users.get(tg_user.id) if tg_user else None
         locale = resolve_locale(
@@ -153,3 +177,62 @@ class AnswerPresses(BaseMiddleware):
                 if len(self.answered) > self.remember:
                     self.answered.popitem(last=False)
                 await event.answer(text=answer.text, show_alert=answer.show_alert)
+
+
+class RetryRequests(BaseRequestMiddleware):
+    """Session middleware: a request made while answering a user (a reply, an edit, a press's
+    answer — see `ANSWERING`) that meets Telegram's flood control (429), a server error (5xx)
+    or a network failure (timeout, dropped connection) is tried again — at most `attempts`
+    times in all, waiting `retry_after` after a 429 (if no longer than `max_wait`) or
+    `backoff` · 2ⁿ seconds — so users are still answered while Telegram is under strain.
+
+    Requests outside updates pass untouched: the outbox sender pauses and retries on its own
+    (its rows are the truth), and aiogram's polling backs off by itself. A retry after a lost
+    answer may repeat a reply; that is better than no reply at all.
+    """
+
+    def __init__(
+        self,
+        attempts: int = 5,
+        max_wait: float = 10.0,
+        backoff: float = 0.25,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        self.attempts = max(1, attempts)
+        self.max_wait = max_wait
+        self.backoff = backoff
+        self.sleep = sleep
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        if not ANSWERING.get():
+            return await make_request(bot, method)
+        attempt = 1
+        while True:
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                wait = float(exc.retry_after)
+                if attempt >= self.attempts or wait > self.max_wait:
+                    raise
+                error = type(exc).__name__
+            except (TelegramServerError, TelegramNetworkError) as exc:
+                wait = self.backoff * 2 ** (attempt - 1)
+                if attempt >= self.attempts:
+                    raise
+                error = type(exc).__name__
+            log.warning(
+                "telegram request retried",
+                extra={
+                    "method": type(method).__name__,
+                    "attempt": attempt,
+                    "wait": wait,
+                    "error": error,
+                },
+            )
+            await self.sleep(wait)
+            attempt += 1

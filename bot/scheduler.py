@@ -19,8 +19,13 @@ class Ticker:
         self.tick = tick
         self.scheduler: AsyncIOScheduler | None = None
         self.ticks = 0
+        self._busy = False
 
     async def _run(self) -> None:
+        if self._busy:  # the previous tick is still at work (a short TICK_SECONDS): skip
+            log.debug("tick skipped: the previous one still runs")
+            return
+        self._busy = True
         try:
             await self.tick()
             self.ticks += 1
@@ -28,15 +33,20 @@ class Ticker:
             log.info("tick cancelled")
         except Exception:  # a failed tick is logged; the next one tries again
             log.exception("tick failed")
+        finally:
+            self._busy = False
 
     def start(self) -> None:
+        # APScheduler logs two INFO lines per run and a WARNING per overlapping one; a tick
+        # says itself what it did, and an overlap is skipped quietly in `_run`.
+        logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.scheduler.add_job(
             self._run,
             "interval",
             seconds=self.interval,
             next_run_time=datetime.now(UTC),
-            max_instances=1,
+            max_instances=2,  # the second returns at once (see `_run`) instead of a warning
             coalesce=True,
             id="tick",
         )

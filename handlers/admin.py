@@ -9,7 +9,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.keyboards import Menu, button, keyboard
+from bot.keyboards import Menu, TelegramId, button, keyboard
 from bot.screen import Screen
 from bot.services.coordination import CoordinationService
 from handlers.people import person_id
@@ -21,7 +21,7 @@ class Co(CallbackData, prefix="co"):
     """Coordinators: list, add (ask for the id), del (remove user_id)."""
 
     action: str
-    user_id: int = 0
+    user_id: TelegramId = 0
 
 
 class Appointing(StatesGroup):

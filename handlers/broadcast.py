@@ -47,7 +47,7 @@ from bot.content import Catalog
 from bot.domain.segments import PRESETS, ROLES, STAGES, Segment, WhenError, parse_when, preset_time
 from bot.domain.zones import offset_label
 from bot.errors import StaleButton
-from bot.keyboards import button, grid, keyboard
+from bot.keyboards import RowId, Small, button, grid, keyboard
 from bot.render import Tr
 from bot.screen import Screen
 from bot.services.broadcasts import BroadcastService, NotDraft, Progress
@@ -75,9 +75,9 @@ class Bc(CallbackData, prefix="bc"):
     topic, zone, region, preset, kind), `p` a page."""
 
     a: str
-    id: int = 0
+    id: RowId = 0
     v: str = ""
-    p: int = 0
+    p: Small = 0
 
 
 class Composing(StatesGroup):

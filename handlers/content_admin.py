@@ -27,7 +27,7 @@ from bot.content import Catalog
 from bot.domain import csvio
 from bot.domain.csvio import GRANT_COLUMNS, Invalid, RowInvalid
 from bot.errors import StaleButton
-from bot.keyboards import button, grid, keyboard
+from bot.keyboards import RowId, Small, button, grid, keyboard
 from bot.render import safe
 from bot.screen import Screen
 from bot.services.content_admin import (
@@ -84,8 +84,8 @@ class Ca(CallbackData, prefix="ca"):
 
     a: str
     k: str
-    i: int = 0
-    p: int = 0
+    i: RowId = 0
+    p: Small = 0
 
 
 class Cf(CallbackData, prefix="cf"):

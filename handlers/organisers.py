@@ -8,7 +8,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.keyboards import button, keyboard
+from bot.keyboards import TelegramId, button, keyboard
 from bot.screen import Screen
 from bot.services.coordination import ORGANISER, CoordinationService
 from handlers.coordinator import Cm
@@ -21,7 +21,7 @@ class Og(CallbackData, prefix="og"):
     """Activists allowed to publish: list, add (ask for the id), del (user_id)."""
 
     action: str
-    user_id: int = 0
+    user_id: TelegramId = 0
 
 
 class Allowing(StatesGroup):

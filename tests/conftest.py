@@ -1,5 +1,9 @@
 """Shared fixtures: the Bot API emulator and the real bot, built by the production factory,
-long-polling it over HTTP."""
+long-polling it over HTTP.
+
+`TEST_DATABASE=postgresql` runs every bot the tests start (`launch`, `running_bot`) on a fresh
+PostgreSQL database of its own instead of a SQLite file (needs TEST_POSTGRES_URL; without it
+those tests are skipped with the reason shown)."""
 
 from __future__ import annotations
 
@@ -23,6 +27,15 @@ TOKEN = DEFAULT_TOKEN
 
 
 POSTGRES_HINT = "set TEST_POSTGRES_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+DATABASE_CHOICES = ("sqlite", "postgresql")
+
+
+def bot_backend() -> str:
+    """The backend the bots of the e2e tests run on: TEST_DATABASE, `sqlite` by default."""
+    choice = os.environ.get("TEST_DATABASE", "sqlite").strip().lower() or "sqlite"
+    if choice not in DATABASE_CHOICES:
+        raise pytest.UsageError(f"TEST_DATABASE must be one of {DATABASE_CHOICES}, not {choice!r}")
+    return choice
 REDIS_HINT = "set TEST_REDIS_URL=redis://127.0.0.1:6379/15"
 
 
@@ -84,11 +97,22 @@ async def emulator() -> AsyncIterator[Emulator]:
         await emu.stop()
 
 
-def make_settings(emulator: Emulator, db: Path, **overrides: Any) -> Settings:
+@pytest.fixture
+async def bot_database_url(tmp_path: Path) -> AsyncIterator[str]:
+    """The database of the bot a test starts: a SQLite file in the test's directory, or with
+    TEST_DATABASE=postgresql a fresh PostgreSQL database (dropped afterwards)."""
+    if bot_backend() == "postgresql":
+        async with fresh_postgres() as url:
+            yield url
+        return
+    yield f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+
+
+def make_settings(emulator: Emulator, database_url: str, /, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "bot_token": TOKEN,
+        "database_url": database_url,
         "telegram_api_base": emulator.base_url,
-        "database_url": f"sqlite+aiosqlite:///{db}",
         "polling_timeout": 5,
         "flood_burst": 1000,  # scripted users are faster than people; the flood test lowers it
         **overrides,
@@ -110,12 +134,13 @@ Launch = Callable[..., Awaitable[RunningBot]]
 
 
 @pytest.fixture
-async def launch(emulator: Emulator, tmp_path: Path) -> AsyncIterator[Launch]:
-    """Start the bot (again, for restart tests) against the emulator and one database file."""
+async def launch(emulator: Emulator, bot_database_url: str) -> AsyncIterator[Launch]:
+    """Start the bot (again, for restart tests) against the emulator and one database (a SQLite
+    file, or PostgreSQL with TEST_DATABASE=postgresql)."""
     running: list[RunningBot] = []
 
     async def _launch(clock: Clock | None = None, **overrides: Any) -> RunningBot:
-        app = create_app(make_settings(emulator, tmp_path / "bot.db", **overrides), clock=clock)
+        app = create_app(make_settings(emulator, bot_database_url, **overrides), clock=clock)
         task = asyncio.create_task(app.run_polling(handle_signals=False))
         bot = RunningBot(app, task)
         running.append(bot)

@@ -45,7 +45,7 @@ from bot.keyboards import Unsub
 from bot.render import CAPTION_LIMIT, MESSAGE_LIMIT, Renderer, utf16_len
 from bot.storage import audit as audit_repo
 from bot.storage import broadcasts as repo
-from bot.storage import outbox
+from bot.storage import locks, outbox
 from bot.storage.broadcasts import Broadcast, Content
 from bot.storage.outbox import NewPush
 from bot.storage.tables import user_roles, users
@@ -597,7 +597,10 @@ class BroadcastService:
 
     async def _follow(self, broadcast_id: int) -> None:
         try:
-            await self._follow_loop(broadcast_id)
+            # One instance shows the progress (every instance's tick tries to follow it).
+            async with locks.exclusive(self.engine, "broadcast-follow", broadcast_id) as mine:
+                if mine:
+                    await self._follow_loop(broadcast_id)
         except asyncio.CancelledError:
             raise
         except Exception:  # logged; the next tick follows it again

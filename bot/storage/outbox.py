@@ -152,15 +152,20 @@ async def enqueue(conn: AsyncConnection, pushes: Sequence[NewPush], now: datetim
     """Insert the pushes (in chunks); a push whose dedup_key is already there, or repeats one
     earlier in `pushes`, is skipped silently. Returns how many rows were added."""
     rows = []
+    encoded: dict[int, str] = {}  # a payload many pushes share is checked and encoded once
     for push in pushes:
-        check_payload(push.payload)
+        payload = encoded.get(id(push.payload))
+        if payload is None:
+            check_payload(push.payload)
+            payload = json.dumps(push.payload, ensure_ascii=False, separators=(",", ":"))
+            encoded[id(push.payload)] = payload
         rows.append(
             {
                 "user_id": push.user_id,
                 "chat_id": push.chat_id,
                 "kind": push.kind,
                 "dedup_key": push.dedup_key,
-                "payload": json.dumps(push.payload, ensure_ascii=False, separators=(",", ":")),
+                "payload": payload,
                 "batch_id": push.batch_id,
                 "status": PENDING,
                 "not_before": push.not_before,
@@ -221,40 +226,71 @@ async def claim(
     return taken
 
 
-async def mark_sent(conn: AsyncConnection, id: int, message_id: int, now: datetime) -> None:
-    await mark_sent_many(conn, [(id, message_id)], now)
+def _held_by(claimed_by: str | None) -> list[Any]:
+    """The fence of a sender's result: with `claimed_by`, only a row still `sending` under
+    that instance's claim is written. A claim that outlived its lease may have been taken by
+    another instance meanwhile; then that instance's result is the one that counts."""
+    if claimed_by is None:
+        return []
+    return [outbox.c.claimed_by == claimed_by, outbox.c.status == SENDING]
+
+
+async def mark_sent(
+    conn: AsyncConnection,
+    id: int,
+    message_id: int,
+    now: datetime,
+    *,
+    claimed_by: str | None = None,
+) -> None:
+    await mark_sent_many(conn, [(id, message_id)], now, claimed_by=claimed_by)
 
 
 async def mark_sent_many(
-    conn: AsyncConnection, sent: Sequence[tuple[int, int]], now: datetime
+    conn: AsyncConnection,
+    sent: Sequence[tuple[int, int]],
+    now: datetime,
+    *,
+    claimed_by: str | None = None,
 ) -> None:
     """Record many deliveries, (row id, Telegram message_id) each, in one executemany."""
     if not sent:
         return
     stmt = (
         update(outbox)
-        .where(outbox.c.id == bindparam("row_id"))
+        .where(outbox.c.id == bindparam("row_id"), *_held_by(claimed_by))
         .values(status=SENT, message_id=bindparam("mid"), sent_at=now, error=None)
     )
     await conn.execute(stmt, [{"row_id": rid, "mid": mid} for rid, mid in sent])
 
 
-async def mark_failed(conn: AsyncConnection, id: int, error: str, now: datetime) -> None:
+async def mark_failed(
+    conn: AsyncConnection,
+    id: int,
+    error: str,
+    now: datetime,
+    *,
+    claimed_by: str | None = None,
+) -> None:
     """A permanent failure (e.g. 400, or too many attempts): the row is not tried again.
     `now` is the moment it was given up; it goes to `claimed_at` (the last time the row was
     touched by a sender), `sent_at` stays empty."""
     await conn.execute(
         update(outbox)
-        .where(outbox.c.id == id)
+        .where(outbox.c.id == id, *_held_by(claimed_by))
         .values(status=FAILED, error=_clip(error), claimed_at=now)
     )
 
 
-async def mark_skipped(conn: AsyncConnection, ids: Sequence[int], reason: str) -> None:
+async def mark_skipped(
+    conn: AsyncConnection, ids: Sequence[int], reason: str, *, claimed_by: str | None = None
+) -> None:
     """Rows taken but not sent because their user blocked the bot meanwhile."""
     if ids:
         await conn.execute(
-            update(outbox).where(outbox.c.id.in_(list(ids))).values(status=SKIPPED, error=reason)
+            update(outbox)
+            .where(outbox.c.id.in_(list(ids)), *_held_by(claimed_by))
+            .values(status=SKIPPED, error=reason)
         )
 
 
@@ -265,6 +301,7 @@ async def retry_later(
     error: str | None = None,
     *,
     refund: bool = False,
+    claimed_by: str | None = None,
 ) -> None:
     """Back to `pending`, due at `not_before`. With `refund` the claim's attempt is given
     back (a 429 pause or a chat that was messaged too recently is not the row's fault)."""
@@ -277,7 +314,9 @@ async def retry_later(
     }
     if refund:
         values["attempts"] = case((outbox.c.attempts > 0, outbox.c.attempts - 1), else_=0)
-    await conn.execute(update(outbox).where(outbox.c.id == id).values(**values))
+    await conn.execute(
+        update(outbox).where(outbox.c.id == id, *_held_by(claimed_by)).values(**values)
+    )
 
 
 async def mark_blocked_user(
@@ -287,6 +326,7 @@ async def mark_blocked_user(
     *,
     row_id: int | None = None,
     error: str | None = None,
+    claimed_by: str | None = None,
 ) -> int:
     """The user blocked the bot (403): users.blocked = true, blocked_at = now, every other
     pending row of theirs becomes `skipped`, and the row that met the 403 (`row_id`, if
@@ -299,7 +339,7 @@ async def mark_blocked_user(
     if row_id is not None:
         await conn.execute(
             update(outbox)
-            .where(outbox.c.id == row_id)
+            .where(outbox.c.id == row_id, *_held_by(claimed_by))
             .values(status=BLOCKED, error=_clip(error or "user blocked the bot"))
         )
     result = await conn.execute(
