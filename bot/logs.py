@@ -67,3 +67,5 @@ def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     logging.getLogger("aiogram.event").setLevel(max(logging.WARNING, root.level))
     # aiosqlite logs every statement at DEBUG: far too much, and it may carry user text.
     logging.getLogger("aiosqlite").setLevel(max(logging.INFO, root.level))
+    # Alembic announces its plugins and context at every start: not an event worth a line.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))

@@ -264,7 +264,7 @@ async def composed(
         cancel = keyboard([[button(tr._("« Coordinators' menu"), Bc(a="menu"))]])
         await screen.send(tr("broadcast/compose_hint.j2"), cancel)
         return
-    created = await broadcasts.create(screen.user_id, content)  # TooLong: the state stays
+    created = await broadcasts.create(screen.user_id, content, tr.locale)  # TooLong: state stays
     assert screen.state is not None
     await screen.state.set_state(None)
     await show_segment(screen, broadcasts, catalog, created)

@@ -168,12 +168,15 @@ class BroadcastService:
 
     # ------------------------------------------------------------------ drafts
 
-    async def create(self, author_id: int, content: Content) -> Broadcast:
-        """A new draft to everyone (raises TooLong over Telegram's limits)."""
+    async def create(
+        self, author_id: int, content: Content, locale: str | None = None
+    ) -> Broadcast:
+        """A new draft to everyone (raises TooLong over Telegram's limits); `locale` is the
+        author's language while composing, kept for the progress and the report."""
         check_content(content)
         now = self.clock.now()
         async with self.engine.begin() as conn:
-            broadcast_id = await repo.create(conn, author_id, content, Segment(), now)
+            broadcast_id = await repo.create(conn, author_id, content, Segment(), now, locale)
             await audit_repo.add(conn, author_id, "broadcast.draft", str(broadcast_id), {}, now)
             created = await repo.get(conn, broadcast_id)
         assert created is not None
@@ -702,7 +705,7 @@ class BroadcastService:
         self._locales.pop(broadcast.id, None)
 
     async def _locale(self, broadcast: Broadcast) -> str:
-        known = self._locales.get(broadcast.id)
+        known = self._locales.get(broadcast.id) or broadcast.locale
         if known:
             return known
         async with self.engine.connect() as conn:

@@ -88,6 +88,7 @@ class Broadcast:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    locale: str | None = None
 
 
 def _broadcast(m: RowMapping) -> Broadcast:
@@ -111,6 +112,7 @@ def _broadcast(m: RowMapping) -> Broadcast:
         created_at=m["created_at"],
         started_at=m["started_at"],
         finished_at=m["finished_at"],
+        locale=m["locale"],
     )
 
 
@@ -118,7 +120,12 @@ def _broadcast(m: RowMapping) -> Broadcast:
 
 
 async def create(
-    conn: AsyncConnection, author_id: int, content: Content, segment: Segment, now: datetime
+    conn: AsyncConnection,
+    author_id: int,
+    content: Content,
+    segment: Segment,
+    now: datetime,
+    locale: str | None = None,
 ) -> int:
     result = await conn.execute(
         insert(broadcasts)
@@ -135,6 +142,7 @@ async def create(
             status=DRAFT,
             recipients=0,
             created_at=now,
+            locale=locale,
         )
         .returning(broadcasts.c.id)
     )

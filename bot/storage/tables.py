@@ -299,6 +299,7 @@ broadcasts = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("started_at", UTCDateTime()),
     Column("finished_at", UTCDateTime()),
+    Column("locale", String(8)),  # the author's language while composing: progress, report
     Index("ix_broadcasts_status", "status"),
 )
 

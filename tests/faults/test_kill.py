@@ -78,9 +78,8 @@ async def test_kill_9_mid_broadcast_then_restart(
 ) -> None:
     now = datetime.now(UTC)
     await seed_users(engine, emulator, RECIPIENTS, now)
-    async with engine.begin() as conn:  # reads English (progress edited after the restart)
-        await users_repo.ensure(conn, COORDINATOR, now)
-        await users_repo.set_fields(conn, COORDINATOR, now, locale="en")
+    async with engine.begin() as conn:  # an admin by ADMIN_IDS, no stored language: the
+        await users_repo.ensure(conn, COORDINATOR, now)  # broadcast keeps the one composed in
     await bot_process.start()
     coordinator = emulator.user(COORDINATOR, language_code="en")
     coordinator.chat.started = True
