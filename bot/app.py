@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +27,13 @@ from bot.config import Settings, SettingsError
 from bot.content import Catalog, get_catalog
 from bot.db import make_engine, migrate
 from bot.delivery import Sender
-from bot.middlewares import AnswerPresses, ContextMiddleware, FloodGuard, RetryRequests
+from bot.middlewares import (
+    AnswerPresses,
+    ContextMiddleware,
+    FloodGuard,
+    KeepResponseTypes,
+    RetryRequests,
+)
 from bot.pictures import find_font
 from bot.ratelimit import RedisRateLimiter
 from bot.render import Renderer
@@ -96,6 +103,12 @@ class App:
         await self.check_redis()
         await migrate(self.engine)
         await self.set_commands()
+        # What start-up built (aiogram's and pydantic's classes, the catalog, templates) lives
+        # as long as the process: out of the garbage collector's scans from now on (`python -m
+        # bot` starts with the collector off, see bot/__main__.py).
+        gc.collect()
+        gc.freeze()
+        gc.enable()
 
     async def check_redis(self) -> None:
         """SettingsError (one clear line) when REDIS_URL is set but Redis does not answer."""
@@ -233,6 +246,7 @@ def create_app(
     )
     session = AiohttpSession(api=api) if api else AiohttpSession()
     session.middleware(RetryRequests())  # replies to users survive a 429, a 5xx, a dropped call
+    session.middleware(KeepResponseTypes())  # aiogram's answer classes built once, not per GC
     bot = Bot(
         token,
         session=session,

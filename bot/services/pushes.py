@@ -4,28 +4,50 @@ user's own local hour and deadline reminders for followed grants — into the ou
 Nothing here sends; the outbox and its sender do. Dedup keys per (user, item, reason) make a
 repeated or concurrent tick harmless. Nothing is planned into a user's quiet hours, for a
 category they turned off, or for a user who blocked the bot.
+
+Scale (see bench/planning.py: 100 000 users in one tick). The users are read a page at a time
+(`PAGE` ids, ascending), with everything a page needs — settings, stage, topics, follows,
+articles seen, volunteer profiles, what is planned already — in one query each over the page's
+id range, and each page's pushes are written in one transaction: memory stays flat however many
+users there are, and a crash mid-tick keeps the pages written (the next tick plans the rest;
+dedup keys stop doubles). What all users share is prepared once per tick: the grants due in
+each zone, by region; the articles by stage; this week's local measures by phase and region;
+the volunteer opportunities, indexed (`DigestOpportunities`). A part of a digest that depends on
+a few facts of a user — the grants for their zone, phase, topics and region, say — is computed
+once per tick for those facts, and the text once per combination of parts, from sections
+rendered once each (`_text`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import gc
+import itertools
 import logging
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, Generic, TypeVar
+from zoneinfo import ZoneInfo
 
+from jinja2 import Template
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock
+from bot.config import SUPPORTED_LOCALES
 from bot.content import Catalog
-from bot.domain import grants as grant_rules
 from bot.domain.matching import Candidate, Profile, phase_for_stage, rank
+from bot.domain.opportunities import Listing, VolunteerFit
 from bot.domain.schedule import allowed_at, digest_period, local_daytime
 from bot.domain.windows import Occurrence, current_or_next, days_left, reminders_due
 from bot.keyboards import Gr, Menu, Unsub
-from bot.render import Renderer, split_html
-from bot.services.catalogs import ArticleView, CatalogService, Fit, GrantView
+from bot.render import MESSAGE_LIMIT, Renderer, split_html, utf16_len
+from bot.services.catalogs import ArticleView, CatalogService, GrantView
 from bot.services.measures import MeasureService, local_candidate
-from bot.services.volunteering import VolunteerService
+from bot.services.volunteering import DigestOpportunities, VolunteerService
 from bot.storage import catalogs as catalogs_repo
 from bot.storage import outbox as outbox_repo
 from bot.storage import pushes as repo
@@ -36,6 +58,52 @@ log = logging.getLogger(__name__)
 GRANT_SOON = 30  # days: a grant whose deadline is nearer goes into the digest
 MAX_GRANTS = 3
 MAX_MEASURES = 3
+PAGE = 2_000  # users per page: one set of queries and one transaction each
+YIELD_EVERY = 200  # users planned between two turns of the event loop
+MEMO_LIMIT = 20_000  # remembered results per kind within a tick (then forgotten, recomputed)
+TEXT_MEMO = 4_000  # remembered digests (texts of a few KB each)
+KINDS = ("digest", "reminder")
+DIGEST = "push/digest.j2"
+COMPOSE_CHECKS = 3  # digests of several sections per tick also rendered whole, to compare
+ZONED = frozenset({"grants", "opportunities"})  # digest sections that show local times
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+DueGrant = tuple[GrantView, Occurrence, int | None, bool]  # grant, opening, days left, open
+# A grant due in a zone with what filtering needs: phases, topics, the grant.
+_Due = tuple[frozenset[str], frozenset[str], DueGrant]
+
+
+class _Memo(Generic[K, V]):
+    """Results remembered within one tick; forgotten all at once past `limit` entries, so a
+    tick where nothing repeats costs no more memory than that."""
+
+    def __init__(self, limit: int = MEMO_LIMIT) -> None:
+        self.limit = limit
+        self.data: dict[K, V] = {}
+
+    def get(self, key: K, make: Callable[[], V]) -> V:
+        value = self.data.get(key, _MISSING)
+        if value is _MISSING:
+            if len(self.data) >= self.limit:
+                self.data.clear()
+            value = self.data[key] = make()
+        return value  # type: ignore[no-any-return]
+
+
+_MISSING: Any = object()
+_serials = itertools.count(1)
+
+
+class _Part(Generic[V]):
+    """A part of digests (their grants, measures or opportunities) with a number of its own:
+    a digest's text is remembered by the numbers of its parts, never reused within a process."""
+
+    __slots__ = ("serial", "value")
+
+    def __init__(self, value: V) -> None:
+        self.value = value
+        self.serial = next(_serials)
 
 
 @dataclass
@@ -43,25 +111,80 @@ class PlanReport:
     digests: int = 0
     reminders: int = 0
     enqueued: int = 0
+    pages: int = 0
     kinds: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Tick:
-    """What every user's plan shares, computed once per tick."""
+    """What every user's plan shares, prepared once per tick, and what it remembers."""
 
     now: datetime
     openings: list[tuple[GrantView, Occurrence]]
     articles: list[ArticleView]
-    new_measures: list[Candidate]
+    articles_by_stage: dict[int, list[ArticleView]]
+    new_measures: dict[str | None, list[Candidate]]  # by region (None: every region)
     measure_names: dict[str, str]
+    opportunities: DigestOpportunities | None
+    opening_index: dict[str, int] = field(default_factory=dict)  # grant key → in openings
+    due_grants: _Memo[tuple[str, str | None], list[_Due]] = field(default_factory=_Memo)
+    periods: _Memo[tuple[str, str, int, int], str | None] = field(default_factory=_Memo)
+    quiet: _Memo[tuple[str, int, int], datetime] = field(default_factory=_Memo)
+    daytime: _Memo[tuple[str, int], bool] = field(default_factory=_Memo)
+    grants: _Memo[Hashable, _Part[tuple[DueGrant, ...]]] = field(default_factory=_Memo)
+    measure_pools: _Memo[Hashable, tuple[list[Candidate], frozenset[str]]] = field(
+        default_factory=_Memo
+    )
+    measures: _Memo[Hashable, _Part[tuple[str, ...]]] = field(default_factory=_Memo)
+    suggestions: _Memo[Hashable, _Part[tuple[Listing, ...]]] = field(default_factory=_Memo)
+    payloads: _Memo[Hashable, dict[str, Any]] = field(default_factory=lambda: _Memo(TEXT_MEMO))
+    headers: _Memo[tuple[str, bool], str] = field(default_factory=_Memo)
+    sections: _Memo[Hashable, str | None] = field(default_factory=_Memo)
+    labels: _Memo[str, dict[str, list[dict[str, str]]]] = field(default_factory=_Memo)
+    reminder_days: _Memo[tuple[str, str], list[int]] = field(default_factory=_Memo)
+    parts: _Memo[Hashable, _Part[Any]] = field(default_factory=_Memo)
+    zones: dict[str, ZoneInfo] = field(default_factory=dict)
+    compose: bool = True  # render digests from their sections (see Planner._text)
+    checks: int = COMPOSE_CHECKS
+
+
+@dataclass
+class _Page:
+    """What one page of users needs besides their own rows."""
+
     planned: set[str]
     follows: dict[int, set[str]]
     seen_articles: dict[int, set[str]]
+    volunteers: dict[int, VolunteerFit] = field(default_factory=dict)
+    articles_sent: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _button(text: str, data: Any) -> dict[str, str]:
     return {"text": text, "callback_data": data.pack()}
+
+
+_EMPTY: _Part[tuple[Any, ...]] = _Part(())
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the tick. A tick allocates millions of
+    short-lived objects (rows, keys, pushes) that reference counting frees, and each few
+    thousand of them would start a collection; the full ones scan the whole heap — aiogram's
+    models, the catalog, the tick's memos — and took a third of a 100 000-user tick. Cycles
+    made meanwhile (by this or by other tasks) wait for the next collection after it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _part(tick: _Tick, identity: Hashable, value: V) -> _Part[V]:
+    """The one `_Part` of this value in the tick (`identity` tells values apart cheaply)."""
+    return tick.parts.get(identity, lambda: _Part(value))
 
 
 class Planner:
@@ -77,6 +200,7 @@ class Planner:
         default_timezone: str,
         reminder_days: tuple[int, ...],
         volunteering: VolunteerService | None = None,
+        page: int = PAGE,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -87,6 +211,8 @@ class Planner:
         self.default_timezone = default_timezone
         self.reminder_days = reminder_days
         self.volunteering = volunteering
+        self.page = page
+        self._templates: dict[str, Template] = {}
 
     async def _prepare(self, now: datetime) -> _Tick:
         grants = await self.catalogs.grants()
@@ -97,42 +223,73 @@ class Planner:
                 openings.append((g, occurrence))
         week_ago = now - timedelta(days=7)
         local = [m for m in await self.measures.local_measures() if m.created_at >= week_ago]
-        async with self.engine.connect() as conn:
-            planned = await repo.recent_keys(conn, ("digest", "reminder"), now - timedelta(days=9))
-            follows = await catalogs_repo.all_follows(conn)
-            seen = await catalogs_repo.all_article_keys(conn)
+        by_region: dict[str | None, list[Candidate]] = defaultdict(list)
+        for m in local:
+            by_region[m.region].append(local_candidate(m))
+        articles = await self.catalogs.articles()
+        by_stage = {s: [a for a in articles if s in a.stages] for s in range(1, 8)}
         return _Tick(
             now=now,
             openings=openings,
-            articles=await self.catalogs.articles(),
-            new_measures=[local_candidate(m) for m in local],
+            opening_index={g.key: i for i, (g, _) in enumerate(openings)},
+            articles=articles,
+            articles_by_stage=by_stage,
+            new_measures=dict(by_region),
             measure_names={m.code: m.title for m in local},
-            planned=planned,
-            follows=follows,
-            seen_articles=seen,
+            opportunities=(
+                await self.volunteering.digest_matcher(now)
+                if self.volunteering is not None
+                else None
+            ),
         )
 
     async def plan(self) -> PlanReport:
-        """Enqueue everything due now; returns what was planned."""
+        """Enqueue everything due now, a page of users at a time; returns what was planned.
+
+        A page is written while the next one is read and planned (the database works in its
+        own thread meanwhile); one write at a time, in page order."""
+        with _collector_paused():
+            return await self._plan()
+
+    async def _plan(self) -> PlanReport:
         now = self.clock.now()
         tick = await self._prepare(now)
-        async with self.engine.connect() as conn:
-            recipients = await repo.recipients(conn)
-        pushes: list[NewPush] = []
-        articles_sent: list[tuple[int, str]] = []
+        self._templates.clear()  # a tick sees the templates as they are when it starts
         report = PlanReport()
-        for r in recipients:
-            digest = await self._digest(r, tick, articles_sent)
-            if digest is not None:
-                pushes.append(digest)
-                report.digests += 1
-            reminders = self._reminders(r, tick)
-            pushes += reminders
-            report.reminders += len(reminders)
-        if pushes:
-            async with self.engine.begin() as conn:
-                report.enqueued = await outbox_repo.enqueue(conn, pushes, now)
-                await catalogs_repo.mark_sent(conn, articles_sent, now)
+        since = now - timedelta(days=9)
+        after: int | None = None
+        writing: asyncio.Task[int] | None = None
+        try:
+            while True:
+                async with self.engine.connect() as conn:
+                    ids = await repo.recipient_ids(conn, after=after, limit=self.page)
+                    if not ids:
+                        break
+                    first, last = ids[0], ids[-1]
+                    recipients = await repo.recipients(conn, first=first, last=last)
+                    page = _Page(
+                        planned=await repo.recent_keys(
+                            conn, KINDS, since, first=first, last=last
+                        ),
+                        follows=await catalogs_repo.all_follows(conn, first=first, last=last),
+                        seen_articles=await catalogs_repo.all_article_keys(
+                            conn, first=first, last=last
+                        ),
+                    )
+                pushes = await self._plan_page(recipients, tick, page, report)
+                report.pages += 1
+                after = last
+                if writing is not None:
+                    report.enqueued += await writing
+                    writing = None
+                if pushes:
+                    writing = asyncio.create_task(self._write(pushes, page.articles_sent, now))
+            if writing is not None:
+                report.enqueued += await writing
+                writing = None
+        finally:
+            if writing is not None:  # cancelled or failed meanwhile: the page's transaction
+                await asyncio.wait({writing})  # ends (commits or rolls back) before we leave
         if report.enqueued:
             log.info(
                 "pushes planned",
@@ -140,110 +297,334 @@ class Planner:
             )
         return report
 
+    async def _write(
+        self, pushes: list[NewPush], articles_sent: list[tuple[int, str]], now: datetime
+    ) -> int:
+        """One page's pushes and the articles they carry, in one transaction."""
+        async with self.engine.begin() as conn:
+            enqueued = await outbox_repo.enqueue(conn, pushes, now)
+            await catalogs_repo.mark_sent(conn, articles_sent, now)
+        return enqueued
+
+    async def _plan_page(
+        self, recipients: Sequence[Recipient], tick: _Tick, page: _Page, report: PlanReport
+    ) -> list[NewPush]:
+        due = [(r, key) for r in recipients if (key := self._due(r, tick, page)) is not None]
+        if self.volunteering is not None and tick.opportunities is not None:
+            wanting = [r for r, _ in due if r.settings.opportunities]
+            page.volunteers = await self.volunteering.volunteer_fits(wanting)
+        pushes: list[NewPush] = []
+        for n, (r, key) in enumerate(due, start=1):
+            digest = self._digest(r, key, tick, page)
+            if digest is not None:
+                pushes.append(digest)
+                report.digests += 1
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # let the previous page's write and updates go on
+        for r in recipients:
+            if r.settings.grants and r.id in page.follows:
+                reminders = self._reminders(r, tick, page)
+                pushes += reminders
+                report.reminders += len(reminders)
+        return pushes
+
     # --- one user ---
 
-    def _when(self, r: Recipient, now: datetime) -> datetime:
-        tz = r.timezone or self.default_timezone
-        return allowed_at(now, tz, r.settings.quiet_start, r.settings.quiet_end)
+    def _tz(self, r: Recipient) -> str:
+        return r.timezone or self.default_timezone
 
-    async def _digest(
-        self, r: Recipient, tick: _Tick, articles_sent: list[tuple[int, str]]
-    ) -> NewPush | None:
+    def _when(self, r: Recipient, tz: str, tick: _Tick) -> datetime:
+        s = r.settings
+        key = (tz, s.quiet_start, s.quiet_end)
+        found = tick.quiet.data.get(key)
+        if found is None:
+            found = tick.quiet.get(key, lambda: allowed_at(tick.now, *key))
+        return found
+
+    def _due(self, r: Recipient, tick: _Tick, page: _Page) -> str | None:
+        """The dedup key of the user's digest if one is due now and not planned yet."""
         s = r.settings
         tz = r.timezone or self.default_timezone
-        period = digest_period(tick.now, tz, s.digest, s.digest_hour, s.digest_weekday)
-        key = f"digest:{r.id}:{period}"
-        if period is None or key in tick.planned:
+        slot = (tz, s.digest, s.digest_hour, s.digest_weekday)
+        period = tick.periods.data.get(slot, _MISSING)
+        if period is _MISSING:
+            # Held for the tick: `ZoneInfo` keeps only a few zones alive by itself, and the
+            # templates' date filters would load the others again and again.
+            tick.zones.setdefault(tz, ZoneInfo(tz))
+            period = tick.periods.get(slot, lambda: digest_period(tick.now, *slot))
+        if period is None:
             return None
-        if tick.now - r.consent_at < timedelta(days=1) and s.digest == "weekly":
+        key = f"digest:{r.id}:{period}"
+        if key in page.planned:
+            return None
+        if s.digest == "weekly" and tick.now - r.consent_at < timedelta(days=1):
             return None  # a newcomer's first digest is next week's
+        return key
+
+    def _digest(self, r: Recipient, key: str, tick: _Tick, page: _Page) -> NewPush | None:
+        s = r.settings
+        tz = r.timezone or self.default_timezone
         phase = phase_for_stage(r.stage) if r.stage else None
-        grants = []
-        if s.grants:
+        grants = self._grants(r, tz, phase, tick) if s.grants else _EMPTY
+        measures = self._measures(r, phase, tick) if s.measures and r.stage else _EMPTY
+        article = self._article(r, tick, page) if s.articles else None
+        opportunities: _Part[tuple[Listing, ...]] = _EMPTY
+        fit = page.volunteers.get(r.id)
+        if tick.opportunities is not None and s.opportunities and fit is not None:
+            matcher = tick.opportunities
+            found = matcher.key(fit)
+            opportunities = tick.suggestions.data.get(found) or tick.suggestions.get(
+                found, lambda: self._suggest(tick, matcher, fit)
+            )
+        if not (grants.value or measures.value or article or opportunities.value):
+            return None
+        locale = r.locale or "ru"
+        weekly = s.digest == "weekly"
+        shape = (locale, tz, weekly, grants.serial, measures.serial,
+                 article.key if article is not None else None, opportunities.serial)  # fmt: skip
+        payload = tick.payloads.data.get(shape) or tick.payloads.get(
+            shape,
+            lambda: self._payload(tick, locale, tz, weekly, grants, measures, article,
+                                  opportunities),
+        )  # fmt: skip
+        if article is not None:
+            page.articles_sent.append((r.id, article.key))
+            page.seen_articles.setdefault(r.id, set()).add(article.key)
+        return NewPush(
+            user_id=r.id,
+            chat_id=r.id,
+            kind="digest",
+            dedup_key=key,
+            payload=payload,
+            not_before=self._when(r, tz, tick),
+        )
+
+    @staticmethod
+    def _suggest(
+        tick: _Tick, matcher: DigestOpportunities, fit: VolunteerFit
+    ) -> _Part[tuple[Listing, ...]]:
+        found = tuple(matcher.pick(fit))
+        return _part(tick, ("o", *(o.opportunity.id for o in found)), found)
+
+    def _grants(
+        self, r: Recipient, tz: str, phase: str | None, tick: _Tick
+    ) -> _Part[tuple[DueGrant, ...]]:
+        """Up to MAX_GRANTS that fit the user (`bot.domain.grants.fits`): open with the deadline
+        within GRANT_SOON days or opening within two weeks; open ones first, then by days left,
+        then in the catalogs' order."""
+        region = r.region
+        found = tick.grants.data.get((tz, phase, r.topics, region))
+        if found is not None:
+            return found
+
+        def due_near() -> list[_Due]:
+            found = []
             for g, occurrence in tick.openings:
-                if not grant_rules.fits(
-                    grant_topics=g.topics, grant_phases=g.phases, grant_region=g.region,
-                    phase=phase, topics=r.topics, region=r.region,
-                ):  # fmt: skip
+                if g.region is not None and g.region != region:
                     continue
                 left = days_left(occurrence, tick.now, tz)
                 is_open = occurrence.open_at <= tick.now
                 if (is_open and left is not None and left <= GRANT_SOON) or (
                     not is_open and occurrence.open_at - tick.now <= timedelta(days=14)
                 ):
-                    grants.append((g, occurrence, left, is_open))
-            grants.sort(key=lambda x: (not x[3], x[2] if x[2] is not None else 999))
-            grants = grants[:MAX_GRANTS]
-        measures = []
-        if s.measures and r.stage and tick.new_measures:
-            profile = Profile.for_stage(r.stage, topics=r.topics, region=r.region)
-            measures = [
-                tick.measure_names[m.candidate.code]
-                for m in rank(profile, tick.new_measures)[:MAX_MEASURES]
-            ]
-        article = None
-        if s.articles:
-            seen = tick.seen_articles.get(r.id, set())
-            fit = CatalogService.matching_articles(
-                tick.articles,
-                fit=_fit(r, self.default_timezone),
-            )
-            article = next((a for a in fit if a.key not in seen), None)
-        opportunities = (
-            await self.volunteering.opportunities_for(r.id)
-            if self.volunteering is not None and s.opportunities
-            else []
-        )
-        if not grants and not measures and article is None and not opportunities:
-            return None
-        locale = r.locale or "ru"
-        tr = self.renderer.bind(locale)
-        text = tr(
-            "push/digest.j2",
-            grants=grants,
-            measures=measures,
-            article=article,
-            tz=tz,
-            weekly=s.digest == "weekly",
-            opportunities=opportunities,
-        )
-        buttons: list[list[dict[str, str]]] = []
-        if grants:
-            buttons.append([_button(tr._("💰 All grants"), Menu(section="grants"))])
-        if article is not None:
-            articles_sent.append((r.id, article.key))
-            tick.seen_articles.setdefault(r.id, set()).add(article.key)
-            buttons.append([{"text": tr._("📖 Read the article"), "url": article.link}])
-        if opportunities:
-            buttons.append([_button(tr._("🙋 Volunteering"), Menu(section="volunteer"))])
-        buttons.append([_button(tr._("🔕 Unsubscribe from the digest"), Unsub(what="digest"))])
-        return NewPush(
-            user_id=r.id,
-            chat_id=r.id,
-            kind="digest",
-            dedup_key=key,
-            payload={"text": split_html(text)[0], "parse_mode": "HTML", "buttons": buttons},
-            not_before=self._when(r, tick.now),
-        )
+                    found.append((frozenset(g.phases), frozenset(g.topics),
+                                  (g, occurrence, left, is_open)))  # fmt: skip
+            found.sort(key=lambda x: (not x[2][3], x[2][2] if x[2][2] is not None else 999))
+            return found  # the sort is stable: among equals, the catalogs' order
 
-    def _reminders(self, r: Recipient, tick: _Tick) -> list[NewPush]:
+        def pick() -> _Part[tuple[DueGrant, ...]]:
+            chosen = []
+            topics = r.topics
+            for phases, grant_topics, due in tick.due_grants.get((tz, region), due_near):
+                if phases and phase is not None and phase not in phases:
+                    continue
+                if grant_topics and topics and grant_topics.isdisjoint(topics):
+                    continue
+                chosen.append(due)
+                if len(chosen) == MAX_GRANTS:
+                    break
+            identity = ("g", *((id(g), id(o), left, is_open) for g, o, left, is_open in chosen))
+            return _part(tick, identity, tuple(chosen))
+
+        return tick.grants.get((tz, phase, r.topics, region), pick)
+
+    def _measures(self, r: Recipient, phase: str | None, tick: _Tick) -> _Part[tuple[str, ...]]:
+        """The best MAX_MEASURES of the local measures added this week (`rank`)."""
+        if not tick.new_measures or r.stage is None or phase is None:
+            return _EMPTY
+        stage = r.stage
+        # A region without new measures ranks like none; only topics some candidate has count.
+        region = r.region if r.region in tick.new_measures else None
+
+        def pool() -> tuple[list[Candidate], frozenset[str]]:
+            # What `rank` may list for a profile with no problems and crises ticked (the
+            # digest's): measures of its region or none, of its phase or none.
+            near = [*tick.new_measures.get(None, ())]
+            if region is not None:
+                near += tick.new_measures.get(region, ())
+            found = [c for c in near if c.phase is None or c.phase == phase]
+            return found, frozenset().union(*(c.topics for c in found))
+
+        candidates, pool_topics = tick.measure_pools.get((phase, region), pool)
+        if not candidates:
+            return _EMPTY
+        topics = r.topics & pool_topics if r.topics else r.topics
+        found = tick.measures.data.get((phase, topics, region))
+        if found is not None:
+            return found
+
+        def pick() -> _Part[tuple[str, ...]]:
+            profile = Profile.for_stage(stage, topics=topics, region=region)
+            ranked = rank(profile, candidates)[:MAX_MEASURES]
+            names = tuple(tick.measure_names[m.candidate.code] for m in ranked)
+            return _part(tick, ("m", names), names)
+
+        return tick.measures.get((phase, topics, region), pick)
+
+    @staticmethod
+    def _article(r: Recipient, tick: _Tick, page: _Page) -> ArticleView | None:
+        """The first article for the user's stage and topics (the catalogs' order,
+        `CatalogService.matching_articles`) that they were never sent nor opened."""
+        seen = page.seen_articles.get(r.id, ())
+        topics = r.topics
+        pool = tick.articles if r.stage is None else tick.articles_by_stage.get(r.stage, [])
+        for a in pool:
+            if (not a.topics or not topics or not topics.isdisjoint(a.topics)) and (
+                a.key not in seen
+            ):
+                return a
+        return None
+
+    def _payload(
+        self,
+        tick: _Tick,
+        locale: str,
+        tz: str,
+        weekly: bool,
+        grants: _Part[tuple[DueGrant, ...]],
+        measures: _Part[tuple[str, ...]],
+        article: ArticleView | None,
+        opportunities: _Part[tuple[Listing, ...]],
+    ) -> dict[str, Any]:
+        text = self._text(tick, locale, tz, weekly, grants, measures, article, opportunities)
+        if 2 * len(text) > MESSAGE_LIMIT and utf16_len(text) > MESSAGE_LIMIT:
+            text = split_html(text)[0]
+        labels = tick.labels.get(locale, lambda: self._labels(locale))
+        buttons: list[list[dict[str, str]]] = []
+        if grants.value:
+            buttons.append(labels["grants"])
+        if article is not None:
+            buttons.append([{"text": labels["article"][0]["text"], "url": article.link}])
+        if opportunities.value:
+            buttons.append(labels["volunteer"])
+        buttons.append(labels["unsubscribe"])
+        return {"text": text, "parse_mode": "HTML", "buttons": buttons}
+
+    def _labels(self, locale: str) -> dict[str, list[dict[str, str]]]:
+        """The digest's buttons in one language (the article's gets its link per digest)."""
+        tr = self.renderer.bind(locale)
+        return {
+            "grants": [_button(tr._("💰 All grants"), Menu(section="grants"))],
+            "article": [{"text": tr._("📖 Read the article")}],
+            "volunteer": [_button(tr._("🙋 Volunteering"), Menu(section="volunteer"))],
+            "unsubscribe": [_button(tr._("🔕 Unsubscribe from the digest"), Unsub(what="digest"))],
+        }
+
+    def _render(self, locale: str, tz: str, weekly: bool, **sections: Any) -> str:
+        """The template with the given sections (grants, measures, article, opportunities),
+        as `Renderer.render` gives it (the template looked up once per tick)."""
+        template = self._templates.get(locale)
+        if template is None:
+            env = self.renderer.envs.get(locale) or self.renderer.envs[SUPPORTED_LOCALES[0]]
+            template = self._templates[locale] = env.get_template(DIGEST)
+        return template.render(
+            grants=list(sections.get("grants", ())),
+            measures=list(sections.get("measures", ())),
+            article=sections.get("article"),
+            tz=tz,
+            weekly=weekly,
+            opportunities=list(sections.get("opportunities", ())),
+        ).strip()
+
+    def _text(
+        self,
+        tick: _Tick,
+        locale: str,
+        tz: str,
+        weekly: bool,
+        grants: _Part[tuple[DueGrant, ...]],
+        measures: _Part[tuple[str, ...]],
+        article: ArticleView | None,
+        opportunities: _Part[tuple[Listing, ...]],
+    ) -> str:
+        """The digest's text. Its sections (grants, measures, the article, opportunities) are
+        independent blocks of the template, so the text is its header followed by each
+        section as the template renders it alone — and a section is shared by many users
+        (the same grants in the same zone…), so each is rendered once per tick. The first few
+        digests of a tick with several sections are also rendered whole and compared; should
+        the template ever stop adding up this way, the tick renders whole digests."""
+        sections: dict[str, Any] = {
+            "grants": grants.value,
+            "measures": measures.value,
+            "article": article,
+            "opportunities": opportunities.value,
+        }
+        if not tick.compose:
+            return self._render(locale, tz, weekly, **sections)
+        header = tick.headers.get((locale, weekly), lambda: self._render(locale, tz, weekly))
+
+        def alone(name: str) -> str | None:
+            text = self._render(locale, tz, weekly, **{name: sections[name]})
+            return text[len(header) :] if text.startswith(header) else None
+
+        keys = {
+            "grants": grants.serial,
+            "measures": measures.serial,
+            "article": article.key if article is not None else None,
+            "opportunities": opportunities.serial,
+        }
+        parts: list[str | None] = [header]
+        for name, value in sections.items():
+            if value:
+                zone = tz if name in ZONED else None  # times are shown in the user's zone
+                key = (name, locale, zone, keys[name])
+                parts.append(tick.sections.get(key, partial(alone, name)))
+        composed = None if None in parts else "".join(p for p in parts if p is not None)
+        if composed is not None and (len(parts) < 3 or tick.checks <= 0):
+            return composed
+        text = self._render(locale, tz, weekly, **sections)
+        tick.checks -= 1
+        if composed != text:
+            log.warning("digest sections do not add up to the template's digest: whole digests")
+            tick.compose = False
+        return text
+
+    def _reminders(self, r: Recipient, tick: _Tick, page: _Page) -> list[NewPush]:
         s = r.settings
-        followed = tick.follows.get(r.id)
+        followed = page.follows.get(r.id)
         if not s.grants or not followed:
             return []
-        tz = r.timezone or self.default_timezone
-        if not local_daytime(tick.now, tz, s.digest_hour):
+        tz = self._tz(r)
+        daytime = tick.daytime.get(
+            (tz, s.digest_hour), lambda: local_daytime(tick.now, tz, s.digest_hour)
+        )
+        if not daytime:
             return []  # reminders go in the user's day, from their digest hour
+        index = tick.opening_index
         pushes = []
-        tr = self.renderer.bind(r.locale or "ru")
-        for g, occurrence in tick.openings:
-            if g.key not in followed or occurrence.close_at is None:
+        for i in sorted(index[k] for k in followed if k in index):  # the catalogs' order
+            g, occurrence = tick.openings[i]
+            if occurrence.close_at is None:
                 continue
-            for n in reminders_due(occurrence, tick.now, tz, self.reminder_days):
+            due = tick.reminder_days.get(
+                (g.key, tz), partial(reminders_due, occurrence, tick.now, tz, self.reminder_days)
+            )
+            for n in due:
                 deadline = occurrence.close_at.date().isoformat()
                 key = f"reminder:{r.id}:{g.key}:{deadline}:{n}"
-                if key in tick.planned:
+                if key in page.planned:
                     continue
+                tr = self.renderer.bind(r.locale or "ru")
                 text = tr("push/reminder.j2", g=g, n=n, deadline=occurrence.close_at, tz=tz)
                 buttons = [
                     [_button(tr._("💰 Open the grant"), Gr(action="card", key=g.key))],
@@ -257,17 +638,7 @@ class Planner:
                         kind="reminder",
                         dedup_key=key,
                         payload={"text": text, "parse_mode": "HTML", "buttons": buttons},
-                        not_before=self._when(r, tick.now),
+                        not_before=self._when(r, tz, tick),
                     )
                 )
         return pushes
-
-
-def _fit(r: Recipient, default_timezone: str) -> Fit:
-    return Fit(
-        phase=phase_for_stage(r.stage) if r.stage else None,
-        stage=r.stage,
-        topics=r.topics,
-        region=r.region,
-        timezone=r.timezone or default_timezone,
-    )

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, Protocol
 from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
@@ -41,7 +41,7 @@ from bot.domain.opportunities import (
 )
 from bot.domain.schedule import allowed_at
 from bot.errors import StaleButton, UserError
-from bot.keyboards import Unsub
+from bot.keyboards import RowId, Small, Unsub
 from bot.render import Renderer, split_html
 from bot.services.profile import ConsentRequired
 from bot.storage import audit as audit_repo
@@ -69,10 +69,10 @@ class Vo(CallbackData, prefix="vo"):
     opportunity; t (topic), w (period) and p (page) lead back to the list it came from."""
 
     a: str
-    id: int = 0
+    id: RowId = 0
     t: str = ""
     w: str = "a"
-    p: int = 0
+    p: Small = 0
 
 
 class Vs(CallbackData, prefix="vs"):
@@ -87,9 +87,9 @@ class Oa(CallbackData, prefix="oa"):
     close / open / cancel / cancel_ok and wizard buttons; v a value, p a page."""
 
     a: str
-    id: int = 0
+    id: RowId = 0
     v: str = ""
-    p: int = 0
+    p: Small = 0
 
 
 def _button(text: str, data: CallbackData) -> dict[str, str]:
@@ -809,6 +809,45 @@ class VolunteerService:
             listings = await repo.upcoming(conn, now, now + DIGEST_HORIZON)
         return rules.opportunities_for(fit, listings, now, limit=limit, horizon=DIGEST_HORIZON)
 
+    # The digest planner asks for thousands of users at once: the listings once per tick
+    # (`digest_matcher`), the volunteers' profiles once per page of users (`volunteer_fits`).
+
+    async def digest_matcher(self, now: datetime) -> DigestOpportunities:
+        """What `opportunities_for` would suggest at `now`, for many users: the listings are
+        read and indexed once."""
+        async with self.engine.connect() as conn:
+            listings = await repo.upcoming(conn, now, now + DIGEST_HORIZON)
+        return DigestOpportunities(listings, now)
+
+    async def volunteer_fits(self, people: Sequence[Volunteer]) -> dict[int, VolunteerFit]:
+        """The matching view of each of `people` (consented, not blocked — the caller checks),
+        as `opportunities_for` builds it, in three queries over the range of their ids."""
+        if not people:
+            return {}
+        first = min(p.id for p in people)
+        last = max(p.id for p in people)
+        async with self.engine.connect() as conn:
+            saved = await repo.volunteer_profiles_between(conn, first, last)
+            can = await repo.ikigai_can_between(conn, first, last)
+            taken = await repo.taken_between(conn, first, last)
+        fits = {}
+        for p in people:
+            profile = saved.get(p.id)
+            if profile is None:
+                skills = tuple(s[:SKILL_LENGTH] for s in can.get(p.id, [])[:SKILLS_LIMIT])
+                availability: frozenset[str] = frozenset()
+            else:
+                skills, availability = profile.skills, profile.availability
+            fits[p.id] = VolunteerFit(
+                timezone=self._tz(p.timezone),
+                region=p.region,
+                topics=frozenset(p.topics),
+                skills=skills,
+                availability=availability,
+                taken=taken.get(p.id, frozenset()),
+            )
+        return fits
+
     async def export(self, user_id: int) -> dict[str, Any]:
         """What volunteering stores about the user, for /my_data."""
         async with self.engine.connect() as conn:
@@ -816,3 +855,145 @@ class VolunteerService:
 
     def ics(self, opp: Opportunity, url: str | None = None) -> bytes:
         return rules.to_ics(opp, self.clock.now(), url=url)
+
+
+class Volunteer(Protocol):
+    """What `VolunteerService.volunteer_fits` needs to know of a user."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def timezone(self) -> str | None: ...
+    @property
+    def region(self) -> str | None: ...
+    @property
+    def topics(self) -> frozenset[str]: ...
+
+
+class DigestOpportunities:
+    """`rules.opportunities_for` for many volunteers at one instant, with the same answers.
+
+    What does not depend on the volunteer is done once: the listings open for sign-up with a
+    free place within the horizon, in (start, id) order; their title-and-description stems
+    as bits of an int; indexes by topic, by stem and by region; each one's time slot per zone.
+    A volunteer who named topics or skills then costs only the listings sharing a topic or a
+    stem with them (the others score 0 and are left out); one who named neither takes the
+    first suitable listings of their region, then of anywhere, in start order. `key` says
+    which volunteers get the same answer, so a caller can remember it.
+    """
+
+    def __init__(
+        self, listings: Iterable[Listing], now: datetime, *, horizon: timedelta = DIGEST_HORIZON
+    ) -> None:
+        base = [
+            item
+            for item in listings
+            if rules.signup_refusal(item.opportunity, now) is None
+            and item.opportunity.starts_at - now <= horizon
+            and item.free != 0
+        ]
+        base.sort(key=lambda item: (item.opportunity.starts_at, item.opportunity.id))
+        self.now = now
+        self._base = base
+        # The stems `rules.skill_hits` compares, of each listing once, as bits.
+        stems = [rules._stems([i.opportunity.title, i.opportunity.description]) for i in base]
+        self._bits = {stem: 1 << n for n, stem in enumerate(sorted(set().union(*stems)))}
+        self._info: list[tuple[int, str, str | None, bool, int]] = []
+        self._by_topic: dict[str, list[int]] = defaultdict(list)
+        self._by_stem: dict[int, list[int]] = defaultdict(list)
+        self._by_region: dict[str | None, list[int]] = defaultdict(list)
+        for i, item in enumerate(base):
+            opp = item.opportunity
+            mask = sum(self._bits[stem] for stem in stems[i])
+            anywhere = opp.online or opp.region is None  # in reach of every volunteer
+            self._info.append((opp.id, opp.topic, opp.region, anywhere, mask))
+            self._by_topic[opp.topic].append(i)
+            self._by_region[opp.region].append(i)
+            for bit in self._bits_of(mask):
+                self._by_stem[bit].append(i)
+        self._topics = frozenset(self._by_topic)
+        self._regions = frozenset(self._by_region)
+        self._ids = frozenset(item.opportunity.id for item in base)
+        self._slots: dict[str, list[str]] = {}
+        self._masks: dict[tuple[str, ...], int] = {}
+
+    @staticmethod
+    def _bits_of(mask: int) -> list[int]:
+        return [1 << n for n in range(mask.bit_length()) if mask >> n & 1]
+
+    def _mask(self, skills: tuple[str, ...]) -> int:
+        """The volunteer's skill stems that some listing has, as bits."""
+        mask = self._masks.get(skills)
+        if mask is None:
+            bits = self._bits
+            mask = sum(bits.get(stem, 0) for stem in rules._stems(skills))
+            self._masks[skills] = mask
+        return mask
+
+    def _slots_in(self, tz: str) -> list[str]:
+        slots = self._slots.get(tz)
+        if slots is None:
+            slots = [rules.slot_of(item.opportunity.starts_at, tz) for item in self._base]
+            self._slots[tz] = slots
+        return slots
+
+    def key(self, fit: VolunteerFit) -> Hashable:
+        """Volunteers with equal keys get the same `pick`: what matters of their topics and
+        skills is what the listings share, of their region whether listings are there, of
+        their zone only the time slots (when they named times), of their sign-ups those
+        among the listings."""
+        region = fit.region if fit.region is None or fit.region in self._regions else "~"
+        return (
+            bool(fit.topics or fit.skills),
+            fit.topics & self._topics,
+            self._mask(fit.skills) if fit.skills else 0,
+            region,
+            fit.availability,
+            fit.timezone if fit.availability else None,
+            fit.taken & self._ids if fit.taken else fit.taken,
+        )
+
+    def pick(self, fit: VolunteerFit, limit: int = 3) -> list[Listing]:
+        """The same as `rules.opportunities_for(fit, listings, now, limit=limit)`."""
+        base, info = self._base, self._info
+        taken, region, topics = fit.taken, fit.region, fit.topics
+        slots = self._slots_in(fit.timezone) if fit.availability else None
+        availability = fit.availability
+
+        def suits(i: int) -> bool:
+            oid, _, where, anywhere, _ = info[i]
+            return (
+                oid not in taken
+                and (anywhere or region is None or where == region)
+                and (slots is None or slots[i] in availability)
+            )
+
+        if not (topics or fit.skills):  # every score is 0, or 1 near home: home first
+            home = self._by_region.get(region, []) if region is not None else []
+            chosen = [i for i in home if suits(i)][:limit]
+            if len(chosen) < limit:
+                for i in range(len(base)):
+                    if region is not None and info[i][2] == region:
+                        continue  # seen above
+                    if suits(i):
+                        chosen.append(i)
+                        if len(chosen) == limit:
+                            break
+            return [base[i] for i in chosen]
+        mask = self._mask(fit.skills) if fit.skills else 0
+        candidates: set[int] = set()
+        for topic in topics:
+            candidates.update(self._by_topic.get(topic, ()))
+        for bit in self._bits_of(mask):
+            candidates.update(self._by_stem[bit])
+        found: list[tuple[int, int]] = []
+        for i in candidates:
+            if not suits(i):
+                continue
+            _, topic, where, _, stems = info[i]
+            points = (2 if topic in topics else 0) + (stems & mask).bit_count()
+            if region is not None and where == region:
+                points += 1  # near home first
+            found.append((-points, i))
+        found.sort()
+        return [base[i] for _, i in found[:limit]]

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import RowMapping, delete, select, update
+from sqlalchemy import RowMapping, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.storage.dialect import upsert
+from bot.storage.dialect import insert_ignore, upsert
 from bot.storage.tables import article_log, articles, grant_follows, grants
 
 
@@ -91,11 +92,15 @@ async def followed(conn: AsyncConnection, user_id: int) -> set[str]:
     return set(rows.scalars())
 
 
-async def all_follows(conn: AsyncConnection) -> dict[int, set[str]]:
+async def all_follows(
+    conn: AsyncConnection, *, first: int | None = None, last: int | None = None
+) -> dict[int, set[str]]:
+    """user → the grants they follow; with `first`/`last` only users with ids in that range."""
     result: dict[int, set[str]] = {}
-    for user_id, key in await conn.execute(
-        select(grant_follows.c.user_id, grant_follows.c.grant_key)
-    ):
+    query = select(grant_follows.c.user_id, grant_follows.c.grant_key).where(
+        *_between(grant_follows.c.user_id, first, last)
+    )
+    for user_id, key in (await conn.execute(query)).all():
         result.setdefault(user_id, set()).add(key)
     return result
 
@@ -125,14 +130,25 @@ async def article_states(conn: AsyncConnection, user_id: int) -> dict[str, bool]
     return {key: read_at is not None for key, read_at in rows}
 
 
-async def all_article_keys(conn: AsyncConnection) -> dict[int, set[str]]:
-    """user → every article they were sent or opened (an article never goes twice)."""
+async def all_article_keys(
+    conn: AsyncConnection, *, first: int | None = None, last: int | None = None
+) -> dict[int, set[str]]:
+    """user → every article they were sent or opened (an article never goes twice); with
+    `first`/`last` only users with ids in that range."""
     result: dict[int, set[str]] = {}
-    for user_id, key in await conn.execute(
-        select(article_log.c.user_id, article_log.c.article_key)
-    ):
+    query = select(article_log.c.user_id, article_log.c.article_key).where(
+        *_between(article_log.c.user_id, first, last)
+    )
+    for user_id, key in (await conn.execute(query)).all():
         result.setdefault(user_id, set()).add(key)
     return result
+
+
+def _between(column: Any, first: int | None, last: int | None) -> list[Any]:
+    return [
+        *([column >= first] if first is not None else []),
+        *([column <= last] if last is not None else []),
+    ]
 
 
 async def mark_read(conn: AsyncConnection, user_id: int, key: str, now: datetime) -> None:
@@ -143,11 +159,22 @@ async def mark_read(conn: AsyncConnection, user_id: int, key: str, now: datetime
 
 
 async def mark_sent(conn: AsyncConnection, pairs: list[tuple[int, str]], now: datetime) -> None:
-    for user_id, key in pairs:
-        await upsert(
-            conn, article_log, {"user_id": user_id, "article_key": key, "sent_at": now},
-            key=["user_id", "article_key"], update=["sent_at"],
-        )  # fmt: skip
+    """Articles went out in digests: `sent_at` = now for each (user, article). New rows go in
+    one INSERT … ON CONFLICT DO NOTHING; should some be there already (the user opened the
+    article meanwhile), one UPDATE sets their `sent_at` too."""
+    if not pairs:
+        return
+    rows = [{"user_id": user_id, "article_key": key, "sent_at": now} for user_id, key in pairs]
+    inserted = await insert_ignore(conn, article_log, rows, key=["user_id", "article_key"])
+    if inserted == len(set(pairs)):
+        return
+    log = article_log.c
+    await conn.execute(
+        update(article_log)
+        .where(log.user_id == bindparam("u"), log.article_key == bindparam("k"))
+        .values(sent_at=now),
+        [{"u": user_id, "k": key} for user_id, key in pairs],
+    )
 
 
 async def close_grant(conn: AsyncConnection, grant_id: int, now: datetime) -> None:

@@ -74,10 +74,28 @@ async def insert_ignore(
         .returning(table.c[key[0]])
     )
     inserted = 0
-    for start in range(0, len(rows), chunk):
-        part = [dict(row) for row in rows[start : start + chunk]]
+    for start, end in _pieces(len(rows), chunk):
+        part = [dict(row) for row in rows[start:end]]
         inserted += len((await conn.execute(stmt, part)).all())
     return inserted
+
+
+def _pieces(total: int, chunk: int) -> list[tuple[int, int]]:
+    """[start, end) slices: `chunk` rows each, the rest in falling powers of two. So only a few
+    sizes of multi-row INSERT ever reach the driver, whose statement cache would otherwise keep
+    a large prepared statement for every remainder size it met (about 1 MB each on SQLite)."""
+    pieces = []
+    start = 0
+    while total - start >= chunk:
+        pieces.append((start, start + chunk))
+        start += chunk
+    size = 1 << max(0, (total - start).bit_length() - 1)
+    while start < total:
+        if total - start >= size:
+            pieces.append((start, start + size))
+            start += size
+        size //= 2
+    return pieces
 
 
 def claimed_ids(column: ColumnElement[Any], picked: Select[Any], conn: AsyncConnection) -> Any:

@@ -1,19 +1,22 @@
-"""What the push planner reads in one go: every user it may write to, with what it needs."""
+"""What the push planner reads: the users it may write to, with what it needs, a page at a time
+(`recipient_ids` pages through them by id; every other query takes the page's id range)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import fields
 from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.storage.settings import PushSettings, from_row
+from bot.storage.settings import PushSettings
 from bot.storage.tables import outbox, quiz_results, user_settings, user_topics, users
 
 
-@dataclass(frozen=True, slots=True)
-class Recipient:
+class Recipient(NamedTuple):
+    """A user the planner may write to (a named tuple: a tick builds one per user)."""
+
     id: int
     locale: str | None
     timezone: str | None
@@ -24,10 +27,41 @@ class Recipient:
     settings: PushSettings
 
 
-async def recipients(conn: AsyncConnection) -> list[Recipient]:
-    """Users who consented and have not blocked the bot, with settings, stage and topics."""
+def _between(column: Any, first: int | None, last: int | None) -> list[Any]:
+    conditions = []
+    if first is not None:
+        conditions.append(column >= first)
+    if last is not None:
+        conditions.append(column <= last)
+    return conditions
+
+
+async def recipient_ids(conn: AsyncConnection, *, after: int | None, limit: int) -> list[int]:
+    """The next `limit` ids, ascending, of users the planner may write to (consented, not
+    blocked) after the id `after` (None: from the start)."""
+    query = (
+        select(users.c.id)
+        .where(users.c.consent_at.is_not(None), users.c.blocked.is_(False))
+        .where(*_between(users.c.id, None if after is None else after + 1, None))
+        .order_by(users.c.id)
+        .limit(limit)
+    )
+    return [int(i) for i in (await conn.execute(query)).scalars().all()]
+
+
+_SETTINGS = tuple(f.name for f in fields(PushSettings))
+_DEFAULT_SETTINGS = PushSettings()
+_NO_TOPICS: frozenset[str] = frozenset()
+
+
+async def recipients(
+    conn: AsyncConnection, *, first: int | None = None, last: int | None = None
+) -> list[Recipient]:
+    """Users who consented and have not blocked the bot, with settings, stage and topics, in
+    ascending id order; with `first`/`last` only those whose id lies in [first, last]."""
     latest = (
         select(quiz_results.c.user_id, func.max(quiz_results.c.id).label("id"))
+        .where(*_between(quiz_results.c.user_id, first, last))
         .group_by(quiz_results.c.user_id)
         .subquery()
     )
@@ -37,36 +71,70 @@ async def recipients(conn: AsyncConnection) -> list[Recipient]:
         .subquery()
     )
     query = (
-        select(users, user_settings, stage.c.stage)
+        select(
+            users.c.id,
+            users.c.locale,
+            users.c.timezone,
+            users.c.region,
+            users.c.consent_at,
+            stage.c.stage,
+            user_settings.c.user_id,
+            *(user_settings.c[name] for name in _SETTINGS),
+        )
         .select_from(users)
         .outerjoin(user_settings, user_settings.c.user_id == users.c.id)
         .outerjoin(stage, stage.c.user_id == users.c.id)
         .where(users.c.consent_at.is_not(None), users.c.blocked.is_(False))
+        .where(*_between(users.c.id, first, last))
+        .order_by(users.c.id)
     )
     topics: dict[int, set[str]] = {}
-    for user_id, topic in await conn.execute(select(user_topics.c.user_id, user_topics.c.topic)):
+    topic_rows = select(user_topics.c.user_id, user_topics.c.topic).where(
+        *_between(user_topics.c.user_id, first, last)
+    )
+    for user_id, topic in (await conn.execute(topic_rows)).all():
         topics.setdefault(user_id, set()).add(topic)
+    # Equal topic sets and settings are shared (users repeat them; planning keys on them).
+    topic_sets: dict[frozenset[str], frozenset[str]] = {}
+    settings_seen: dict[tuple[Any, ...], PushSettings] = {}
     result = []
-    for row in (await conn.execute(query)).mappings():
-        settings = from_row(row) if row[user_settings.c.user_id] is not None else PushSettings()
+    for row in (await conn.execute(query)).all():
+        user_id, locale, timezone, region, consent_at, stage_, has_settings, *values = row
+        if has_settings is None:
+            settings = _DEFAULT_SETTINGS
+        else:
+            key = tuple(values)
+            found = settings_seen.get(key)
+            if found is None:  # the columns come in the dataclass's field order
+                found = settings_seen[key] = PushSettings(*values)
+            settings = found
+        mine = topics.get(user_id)
+        if mine:
+            frozen = frozenset(mine)
+            shared = topic_sets.setdefault(frozen, frozen)
+        else:
+            shared = _NO_TOPICS
         result.append(
-            Recipient(
-                id=row[users.c.id],
-                locale=row[users.c.locale],
-                timezone=row[users.c.timezone],
-                region=row[users.c.region],
-                consent_at=row[users.c.consent_at],
-                stage=row[stage.c.stage],
-                topics=frozenset(topics.get(row[users.c.id], ())),
-                settings=settings,
-            )
+            Recipient(user_id, locale, timezone, region, consent_at, stage_, shared, settings)
         )
     return result
 
 
-async def recent_keys(conn: AsyncConnection, kinds: tuple[str, ...], since: datetime) -> set[str]:
-    """Dedup keys of rows of these kinds created since `since` (what is already planned)."""
+async def recent_keys(
+    conn: AsyncConnection,
+    kinds: tuple[str, ...],
+    since: datetime,
+    *,
+    first: int | None = None,
+    last: int | None = None,
+) -> set[str]:
+    """Dedup keys of rows of these kinds created since `since` (what is already planned); with
+    `first`/`last` only rows of users whose id lies in [first, last]."""
     rows = await conn.execute(
-        select(outbox.c.dedup_key).where(outbox.c.kind.in_(kinds), outbox.c.created_at >= since)
+        select(outbox.c.dedup_key).where(
+            outbox.c.kind.in_(kinds),
+            outbox.c.created_at >= since,
+            *_between(outbox.c.user_id, first, last),
+        )
     )
-    return set(rows.scalars())
+    return set(rows.scalars().all())

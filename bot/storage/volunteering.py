@@ -40,6 +40,7 @@ from bot.domain.opportunities import (
 from bot.storage.dialect import upsert
 from bot.storage.settings import PushSettings
 from bot.storage.tables import (
+    ikigai_entries,
     opportunities,
     opportunity_changes,
     outbox,
@@ -774,3 +775,57 @@ __all__ = [
     "VolunteerProfile",
     "participants",
 ]
+
+
+# --- the digest: many volunteers at once ----------------------------------------------------
+
+
+def _ids_between(column: Any, first: int, last: int) -> Any:
+    return and_(column >= first, column <= last)
+
+
+async def volunteer_profiles_between(
+    conn: AsyncConnection, first: int, last: int
+) -> dict[int, VolunteerProfile]:
+    """Saved volunteer profiles of the users with ids in [first, last]."""
+    rows = await conn.execute(
+        select(volunteer_profiles).where(_ids_between(volunteer_profiles.c.user_id, first, last))
+    )
+    return {
+        int(m["user_id"]): VolunteerProfile(
+            skills=tuple(json.loads(m["skills"])),
+            availability=frozenset(json.loads(m["availability"])),
+            saved=True,
+        )
+        for m in rows.mappings()
+    }
+
+
+async def ikigai_can_between(conn: AsyncConnection, first: int, last: int) -> dict[int, list[str]]:
+    """The ikigai's "what I can" entries, in their order, of the users with ids in [first, last]
+    (the skills of a volunteer who has not saved a profile)."""
+    rows = await conn.execute(
+        select(ikigai_entries.c.user_id, ikigai_entries.c.text)
+        .where(
+            ikigai_entries.c.col == "can",
+            _ids_between(ikigai_entries.c.user_id, first, last),
+        )
+        .order_by(ikigai_entries.c.user_id, ikigai_entries.c.position)
+    )
+    found: dict[int, list[str]] = {}
+    for user_id, text in rows.all():
+        found.setdefault(int(user_id), []).append(text)
+    return found
+
+
+async def taken_between(conn: AsyncConnection, first: int, last: int) -> dict[int, frozenset[int]]:
+    """Active sign-ups (opportunity ids) of the users with ids in [first, last]."""
+    rows = await conn.execute(
+        select(signups.c.user_id, signups.c.opportunity_id).where(
+            signups.c.status.in_(ACTIVE), _ids_between(signups.c.user_id, first, last)
+        )
+    )
+    found: dict[int, set[int]] = {}
+    for user_id, opportunity_id in rows.all():
+        found.setdefault(int(user_id), set()).add(int(opportunity_id))
+    return {user_id: frozenset(ids) for user_id, ids in found.items()}

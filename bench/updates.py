@@ -1,0 +1,183 @@
+"""Updates: simulated activists doing the whole journey (/start → consent → role and place →
+ikigai with its picture → the stage quiz → the diagnosis → matched measures) through the bundled
+emulator over HTTP, against the bot (`python -m bot`, its own process, SQLite, long polling)
+and, in the same run, against a minimal aiogram echo bot (bench/echo_bot.py) doing the same
+polling on the same emulator.
+
+Two loads each: closed loop (every user sends their next update when the last one is
+answered: the most updates/s the bot manages) and open loop at a steady rate (updates arrive
+every 1/rate s whatever the answers: the latency a user feels at that load).
+
+    python bench/updates.py [--users 1000] [--rate 100] [--seconds 30]
+
+Targets: the bot's updates/s ≥ 0.5 × the echo bot's; p95 ≤ 50 ms at a steady 100 updates/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import Figure, load_average, table
+from bench.load import (
+    ECHO_TOKEN,
+    JOURNEY_UPDATES,
+    LoadResult,
+    journey_load,
+    start_bot_process,
+)
+from bot.emulator import DEFAULT_TOKEN, Emulator
+
+TARGET_RATIO = 0.5
+TARGET_P95_MS = 50.0
+
+
+@dataclass
+class Measured:
+    bot: str
+    closed: LoadResult
+    opened: LoadResult
+    cpu_seconds: float  # the bot process's CPU over both loads
+
+    @property
+    def cpu_ms_per_update(self) -> float:
+        updates = self.closed.updates + self.opened.updates
+        return self.cpu_seconds / updates * 1000 if updates else 0.0
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, from /proc (clock ticks of 1/100 s)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / 100
+
+
+async def measure(
+    emulator: Emulator,
+    directory: Path,
+    *,
+    echo: bool,
+    users: int,
+    rate: float,
+    seconds: float,
+    first_id: int,
+) -> Measured:
+    token = ECHO_TOKEN if echo else DEFAULT_TOKEN
+    name = "echo" if echo else "bot"
+    started = await start_bot_process(
+        emulator,
+        directory / name,
+        env={"BOT_TOKEN": token},
+        module="bench.echo_bot" if echo else "bot",
+        name=name,
+    )
+    process = started.bot.process
+    try:
+        warm = await journey_load(emulator, [first_id - 1], token=token, echo=echo)
+        if warm.failures:
+            raise RuntimeError(f"{name}: the warm-up journey failed:\n{warm.errors[0]}")
+        cpu = _cpu_seconds(process.pid)
+        closed = await journey_load(
+            emulator, range(first_id, first_id + users), token=token, echo=echo
+        )
+        print(f"  {name}: closed loop {closed.per_second:.0f} updates/s", flush=True)
+        budget = int(rate * seconds)
+        open_users = range(first_id + users, first_id + users + budget // JOURNEY_UPDATES + 50)
+        opened = await journey_load(
+            emulator, open_users, token=token, echo=echo, rate=rate, max_updates=budget
+        )
+        print(f"  {name}: open loop p95 {opened.ms(95):.1f} ms", flush=True)
+        cpu = _cpu_seconds(process.pid) - cpu
+    finally:
+        await started.bot.terminate()
+    return Measured(name, closed, opened, cpu)
+
+
+async def run(users: int, rate: float, seconds: float) -> tuple[Measured, Measured]:
+    with tempfile.TemporaryDirectory(prefix="opora-updates-") as tmp:
+        async with Emulator(bot_username="opora_bench_bot") as emulator:
+            emulator.register_bot(ECHO_TOKEN, username="echo_bench_bot")
+            bot = await measure(emulator, Path(tmp), echo=False, users=users, rate=rate,
+                                seconds=seconds, first_id=100_000)  # fmt: skip
+            echo = await measure(emulator, Path(tmp), echo=True, users=users, rate=rate,
+                                 seconds=seconds, first_id=100_000)  # fmt: skip
+    return bot, echo
+
+
+def figures(bot: Measured, echo: Measured, rate: float) -> list[Figure]:
+    ratio = bot.closed.per_second / echo.closed.per_second if echo.closed.per_second else 0.0
+    return [
+        Figure("updates: bot updates/s (closed loop)", bot.closed.per_second, "", None),
+        Figure("updates: echo bot updates/s (closed loop)", echo.closed.per_second, "", None),
+        Figure("updates: bot ÷ echo updates/s", ratio, f"≥ {TARGET_RATIO}", ratio >= 0.5),
+        Figure(
+            f"updates: bot p95 ms at {rate:g} updates/s",
+            bot.opened.ms(95),
+            f"≤ {TARGET_P95_MS:g} ms",
+            bot.opened.ms(95) <= TARGET_P95_MS,
+        ),
+        Figure(f"updates: echo p95 ms at {rate:g} updates/s", echo.opened.ms(95), "", None),
+        Figure(
+            "updates: unanswered updates",
+            bot.closed.failures + bot.opened.failures,
+            "0",
+            bot.closed.failures + bot.opened.failures == 0,
+        ),
+    ]
+
+
+def report(bot: Measured, echo: Measured, rate: float) -> None:
+    rows = []
+    for m in (bot, echo):
+        for mode, r in (("closed loop", m.closed), (f"open {rate:g}/s", m.opened)):
+            rows.append(
+                [
+                    m.bot, mode, str(r.updates), f"{r.seconds:.1f}", f"{r.per_second:.0f}",
+                    f"{r.ms(50):.1f}", f"{r.ms(95):.1f}", f"{r.ms(99):.1f}", str(r.failures),
+                ]
+            )  # fmt: skip
+    print(
+        table(
+            ["bot", "load", "updates", "s", "updates/s", "p50 ms", "p95 ms", "p99 ms", "lost"],
+            rows,
+        )
+    )
+    print(
+        f"bot process CPU: {bot.cpu_ms_per_update:.2f} ms per update; "
+        f"echo bot: {echo.cpu_ms_per_update:.2f} ms (load average now {load_average():.2f})"
+    )
+    for m in (bot, echo):
+        for r in (m.closed, m.opened):
+            for error in r.errors[:1]:
+                print(f"{m.bot}: {error}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--seconds", type=float, default=30.0, help="of the open-loop load")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    bot, echo = asyncio.run(run(args.users, args.rate, args.seconds))
+    took = time.perf_counter() - started
+    print(
+        f"{args.users} users × {JOURNEY_UPDATES} updates, closed loop; then {args.rate:g} "
+        f"updates/s for {args.seconds:g} s ({took:.0f} s in all)"
+    )
+    report(bot, echo, args.rate)
+    print(table(["figure", "value", "target", "result"],
+                [f.row() for f in figures(bot, echo, args.rate)]))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
