@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 Entity = dict[str, Any]
@@ -760,14 +760,27 @@ def render_html(text: str, entities: Iterable[Entity]) -> str:
         return escape(text)
     items.sort(key=lambda item: entity_sort_key(item[3]))
     index = _U16Index(text)
-    points = sorted({0, index.size, *(i[0] for i in items), *(i[1] for i in items)})
+    return weave(
+        index.size,
+        [(start, end, tags) for start, end, tags, _entity in items],
+        lambda start, end: escape(text[index.to_index(start) : index.to_index(end)]),
+    )
+
+
+def weave(
+    size: int, items: Sequence[tuple[int, int, tuple[str, str]]], piece: Callable[[int, int], str]
+) -> str:
+    """Interleave (start, end, (open, close)) tag spans — sorted as ``entity_sort_key`` sorts
+    their entities — with the text pieces between their boundaries (``piece(a, b)``, already
+    escaped); spans that cross are closed and reopened, as Telegram's own HTML export does."""
+    points = sorted({0, size, *(i[0] for i in items), *(i[1] for i in items)})
     out: list[str] = []
     stack: list[tuple[int, tuple[str, str]]] = []
     next_item = 0
     previous = 0
     for point in points:
         if point > previous:
-            out.append(escape(text[index.to_index(previous) : index.to_index(point)]))
+            out.append(piece(previous, point))
             previous = point
         if any(end <= point for end, _ in stack):
             reopen: list[tuple[int, tuple[str, str]]] = []
@@ -780,7 +793,7 @@ def render_html(text: str, entities: Iterable[Entity]) -> str:
                 out.append(tags[0])
                 stack.append((end, tags))
         while next_item < len(items) and items[next_item][0] == point:
-            _, end, tags, _entity = items[next_item]
+            _, end, tags = items[next_item]
             out.append(tags[0])
             stack.append((end, tags))
             next_item += 1

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from bot.emulator.html import entity_sort_key
+from bot.emulator.html import entity_sort_key, weave
 from bot.emulator.state import StoredMessage
 
 JSON = dict[str, Any]
@@ -110,33 +110,7 @@ def to_html(text: str, entities: Sequence[Mapping[str, Any]], *, bot_username: s
             items.append((start, end, tags))
     if not items:
         return _escape(text)
-    points = sorted({0, size, *(i[0] for i in items), *(i[1] for i in items)})
-    out: list[str] = []
-    stack: list[tuple[int, tuple[str, str]]] = []
-    next_item = 0
-    previous = 0
-    for point in points:
-        if point > previous:
-            out.append(_escape(piece(previous, point)))
-            previous = point
-        if any(end <= point for end, _ in stack):
-            reopen: list[tuple[int, tuple[str, str]]] = []
-            while any(end <= point for end, _ in stack):
-                end, tags = stack.pop()
-                out.append(tags[1])
-                if end > point:
-                    reopen.append((end, tags))
-            for end, tags in reversed(reopen):
-                out.append(tags[0])
-                stack.append((end, tags))
-        while next_item < len(items) and items[next_item][0] == point:
-            _, end, tags = items[next_item]
-            out.append(tags[0])
-            stack.append((end, tags))
-            next_item += 1
-    while stack:
-        out.append(stack.pop()[1][1])
-    return "".join(out)
+    return weave(size, items, lambda start, end: _escape(piece(start, end)))
 
 
 def _button(button: Mapping[str, Any], bot_username: str) -> JSON:
