@@ -173,9 +173,15 @@ async def journey_load(
         async with gate:
             user = emulator.user(uid, language_code=language_code, token=token)
             try:
-                await _journey(user, steps, result, echo=echo,
-                               pace=pacer.slot if pacer else None, timeout=timeout,
-                               budget=budget)  # fmt: skip
+                await _journey(
+                    user,
+                    steps,
+                    result,
+                    echo=echo,
+                    pace=pacer.slot if pacer else None,
+                    timeout=timeout,
+                    budget=budget,
+                )
             except (AssertionError, TimeoutError) as exc:
                 result.failures += 1
                 if len(result.errors) < 3:
@@ -231,10 +237,14 @@ async def start_bot_process(
     started = time.monotonic()
     with log_path.open("wb") as log:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", module, cwd=directory,
+            sys.executable,
+            "-m",
+            module,
+            cwd=directory,
             env={**base, "PYTHONPATH": str(ROOT), **full},
-            stderr=log, stdout=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
+            stderr=log,
+            stdout=asyncio.subprocess.DEVNULL,
+        )
     bot = BotProcess(name, int(full.get("WEBHOOK_PORT", "0")), log_path, process)
     if ready is None:
         return Started(bot, 0.0)

@@ -178,7 +178,7 @@ async def run(
     with tempfile.TemporaryDirectory(prefix="opora-pacing-") as tmp:
         directory = Path(tmp)
         url = f"sqlite+aiosqlite:///{directory / 'pacing.db'}"
-        seeded = await seed(url, recipients, 4, now=datetime.now(UTC))
+        seeded = await seed(url, recipients, 4, now=datetime.now(UTC), no_digests=True)
         async with Emulator(bot_username="opora_bench_bot") as emulator:
             for uid in (AUTHOR, *range(seeded.first_user, seeded.first_user + recipients)):
                 emulator.user(uid).chat.started = True  # they pressed Start in Telegram
@@ -214,29 +214,43 @@ async def run(
                 rows = await recipients_of(url, emulator, first)
                 total = len(rows)
                 done_first = await _wait(
-                    lambda: len(
-                        {c.params["chat_id"] for c in _sends(emulator, first_text) if c.ok}
-                    )
-                    >= total - sum(1 for s in rows.values() if s == "skipped"),
+                    lambda: (
+                        len({c.params["chat_id"] for c in _sends(emulator, first_text) if c.ok})
+                        >= total - sum(1 for s in rows.values() if s == "skipped")
+                    ),
                     600,
                 )
                 phases.append(
-                    measure(emulator, first_text, f"{paid_rate:g}/s (rest of #1)", paid_rate,
-                            since, None)
+                    measure(
+                        emulator,
+                        first_text,
+                        f"{paid_rate:g}/s (rest of #1)",
+                        paid_rate,
+                        since,
+                        None,
+                    )
                 )
                 since = len(emulator.calls)
                 second = await schedule_broadcast(url, emulator, second_text)
                 await _wait(lambda: len(_sends(emulator, second_text, since)) > 0, 60)
                 rows2_total = total  # the same audience
                 await _wait(
-                    lambda: sum(1 for c in _sends(emulator, second_text, since) if c.ok)
-                    >= rows2_total - sum(1 for s in rows.values() if s == "skipped"),
+                    lambda: (
+                        sum(1 for c in _sends(emulator, second_text, since) if c.ok)
+                        >= rows2_total - sum(1 for s in rows.values() if s == "skipped")
+                    ),
                     600,
                 )
                 await asyncio.sleep(2.5)  # results written; a double would have shown by now
                 phases.append(
-                    measure(emulator, second_text, f"{paid_rate:g}/s (#2 whole)", paid_rate,
-                            since, None)
+                    measure(
+                        emulator,
+                        second_text,
+                        f"{paid_rate:g}/s (#2 whole)",
+                        paid_rate,
+                        since,
+                        None,
+                    )
                 )
                 print(f"  {paid_rate:g}/s: {phases[-1].rate:.0f} messages/s", flush=True)
                 for broadcast, text in ((first, first_text), (second, second_text)):
@@ -253,15 +267,33 @@ def figures(phases: list[Phase], deliveries: list[Delivery]) -> list[Figure]:
     result = []
     slow = phases[0]
     paid = phases[-1]
-    result.append(Figure(f"pacing: achieved ÷ configured at {slow.name}", slow.ratio,
-                         f"≥ {TARGET_RATIO}", slow.ratio >= TARGET_RATIO))
-    result.append(Figure(f"pacing: achieved ÷ configured at {paid.configured:g}/s", paid.ratio,
-                         f"≥ {TARGET_RATIO}", paid.ratio >= TARGET_RATIO))
+    result.append(
+        Figure(
+            f"pacing: achieved ÷ configured at {slow.name}",
+            slow.ratio,
+            f"≥ {TARGET_RATIO}",
+            slow.ratio >= TARGET_RATIO,
+        )
+    )
+    result.append(
+        Figure(
+            f"pacing: achieved ÷ configured at {paid.configured:g}/s",
+            paid.ratio,
+            f"≥ {TARGET_RATIO}",
+            paid.ratio >= TARGET_RATIO,
+        )
+    )
     refused = sum(p.refused for p in phases)
     attempts = sum(p.attempts for p in phases)
     share = refused / attempts if attempts else 0.0
-    result.append(Figure("pacing: 429s, % of sends", share * 100, f"≤ {TARGET_429 * 100:g} %",
-                         share <= TARGET_429))
+    result.append(
+        Figure(
+            "pacing: 429s, % of sends",
+            share * 100,
+            f"≤ {TARGET_429 * 100:g} %",
+            share <= TARGET_429,
+        )
+    )
     duplicates = sum(d.duplicates for d in deliveries)
     missing = sum(d.missing for d in deliveries)
     result.append(Figure("pacing: recipients served twice", duplicates, "0", duplicates == 0))
@@ -274,8 +306,16 @@ def report(phases: list[Phase], deliveries: list[Delivery]) -> None:
         table(
             ["phase", "configured/s", "sends", "s", "achieved/s", "ratio", "429s", "429 %"],
             [
-                [p.name, f"{p.configured:g}", str(p.sends), f"{p.seconds:.1f}", f"{p.rate:.1f}",
-                 f"{p.ratio:.3f}", str(p.refused), f"{p.refused_share * 100:.2f}"]
+                [
+                    p.name,
+                    f"{p.configured:g}",
+                    str(p.sends),
+                    f"{p.seconds:.1f}",
+                    f"{p.rate:.1f}",
+                    f"{p.ratio:.3f}",
+                    str(p.refused),
+                    f"{p.refused_share * 100:.2f}",
+                ]
                 for p in phases
             ],
         )
@@ -284,8 +324,14 @@ def report(phases: list[Phase], deliveries: list[Delivery]) -> None:
         table(
             ["broadcast", "recipients", "delivered", "twice", "missing", "outbox statuses"],
             [
-                [f"#{d.broadcast}", str(d.recipients), str(d.delivered), str(d.duplicates),
-                 str(d.missing), ", ".join(f"{k} {v}" for k, v in sorted(d.statuses.items()))]
+                [
+                    f"#{d.broadcast}",
+                    str(d.recipients),
+                    str(d.delivered),
+                    str(d.duplicates),
+                    str(d.missing),
+                    ", ".join(f"{k} {v}" for k, v in sorted(d.statuses.items())),
+                ]
                 for d in deliveries
             ],
         )
@@ -301,8 +347,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     phases, deliveries = asyncio.run(run(args.recipients, args.window, args.paid_rate))
     report(phases, deliveries)
-    print(table(["figure", "value", "target", "result"],
-                [f.row() for f in figures(phases, deliveries)]))
+    print(
+        table(
+            ["figure", "value", "target", "result"], [f.row() for f in figures(phases, deliveries)]
+        )
+    )
     return 0
 
 

@@ -192,8 +192,19 @@ def report(runs: list[PlanRun]) -> None:
     ]
     print(
         table(
-            ["users", "plan s", "cpu s", "µs/user", "digests", "reminders", "distinct",
-             "RSS before MB", "peak RSS MB", "2nd tick s", "seed s"],
+            [
+                "users",
+                "plan s",
+                "cpu s",
+                "µs/user",
+                "digests",
+                "reminders",
+                "distinct",
+                "RSS before MB",
+                "peak RSS MB",
+                "2nd tick s",
+                "seed s",
+            ],
             rows,
         )
     )

@@ -105,10 +105,11 @@ async def run(users: int, rate: float, seconds: float) -> tuple[Measured, Measur
     with tempfile.TemporaryDirectory(prefix="opora-updates-") as tmp:
         async with Emulator(bot_username="opora_bench_bot") as emulator:
             emulator.register_bot(ECHO_TOKEN, username="echo_bench_bot")
-            bot = await measure(emulator, Path(tmp), echo=False, users=users, rate=rate,
-                                seconds=seconds, first_id=100_000)  # fmt: skip
-            echo = await measure(emulator, Path(tmp), echo=True, users=users, rate=rate,
-                                 seconds=seconds, first_id=100_000)  # fmt: skip
+            bot, echo = [
+                await measure(emulator, Path(tmp), echo=echo, users=users, rate=rate,
+                              seconds=seconds, first_id=100_000)
+                for echo in (False, True)
+            ]  # fmt: skip
     return bot, echo
 
 
@@ -140,10 +141,17 @@ def report(bot: Measured, echo: Measured, rate: float) -> None:
         for mode, r in (("closed loop", m.closed), (f"open {rate:g}/s", m.opened)):
             rows.append(
                 [
-                    m.bot, mode, str(r.updates), f"{r.seconds:.1f}", f"{r.per_second:.0f}",
-                    f"{r.ms(50):.1f}", f"{r.ms(95):.1f}", f"{r.ms(99):.1f}", str(r.failures),
+                    m.bot,
+                    mode,
+                    str(r.updates),
+                    f"{r.seconds:.1f}",
+                    f"{r.per_second:.0f}",
+                    f"{r.ms(50):.1f}",
+                    f"{r.ms(95):.1f}",
+                    f"{r.ms(99):.1f}",
+                    str(r.failures),
                 ]
-            )  # fmt: skip
+            )
     print(
         table(
             ["bot", "load", "updates", "s", "updates/s", "p50 ms", "p95 ms", "p99 ms", "lost"],
@@ -174,8 +182,12 @@ def main(argv: list[str] | None = None) -> int:
         f"updates/s for {args.seconds:g} s ({took:.0f} s in all)"
     )
     report(bot, echo, args.rate)
-    print(table(["figure", "value", "target", "result"],
-                [f.row() for f in figures(bot, echo, args.rate)]))  # fmt: skip
+    print(
+        table(
+            ["figure", "value", "target", "result"],
+            [f.row() for f in figures(bot, echo, args.rate)],
+        )
+    )
     return 0
 
 

@@ -7,7 +7,7 @@ import contextlib
 import gc
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
@@ -17,8 +17,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.types import BotCommand, BotCommandScopeDefault
-from redis.asyncio import BlockingConnectionPool, Redis
+from aiogram.types import BotCommand, BotCommandScopeDefault, Update
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -35,7 +34,6 @@ from bot.middlewares import (
     RetryRequests,
 )
 from bot.pictures import find_font
-from bot.ratelimit import RedisRateLimiter
 from bot.render import Renderer
 from bot.scheduler import Ticker
 from bot.services.broadcasts import BroadcastService
@@ -48,8 +46,12 @@ from bot.services.pushes import Planner
 from bot.services.stats import StatsService
 from bot.services.users import UserService
 from bot.services.volunteering import VolunteerService
-from bot.storage.fsm import SqlStorage
+from bot.sqlite import inline_sql
+from bot.storage.fsm import SqlStorage, remembered
 from handlers import build_router
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +107,8 @@ class App:
         await self.set_commands()
         # What start-up built (aiogram's and pydantic's classes, the catalog, templates) lives
         # as long as the process: out of the garbage collector's scans from now on (`python -m
-        # bot` starts with the collector off, see bot/__main__.py).
-        gc.collect()
+        # bot` starts with the collector off, see bot/__main__.py). No collection first: it
+        # would take half a second here to free a few thousand objects.
         gc.freeze()
         gc.enable()
 
@@ -207,9 +209,22 @@ def _where(url: str) -> str:
         return "the given address"
 
 
+class _Dispatcher(Dispatcher):
+    """Each update is handled with its SQLite statements on the event loop (bot/sqlite.py):
+    an update's reads and writes are a user's few rows, and a thread trip per statement cost
+    more than SQLite itself. Its conversation state is read once (bot/storage/fsm.py).
+    Polling and webhooks both come through here."""
+
+    async def feed_update(self, bot: Bot, update: Update, **kwargs: Any) -> Any:
+        with inline_sql(), remembered():
+            return await super().feed_update(bot, update, **kwargs)
+
+
 def _redis(settings: Settings) -> Redis | None:
     if not settings.redis_url:
         return None
+    from redis.asyncio import BlockingConnectionPool, Redis  # only with REDIS_URL
+
     try:
         # A blocking pool: a burst of sends waits for a connection instead of failing.
         pool = BlockingConnectionPool.from_url(settings.redis_url, max_connections=64, timeout=10)
@@ -278,11 +293,11 @@ def create_app(
         "presses": (presses := AnswerPresses()),
     }
     # With Redis every instance books its sends on one timeline: SEND_RATE for all of them.
-    limiter = (
-        RedisRateLimiter(redis, settings.send_rate, key=f"opora:send-rate:{bot.id}")
-        if redis is not None
-        else None
-    )
+    limiter = None
+    if redis is not None:
+        from bot.ratelimit import RedisRateLimiter  # imports redis: only with REDIS_URL
+
+        limiter = RedisRateLimiter(redis, settings.send_rate, key=f"opora:send-rate:{bot.id}")
     sender = Sender.from_settings(
         bot, engine, clock, settings, limiter=limiter, chat_pacer=limiter
     )
@@ -296,7 +311,7 @@ def create_app(
         content_admin=ContentAdminService(engine, clock, catalog),
         volunteering=(volunteering := VolunteerService(engine, clock, renderer, settings)),
     )
-    dp = Dispatcher(storage=storage, events_isolation=isolation, **deps)
+    dp = _Dispatcher(storage=storage, events_isolation=isolation, **deps)
     dp.update.outer_middleware(FloodGuard(renderer, settings.flood_burst, settings.flood_rate))
     dp.update.outer_middleware(ContextMiddleware(users, renderer, settings.default_locale))
     dp.callback_query.middleware(presses)

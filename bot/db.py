@@ -13,11 +13,13 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.config import ROOT
+from bot.sqlite import DBAPI
 
 log = logging.getLogger(__name__)
 MIGRATIONS = ROOT / "migrations"
 
 
+SQLITE_POOL = 32  # connections kept open (each is a thread); as many again opened at a peak
 BUSY_TIMEOUT = 30.0  # seconds a SQLite writer waits for another's lock before "locked"
 
 
@@ -38,15 +40,19 @@ def make_engine(url: str, *, busy_timeout: float = BUSY_TIMEOUT, **kwargs: Any) 
     database = parsed.database
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    # `timeout` is pysqlite's busy handler, set when the connection opens: it covers the
-    # pragmas below too (switching a new file to WAL needs the lock for a moment).
-    engine = create_async_engine(url, connect_args={"timeout": busy_timeout}, **kwargs)
-    milliseconds = max(0, int(busy_timeout * 1000))
+    # `timeout`: how long a statement waits for another connection's lock. It waits on the
+    # database thread, never on the event loop (bot/sqlite.py); that covers the pragmas below
+    # too (switching a new file to WAL needs the lock for a moment).
+    engine = create_async_engine(
+        url,
+        module=DBAPI,
+        connect_args={"timeout": busy_timeout},
+        **{"pool_size": SQLITE_POOL, "max_overflow": SQLITE_POOL, **kwargs},
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout={milliseconds}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")

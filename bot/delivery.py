@@ -370,6 +370,15 @@ class Sender:
         """Look for due rows now (call after enqueueing)."""
         self._kick.set()
 
+    def note_sent(self, chat_id: int) -> None:
+        """A message went to `chat_id` outside the outbox (a broadcast's live progress): this
+        sender's next one to that chat keeps the gap too. Two at once would meet Telegram's
+        per-chat limit, and the 429 pauses every send."""
+        slot = self._chats.get(chat_id)
+        if slot is None:
+            slot = self._chats[chat_id] = _ChatSlot()
+        slot.ready_at = max(slot.ready_at, time.monotonic() + self.chat_interval)
+
     async def changed(self, since: int, timeout: float | None = None) -> int:  # noqa: ASYNC109
         """Wait until `version` is past `since` (a claim or a batch of results written);
         returns the new version. Raises TimeoutError after `timeout` seconds."""

@@ -43,6 +43,7 @@ from bot.domain.segments import Geography, Segment
 from bot.errors import StaleButton, UserError
 from bot.keyboards import Unsub
 from bot.render import CAPTION_LIMIT, MESSAGE_LIMIT, Renderer, utf16_len
+from bot.sqlite import off_loop
 from bot.storage import audit as audit_repo
 from bot.storage import broadcasts as repo
 from bot.storage import locks, outbox
@@ -202,11 +203,12 @@ class BroadcastService:
             return await repo.of_author(conn, author_id, (repo.SCHEDULED, repo.SENDING), 5)
 
     async def count(self, segment: Segment) -> int:
-        """How many users the segment reaches now."""
-        async with self.engine.connect() as conn:
-            return await repo.count_audience(
-                conn, self._known(segment), self.geo, self.settings.default_timezone
-            )
+        """How many users the segment reaches now (over every user: off the event loop)."""
+        with off_loop():
+            async with self.engine.connect() as conn:
+                return await repo.count_audience(
+                    conn, self._known(segment), self.geo, self.settings.default_timezone
+                )
 
     async def set_segment(self, broadcast: Broadcast, segment: Segment) -> Broadcast:
         """Change a draft's recipients (NotDraft when it has moved on)."""
@@ -508,56 +510,59 @@ class BroadcastService:
     ) -> Broadcast | None:
         """One transaction: move to `sending`, resolve the audience, enqueue, count, audit.
         None when the broadcast was no longer in `from_` (someone else started it)."""
-        now = self.clock.now()
-        async with self.engine.begin() as conn:
-            moved = await repo.move(
-                conn,
-                broadcast_id,
-                from_,
-                repo.SENDING,
-                started_at=now,
-                progress_chat_id=chat_id,
-                progress_message_id=message_id,
-            )
-            if not moved:
-                return None
-            broadcast = await repo.get(conn, broadcast_id)
-            assert broadcast is not None
-            audience = await repo.audience_of(
-                conn, self._known(broadcast.segment), self.geo, self.settings.default_timezone
-            )
-            payloads: dict[str, dict[str, Any]] = {}
-            pushes = []
-            for user_id, stored_locale in audience:
-                locale = stored_locale or self.settings.default_locale
-                if locale not in payloads:
-                    payloads[locale] = self.payload(broadcast, locale)
-                pushes.append(
-                    NewPush(
-                        user_id=user_id,
-                        chat_id=user_id,
-                        kind=KIND,
-                        dedup_key=dedup_key(broadcast_id, user_id),
-                        payload=payloads[locale],
-                        not_before=now,
-                        batch_id=broadcast_id,
-                    )
+        with off_loop():  # the audience, every user: off the event loop
+            now = self.clock.now()
+            async with self.engine.begin() as conn:
+                moved = await repo.move(
+                    conn,
+                    broadcast_id,
+                    from_,
+                    repo.SENDING,
+                    started_at=now,
+                    progress_chat_id=chat_id,
+                    progress_message_id=message_id,
                 )
-            enqueued = await outbox.enqueue(conn, pushes, now)
-            await repo.set_values(conn, broadcast_id, recipients=enqueued)
-            await audit_repo.add(
-                conn,
-                actor_id,
-                action,
-                str(broadcast_id),
-                {"recipients": enqueued, "segment": broadcast.segment.summary()},
-                now,
+                if not moved:
+                    return None
+                broadcast = await repo.get(conn, broadcast_id)
+                assert broadcast is not None
+                audience = await repo.audience_of(
+                    conn, self._known(broadcast.segment), self.geo, self.settings.default_timezone
+                )
+                payloads: dict[str, dict[str, Any]] = {}
+                pushes = []
+                for user_id, stored_locale in audience:
+                    locale = stored_locale or self.settings.default_locale
+                    if locale not in payloads:
+                        payloads[locale] = self.payload(broadcast, locale)
+                    pushes.append(
+                        NewPush(
+                            user_id=user_id,
+                            chat_id=user_id,
+                            kind=KIND,
+                            dedup_key=dedup_key(broadcast_id, user_id),
+                            payload=payloads[locale],
+                            not_before=now,
+                            batch_id=broadcast_id,
+                        )
+                    )
+                enqueued = await outbox.enqueue(conn, pushes, now)
+                await repo.set_values(conn, broadcast_id, recipients=enqueued)
+                await audit_repo.add(
+                    conn,
+                    actor_id,
+                    action,
+                    str(broadcast_id),
+                    {"recipients": enqueued, "segment": broadcast.segment.summary()},
+                    now,
+                )
+                started = await repo.get(conn, broadcast_id)
+            log.info(
+                "broadcast started", extra={"broadcast_id": broadcast_id, "recipients": enqueued}
             )
-            started = await repo.get(conn, broadcast_id)
-        log.info("broadcast started", extra={"broadcast_id": broadcast_id, "recipients": enqueued})
-        return started
+            return started
 
-    # ------------------------------------------------------------------ progress
+        # ------------------------------------------------------------------ progress
 
     async def progress(self, broadcast_id: int, total: int | None = None) -> Progress:
         async with self.engine.connect() as conn:
@@ -589,9 +594,10 @@ class BroadcastService:
         if self.following(broadcast_id):
             return
         self._nudges[broadcast_id] = asyncio.Event()
-        self._tasks[broadcast_id] = asyncio.create_task(
-            self._follow(broadcast_id), name=f"broadcast-{broadcast_id}"
-        )
+        with off_loop():  # counting a broadcast's rows, every second: not on the event loop
+            self._tasks[broadcast_id] = asyncio.create_task(
+                self._follow(broadcast_id), name=f"broadcast-{broadcast_id}"
+            )
 
     def _nudge(self, broadcast_id: int) -> None:
         event = self._nudges.get(broadcast_id)
@@ -741,6 +747,7 @@ class BroadcastService:
                         return
                     log.info("progress message gone, sending anew", extra=_ids(broadcast))
             sent = await bot.send_message(chat_id, text, reply_markup=markup)
+            self.sender.note_sent(chat_id)  # the author's own copy waits its second
         except TelegramAPIError as exc:  # the author blocked the bot, a network failure …
             log.warning(
                 "progress message not shown", extra={**_ids(broadcast), "error": exc.message}

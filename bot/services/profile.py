@@ -133,12 +133,13 @@ class ProfileService:
     async def load(self, user_id: int) -> Profile:
         async with self.engine.connect() as conn:
             user = await self._consented(conn, user_id)
+            codes = await repo.all_codes(conn, user_id)
             return Profile(
                 user=user,
                 ikigai=await repo.ikigai(conn, user_id),
-                topics=await repo.codes(conn, user_id, "topics"),
-                problems=await repo.codes(conn, user_id, "problems"),
-                crises=await repo.codes(conn, user_id, "crises"),
+                topics=codes["topics"],
+                problems=codes["problems"],
+                crises=codes["crises"],
                 history=tuple(await repo.quiz_history(conn, user_id)),
             )
 

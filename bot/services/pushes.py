@@ -58,10 +58,10 @@ log = logging.getLogger(__name__)
 GRANT_SOON = 30  # days: a grant whose deadline is nearer goes into the digest
 MAX_GRANTS = 3
 MAX_MEASURES = 3
-PAGE = 2_000  # users per page: one set of queries and one transaction each
+PAGE = 1_000  # users per page: one set of queries and one transaction each
 YIELD_EVERY = 200  # users planned between two turns of the event loop
-MEMO_LIMIT = 20_000  # remembered results per kind within a tick (then forgotten, recomputed)
-TEXT_MEMO = 4_000  # remembered digests (texts of a few KB each)
+MEMO_LIMIT = 5_000  # remembered results per kind within a tick (then forgotten, recomputed)
+TEXT_MEMO = 2_000  # remembered digests (texts of a few KB each)
 KINDS = ("digest", "reminder")
 DIGEST = "push/digest.j2"
 COMPOSE_CHECKS = 3  # digests of several sections per tick also rendered whole, to compare
@@ -268,9 +268,7 @@ class Planner:
                     first, last = ids[0], ids[-1]
                     recipients = await repo.recipients(conn, first=first, last=last)
                     page = _Page(
-                        planned=await repo.recent_keys(
-                            conn, KINDS, since, first=first, last=last
-                        ),
+                        planned=await repo.recent_keys(conn, KINDS, since, first=first, last=last),
                         follows=await catalogs_repo.all_follows(conn, first=first, last=last),
                         seen_articles=await catalogs_repo.all_article_keys(
                             conn, first=first, last=last
@@ -380,13 +378,21 @@ class Planner:
             return None
         locale = r.locale or "ru"
         weekly = s.digest == "weekly"
-        shape = (locale, tz, weekly, grants.serial, measures.serial,
-                 article.key if article is not None else None, opportunities.serial)  # fmt: skip
+        shape = (
+            locale,
+            tz,
+            weekly,
+            grants.serial,
+            measures.serial,
+            article.key if article is not None else None,
+            opportunities.serial,
+        )
         payload = tick.payloads.data.get(shape) or tick.payloads.get(
             shape,
-            lambda: self._payload(tick, locale, tz, weekly, grants, measures, article,
-                                  opportunities),
-        )  # fmt: skip
+            lambda: self._payload(
+                tick, locale, tz, weekly, grants, measures, article, opportunities
+            ),
+        )
         if article is not None:
             page.articles_sent.append((r.id, article.key))
             page.seen_articles.setdefault(r.id, set()).add(article.key)
@@ -427,8 +433,9 @@ class Planner:
                 if (is_open and left is not None and left <= GRANT_SOON) or (
                     not is_open and occurrence.open_at - tick.now <= timedelta(days=14)
                 ):
-                    found.append((frozenset(g.phases), frozenset(g.topics),
-                                  (g, occurrence, left, is_open)))  # fmt: skip
+                    found.append(
+                        (frozenset(g.phases), frozenset(g.topics), (g, occurrence, left, is_open))
+                    )
             found.sort(key=lambda x: (not x[2][3], x[2][2] if x[2][2] is not None else 999))
             return found  # the sort is stable: among equals, the catalogs' order
 

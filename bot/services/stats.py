@@ -33,6 +33,7 @@ from bot.config import Settings
 from bot.content import Catalog, Stage, UnknownCodeError
 from bot.domain.csvio import spreadsheet
 from bot.render import Tr
+from bot.sqlite import off_loop
 from bot.storage import stats as repo
 from bot.storage.outbox import BLOCKED, FAILED, PENDING, SENDING, SENT, SKIPPED
 from bot.storage.stats import Assessment, Delivery, ProfileRow
@@ -138,6 +139,10 @@ class StatsService:
         return [today - timedelta(days=DAYS - 1 - i) for i in range(DAYS)]
 
     async def _collect(self, since: datetime) -> _Data:
+        with off_loop():  # counts over every user
+            return await self._counts(since)
+
+    async def _counts(self, since: datetime) -> _Data:
         async with self.engine.connect() as conn:
             return _Data(
                 users=await repo.user_counts(conn),

@@ -2,23 +2,63 @@
 
 aiogram ships no SQL storage; this is the small one it needs. With `REDIS_URL` set, the app
 uses aiogram's RedisStorage instead (see bot.app).
+
+aiogram asks for the state and the data several times while one update is handled (the
+middleware, then each `get_data`/`update_data`). Within `remembered()` (the dispatcher opens one
+per update) a key is read once and then served from what was read or written since; writes
+always go to the database. The memo belongs to the task that opened it: tasks started from
+the update read the database.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.clock import Clock
 from bot.storage.dialect import upsert
 from bot.storage.tables import fsm_states
+
+_Row = tuple[str | None, str]  # state, data as stored (JSON text)
+_MEMO: ContextVar[tuple[asyncio.Task[Any] | None, dict[str, _Row]] | None] = ContextVar(
+    "opora_fsm_memo", default=None
+)
+
+
+@contextmanager
+def remembered() -> Iterator[None]:
+    """The FSM rows read or written in this context are remembered until it ends."""
+    token = _MEMO.set((asyncio.current_task(), {}))
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def _memo() -> dict[str, _Row] | None:
+    held = _MEMO.get()
+    if held is None or held[0] is not asyncio.current_task():
+        return None
+    return held[1]
+
+
+async def _read(conn: AsyncConnection, built: str) -> _Row:
+    row = (
+        await conn.execute(
+            select(fsm_states.c.state, fsm_states.c.data).where(fsm_states.c.key == built)
+        )
+    ).first()
+    return (None, "{}") if row is None else (row.state, row.data)
 
 
 class SqlStorage(BaseStorage):
@@ -28,32 +68,31 @@ class SqlStorage(BaseStorage):
         self.keys = DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
 
     async def _row(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
-        async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(fsm_states.c.state, fsm_states.c.data).where(
-                        fsm_states.c.key == self.keys.build(key)
-                    )
-                )
-            ).first()
-        if row is None:
-            return None, {}
-        return row.state, json.loads(row.data)
+        built = self.keys.build(key)
+        memo = _memo()
+        found = memo.get(built) if memo is not None else None
+        if found is None:
+            async with self.engine.connect() as conn:
+                found = await _read(conn, built)
+            if memo is not None:
+                memo[built] = found
+        return found[0], json.loads(found[1])
 
     async def _write(self, key: StorageKey, **values: Any) -> None:
         """Upsert the changed field; a key left with no state and no data is deleted, so a
         cleared conversation leaves no row behind (e.g. after /delete_me)."""
         built = self.keys.build(key)
+        memo = _memo()
         async with self.engine.begin() as conn:
-            row = (
-                await conn.execute(
-                    select(fsm_states.c.state, fsm_states.c.data).where(fsm_states.c.key == built)
-                )
-            ).first()
-            state = values.get("state", row.state if row else None)
-            data = values.get("data", row.data if row else "{}")
+            row = memo.get(built) if memo is not None else None
+            if row is None:
+                row = await _read(conn, built)
+            state = values.get("state", row[0])
+            data = values.get("data", row[1])
+            if memo is not None:
+                memo[built] = (state, data)
             if state is None and data == "{}":
-                if row is not None:
+                if row != (None, "{}"):  # that pair is never stored: it means no row
                     await conn.execute(delete(fsm_states).where(fsm_states.c.key == built))
                 return
             await upsert(

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, delete, insert, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.tables import (
@@ -73,6 +73,20 @@ async def codes(conn: AsyncConnection, user_id: int, kind: str) -> frozenset[str
     table, column = _SETS[kind]
     rows = await conn.execute(select(table.c[column]).where(table.c.user_id == user_id))
     return frozenset(rows.scalars())
+
+
+async def all_codes(conn: AsyncConnection, user_id: int) -> dict[str, frozenset[str]]:
+    """Every kind of `_SETS` at once (one statement)."""
+    parts = [
+        select(literal(kind).label("kind"), table.c[column].label("code")).where(
+            table.c.user_id == user_id
+        )
+        for kind, (table, column) in _SETS.items()
+    ]
+    found: dict[str, set[str]] = {kind: set() for kind in _SETS}
+    for kind, code in await conn.execute(union_all(*parts)):
+        found[kind].add(code)
+    return {kind: frozenset(codes) for kind, codes in found.items()}
 
 
 async def set_codes(conn: AsyncConnection, user_id: int, kind: str, values: Iterable[str]) -> None:

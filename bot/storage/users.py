@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.dialect import upsert
@@ -33,13 +33,19 @@ class User:
         return self.consent_at is not None
 
 
+# The user with their roles in one statement (a row per role), built once.
+_GET = (
+    select(users, user_roles.c.role)
+    .select_from(users.outerjoin(user_roles, user_roles.c.user_id == users.c.id))
+    .where(users.c.id == bindparam("user_id"))
+)
+
+
 async def get(conn: AsyncConnection, user_id: int) -> User | None:
-    row = (await conn.execute(select(users).where(users.c.id == user_id))).mappings().first()
-    if row is None:
+    rows = (await conn.execute(_GET, {"user_id": user_id})).mappings().all()
+    if not rows:
         return None
-    roles = (
-        await conn.execute(select(user_roles.c.role).where(user_roles.c.user_id == user_id))
-    ).scalars()
+    row = rows[0]
     return User(
         id=row["id"],
         locale=row["locale"],
@@ -52,7 +58,7 @@ async def get(conn: AsyncConnection, user_id: int) -> User | None:
         consent_version=row["consent_version"],
         consent_at=row["consent_at"],
         blocked=row["blocked"],
-        roles=frozenset(roles),
+        roles=frozenset(r["role"] for r in rows if r["role"] is not None),
         created_at=row["created_at"],
     )
 

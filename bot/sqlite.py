@@ -1,0 +1,217 @@
+"""SQLAlchemy's aiosqlite adapter, made cheap for the short statements of an update.
+
+aiosqlite runs every sqlite3 call on a thread of its own, and SQLAlchemy's adapter makes four
+such calls for each statement (open a cursor, execute, fetch the rows, close it) plus a
+ROLLBACK whenever a connection goes back to the pool, a plain read included. Each trip is two
+thread switches and a wake-up of the event loop: under load that, not SQLite, was over half of
+the bot's CPU (bench/updates.py: 16–18 ms per update, 63 updates/s).
+
+Here:
+* while an update is handled (`inline_sql()`, set by the dispatcher), a statement runs right on
+  the event loop: these are point reads and small writes of one user, microseconds in SQLite.
+  It runs without waiting for a lock: if another connection holds the write lock
+  (SQLITE_BUSY), the statement is undone and run again on the thread, which waits up to the
+  engine's busy timeout, as before — the event loop is never held by a lock;
+* everything else (the scheduler's planning, the outbox sender, statistics over every user —
+  `off_loop()`) makes one trip to the thread per statement: execute, fetch, close together;
+* COMMIT and ROLLBACK are skipped when sqlite3 has no transaction open.
+
+Same driver, same URL (`sqlite+aiosqlite://…`): `bot.db.make_engine` passes `DBAPI` as the
+engine's `module`.
+"""
+
+from __future__ import annotations
+
+import collections
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+import aiosqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+from sqlalchemy.util import EMPTY_DICT
+
+__all__ = ["DBAPI", "inline_sql", "off_loop"]
+
+_INLINE: ContextVar[bool] = ContextVar("opora_sqlite_inline", default=False)
+_BUSY = sqlite3.SQLITE_BUSY
+_Outcome = tuple[Any, int, int | None, list[Any] | None]
+
+
+@contextmanager
+def inline_sql(on: bool = True) -> Iterator[None]:
+    """Statements in this context (and tasks started from it) run on the event loop."""
+    token = _INLINE.set(on)
+    try:
+        yield
+    finally:
+        _INLINE.reset(token)
+
+
+def off_loop() -> Any:
+    """For work over many rows inside an update (statistics, a broadcast's audience): its
+    statements go to the database thread, so other users' updates go on meanwhile."""
+    return inline_sql(False)
+
+
+def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
+    """The whole statement, rows included."""
+    cursor = conn.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        else:
+            cursor.execute(operation, () if parameters is None else parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else None
+        return description, cursor.rowcount, cursor.lastrowid, rows
+    finally:
+        cursor.close()
+
+
+def _run_waiting(
+    conn: sqlite3.Connection, busy_ms: int, operation: str, parameters: Any, many: bool
+) -> _Outcome:
+    """On the database thread: the statement, waiting up to `busy_ms` for a lock."""
+    conn.execute(f"PRAGMA busy_timeout={busy_ms}")
+    try:
+        return _run(conn, operation, parameters, many)
+    finally:
+        conn.execute("PRAGMA busy_timeout=0")
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == _BUSY
+
+
+class _Cursor(AsyncAdapt_aiosqlite_cursor):
+    """A cursor that holds its results in memory and no sqlite3 cursor between calls."""
+
+    __slots__ = ("_arraysize", "_description", "_lastrowid", "_rowcount")
+
+    def __init__(self, adapt_connection: Any) -> None:  # no trip to open a cursor
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._cursor = None  # type: ignore[assignment]
+        self._soft_closed_memoized = EMPTY_DICT
+        self._rows = collections.deque()
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+        self._arraysize = 1
+
+    @property
+    def description(self) -> Any:
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> int:
+        return self._lastrowid  # type: ignore[return-value]
+
+    @property
+    def arraysize(self) -> int:
+        return self._arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._arraysize = value
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        await self._statement(operation, parameters, many=False)
+
+    async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
+        await self._statement(operation, seq_of_parameters, many=True)
+
+    async def _statement(self, operation: str, parameters: Any, *, many: bool) -> None:
+        adapted: _Connection = self._adapt_connection  # type: ignore[assignment]
+        connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        conn = connection._conn
+        outcome: _Outcome | None = None
+        if _INLINE.get():
+            began = conn.in_transaction
+            try:
+                outcome = _run(conn, operation, parameters, many)
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc):
+                    raise
+                if not began and conn.in_transaction:
+                    conn.rollback()  # the BEGIN made for this statement: again from scratch
+        if outcome is None:
+            async with adapted._execute_mutex:
+                outcome = await connection._execute(  # type: ignore[no-untyped-call]
+                    _run_waiting, conn, adapted.busy_ms, operation, parameters, many
+                )
+        self._description, self._rowcount, self._lastrowid, rows = outcome
+        if rows is not None:
+            self._rows = collections.deque(rows)
+
+    async def _async_soft_close(self) -> None:
+        return None  # nothing open on the database thread
+
+    def close(self) -> None:
+        self._rows.clear()
+
+    def nextset(self) -> None:
+        return None
+
+    def setinputsizes(self, *inputsizes: Any) -> None:
+        return None
+
+
+class _Connection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ("busy_ms",)
+    _cursor_cls = _Cursor
+
+    def __init__(self, dbapi: Any, connection: Any, busy_ms: int) -> None:
+        super().__init__(dbapi, connection)
+        self.busy_ms = busy_ms
+
+    def _open(self) -> sqlite3.Connection | None:
+        """The sqlite3 connection if it has a transaction open. `in_transaction` is safe to
+        read here (sqlite3 checks no thread for it), and nothing runs on this connection
+        between SQLAlchemy's calls."""
+        raw: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        conn = raw._connection
+        return conn if conn is not None and conn.in_transaction else None
+
+    def rollback(self) -> None:
+        conn = self._open()
+        if conn is None:
+            return
+        if _INLINE.get():
+            conn.rollback()  # never waits for a lock
+        else:
+            super().rollback()
+
+    def commit(self) -> None:
+        conn = self._open()
+        if conn is None:
+            return
+        if _INLINE.get():
+            conn.commit()  # WAL: the writer already holds the lock, nothing to wait for
+        else:
+            super().commit()
+
+
+class _Dbapi(AsyncAdapt_aiosqlite_dbapi):
+    def connect(self, *arg: Any, **kw: Any) -> _Connection:
+        """Opened with no busy wait (the thread path sets it per statement) and usable from the
+        event loop's thread as well as aiosqlite's (never both at once)."""
+        busy_ms = max(0, int(float(kw.pop("timeout", 5.0)) * 1000))
+        kw["timeout"] = 0
+        kw["check_same_thread"] = False
+        adapted = super().connect(*arg, **kw)
+        return _Connection(self, adapted._connection, busy_ms)
+
+
+DBAPI = _Dbapi(aiosqlite, sqlite3)
