@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Figure, rss_mb, table
+from bench.common import Figure, peak_rss_mb, rss_mb, table
 
 TARGET_SECONDS = 10.0
 TARGET_RSS_MB = 300.0
@@ -95,7 +94,7 @@ async def _plan_in_this_process(url: str) -> dict[str, Any]:
     finally:
         await app.bot.session.close()
         await app.engine.dispose()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()  # VmHWM: ru_maxrss would count the forking parent too
     return {
         "seconds": seconds,
         "cpu_seconds": cpu,

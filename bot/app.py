@@ -173,6 +173,7 @@ class App:
                 handle_signals=handle_signals,
                 polling_timeout=self.settings.polling_timeout,
                 close_bot_session=False,
+                tasks_concurrency_limit=self.settings.updates_in_flight,
             )
         finally:
             self.ready.clear()

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     flood_burst: int = Field(default=10, ge=1)
     flood_rate: float = Field(default=2.0, gt=0)
     polling_timeout: int = Field(default=10, ge=0, le=50)
+    # Updates handled at once; more wait their turn (at Telegram when polling). Unbounded, a
+    # flood of users held every database connection and timed out (bench/updates.py).
+    updates_in_flight: int = Field(default=16, ge=1, le=1000)
     # The outbox sender: messages per second in all (Telegram allows about 30; paid broadcasts
     # up to 1000), seconds between two messages to one chat, sends in flight at once, attempts
     # before a message is given up, seconds after which a claimed but unfinished row is retried.

@@ -212,7 +212,9 @@ def split_html(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     Cuts at the last paragraph break that fits, else a line break, else a space, else anywhere
     (never inside a tag or an entity); tags open at a cut are closed and reopened.
     """
-    if visible_length(text) <= limit:
+    # The raw length is never below the visible one (tags and entities only shrink): the
+    # usual short message needs no parsing.
+    if utf16_len(text) <= limit or visible_length(text) <= limit:
         return [text]
     chunks: list[str] = []
     current: list[str] = []

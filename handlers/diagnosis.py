@@ -9,7 +9,7 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery
 
 from bot.content import Catalog
-from bot.domain.quiz import score
+from bot.domain.quiz import QuizError, score
 from bot.errors import StaleButton
 from bot.keyboards import Check, Dx, Menu, Ms, Pf, QzNav, button, grid, keyboard
 from bot.screen import Screen
@@ -33,7 +33,11 @@ async def diagnosis(screen: Screen, deps: dict[str, Any]) -> None:
         await journey.start_step("quiz", screen, deps)
         return
     latest = profile.history[-1]
-    result = score(catalog.quiz, latest.answers)
+    try:
+        result = score(catalog.quiz, latest.answers)
+    except QuizError:  # answers to a quiz that has changed since: take the new one
+        await journey.start_step("quiz", screen, deps)
+        return
     stage = catalog.stage_by_number(latest.stage)
     following = catalog.stage_by_number(stage.number + 1) if stage.number < 7 else None
     decisive = [

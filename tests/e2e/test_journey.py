@@ -431,3 +431,24 @@ async def test_flow_state_in_redis_survives_a_restart(
     await launch(redis_url=redis_url)
     screen = await say(user, "Вторая запись")
     assert "2. Вторая запись" in screen.text
+
+
+async def test_a_result_of_a_quiz_that_has_changed_leads_to_the_new_quiz(
+    emulator: Emulator, running_bot: RunningBot
+) -> None:
+    """Answers stored before the quiz's questions changed no longer score: the card offers the
+    quiz anew instead of failing."""
+    user = emulator.user(9101, language_code="ru")
+    card = await onboard_stage_4(user)
+    assert "Формализация" in card.text
+    async with running_bot.app.engine.begin() as conn:
+        await conn.execute(
+            quiz_results.update()
+            .where(quiz_results.c.user_id == user.id)
+            .values(answers=json.dumps({"problem": "tackling"}))
+        )
+    await tap(user, "📋 Проблемы")
+    back = next(t for t in current(user).button_texts() if t.startswith("«"))
+    screen = await tap(user, back)
+    assert "Вопрос 1 / 10" in screen.text
+    assert not any("Простите" in m.text for m in user.chat.bot_messages)
