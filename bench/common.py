@@ -43,24 +43,23 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def rss_mb(pid: int | None = None) -> float:
-    """Resident set size of a process (default: this one) in MB, from /proc."""
-    path = f"/proc/{pid or os.getpid()}/status"
-    with open(path, encoding="ascii") as status:
+def _status_mb(pid: int | None, field: str) -> float:
+    """A `kB` line of /proc/<pid>/status (default: this process) in MB."""
+    with open(f"/proc/{pid or os.getpid()}/status", encoding="ascii") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def rss_mb(pid: int | None = None) -> float:
+    """Resident set size of a process (default: this one) in MB."""
+    return _status_mb(pid, "VmRSS:")
 
 
 def peak_rss_mb(pid: int | None = None) -> float:
     """The highest RSS a process has had so far (VmHWM), in MB."""
-    path = f"/proc/{pid or os.getpid()}/status"
-    with open(path, encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+    return _status_mb(pid, "VmHWM:")
 
 
 def percentile(values: Sequence[float], q: float) -> float:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import collections
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -54,7 +54,7 @@ def inline_sql(on: bool = True) -> Iterator[None]:
         _INLINE.reset(token)
 
 
-def off_loop() -> Any:
+def off_loop() -> AbstractContextManager[None]:
     """For work over many rows inside an update (statistics, a broadcast's audience): its
     statements go to the database thread, so other users' updates go on meanwhile."""
     return inline_sql(False)

@@ -18,7 +18,7 @@ from bot.domain.opportunities import Listing, Opportunity, VolunteerFit
 from bot.domain.windows import Occurrence
 from bot.render import Renderer
 from bot.services.catalogs import ArticleView, GrantView, Plain
-from bot.services.pushes import DueGrant, Planner, _Part, _Tick
+from bot.services.pushes import DueGrant, Planner, _Contents, _Part, _Tick
 from bot.services.volunteering import DigestOpportunities
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a Tuesday
@@ -141,9 +141,9 @@ def test_a_digest_of_sections_is_the_templates_digest() -> None:
             shown_article, shown_listings = (article if a else None), (listings if o else empty)
             tick.checks = 0  # composed only, never compared inside
             composed = planner._text(
-                tick, locale, tz, weekly, shown_grants, shown_measures, shown_article,
-                shown_listings,
-            )
+                tick, _Contents(locale, tz, weekly, shown_grants, shown_measures, shown_article,
+                                shown_listings),
+            )  # fmt: skip
             whole = planner._render(
                 locale, tz, weekly, grants=shown_grants.value, measures=shown_measures.value,
                 article=shown_article, opportunities=shown_listings.value,

@@ -106,6 +106,43 @@ class _Part(Generic[V]):
         self.serial = next(_serials)
 
 
+@dataclass(frozen=True, slots=True)
+class _Contents:
+    """What one digest says: its language, zone and frequency, and its parts."""
+
+    locale: str
+    tz: str
+    weekly: bool
+    grants: _Part[tuple[DueGrant, ...]]
+    measures: _Part[tuple[str, ...]]
+    article: ArticleView | None
+    opportunities: _Part[tuple[Listing, ...]]
+
+    @property
+    def keys(self) -> dict[str, Hashable]:
+        """Each section by its number (the article by its key)."""
+        return {
+            "grants": self.grants.serial,
+            "measures": self.measures.serial,
+            "article": self.article.key if self.article is not None else None,
+            "opportunities": self.opportunities.serial,
+        }
+
+    @property
+    def sections(self) -> dict[str, Any]:
+        return {
+            "grants": self.grants.value,
+            "measures": self.measures.value,
+            "article": self.article,
+            "opportunities": self.opportunities.value,
+        }
+
+    @property
+    def shape(self) -> tuple[Hashable, ...]:
+        """The digest's text and buttons depend on nothing else."""
+        return (self.locale, self.tz, self.weekly, *self.keys.values())
+
+
 @dataclass
 class PlanReport:
     digests: int = 0
@@ -376,22 +413,12 @@ class Planner:
             )
         if not (grants.value or measures.value or article or opportunities.value):
             return None
-        locale = r.locale or "ru"
-        weekly = s.digest == "weekly"
-        shape = (
-            locale,
-            tz,
-            weekly,
-            grants.serial,
-            measures.serial,
-            article.key if article is not None else None,
-            opportunities.serial,
+        contents = _Contents(
+            r.locale or "ru", tz, s.digest == "weekly", grants, measures, article, opportunities
         )
+        shape = contents.shape
         payload = tick.payloads.data.get(shape) or tick.payloads.get(
-            shape,
-            lambda: self._payload(
-                tick, locale, tz, weekly, grants, measures, article, opportunities
-            ),
+            shape, lambda: self._payload(tick, contents)
         )
         if article is not None:
             page.articles_sent.append((r.id, article.key))
@@ -502,27 +529,17 @@ class Planner:
                 return a
         return None
 
-    def _payload(
-        self,
-        tick: _Tick,
-        locale: str,
-        tz: str,
-        weekly: bool,
-        grants: _Part[tuple[DueGrant, ...]],
-        measures: _Part[tuple[str, ...]],
-        article: ArticleView | None,
-        opportunities: _Part[tuple[Listing, ...]],
-    ) -> dict[str, Any]:
-        text = self._text(tick, locale, tz, weekly, grants, measures, article, opportunities)
+    def _payload(self, tick: _Tick, c: _Contents) -> dict[str, Any]:
+        text = self._text(tick, c)
         if 2 * len(text) > MESSAGE_LIMIT and utf16_len(text) > MESSAGE_LIMIT:
             text = split_html(text)[0]
-        labels = tick.labels.get(locale, lambda: self._labels(locale))
+        labels = tick.labels.get(c.locale, lambda: self._labels(c.locale))
         buttons: list[list[dict[str, str]]] = []
-        if grants.value:
+        if c.grants.value:
             buttons.append(labels["grants"])
-        if article is not None:
-            buttons.append([{"text": labels["article"][0]["text"], "url": article.link}])
-        if opportunities.value:
+        if c.article is not None:
+            buttons.append([{"text": labels["article"][0]["text"], "url": c.article.link}])
+        if c.opportunities.value:
             buttons.append(labels["volunteer"])
         buttons.append(labels["unsubscribe"])
         return {"text": text, "parse_mode": "HTML", "buttons": buttons}
@@ -553,29 +570,14 @@ class Planner:
             opportunities=list(sections.get("opportunities", ())),
         ).strip()
 
-    def _text(
-        self,
-        tick: _Tick,
-        locale: str,
-        tz: str,
-        weekly: bool,
-        grants: _Part[tuple[DueGrant, ...]],
-        measures: _Part[tuple[str, ...]],
-        article: ArticleView | None,
-        opportunities: _Part[tuple[Listing, ...]],
-    ) -> str:
+    def _text(self, tick: _Tick, c: _Contents) -> str:
         """The digest's text. Its sections (grants, measures, the article, opportunities) are
         independent blocks of the template, so the text is its header followed by each
         section as the template renders it alone — and a section is shared by many users
         (the same grants in the same zone…), so each is rendered once per tick. The first few
         digests of a tick with several sections are also rendered whole and compared; should
         the template ever stop adding up this way, the tick renders whole digests."""
-        sections: dict[str, Any] = {
-            "grants": grants.value,
-            "measures": measures.value,
-            "article": article,
-            "opportunities": opportunities.value,
-        }
+        locale, tz, weekly, sections = c.locale, c.tz, c.weekly, c.sections
         if not tick.compose:
             return self._render(locale, tz, weekly, **sections)
         header = tick.headers.get((locale, weekly), lambda: self._render(locale, tz, weekly))
@@ -584,12 +586,7 @@ class Planner:
             text = self._render(locale, tz, weekly, **{name: sections[name]})
             return text[len(header) :] if text.startswith(header) else None
 
-        keys = {
-            "grants": grants.serial,
-            "measures": measures.serial,
-            "article": article.key if article is not None else None,
-            "opportunities": opportunities.serial,
-        }
+        keys = c.keys
         parts: list[str | None] = [header]
         for name, value in sections.items():
             if value:

@@ -140,21 +140,18 @@ class StatsService:
 
     async def _collect(self, since: datetime) -> _Data:
         with off_loop():  # counts over every user
-            return await self._counts(since)
-
-    async def _counts(self, since: datetime) -> _Data:
-        async with self.engine.connect() as conn:
-            return _Data(
-                users=await repo.user_counts(conn),
-                roles=await repo.role_counts(conn),
-                stages=await repo.stage_counts(conn),
-                topics=await repo.code_counts(conn, "topics"),
-                problems=await repo.code_counts(conn, "problems"),
-                started=await repo.moments(conn, "created_at", since),
-                consented=await repo.moments(conn, "consent_at", since),
-                deliveries=await repo.deliveries(conn, RECENT_BROADCASTS),
-                profiles=await repo.profiles(conn),
-            )
+            async with self.engine.connect() as conn:
+                return _Data(
+                    users=await repo.user_counts(conn),
+                    roles=await repo.role_counts(conn),
+                    stages=await repo.stage_counts(conn),
+                    topics=await repo.code_counts(conn, "topics"),
+                    problems=await repo.code_counts(conn, "problems"),
+                    started=await repo.moments(conn, "created_at", since),
+                    consented=await repo.moments(conn, "consent_at", since),
+                    deliveries=await repo.deliveries(conn, RECENT_BROADCASTS),
+                    profiles=await repo.profiles(conn),
+                )
 
     async def report(self, tr: Tr, timezone: str | None = None) -> Report:
         zone = self.zone(timezone)
