@@ -8,7 +8,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -59,6 +59,7 @@ class Fault:
     status: int = 500
     description: str = "Internal Server Error"
     hits: int = 0
+    hit: asyncio.Event = field(default_factory=asyncio.Event)  # set by the first matching call
 
 
 class Emulator:
@@ -360,6 +361,7 @@ class Emulator:
             if fault.method is None or fault.method == key:
                 fault.remaining -= 1
                 fault.hits += 1
+                fault.hit.set()
                 if fault.remaining <= 0:
                     del self._faults[index]
                 return fault

@@ -426,6 +426,9 @@ async def test_a_crash_mid_broadcast_resumes_and_doubles_only_rows_in_flight(
     first = make_sender(senders, crashed_bot, crashed_engine, rate=2000.0, instance="first")
     await first.start()
     await emulator.wait_for_call("sendMessage", count=300, timeout=20)
+    # The next sends hang a second at "Telegram": the crash finds rows claimed and unanswered.
+    held = emulator.delay_next(1.0, 8, "sendMessage")
+    await asyncio.wait_for(held.hit.wait(), 10)  # one of them has reached the emulator
     task = first.task
     assert task is not None
     task.cancel()  # the process dies: no graceful stop, nothing more is written
