@@ -76,6 +76,7 @@ class LoadResult:
     updates: int
     seconds: float
     latencies: list[float] = field(default_factory=list)  # seconds, one per answered update
+    by_step: dict[int, list[float]] = field(default_factory=dict)  # the same, by journey step
     failures: int = 0  # updates not answered within the timeout, or a journey that broke off
     errors: list[str] = field(default_factory=list)
 
@@ -85,6 +86,14 @@ class LoadResult:
 
     def ms(self, q: float) -> float:
         return percentile(self.latencies, q) * 1000
+
+    def slowest_steps(self, q: float = 95, n: int = 3) -> list[tuple[int, float]]:
+        """The `n` journey steps with the highest `q`-th percentile latency: (step, ms)."""
+        ranked = sorted(
+            ((step, percentile(times, q) * 1000) for step, times in self.by_step.items()),
+            key=lambda found: -found[1],
+        )
+        return ranked[:n]
 
 
 class _Pacer:
@@ -145,7 +154,9 @@ async def _journey(
             await user.press_data(f"{n}:{what}"[:60], timeout=timeout)
         else:
             await user.press(what, timeout=timeout)
-        result.latencies.append(time.perf_counter() - started)
+        took = time.perf_counter() - started
+        result.latencies.append(took)
+        result.by_step.setdefault(n, []).append(took)
         result.updates += 1
 
 

@@ -31,6 +31,7 @@ from bench.load import (
     ECHO_TOKEN,
     JOURNEY_UPDATES,
     LoadResult,
+    journey,
     journey_load,
     start_bot_process,
 )
@@ -162,6 +163,11 @@ def report(bot: Measured, echo: Measured, rate: float) -> None:
         f"bot process CPU: {bot.cpu_ms_per_update:.2f} ms per update; "
         f"echo bot: {echo.cpu_ms_per_update:.2f} ms (load average now {load_average():.2f})"
     )
+    steps = journey()
+    slowest = ", ".join(
+        f"{n + 1}. {steps[n][1][:24]!r} {ms:.0f} ms" for n, ms in bot.opened.slowest_steps()
+    )
+    print(f"bot, open loop: the slowest journey steps by p95: {slowest}")
     for m in (bot, echo):
         for r in (m.closed, m.opened):
             for error in r.errors[:1]:

@@ -48,12 +48,16 @@ from bot.services.users import UserService
 from bot.services.volunteering import VolunteerService
 from bot.sqlite import inline_sql
 from bot.storage.fsm import SqlStorage, remembered
+from bot.turns import Turns
 from handlers import build_router
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
+
+
+QUEUED_PER_TURN = 16  # polling fetches no more while this many updates per turn are waiting
 
 
 def _(message: str) -> str:
@@ -173,7 +177,9 @@ class App:
                 handle_signals=handle_signals,
                 polling_timeout=self.settings.polling_timeout,
                 close_bot_session=False,
-                tasks_concurrency_limit=self.settings.updates_in_flight,
+                # Turns bound the updates handled at once (bot/turns.py); this bounds the
+                # updates fetched and waiting for a turn, or for a picture while aside.
+                tasks_concurrency_limit=self.settings.updates_in_flight * QUEUED_PER_TURN,
             )
         finally:
             self.ready.clear()
@@ -313,6 +319,9 @@ def create_app(
         volunteering=(volunteering := VolunteerService(engine, clock, renderer, settings)),
     )
     dp = _Dispatcher(storage=storage, events_isolation=isolation, **deps)
+    # After aiogram's own (errors, user context, the FSM's per-user lock): a user's updates
+    # that wait for their previous one hold no turn meanwhile.
+    dp.update.outer_middleware(Turns(settings.updates_in_flight))
     dp.update.outer_middleware(FloodGuard(renderer, settings.flood_burst, settings.flood_rate))
     dp.update.outer_middleware(ContextMiddleware(users, renderer, settings.default_locale))
     dp.callback_query.middleware(presses)

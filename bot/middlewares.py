@@ -18,6 +18,7 @@ from aiogram.client.session.middlewares.base import (
     NextRequestMiddlewareType,
 )
 from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.methods import SendChatAction
 from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.types import User as TgUser
@@ -156,6 +157,7 @@ class AnswerPresses(BaseMiddleware):
 
     Like aiogram's CallbackAnswerMiddleware (handlers may set `callback_answer.text`), and it
     remembers which presses it answered, so the error router does not answer them twice.
+    A handler about to do something slow may answer first: `await answer_press()`.
     """
 
     def __init__(self, remember: int = 10_000) -> None:
@@ -169,14 +171,23 @@ class AnswerPresses(BaseMiddleware):
         if not isinstance(event, CallbackQuery):
             return await handler(event, data)
         answer = data["callback_answer"] = CallbackAnswer(answered=False)
+        sent = False
+
+        async def answer_press() -> None:
+            nonlocal sent
+            if sent or answer.disabled:
+                return
+            sent = True
+            self.answered[event.id] = None
+            if len(self.answered) > self.remember:
+                self.answered.popitem(last=False)
+            await event.answer(text=answer.text, show_alert=answer.show_alert)
+
+        data["answer_press"] = answer_press
         try:
             return await handler(event, data)
         finally:
-            if not answer.disabled and not answer.answered:
-                self.answered[event.id] = None
-                if len(self.answered) > self.remember:
-                    self.answered.popitem(last=False)
-                await event.answer(text=answer.text, show_alert=answer.show_alert)
+            await answer_press()
 
 
 class RetryRequests(BaseRequestMiddleware):
@@ -209,7 +220,7 @@ class RetryRequests(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        if not ANSWERING.get():
+        if not ANSWERING.get() or isinstance(method, SendChatAction):  # a status: no retry
             return await make_request(bot, method)
         attempt = 1
         while True:

@@ -7,10 +7,12 @@ paragraphs, the keyboard under the last part. Built once per update by the conte
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.enums import ChatAction
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
@@ -58,6 +60,12 @@ class Screen:
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             await self.bot.send_message(self.chat_id, part, reply_markup=markup if last else None)
+
+    async def chat_action(self, action: ChatAction) -> None:
+        """A status in the chat's header ("sending a photo…") while something slow is made.
+        Cosmetic: if Telegram refuses it, the work goes on without it."""
+        with contextlib.suppress(TelegramAPIError):
+            await self.bot.send_chat_action(self.chat_id, action)
 
     async def photo(
         self, png: bytes, caption: str, markup: InlineKeyboardMarkup | None = None

@@ -105,7 +105,6 @@ class WebhookServer:
         self._port: int | None = None
         self._accepting = False
         self._inflight: set[asyncio.Task[None]] = set()
-        self._turns = asyncio.Semaphore(app.settings.updates_in_flight)
         self._stop = asyncio.Event()
 
     @property
@@ -252,8 +251,7 @@ class WebhookServer:
     async def _process(self, update: Update) -> None:
         dp, bot = self.app.dp, self.app.bot
         try:
-            async with self._turns:  # UPDATES_IN_FLIGHT at once; the others wait here
-                result: Any = await dp.feed_update(bot, update)
+            result: Any = await dp.feed_update(bot, update)  # in turns (bot/turns.py)
             if isinstance(result, TelegramMethod):
                 await dp.silent_call_request(bot, result)
         except Exception:  # the error router answered the user; this is the last resort

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aiogram import F, Router
+from aiogram.enums import ChatAction
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 
@@ -23,10 +26,15 @@ from bot.pictures import Column as PictureColumn
 from bot.pictures import IkigaiPicture, render_ikigai
 from bot.screen import Screen
 from bot.services.profile import Profile, ProfileService
+from bot.turns import stepped_aside
 from handlers import journey
 
 log = logging.getLogger(__name__)
 router = Router(name=__name__)
+# Pictures are drawn in a pool of their own: users who finish the exercise together queue
+# there, and the other work in worker threads (charts, the planner's SQLite) does not.
+# PNG encoding, most of a picture's cost, lets go of the GIL: two threads use the second core.
+_DRAWING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ikigai-picture")
 
 
 class Ikigai(StatesGroup):
@@ -51,10 +59,15 @@ def _column_keyboard(screen: Screen, col: str, entries: list[str]) -> Any:
 
 
 async def show_column(
-    screen: Screen, profiles: ProfileService, catalog: Catalog, col: str
+    screen: Screen,
+    profiles: ProfileService,
+    catalog: Catalog,
+    col: str,
+    entries: list[str] | None = None,
 ) -> None:
-    profile = await profiles.load(screen.user_id)
-    entries = profile.ikigai.get(col, [])
+    """The column's screen; `entries` when the caller has just read or written them."""
+    if entries is None:
+        entries = await profiles.ikigai_column(screen.user_id, col)
     assert screen.state is not None
     await screen.state.set_state(Ikigai.entry)
     await screen.state.update_data(ik_col=col)
@@ -116,12 +129,12 @@ async def entry_typed(
     if isinstance(entry, rules.EntryProblem):
         await _hint(screen, message, entry, col)
         return
-    entries = (await profiles.load(screen.user_id)).ikigai.get(col, [])
+    entries = await profiles.ikigai_column(screen.user_id, col)
     entries = [*entries, entry][-rules.MAX_ENTRIES :]
     await profiles.set_ikigai_column(screen.user_id, col, entries)
     following = rules.next_column(col)
     if len(entries) < rules.MAX_ENTRIES:
-        await show_column(screen, profiles, catalog, col)
+        await show_column(screen, profiles, catalog, col, entries)
     elif following is None:
         await show_topics(screen, profiles, catalog)
     else:
@@ -152,9 +165,9 @@ async def edit_screen(
     catalog: Catalog,
 ) -> None:
     col = _column(callback_data.col)
-    entries = (await profiles.load(screen.user_id)).ikigai.get(col, [])
+    entries = await profiles.ikigai_column(screen.user_id, col)
     if not entries:
-        await show_column(screen, profiles, catalog, col)
+        await show_column(screen, profiles, catalog, col, entries)
         return
     tr = screen.tr
     rows = [
@@ -170,7 +183,7 @@ async def edit_screen(
 
 
 async def _entry_at(profiles: ProfileService, user_id: int, col: str, pos: int) -> list[str]:
-    entries = (await profiles.load(user_id)).ikigai.get(col, [])
+    entries = await profiles.ikigai_column(user_id, col)
     if not 1 <= pos <= len(entries):
         raise StaleButton
     return entries
@@ -218,14 +231,14 @@ async def replacement_typed(
     if isinstance(entry, rules.EntryProblem):
         await _hint(screen, message, entry, col)
         return
-    entries = (await profiles.load(screen.user_id)).ikigai.get(col, [])
+    entries = await profiles.ikigai_column(screen.user_id, col)
     pos = int(data.get("ik_pos", 0))
     if 1 <= pos <= len(entries):
         entries[pos - 1] = entry
     else:  # the entry went away meanwhile: keep the text as a new one
         entries = [*entries, entry][-rules.MAX_ENTRIES :]
     await profiles.set_ikigai_column(screen.user_id, col, entries)
-    await show_column(screen, profiles, catalog, col)
+    await show_column(screen, profiles, catalog, col, entries)
 
 
 # --- topics: what the territory needs ---
@@ -244,12 +257,19 @@ def _topics_keyboard(screen: Screen, catalog: Catalog, chosen: frozenset[str]) -
     return keyboard([*grid(toggles, 2), nav])
 
 
-async def show_topics(screen: Screen, profiles: ProfileService, catalog: Catalog) -> None:
+async def show_topics(
+    screen: Screen,
+    profiles: ProfileService,
+    catalog: Catalog,
+    chosen: frozenset[str] | None = None,
+) -> None:
+    """The topics' screen; `chosen` when the caller has just written them."""
     assert screen.state is not None
     await screen.state.set_state(Ikigai.topics)
-    profile = await profiles.load(screen.user_id)
-    text = screen.tr("ikigai/topics.j2", chosen=len(profile.topics))
-    await screen.show(text, _topics_keyboard(screen, catalog, profile.topics))
+    if chosen is None:
+        chosen = await profiles.codes(screen.user_id, "topics")
+    text = screen.tr("ikigai/topics.j2", chosen=len(chosen))
+    await screen.show(text, _topics_keyboard(screen, catalog, chosen))
 
 
 @journey.step("ikigai_topics")
@@ -266,9 +286,9 @@ async def topic_toggled(
     catalog: Catalog,
 ) -> None:
     catalog.topic(callback_data.code)  # unknown code: a stale button
-    chosen = (await profiles.load(screen.user_id)).topics ^ {callback_data.code}
+    chosen = await profiles.codes(screen.user_id, "topics") ^ {callback_data.code}
     await profiles.set_codes(screen.user_id, "topics", chosen)
-    await show_topics(screen, profiles, catalog)
+    await show_topics(screen, profiles, catalog, chosen)
 
 
 # --- the result ---
@@ -276,12 +296,18 @@ async def topic_toggled(
 
 @router.callback_query(Ik.filter(F.action == "done"))
 async def ikigai_done(
-    query: CallbackQuery, screen: Screen, profiles: ProfileService, catalog: Catalog, **deps: Any
+    query: CallbackQuery,
+    screen: Screen,
+    profiles: ProfileService,
+    catalog: Catalog,
+    answer_press: Callable[[], Awaitable[None]],
+    **deps: Any,
 ) -> None:
     assert screen.state is not None
     await screen.state.set_state(None)
     await profiles.finish_ikigai(screen.user_id)
     profile = await profiles.load(screen.user_id)
+    await answer_press()  # the button stops spinning now, not once the picture is drawn
     await send_result(screen, profile, catalog, deps.get("font"))
     await journey.advance(screen, {"profiles": profiles, "catalog": catalog, **deps})
 
@@ -310,5 +336,9 @@ async def send_result(screen: Screen, profile: Profile, catalog: Catalog, font: 
         topics=tuple(topics),
         footer="Опора",
     )
-    png = await asyncio.to_thread(render_ikigai, picture, font)
+    await screen.chat_action(ChatAction.UPLOAD_PHOTO)  # "sending a photo…" meanwhile
+    async with stepped_aside():  # other users' updates go on while this one waits
+        png = await asyncio.get_running_loop().run_in_executor(
+            _DRAWING, render_ikigai, picture, font
+        )
     await screen.photo(png, summary)

@@ -143,6 +143,18 @@ class ProfileService:
                 history=tuple(await repo.quiz_history(conn, user_id)),
             )
 
+    async def ikigai_column(self, user_id: int, col: str) -> list[str]:
+        """One ikigai column's entries: what the exercise's screens need, without the profile."""
+        async with self.engine.connect() as conn:
+            await self._consented(conn, user_id)
+            return (await repo.ikigai(conn, user_id)).get(col, [])
+
+    async def codes(self, user_id: int, kind: str) -> frozenset[str]:
+        """One set of codes (topics, problems or crises), without loading the profile."""
+        async with self.engine.connect() as conn:
+            await self._consented(conn, user_id)
+            return await repo.codes(conn, user_id, kind)
+
     async def set_ikigai_column(self, user_id: int, col: str, entries: list[str]) -> None:
         if col not in IKIGAI_COLUMNS:
             raise ValueError(col)
