@@ -130,7 +130,7 @@ def test_a_digest_of_sections_is_the_templates_digest() -> None:
         link="https://example.org/a", source="", topics=(), stages=(4,),
     )  # fmt: skip
     listings: _Part[tuple[Listing, ...]] = _Part(
-        (Listing(_fixed(1)), Listing(_fixed(2, title="Ремонт в приюте")))
+        (Listing(_fixed(1)), Listing(_fixed(2, title="Ремонт <в> приюте & «ко»")))
     )
     empty: _Part[tuple[Any, ...]] = _Part(())
     for locale, tz, weekly in itertools.product(("ru", "en"), ZONES[:2], (True, False)):
@@ -140,6 +140,7 @@ def test_a_digest_of_sections_is_the_templates_digest() -> None:
             shown_grants, shown_measures = (grants if g else empty), (measures if m else empty)
             shown_article, shown_listings = (article if a else None), (listings if o else empty)
             tick.checks = 0  # composed only, never compared inside
+            tick.opportunity_checks = 0  # opportunities formatted without Jinja, unchecked
             composed = planner._text(
                 tick, _Contents(locale, tz, weekly, shown_grants, shown_measures, shown_article,
                                 shown_listings),
@@ -150,3 +151,17 @@ def test_a_digest_of_sections_is_the_templates_digest() -> None:
             )
             assert composed == whole, (locale, tz, weekly, g, m, a, o)
             assert tick.compose
+            assert tick.plain_opportunities
+
+
+def test_opportunities_that_stop_matching_the_template_go_back_to_jinja(caplog: Any) -> None:
+    planner = _planner()
+    tick = _Tick(NOW, [], [], {}, {}, {}, None)
+    listings: _Part[tuple[Listing, ...]] = _Part((Listing(_fixed(1)),))
+    empty: _Part[tuple[Any, ...]] = _Part(())
+    contents = _Contents("ru", "Europe/Moscow", True, empty, empty, None, listings)
+    whole = planner._render("ru", "Europe/Moscow", True, opportunities=listings.value)
+    planner._opportunities_section = lambda *args: "\n\nсломано"  # type: ignore[method-assign]
+    assert planner._text(tick, contents) == whole
+    assert not tick.plain_opportunities
+    assert "differ from the template" in caplog.text

@@ -15,7 +15,9 @@ each zone, by region; the articles by stage; this week's local measures by phase
 the volunteer opportunities, indexed (`DigestOpportunities`). A part of a digest that depends on
 a few facts of a user — the grants for their zone, phase, topics and region, say — is computed
 once per tick for those facts, and the text once per combination of parts, from sections
-rendered once each (`_text`).
+rendered once each (`_text`); the opportunities section, the one with the most variants, is
+formatted without Jinja and checked against the template's at the start of every tick.
+While a page is planned, the next one is read and the one before it written.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from bot.domain.opportunities import Listing, VolunteerFit
 from bot.domain.schedule import allowed_at, digest_period, local_daytime
 from bot.domain.windows import Occurrence, current_or_next, days_left, reminders_due
 from bot.keyboards import Gr, Menu, Unsub
-from bot.render import MESSAGE_LIMIT, Renderer, split_html, utf16_len
+from bot.render import MESSAGE_LIMIT, Renderer, escape_html, split_html, utf16_len
 from bot.services.catalogs import ArticleView, CatalogService, GrantView
 from bot.services.measures import MeasureService, local_candidate
 from bot.services.volunteering import DigestOpportunities, VolunteerService
@@ -183,6 +185,8 @@ class _Tick:
     zones: dict[str, ZoneInfo] = field(default_factory=dict)
     compose: bool = True  # render digests from their sections (see Planner._text)
     checks: int = COMPOSE_CHECKS
+    plain_opportunities: bool = True  # that section without Jinja (see Planner._text)
+    opportunity_checks: int = COMPOSE_CHECKS
 
 
 @dataclass
@@ -194,6 +198,10 @@ class _Page:
     seen_articles: dict[int, set[str]]
     volunteers: dict[int, VolunteerFit] = field(default_factory=dict)
     articles_sent: list[tuple[int, str]] = field(default_factory=list)
+
+
+# A page of users, what planning them needs, and the page's last id.
+_Read = tuple[list[Recipient], _Page, int]
 
 
 def _button(text: str, data: Any) -> dict[str, str]:
@@ -294,26 +302,19 @@ class Planner:
         self._templates.clear()  # a tick sees the templates as they are when it starts
         report = PlanReport()
         since = now - timedelta(days=9)
-        after: int | None = None
+        reading: asyncio.Task[_Read | None] | None = asyncio.create_task(self._read(None, since))
         writing: asyncio.Task[int] | None = None
         try:
-            while True:
-                async with self.engine.connect() as conn:
-                    ids = await repo.recipient_ids(conn, after=after, limit=self.page)
-                    if not ids:
-                        break
-                    first, last = ids[0], ids[-1]
-                    recipients = await repo.recipients(conn, first=first, last=last)
-                    page = _Page(
-                        planned=await repo.recent_keys(conn, KINDS, since, first=first, last=last),
-                        follows=await catalogs_repo.all_follows(conn, first=first, last=last),
-                        seen_articles=await catalogs_repo.all_article_keys(
-                            conn, first=first, last=last
-                        ),
-                    )
+            while reading is not None:
+                read = await reading
+                reading = None
+                if read is None:
+                    break
+                recipients, page, last = read
+                # The next page is read while this one is planned (pages never share a user).
+                reading = asyncio.create_task(self._read(last, since))
                 pushes = await self._plan_page(recipients, tick, page, report)
                 report.pages += 1
-                after = last
                 if writing is not None:
                     report.enqueued += await writing
                     writing = None
@@ -323,6 +324,9 @@ class Planner:
                 report.enqueued += await writing
                 writing = None
         finally:
+            if reading is not None:
+                reading.cancel()
+                await asyncio.wait({reading})
             if writing is not None:  # cancelled or failed meanwhile: the page's transaction
                 await asyncio.wait({writing})  # ends (commits or rolls back) before we leave
         if report.enqueued:
@@ -331,6 +335,22 @@ class Planner:
                 extra={"digests": report.digests, "reminders": report.reminders},
             )
         return report
+
+    async def _read(self, after: int | None, since: datetime) -> _Read | None:
+        """The page of users after the id `after`, with what planning them needs; None after
+        the last page."""
+        async with self.engine.connect() as conn:
+            ids = await repo.recipient_ids(conn, after=after, limit=self.page)
+            if not ids:
+                return None
+            first, last = ids[0], ids[-1]
+            recipients = await repo.recipients(conn, first=first, last=last)
+            page = _Page(
+                planned=await repo.recent_keys(conn, KINDS, since, first=first, last=last),
+                follows=await catalogs_repo.all_follows(conn, first=first, last=last),
+                seen_articles=await catalogs_repo.all_article_keys(conn, first=first, last=last),
+            )
+        return recipients, page, last
 
     async def _write(
         self, pushes: list[NewPush], articles_sent: list[tuple[int, str]], now: datetime
@@ -586,13 +606,29 @@ class Planner:
             text = self._render(locale, tz, weekly, **{name: sections[name]})
             return text[len(header) :] if text.startswith(header) else None
 
+        def opportunities() -> str | None:
+            """Without Jinja (a tick renders thousands of these): checked against `alone` for
+            the tick's first few, and should they ever differ, `alone` for the rest."""
+            if not tick.plain_opportunities:
+                return alone("opportunities")
+            text = self._opportunities_section(tick, locale, tz, c.opportunities.value)
+            if tick.opportunity_checks > 0:
+                tick.opportunity_checks -= 1
+                expected = alone("opportunities")
+                if expected != text:
+                    log.warning("the digest's opportunities differ from the template's: Jinja")
+                    tick.plain_opportunities = False
+                    return expected
+            return text
+
         keys = c.keys
         parts: list[str | None] = [header]
         for name, value in sections.items():
             if value:
                 zone = tz if name in ZONED else None  # times are shown in the user's zone
                 key = (name, locale, zone, keys[name])
-                parts.append(tick.sections.get(key, partial(alone, name)))
+                make = opportunities if name == "opportunities" else partial(alone, name)
+                parts.append(tick.sections.get(key, make))
         composed = None if None in parts else "".join(p for p in parts if p is not None)
         if composed is not None and (len(parts) < 3 or tick.checks <= 0):
             return composed
@@ -602,6 +638,19 @@ class Planner:
             log.warning("digest sections do not add up to the template's digest: whole digests")
             tick.compose = False
         return text
+
+    def _opportunities_section(
+        self, tick: _Tick, locale: str, tz: str, listings: Sequence[Listing]
+    ) -> str:
+        """The opportunities section of push/digest.j2 as `_text`'s `alone` gives it."""
+        heading = self.renderer.gettext(locale, "Opportunities to help")
+        zone = tick.zones.get(tz) or tick.zones.setdefault(tz, ZoneInfo(tz))
+        lines = "".join(
+            f"\n• {escape_html(o.opportunity.title)} — "
+            f"{o.opportunity.starts_at.astimezone(zone).strftime('%d.%m.%Y %H:%M')}"
+            for o in listings
+        )
+        return f"\n\n🙋 <b>{heading}</b>{lines}"
 
     def _reminders(self, r: Recipient, tick: _Tick, page: _Page) -> list[NewPush]:
         s = r.settings

@@ -160,3 +160,21 @@ async def test_articles_never_reach_a_user_twice(emulator: Emulator, launch: Lau
     async with app.engine.connect() as conn:
         states = await catalogs_repo.article_states(conn, 5004)
     assert len(states) == 6
+
+
+async def test_a_tick_over_several_pages_plans_each_user_once(
+    emulator: Emulator, launch: Launch
+) -> None:
+    clock = ManualClock(THURSDAY)
+    running = await launch(clock=clock, tick_seconds=3600)
+    app = running.app
+    app.planner.page = 2  # five users: three pages, each read while the one before is planned
+    uids = range(5301, 5306)
+    for uid in uids:
+        await onboard(app, emulator, uid, "Europe/Moscow", "mow")
+    await tick(app, clock, datetime(2026, 11, 30, 7, 0, tzinfo=UTC))  # Monday 10:00 Moscow
+    for uid in uids:
+        assert len(await rows(app, uid, "digest")) == 1, uid
+    await tick(app, clock, datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
+    for uid in uids:
+        assert len(await rows(app, uid, "digest")) == 1, uid
