@@ -1409,10 +1409,39 @@ def render_ikigai(
 
     The drawing has a few flat colours and their anti-aliased edges (about 2 000 colours in
     all), so a 256-colour palette looks the same (no pixel moves by more than a few levels)
-    and halves the cost: 15 ms instead of 31 ms for RGB, and a file of 48 KB instead of 111 KB.
+    and the PNG costs a third of an RGB one, in a file of half the size. The palette is made
+    once per size and colours, from a sample picture with every kind of text (`_palette`).
     """
     layout = layout_ikigai(picture, font, size, bold=bold)
-    image = draw_layout(layout, font, bold=bold).quantize(256, method=Image.Quantize.FASTOCTREE)
+    colors = tuple(c.color for c in picture.columns)
+    palette = _palette(size, str(font), None if bold is None else str(bold), colors)
+    drawn = draw_layout(layout, font, bold=bold)
+    image = drawn.quantize(palette=palette, dither=Image.Dither.NONE)
     out = io.BytesIO()
     image.save(out, format="PNG", compress_level=1)
     return out.getvalue()
+
+
+_SAMPLE_TEXT = "Съешь же ещё этих мягких французских булок, да выпей чаю 0123456789 — «ok»!"
+
+
+@functools.lru_cache(maxsize=8)
+def _palette(
+    size: int, font: str, bold: str | None, colors: tuple[RGB | None, ...]
+) -> Image.Image:
+    """256 colours for every picture of this size and these circle colours: those of a sample
+    picture drawn with every kind of block (titles, entries, the focus, topics, the footer), so
+    the anti-aliased edges of any text over any part of the circles have a near colour."""
+    sample = IkigaiPicture(
+        title=_SAMPLE_TEXT,
+        columns=tuple(  # type: ignore[arg-type]
+            Column(_SAMPLE_TEXT[:20], (_SAMPLE_TEXT, _SAMPLE_TEXT[:40]), color)
+            for color in colors
+        ),
+        focus_title=_SAMPLE_TEXT[:12],
+        focus=_SAMPLE_TEXT[:40],
+        topics=(_SAMPLE_TEXT[:10], _SAMPLE_TEXT[10:20]),
+        footer=_SAMPLE_TEXT[:30],
+    )
+    drawn = draw_layout(layout_ikigai(sample, font, size, bold=bold), font, bold=bold)
+    return drawn.quantize(256, method=Image.Quantize.FASTOCTREE)
