@@ -1413,7 +1413,7 @@ def render_ikigai(
     once per size and colours, from a sample picture with every kind of text (`_palette`).
     """
     layout = layout_ikigai(picture, font, size, bold=bold)
-    colors = tuple(c.color for c in picture.columns)
+    colors = tuple(c.color for c in layout.circles)
     palette = _palette(size, str(font), None if bold is None else str(bold), colors)
     drawn = draw_layout(layout, font, bold=bold)
     image = drawn.quantize(palette=palette, dither=Image.Dither.NONE)
@@ -1426,17 +1426,14 @@ _SAMPLE_TEXT = "Съешь же ещё этих мягких французск�
 
 
 @functools.lru_cache(maxsize=8)
-def _palette(
-    size: int, font: str, bold: str | None, colors: tuple[RGB | None, ...]
-) -> Image.Image:
+def _palette(size: int, font: str, bold: str | None, colors: tuple[RGB, ...]) -> Image.Image:
     """256 colours for every picture of this size and these circle colours: those of a sample
     picture drawn with every kind of block (titles, entries, the focus, topics, the footer), so
     the anti-aliased edges of any text over any part of the circles have a near colour."""
     sample = IkigaiPicture(
         title=_SAMPLE_TEXT,
         columns=tuple(  # type: ignore[arg-type]
-            Column(_SAMPLE_TEXT[:20], (_SAMPLE_TEXT, _SAMPLE_TEXT[:40]), color)
-            for color in colors
+            Column(_SAMPLE_TEXT[:20], (_SAMPLE_TEXT, _SAMPLE_TEXT[:40]), color) for color in colors
         ),
         focus_title=_SAMPLE_TEXT[:12],
         focus=_SAMPLE_TEXT[:40],

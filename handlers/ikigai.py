@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 router = Router(name=__name__)
 # Pictures are drawn in a pool of their own: users who finish the exercise together queue
 # there, and the other work in worker threads (charts, the planner's SQLite) does not.
-# PNG encoding, most of a picture's cost, lets go of the GIL: two threads use the second core.
+# Mapping to the palette and PNG encoding let go of the GIL: two threads use the second core.
 _DRAWING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ikigai-picture")
 
 
