@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -139,6 +142,58 @@ async def test_enqueue_rejects_a_malformed_payload(engine: AsyncEngine) -> None:
         "filename": None,
     }
     assert await enqueue(engine, [push(1, "k", payload=good)]) == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(pieces=st.lists(st.text(), max_size=6), buttons=st.booleans())
+def test_a_payload_joined_from_escaped_pieces_is_the_payloads_json(
+    pieces: list[str], buttons: bool
+) -> None:
+    rest: dict[str, Any] = {"parse_mode": "HTML"}
+    if buttons:
+        rest["buttons"] = [[{"text": "Все гранты «»", "callback_data": "menu:grants"}]]
+    encoded = repo.PayloadTail(**rest).encode(repo.escaped(p) for p in pieces)
+    whole = {"text": "".join(pieces), **rest}
+    assert encoded.json == json.dumps(whole, ensure_ascii=False, separators=(",", ":"))
+    plain = repo.PayloadTail().encode(repo.escaped(p) for p in pieces)
+    assert json.loads(plain.json) == {"text": "".join(pieces)}
+
+
+def test_the_rest_of_an_encoded_payload_is_checked() -> None:
+    with pytest.raises(ValueError, match="payload"):
+        repo.PayloadTail(parse_mode="Markdown")
+    with pytest.raises(ValueError, match="payload"):
+        repo.PayloadTail(buttons=[[{"text": "no action"}]])
+
+
+async def test_an_encoded_payload_is_stored_as_given_and_times_as_sqlalchemy_stores_them(
+    engine: AsyncEngine,
+) -> None:
+    await add_users(engine, 1, 2)
+    tail = repo.PayloadTail(parse_mode="HTML")
+    encoded = tail.encode([repo.escaped("Привет, "), repo.escaped("<b>мир</b> \"\n")])
+    later = NOW + timedelta(hours=3, microseconds=7)
+    pushes = [NewPush(1, 1, "digest", "digest:1", encoded, later), push(2, "b:2", at=later)]
+    assert await enqueue(engine, pushes) == 2
+    async with engine.begin() as conn:  # the same times written by SQLAlchemy itself
+        await conn.execute(
+            outbox.insert().values(
+                user_id=2, chat_id=2, kind="x", dedup_key="sa:2", payload="{}",
+                not_before=later, created_at=NOW,
+            )
+        )  # fmt: skip
+        raw = (
+            await conn.exec_driver_sql(
+                "SELECT dedup_key, payload, not_before, created_at, status, attempts FROM outbox"
+            )
+        ).all()
+    by_key = {row[0]: row[1:] for row in raw}
+    assert by_key["digest:1"][0] == encoded.json
+    assert json.loads(by_key["digest:1"][0])["text"] == 'Привет, <b>мир</b> "\n'
+    assert by_key["digest:1"][1:] == by_key["b:2"][1:] == by_key["sa:2"][1:]
+    rows = {r.dedup_key: r for r in [await _get(engine, i) for i in (1, 2, 3)]}
+    assert rows["digest:1"].not_before == later
+    assert rows["digest:1"].payload == {"text": 'Привет, <b>мир</b> "\n', "parse_mode": "HTML"}
 
 
 # --------------------------------------------------------------------------- claim

@@ -5,6 +5,7 @@ picks, and a digest composed of separately rendered sections is the template's o
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -141,15 +142,23 @@ def test_a_digest_of_sections_is_the_templates_digest() -> None:
             shown_article, shown_listings = (article if a else None), (listings if o else empty)
             tick.checks = 0  # composed only, never compared inside
             tick.opportunity_checks = 0  # opportunities formatted without Jinja, unchecked
-            composed = planner._text(
-                tick, _Contents(locale, tz, weekly, shown_grants, shown_measures, shown_article,
-                                shown_listings),
-            )  # fmt: skip
+            contents = _Contents(
+                locale, tz, weekly, shown_grants, shown_measures, shown_article, shown_listings
+            )
             whole = planner._render(
                 locale, tz, weekly, grants=shown_grants.value, measures=shown_measures.value,
                 article=shown_article, opportunities=shown_listings.value,
             )
+            composed = "".join(text for text, _ in planner._text(tick, contents))
             assert composed == whole, (locale, tz, weekly, g, m, a, o)
+            # The payload joins the sections' escaped pieces: the JSON of the whole text.
+            encoded = planner._payload(tick, contents).json
+            payload = json.loads(encoded)
+            assert payload["text"] == whole
+            assert encoded == json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+            links = [b.get("url") for row in payload["buttons"] for b in row]
+            assert links.count(article.link) == a
+            assert len(payload["buttons"]) == 1 + g + a + o  # and "unsubscribe", always
             assert tick.compose
             assert tick.plain_opportunities
 
@@ -162,6 +171,6 @@ def test_opportunities_that_stop_matching_the_template_go_back_to_jinja(caplog: 
     contents = _Contents("ru", "Europe/Moscow", True, empty, empty, None, listings)
     whole = planner._render("ru", "Europe/Moscow", True, opportunities=listings.value)
     planner._opportunities_section = lambda *args: "\n\nсломано"  # type: ignore[method-assign]
-    assert planner._text(tick, contents) == whole
+    assert "".join(text for text, _ in planner._text(tick, contents)) == whole
     assert not tick.plain_opportunities
     assert "differ from the template" in caplog.text

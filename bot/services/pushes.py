@@ -14,9 +14,10 @@ dedup keys stop doubles). What all users share is prepared once per tick: the gr
 each zone, by region; the articles by stage; this week's local measures by phase and region;
 the volunteer opportunities, indexed (`DigestOpportunities`). A part of a digest that depends on
 a few facts of a user — the grants for their zone, phase, topics and region, say — is computed
-once per tick for those facts, and the text once per combination of parts, from sections
-rendered once each (`_text`); the opportunities section, the one with the most variants, is
-formatted without Jinja and checked against the template's at the start of every tick.
+once per tick for those facts; each section of the text is rendered and escaped for JSON once
+(`_text`), and a digest's payload is its sections' pieces joined (`_payload`); the
+opportunities section, the one with the most variants, is formatted without Jinja and checked
+against the template's at the start of every tick.
 While a page is planned, the next one is read and the one before it written.
 """
 
@@ -53,7 +54,7 @@ from bot.services.volunteering import DigestOpportunities, VolunteerService
 from bot.storage import catalogs as catalogs_repo
 from bot.storage import outbox as outbox_repo
 from bot.storage import pushes as repo
-from bot.storage.outbox import NewPush
+from bot.storage.outbox import Encoded, NewPush, PayloadTail
 from bot.storage.pushes import Recipient
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,6 @@ MAX_MEASURES = 3
 PAGE = 1_000  # users per page: one set of queries and one transaction each
 YIELD_EVERY = 200  # users planned between two turns of the event loop
 MEMO_LIMIT = 5_000  # remembered results per kind within a tick (then forgotten, recomputed)
-TEXT_MEMO = 2_000  # remembered digests (texts of a few KB each)
 KINDS = ("digest", "reminder")
 DIGEST = "push/digest.j2"
 COMPOSE_CHECKS = 3  # digests of several sections per tick also rendered whole, to compare
@@ -74,6 +74,8 @@ V = TypeVar("V")
 DueGrant = tuple[GrantView, Occurrence, int | None, bool]  # grant, opening, days left, open
 # A grant due in a zone with what filtering needs: phases, topics, the grant.
 _Due = tuple[frozenset[str], frozenset[str], DueGrant]
+# A piece of a digest's text, and the same escaped for the payload's JSON.
+_Piece = tuple[str, str]
 
 
 class _Memo(Generic[K, V]):
@@ -139,11 +141,6 @@ class _Contents:
             "opportunities": self.opportunities.value,
         }
 
-    @property
-    def shape(self) -> tuple[Hashable, ...]:
-        """The digest's text and buttons depend on nothing else."""
-        return (self.locale, self.tz, self.weekly, *self.keys.values())
-
 
 @dataclass
 class PlanReport:
@@ -176,10 +173,11 @@ class _Tick:
     )
     measures: _Memo[Hashable, _Part[tuple[str, ...]]] = field(default_factory=_Memo)
     suggestions: _Memo[Hashable, _Part[tuple[Listing, ...]]] = field(default_factory=_Memo)
-    payloads: _Memo[Hashable, dict[str, Any]] = field(default_factory=lambda: _Memo(TEXT_MEMO))
-    headers: _Memo[tuple[str, bool], str] = field(default_factory=_Memo)
-    sections: _Memo[Hashable, str | None] = field(default_factory=_Memo)
+    tails: _Memo[Hashable, PayloadTail] = field(default_factory=_Memo)
+    headers: _Memo[tuple[str, bool], _Piece] = field(default_factory=_Memo)
+    sections: _Memo[Hashable, _Piece | None] = field(default_factory=_Memo)
     labels: _Memo[str, dict[str, list[dict[str, str]]]] = field(default_factory=_Memo)
+    lines: _Memo[tuple[int, str], str] = field(default_factory=_Memo)  # an opportunity, by zone
     reminder_days: _Memo[tuple[str, str], list[int]] = field(default_factory=_Memo)
     parts: _Memo[Hashable, _Part[Any]] = field(default_factory=_Memo)
     zones: dict[str, ZoneInfo] = field(default_factory=dict)
@@ -225,6 +223,10 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _piece(text: str) -> _Piece:
+    return text, outbox_repo.escaped(text)
 
 
 def _part(tick: _Tick, identity: Hashable, value: V) -> _Part[V]:
@@ -436,10 +438,7 @@ class Planner:
         contents = _Contents(
             r.locale or "ru", tz, s.digest == "weekly", grants, measures, article, opportunities
         )
-        shape = contents.shape
-        payload = tick.payloads.data.get(shape) or tick.payloads.get(
-            shape, lambda: self._payload(tick, contents)
-        )
+        payload = self._payload(tick, contents)
         if article is not None:
             page.articles_sent.append((r.id, article.key))
             page.seen_articles.setdefault(r.id, set()).add(article.key)
@@ -549,20 +548,32 @@ class Planner:
                 return a
         return None
 
-    def _payload(self, tick: _Tick, c: _Contents) -> dict[str, Any]:
-        text = self._text(tick, c)
-        if 2 * len(text) > MESSAGE_LIMIT and utf16_len(text) > MESSAGE_LIMIT:
-            text = split_html(text)[0]
-        labels = tick.labels.get(c.locale, lambda: self._labels(c.locale))
+    def _payload(self, tick: _Tick, c: _Contents) -> Encoded:
+        """The digest's text (its pieces joined) with its buttons, encoded."""
+        pieces = self._text(tick, c)
+        if 2 * sum(len(text) for text, _ in pieces) > MESSAGE_LIMIT:
+            text = "".join(text for text, _ in pieces)
+            if utf16_len(text) > MESSAGE_LIMIT:
+                pieces = [_piece(split_html(text)[0])]
+        link = c.article.link if c.article is not None else None
+        shape = (c.locale, bool(c.grants.value), link, bool(c.opportunities.value))
+        tail = tick.tails.get(shape, lambda: self._tail(tick, *shape))
+        return tail.encode(escaped for _, escaped in pieces)
+
+    def _tail(
+        self, tick: _Tick, locale: str, grants: bool, link: str | None, opportunities: bool
+    ) -> PayloadTail:
+        """The digest's payload but its text: the parse mode and the buttons."""
+        labels = tick.labels.get(locale, lambda: self._labels(locale))
         buttons: list[list[dict[str, str]]] = []
-        if c.grants.value:
+        if grants:
             buttons.append(labels["grants"])
-        if c.article is not None:
-            buttons.append([{"text": labels["article"][0]["text"], "url": c.article.link}])
-        if c.opportunities.value:
+        if link is not None:
+            buttons.append([{"text": labels["article"][0]["text"], "url": link}])
+        if opportunities:
             buttons.append(labels["volunteer"])
         buttons.append(labels["unsubscribe"])
-        return {"text": text, "parse_mode": "HTML", "buttons": buttons}
+        return PayloadTail(parse_mode="HTML", buttons=buttons)
 
     def _labels(self, locale: str) -> dict[str, list[dict[str, str]]]:
         """The digest's buttons in one language (the article's gets its link per digest)."""
@@ -590,17 +601,19 @@ class Planner:
             opportunities=list(sections.get("opportunities", ())),
         ).strip()
 
-    def _text(self, tick: _Tick, c: _Contents) -> str:
-        """The digest's text. Its sections (grants, measures, the article, opportunities) are
-        independent blocks of the template, so the text is its header followed by each
-        section as the template renders it alone — and a section is shared by many users
-        (the same grants in the same zone…), so each is rendered once per tick. The first few
-        digests of a tick with several sections are also rendered whole and compared; should
-        the template ever stop adding up this way, the tick renders whole digests."""
+    def _text(self, tick: _Tick, c: _Contents) -> list[_Piece]:
+        """The digest's text, in pieces. Its sections (grants, measures, the article,
+        opportunities) are independent blocks of the template, so the text is its header
+        followed by each section as the template renders it alone — and a section is shared
+        by many users (the same grants in the same zone…), so each is rendered (and escaped)
+        once per tick. The first few digests of a tick with several sections are also
+        rendered whole and compared; should the template ever stop adding up this way, the
+        tick renders whole digests."""
         locale, tz, weekly, sections = c.locale, c.tz, c.weekly, c.sections
         if not tick.compose:
-            return self._render(locale, tz, weekly, **sections)
-        header = tick.headers.get((locale, weekly), lambda: self._render(locale, tz, weekly))
+            return [_piece(self._render(locale, tz, weekly, **sections))]
+        head = tick.headers.get((locale, weekly), lambda: _piece(self._render(locale, tz, weekly)))
+        header = head[0]
 
         def alone(name: str) -> str | None:
             text = self._render(locale, tz, weekly, **{name: sections[name]})
@@ -621,23 +634,27 @@ class Planner:
                     return expected
             return text
 
+        def section(make: Callable[[], str | None]) -> _Piece | None:
+            text = make()
+            return None if text is None else _piece(text)
+
         keys = c.keys
-        parts: list[str | None] = [header]
+        parts: list[_Piece | None] = [head]
         for name, value in sections.items():
             if value:
                 zone = tz if name in ZONED else None  # times are shown in the user's zone
                 key = (name, locale, zone, keys[name])
                 make = opportunities if name == "opportunities" else partial(alone, name)
-                parts.append(tick.sections.get(key, make))
-        composed = None if None in parts else "".join(p for p in parts if p is not None)
-        if composed is not None and (len(parts) < 3 or tick.checks <= 0):
-            return composed
+                parts.append(tick.sections.get(key, partial(section, make)))
+        pieces = [p for p in parts if p is not None]
+        if len(pieces) == len(parts) and (len(parts) < 3 or tick.checks <= 0):
+            return pieces
         text = self._render(locale, tz, weekly, **sections)
         tick.checks -= 1
-        if composed != text:
+        if len(pieces) < len(parts) or "".join(t for t, _ in pieces) != text:
             log.warning("digest sections do not add up to the template's digest: whole digests")
             tick.compose = False
-        return text
+        return [_piece(text)]
 
     def _opportunities_section(
         self, tick: _Tick, locale: str, tz: str, listings: Sequence[Listing]
@@ -645,12 +662,18 @@ class Planner:
         """The opportunities section of push/digest.j2 as `_text`'s `alone` gives it."""
         heading = self.renderer.gettext(locale, "Opportunities to help")
         zone = tick.zones.get(tz) or tick.zones.setdefault(tz, ZoneInfo(tz))
-        lines = "".join(
-            f"\n• {escape_html(o.opportunity.title)} — "
-            f"{o.opportunity.starts_at.astimezone(zone).strftime('%d.%m.%Y %H:%M')}"
-            for o in listings
-        )
-        return f"\n\n🙋 <b>{heading}</b>{lines}"
+
+        def line(o: Listing) -> str:
+            return (
+                f"\n• {escape_html(o.opportunity.title)} — "
+                f"{o.opportunity.starts_at.astimezone(zone).strftime('%d.%m.%Y %H:%M')}"
+            )
+
+        lines = []
+        for o in listings:  # a tick lists the same few opportunities again and again
+            key = (o.opportunity.id, tz)
+            lines.append(tick.lines.data.get(key) or tick.lines.get(key, partial(line, o)))
+        return f"\n\n🙋 <b>{heading}</b>{''.join(lines)}"
 
     def _reminders(self, r: Recipient, tick: _Tick, page: _Page) -> list[NewPush]:
         s = r.settings
