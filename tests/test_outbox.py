@@ -187,7 +187,7 @@ async def test_an_encoded_payload_is_stored_as_given_and_times_as_sqlalchemy_sto
                 "SELECT dedup_key, payload, not_before, created_at, status, attempts FROM outbox"
             )
         ).all()
-    by_key = {row[0]: row[1:] for row in raw}
+    by_key: dict[str, tuple[Any, ...]] = {row[0]: tuple(row[1:]) for row in raw}
     assert by_key["digest:1"][0] == encoded.json
     assert json.loads(by_key["digest:1"][0])["text"] == 'Привет, <b>мир</b> "\n'
     assert by_key["digest:1"][1:] == by_key["b:2"][1:] == by_key["sa:2"][1:]

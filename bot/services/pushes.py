@@ -79,19 +79,27 @@ _Piece = tuple[str, str]
 
 
 class _Memo(Generic[K, V]):
-    """Results remembered within one tick; forgotten all at once past `limit` entries, so a
-    tick where nothing repeats costs no more memory than that."""
+    """Results remembered within one tick, at most `limit` of them, in two generations: when
+    the newer (`data`) holds half the limit, the older is forgotten and the newer becomes the
+    older. A result used again is moved back into the newer one, so what many users share
+    stays remembered while results of one user pass through; a tick where nothing repeats
+    costs no more memory than the limit."""
 
     def __init__(self, limit: int = MEMO_LIMIT) -> None:
-        self.limit = limit
-        self.data: dict[K, V] = {}
+        self.half = max(1, limit // 2)
+        self.data: dict[K, V] = {}  # the newer generation (callers may look here first)
+        self.older: dict[K, V] = {}
 
     def get(self, key: K, make: Callable[[], V]) -> V:
         value = self.data.get(key, _MISSING)
         if value is _MISSING:
-            if len(self.data) >= self.limit:
-                self.data.clear()
-            value = self.data[key] = make()
+            value = self.older.get(key, _MISSING)
+            if value is _MISSING:
+                value = make()
+            if len(self.data) >= self.half:
+                self.older = self.data
+                self.data = {}
+            self.data[key] = value
         return value  # type: ignore[no-any-return]
 
 
@@ -303,8 +311,7 @@ class Planner:
         tick = await self._prepare(now)
         self._templates.clear()  # a tick sees the templates as they are when it starts
         report = PlanReport()
-        since = now - timedelta(days=9)
-        reading: asyncio.Task[_Read | None] | None = asyncio.create_task(self._read(None, since))
+        reading: asyncio.Task[_Read | None] | None = asyncio.create_task(self._read(None, now))
         writing: asyncio.Task[int] | None = None
         try:
             while reading is not None:
@@ -314,7 +321,7 @@ class Planner:
                     break
                 recipients, page, last = read
                 # The next page is read while this one is planned (pages never share a user).
-                reading = asyncio.create_task(self._read(last, since))
+                reading = asyncio.create_task(self._read(last, now))
                 pushes = await self._plan_page(recipients, tick, page, report)
                 report.pages += 1
                 if writing is not None:
@@ -338,15 +345,18 @@ class Planner:
             )
         return report
 
-    async def _read(self, after: int | None, since: datetime) -> _Read | None:
+    async def _read(self, after: int | None, now: datetime) -> _Read | None:
         """The page of users after the id `after`, with what planning them needs; None after
         the last page."""
+        since = now - timedelta(days=9)  # a digest or reminder planned since is there already
         async with self.engine.connect() as conn:
             ids = await repo.recipient_ids(conn, after=after, limit=self.page)
             if not ids:
                 return None
             first, last = ids[0], ids[-1]
-            recipients = await repo.recipients(conn, first=first, last=last)
+            recipients = await repo.recipients(  # a newcomer's first digest is next week's
+                conn, newcomers_since=now - timedelta(days=1), first=first, last=last
+            )
             page = _Page(
                 planned=await repo.recent_keys(conn, KINDS, since, first=first, last=last),
                 follows=await catalogs_repo.all_follows(conn, first=first, last=last),
@@ -414,7 +424,7 @@ class Planner:
         key = f"digest:{r.id}:{period}"
         if key in page.planned:
             return None
-        if s.digest == "weekly" and tick.now - r.consent_at < timedelta(days=1):
+        if s.digest == "weekly" and r.newcomer:
             return None  # a newcomer's first digest is next week's
         return key
 

@@ -178,3 +178,23 @@ async def test_a_tick_over_several_pages_plans_each_user_once(
     await tick(app, clock, datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
     for uid in uids:
         assert len(await rows(app, uid, "digest")) == 1, uid
+
+
+async def test_a_weekly_digest_waits_a_week_for_whoever_consented_the_day_before(
+    emulator: Emulator, launch: Launch
+) -> None:
+    clock = ManualClock(THURSDAY)
+    running = await launch(clock=clock, tick_seconds=3600)
+    app = running.app
+    older = await onboard(app, emulator, 5401, "Europe/Moscow", "mow")
+    monday_10 = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)  # Monday 10:00 in Moscow
+    clock.offset += monday_10 - timedelta(hours=23, minutes=59) - clock.now()
+    await onboard(app, emulator, 5402, "Europe/Moscow", "mow")  # Sunday 10:01
+    clock.offset += monday_10 - timedelta(days=1) - clock.now()
+    await onboard(app, emulator, 5403, "Europe/Moscow", "mow")  # Sunday 10:00: a day before
+    await tick(app, clock, monday_10)
+    await delivered(older, "еженедельный дайджест")
+    assert len(await rows(app, 5403, "digest")) == 1
+    assert await rows(app, 5402, "digest") == []  # not even a day with the bot
+    await tick(app, clock, monday_10 + timedelta(days=7))
+    assert len(await rows(app, 5402, "digest")) == 1
