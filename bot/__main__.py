@@ -9,17 +9,21 @@ import asyncio
 import gc
 import logging
 import sys
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-
-from bot.config import Settings, SettingsError
-from bot.content import ContentError
-from bot.logs import setup_logging
+# The bot's own modules are imported where they are used: a picture process (bot/painter.py)
+# imports this module again, as its parent's main module, and needs none of them.
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 log = logging.getLogger("bot")
 
 
 def _settings() -> Settings:
+    from pydantic import ValidationError
+
+    from bot.config import Settings, SettingsError
+
     try:
         return Settings()
     except ValidationError as exc:
@@ -62,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Опора, the Telegram bot")
     parser.add_argument("command", nargs="?", default="run", choices=["run", "migrate"])
     args = parser.parse_args(argv)
+    from bot.config import SettingsError
+    from bot.content import ContentError
+    from bot.logs import setup_logging
+
     # Start-up imports and builds hundreds of thousands of objects (aiogram's Telegram types
     # first) and no garbage: the collector would scan them again and again, a quarter of the
     # start-up. `App.prepare` collects once, freezes what it built and turns it back on.

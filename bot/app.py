@@ -33,6 +33,7 @@ from bot.middlewares import (
     KeepResponseTypes,
     RetryRequests,
 )
+from bot.painter import Painter
 from bot.pictures import find_font
 from bot.render import Renderer
 from bot.scheduler import Ticker
@@ -205,6 +206,7 @@ class App:
         await self.dp.fsm.events_isolation.close()
         await self.bot.session.close()
         await self.engine.dispose()
+        self.dp["painter"].close()
 
 
 def _where(url: str) -> str:
@@ -297,6 +299,7 @@ def create_app(
         "measures": measures,
         "catalogs": catalogs,
         "font": font,
+        "painter": Painter(settings.picture_processes),
         "presses": (presses := AnswerPresses()),
     }
     # With Redis every instance books its sends on one timeline: SEND_RATE for all of them.

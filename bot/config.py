@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # Updates handled at once; more wait their turn (at Telegram when polling). Unbounded, a
     # flood of users held every database connection and timed out (bench/updates.py).
     updates_in_flight: int = Field(default=16, ge=1, le=1000)
+    # Processes that draw pictures (bot/painter.py): 1 uses the second core and keeps other
+    # users' updates going while pictures are drawn; 0 draws them in threads of this process.
+    picture_processes: int = Field(default=1, ge=0, le=8)
     # The outbox sender: messages per second in all (Telegram allows about 30; paid broadcasts
     # up to 1000), seconds between two messages to one chat, sends in flight at once, attempts
     # before a message is given up, seconds after which a claimed but unfinished row is retried.

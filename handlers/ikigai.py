@@ -7,10 +7,8 @@ exercise resumes after a restart.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aiogram import F, Router
@@ -22,6 +20,7 @@ from bot.content import Catalog
 from bot.domain import ikigai as rules
 from bot.errors import StaleButton
 from bot.keyboards import Ik, Menu, TopicCb, button, grid, keyboard
+from bot.painter import Painter
 from bot.pictures import Column as PictureColumn
 from bot.pictures import IkigaiPicture, render_ikigai
 from bot.screen import Screen
@@ -31,10 +30,6 @@ from handlers import journey
 
 log = logging.getLogger(__name__)
 router = Router(name=__name__)
-# Pictures are drawn in a pool of their own: users who finish the exercise together queue
-# there, and the other work in worker threads (charts, the planner's SQLite) does not.
-# Mapping to the palette and PNG encoding let go of the GIL: two threads use the second core.
-_DRAWING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ikigai-picture")
 
 
 class Ikigai(StatesGroup):
@@ -308,11 +303,13 @@ async def ikigai_done(
     await profiles.finish_ikigai(screen.user_id)
     profile = await profiles.load(screen.user_id)
     await answer_press()  # the button stops spinning now, not once the picture is drawn
-    await send_result(screen, profile, catalog, deps.get("font"))
+    await send_result(screen, profile, catalog, deps.get("font"), deps["painter"])
     await journey.advance(screen, {"profiles": profiles, "catalog": catalog, **deps})
 
 
-async def send_result(screen: Screen, profile: Profile, catalog: Catalog, font: Any) -> None:
+async def send_result(
+    screen: Screen, profile: Profile, catalog: Catalog, font: Any, painter: Painter
+) -> None:
     """The summary as text; with a font on the system, as a picture too."""
     tr = screen.tr
     topics = [tr.loc(catalog.topic(code).short) for code in sorted(profile.topics)]
@@ -338,7 +335,5 @@ async def send_result(screen: Screen, profile: Profile, catalog: Catalog, font: 
     )
     await screen.chat_action(ChatAction.UPLOAD_PHOTO)  # "sending a photo…" meanwhile
     async with stepped_aside():  # other users' updates go on while this one waits
-        png = await asyncio.get_running_loop().run_in_executor(
-            _DRAWING, render_ikigai, picture, font
-        )
+        png = await painter.draw(render_ikigai, picture, font)
     await screen.photo(png, summary)

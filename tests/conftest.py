@@ -115,6 +115,8 @@ def make_settings(emulator: Emulator, database_url: str, /, **overrides: Any) ->
         "telegram_api_base": emulator.base_url,
         "polling_timeout": 5,
         "flood_burst": 1000,  # scripted users are faster than people; the flood test lowers it
+        "picture_processes": 0,  # threads: no process per test (tests/test_painter.py, and the
+        # Russian journey in tests/e2e/test_journey.py, draw in a process)
         **overrides,
     }
     return Settings(_env_file=None, **values)

@@ -77,7 +77,7 @@ async def consent(user: EmulatedUser) -> ChatMessage:
 
 
 async def test_the_whole_journey_in_russian(emulator: Emulator, launch: Launch, tmp_path) -> None:
-    running = await launch()
+    running = await launch(picture_processes=1)  # as deployed: the picture in its own process
     user = emulator.user(2001, first_name="Анна", username="anna_nsk", language_code="ru")
 
     # Before consent: only the id.
