@@ -79,10 +79,18 @@ class LoadResult:
     by_step: dict[int, list[float]] = field(default_factory=dict)  # the same, by journey step
     failures: int = 0  # updates not answered within the timeout, or a journey that broke off
     errors: list[str] = field(default_factory=list)
+    first_sent: float = 0.0  # perf_counter() when the first update went, and the last
+    last_sent: float = 0.0
 
     @property
     def per_second(self) -> float:
         return self.updates / self.seconds if self.seconds else 0.0
+
+    @property
+    def sent_per_second(self) -> float:
+        """Updates sent per second, from the first to the last (the load offered)."""
+        span = self.last_sent - self.first_sent
+        return (self.updates - 1) / span if self.updates > 1 and span > 0 else 0.0
 
     def ms(self, q: float) -> float:
         return percentile(self.latencies, q) * 1000
@@ -147,6 +155,8 @@ async def _journey(
             await pace()
         user.skip_pending()
         started = time.perf_counter()
+        result.first_sent = result.first_sent or started
+        result.last_sent = started
         if kind == "say":
             await user.send(what)
             await user.next_message(timeout=timeout)
@@ -171,16 +181,20 @@ async def journey_load(
     max_updates: int | None = None,
     timeout: float = 120.0,  # noqa: ASYNC109
     language_code: str = "ru",
+    arrivals: float | None = None,
 ) -> LoadResult:
     """Run the journey for every user (at most `concurrency` at once; None: all), closed loop
-    or at `rate` updates/s, stopping after `max_updates` updates if given."""
+    or at `rate` updates/s, stopping after `max_updates` updates if given. With `arrivals`
+    the users start that many seconds apart, in order (else all at once)."""
     steps = journey()
     result = LoadResult(updates=0, seconds=0.0)
     pacer = _Pacer(rate) if rate else None
     gate = asyncio.Semaphore(concurrency or len(user_ids) or 1)
     budget = [max_updates if max_updates is not None else len(user_ids) * len(steps)]
 
-    async def one(uid: int) -> None:
+    async def one(n: int, uid: int) -> None:
+        if arrivals:
+            await asyncio.sleep(n * arrivals)
         async with gate:
             user = emulator.user(uid, language_code=language_code, token=token)
             try:
@@ -199,7 +213,7 @@ async def journey_load(
                     result.errors.append(str(exc)[-1500:])
 
     started = time.perf_counter()
-    await asyncio.gather(*(one(uid) for uid in user_ids))
+    await asyncio.gather(*(one(n, uid) for n, uid in enumerate(user_ids)))
     result.seconds = time.perf_counter() - started
     return result
 
