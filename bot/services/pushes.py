@@ -131,16 +131,6 @@ class _Contents:
     opportunities: _Part[tuple[Listing, ...]]
 
     @property
-    def keys(self) -> dict[str, Hashable]:
-        """Each section by its number (the article by its key)."""
-        return {
-            "grants": self.grants.serial,
-            "measures": self.measures.serial,
-            "article": self.article.key if self.article is not None else None,
-            "opportunities": self.opportunities.serial,
-        }
-
-    @property
     def sections(self) -> dict[str, Any]:
         return {
             "grants": self.grants.value,
@@ -619,52 +609,59 @@ class Planner:
         once per tick. The first few digests of a tick with several sections are also
         rendered whole and compared; should the template ever stop adding up this way, the
         tick renders whole digests."""
-        locale, tz, weekly, sections = c.locale, c.tz, c.weekly, c.sections
+        locale, tz, weekly = c.locale, c.tz, c.weekly
         if not tick.compose:
-            return [_piece(self._render(locale, tz, weekly, **sections))]
-        head = tick.headers.get((locale, weekly), lambda: _piece(self._render(locale, tz, weekly)))
-        header = head[0]
-
-        def alone(name: str) -> str | None:
-            text = self._render(locale, tz, weekly, **{name: sections[name]})
-            return text[len(header) :] if text.startswith(header) else None
-
-        def opportunities() -> str | None:
-            """Without Jinja (a tick renders thousands of these): checked against `alone` for
-            the tick's first few, and should they ever differ, `alone` for the rest."""
-            if not tick.plain_opportunities:
-                return alone("opportunities")
-            text = self._opportunities_section(tick, locale, tz, c.opportunities.value)
-            if tick.opportunity_checks > 0:
-                tick.opportunity_checks -= 1
-                expected = alone("opportunities")
-                if expected != text:
-                    log.warning("the digest's opportunities differ from the template's: Jinja")
-                    tick.plain_opportunities = False
-                    return expected
-            return text
-
-        def section(make: Callable[[], str | None]) -> _Piece | None:
-            text = make()
-            return None if text is None else _piece(text)
-
-        keys = c.keys
+            return [_piece(self._render(locale, tz, weekly, **c.sections))]
+        head = tick.headers.data.get((locale, weekly)) or tick.headers.get(
+            (locale, weekly), lambda: _piece(self._render(locale, tz, weekly))
+        )
         parts: list[_Piece | None] = [head]
-        for name, value in sections.items():
+        remembered = tick.sections.data
+        for name, value, identity in (
+            ("grants", c.grants.value, c.grants.serial),
+            ("measures", c.measures.value, c.measures.serial),
+            ("article", c.article, c.article.key if c.article is not None else None),
+            ("opportunities", c.opportunities.value, c.opportunities.serial),
+        ):
             if value:
                 zone = tz if name in ZONED else None  # times are shown in the user's zone
-                key = (name, locale, zone, keys[name])
-                make = opportunities if name == "opportunities" else partial(alone, name)
-                parts.append(tick.sections.get(key, partial(section, make)))
+                key = (name, locale, zone, identity)
+                piece = remembered.get(key, _MISSING)
+                if piece is _MISSING:
+                    piece = tick.sections.get(key, partial(self._section, tick, c, name, head))
+                parts.append(piece)
         pieces = [p for p in parts if p is not None]
         if len(pieces) == len(parts) and (len(parts) < 3 or tick.checks <= 0):
             return pieces
-        text = self._render(locale, tz, weekly, **sections)
+        text = self._render(locale, tz, weekly, **c.sections)
         tick.checks -= 1
         if len(pieces) < len(parts) or "".join(t for t, _ in pieces) != text:
             log.warning("digest sections do not add up to the template's digest: whole digests")
             tick.compose = False
         return [_piece(text)]
+
+    def _section(self, tick: _Tick, c: _Contents, name: str, head: _Piece) -> _Piece | None:
+        """One section of the digest as `_text` joins it: the template's digest with only this
+        section, without the header (None should the header not come first)."""
+
+        def alone() -> str | None:
+            text = self._render(c.locale, c.tz, c.weekly, **{name: c.sections[name]})
+            return text[len(head[0]) :] if text.startswith(head[0]) else None
+
+        if name != "opportunities" or not tick.plain_opportunities:
+            text = alone()
+            return None if text is None else _piece(text)
+        # Without Jinja (a tick has thousands of these): checked against the template's for
+        # the tick's first few, and should they ever differ, the template's for the rest.
+        text = self._opportunities_section(tick, c.locale, c.tz, c.opportunities.value)
+        if tick.opportunity_checks > 0:
+            tick.opportunity_checks -= 1
+            expected = alone()
+            if expected != text:
+                log.warning("the digest's opportunities differ from the template's: Jinja")
+                tick.plain_opportunities = False
+                return None if expected is None else _piece(expected)
+        return _piece(text)
 
     def _opportunities_section(
         self, tick: _Tick, locale: str, tz: str, listings: Sequence[Listing]

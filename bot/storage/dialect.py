@@ -62,9 +62,10 @@ async def insert_ignore(
     """INSERT many rows, silently skipping those that conflict on the unique `key` columns
     (`ON CONFLICT (key) DO NOTHING`, the same on SQLite ≥ 3.35 and PostgreSQL).
 
-    Rows go in chunks of `chunk`; every row must have the same columns. Returns how many rows
-    were inserted (`RETURNING` lists only inserted rows; a row that repeats the key of an
-    earlier row in `rows` is not inserted either).
+    Every row must have the same columns. Returns how many rows were inserted (a row that
+    repeats the key of an earlier row in `rows` is not inserted either). On PostgreSQL rows go
+    in chunks of `chunk` (`RETURNING` lists only inserted rows); on SQLite all of them through
+    one prepared statement (`_sqlite_insert_ignore`).
     """
     if not rows:
         return 0
