@@ -108,24 +108,16 @@ async def _sqlite_insert_ignore(
         .compile(dialect=dialect)
     )
     names = list(compiled.positiontup or ())
-    processors = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
-    processed: list[dict[Any, Any]] = [{} for _ in names]
-
-    def value(i: int, v: Any) -> Any:
-        process = processors[i]
-        if process is None or v is None:
-            return v
-        known = processed[i].get(v, _NONE)
-        if known is _NONE:
-            known = processed[i][v] = process(v)
-        return known
-
-    params = [tuple(value(i, row[n]) for i, n in enumerate(names)) for row in rows]
-    result = await conn.exec_driver_sql(compiled.string, params)
+    columns = []
+    for name in names:
+        values = [row[name] for row in rows]
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            processed = {v: process(v) for v in set(values) if v is not None}
+            values = [processed.get(v) for v in values]  # None stays None
+        columns.append(values)
+    result = await conn.exec_driver_sql(compiled.string, list(zip(*columns, strict=True)))
     return result.rowcount
-
-
-_NONE: Any = object()
 
 
 def _pieces(total: int, chunk: int) -> list[tuple[int, int]]:

@@ -119,11 +119,11 @@ class PayloadTail:
 
     def __init__(self, **rest: Any) -> None:
         check_payload({"text": "", **rest})
-        self._tail = "," + _encode(rest)[1:] if rest else "}"
+        self._tail = '",' + _encode(rest)[1:] if rest else '"}'
 
     def encode(self, pieces: Iterable[str]) -> Encoded:
         """The payload whose text is the pieces (each `escaped`) put together."""
-        return Encoded('{"text":"' + "".join(pieces) + '"' + self._tail)
+        return Encoded("".join(['{"text":"', *pieces, self._tail]))
 
 
 @dataclass(frozen=True)
