@@ -13,7 +13,7 @@ feels at that load):
   moment, as when people come and go. The p95 target is about this load.
 * wave — all the users start together and move through the journey in step, so they all
   reach the ikigai picture within a second or two (a workshop finishing the exercise at once;
-  the only open loop here until stop 14).
+  the only open loop here until 2026-11-30).
 
     python bench/updates.py [--users 1000] [--rate 100] [--seconds 30]
 

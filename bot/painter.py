@@ -3,15 +3,16 @@
 An ikigai picture costs about 16 ms of CPU, half of it pure Python (the layout) that holds the
 GIL. Drawn in a thread, it takes that time from the event loop: when many users finish the
 exercise together (a workshop, a load test), every other update waits behind their pictures
-(bench/updates.py: p95 1.4 s at 100 updates/s, 60 ms with no picture to draw at all). In a
+(bench/updates.py, all users at once: p95 1.4 s, 60 ms with no picture to draw). In a
 process of its own (`PICTURE_PROCESSES`, default 1) a picture uses the second core instead,
 and only the users waiting for their pictures wait for them.
 
 The process is started at the first picture (`spawn`: a fresh interpreter that imports
-Pillow and `bot.pictures`, nothing else; about 40 MB) and kept. Should it die, the picture
-being drawn is drawn in a thread and the next one starts a new process. With
-`PICTURE_PROCESSES=0` pictures are drawn in two threads of this process, as before (tests, or
-a host where processes are dear).
+Pillow and `bot.pictures`, nothing else: about 45 MB with its caches, and 13 MB for
+multiprocessing's resource tracker) and kept. Should it die, the picture being drawn is drawn
+in a thread and the next one starts a new process; where no process can be started at all,
+pictures are drawn in threads from then on. With `PICTURE_PROCESSES=0` pictures are drawn in
+two threads of this process, as before (tests, or a host where processes are dear).
 """
 
 from __future__ import annotations
@@ -38,19 +39,32 @@ class Painter:
     async def draw(self, draw: Callable[..., T], *args: Any) -> T:
         """`draw(*args)` away from the event loop. With processes, `draw` and its arguments
         and result must pickle (a module-level function, plain data, bytes)."""
-        loop = asyncio.get_running_loop()
         if self.processes > 0:
             pool = self._pool or self._start()
             try:
-                return await loop.run_in_executor(pool, draw, *args)
-            except BrokenProcessPool:
-                log.warning("the picture process died: this picture is drawn here instead")
-                if self._pool is pool:
-                    self._pool = None
-                pool.shutdown(wait=False, cancel_futures=True)
+                drawn = pool.submit(draw, *args)  # starts the process if need be
+            except (OSError, NotImplementedError) as exc:  # no processes on this host
+                log.warning(
+                    "pictures are drawn in threads: no process could be started",
+                    extra={"error": repr(exc)},
+                )
+                self.processes = 0
+                self._drop(pool)
+            else:
+                try:
+                    return await asyncio.wrap_future(drawn)
+                except BrokenProcessPool:
+                    log.warning("the picture process died: this picture is drawn here instead")
+                    self._drop(pool)
+        loop = asyncio.get_running_loop()
         if self._threads is None:
             self._threads = ThreadPoolExecutor(THREADS, thread_name_prefix="picture")
         return await loop.run_in_executor(self._threads, draw, *args)
+
+    def _drop(self, pool: ProcessPoolExecutor) -> None:
+        if self._pool is pool:
+            self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
 
     def _start(self) -> ProcessPoolExecutor:
         self._pool = ProcessPoolExecutor(

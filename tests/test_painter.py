@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,19 @@ async def test_with_no_processes_pictures_are_drawn_in_threads_here() -> None:
         assert await painter.draw(os.getpid) == os.getpid()
     finally:
         painter.close()
+
+
+async def test_where_no_process_can_start_pictures_are_drawn_in_threads(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError(38, "Function not implemented")  # as where /dev/shm is missing
+
+    painter = Painter(processes=1)
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", refuse)
+    try:
+        assert await painter.draw(os.getpid) == os.getpid()
+        assert await painter.draw(os.getpid) == os.getpid()
+    finally:
+        painter.close()
+    assert caplog.text.count("no process could be started") == 1
