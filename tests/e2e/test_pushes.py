@@ -30,6 +30,13 @@ async def onboard(app: App, emulator: Emulator, uid: int, tz: str, region: str) 
     return user
 
 
+async def started(launch: Launch) -> tuple[App, ManualClock]:
+    """The bot on a clock that starts on THURSDAY; its ticks are the test's to make."""
+    clock = ManualClock(THURSDAY)
+    running = await launch(clock=clock, tick_seconds=3600)
+    return running.app, clock
+
+
 async def tick(app: App, clock: ManualClock, at: datetime) -> None:
     clock.offset += at - clock.now()
     await app.tick()
@@ -51,9 +58,7 @@ async def delivered(user: EmulatedUser, marker: str) -> ChatMessage:
 async def test_digests_and_reminders_follow_each_users_clock(
     emulator: Emulator, launch: Launch
 ) -> None:
-    clock = ManualClock(THURSDAY)
-    running = await launch(clock=clock, tick_seconds=3600)
-    app = running.app
+    app, clock = await started(launch)
     east = await onboard(app, emulator, 5001, "Asia/Vladivostok", "pri")
     west = await onboard(app, emulator, 5002, "Europe/Kaliningrad", "kgd")
     # A coordinator's grant with a deadline on 20 December, Moscow time.
@@ -117,9 +122,7 @@ async def test_digests_and_reminders_follow_each_users_clock(
 
 
 async def test_nothing_arrives_in_quiet_hours(emulator: Emulator, launch: Launch) -> None:
-    clock = ManualClock(THURSDAY)
-    running = await launch(clock=clock, tick_seconds=3600)
-    app = running.app
+    app, clock = await started(launch)
     user = await onboard(app, emulator, 5003, "Asia/Kamchatka", "kam")
     async with app.engine.begin() as conn:  # a digest at 22:00, inside quiet hours 21–8
         await settings_repo.save(
@@ -142,9 +145,7 @@ async def test_nothing_arrives_in_quiet_hours(emulator: Emulator, launch: Launch
 
 
 async def test_articles_never_reach_a_user_twice(emulator: Emulator, launch: Launch) -> None:
-    clock = ManualClock(THURSDAY)
-    running = await launch(clock=clock, tick_seconds=3600)
-    app = running.app
+    app, clock = await started(launch)
     user = await onboard(app, emulator, 5004, "Europe/Moscow", "mow")
     async with app.engine.begin() as conn:
         await settings_repo.save(
@@ -165,9 +166,7 @@ async def test_articles_never_reach_a_user_twice(emulator: Emulator, launch: Lau
 async def test_a_tick_over_several_pages_plans_each_user_once(
     emulator: Emulator, launch: Launch
 ) -> None:
-    clock = ManualClock(THURSDAY)
-    running = await launch(clock=clock, tick_seconds=3600)
-    app = running.app
+    app, clock = await started(launch)
     app.planner.page = 2  # five users: three pages, each read while the one before is planned
     uids = range(5301, 5306)
     for uid in uids:
@@ -183,9 +182,7 @@ async def test_a_tick_over_several_pages_plans_each_user_once(
 async def test_a_weekly_digest_waits_a_week_for_whoever_consented_the_day_before(
     emulator: Emulator, launch: Launch
 ) -> None:
-    clock = ManualClock(THURSDAY)
-    running = await launch(clock=clock, tick_seconds=3600)
-    app = running.app
+    app, clock = await started(launch)
     older = await onboard(app, emulator, 5401, "Europe/Moscow", "mow")
     monday_10 = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)  # Monday 10:00 in Moscow
     clock.offset += monday_10 - timedelta(hours=23, minutes=59) - clock.now()
