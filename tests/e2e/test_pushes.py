@@ -45,7 +45,9 @@ async def tick(app: App, clock: ManualClock, at: datetime) -> None:
 async def rows(app: App, uid: int, kind: str) -> list[dict[str, object]]:
     async with app.engine.connect() as conn:
         result = await conn.execute(
-            select(outbox).where(outbox.c.user_id == uid, outbox.c.kind == kind)
+            select(outbox)
+            .where(outbox.c.user_id == uid, outbox.c.kind == kind)
+            .order_by(outbox.c.id)  # PostgreSQL returns updated rows in any order
         )
         return [dict(r) for r in result.mappings()]
 
