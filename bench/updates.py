@@ -52,18 +52,18 @@ TARGET_P95_MS = 50.0
 class Measured:
     bot: str
     closed: LoadResult
-    opened: LoadResult  # steady arrivals
+    steady: LoadResult  # steady arrivals
     wave: LoadResult
     cpu_seconds: float  # the bot process's CPU over the three loads
 
     @property
     def cpu_ms_per_update(self) -> float:
-        updates = self.closed.updates + self.opened.updates + self.wave.updates
+        updates = self.closed.updates + self.steady.updates + self.wave.updates
         return self.cpu_seconds / updates * 1000 if updates else 0.0
 
     @property
     def loads(self) -> tuple[LoadResult, LoadResult, LoadResult]:
-        return self.closed, self.opened, self.wave
+        return self.closed, self.steady, self.wave
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -105,11 +105,11 @@ async def measure(
         budget = int(rate * seconds)
         start = first_id + users
         arriving = range(start, start + budget // JOURNEY_UPDATES + 1)
-        opened = await journey_load(
+        steady = await journey_load(
             emulator, arriving, token=token, echo=echo, rate=rate, max_updates=budget,
             arrivals=JOURNEY_UPDATES / rate,
         )  # fmt: skip
-        print(f"  {name}: open loop, steady arrivals: p95 {opened.ms(95):.1f} ms", flush=True)
+        print(f"  {name}: open loop, steady arrivals: p95 {steady.ms(95):.1f} ms", flush=True)
         start += len(arriving)
         together = range(start, start + budget // JOURNEY_UPDATES + 50)
         wave = await journey_load(
@@ -119,7 +119,7 @@ async def measure(
         cpu = _cpu_seconds(process.pid) - cpu
     finally:
         await started.bot.terminate()
-    return Measured(name, closed, opened, wave, cpu)
+    return Measured(name, closed, steady, wave, cpu)
 
 
 async def run(users: int, rate: float, seconds: float) -> tuple[Measured, Measured]:
@@ -142,12 +142,12 @@ def figures(bot: Measured, echo: Measured, rate: float) -> list[Figure]:
         Figure("updates: bot ÷ echo updates/s", ratio, f"≥ {TARGET_RATIO}", ratio >= 0.5),
         Figure(
             f"updates: bot p95 ms at {rate:g} updates/s (steady arrivals)",
-            bot.opened.ms(95),
+            bot.steady.ms(95),
             f"≤ {TARGET_P95_MS:g} ms",
-            bot.opened.ms(95) <= TARGET_P95_MS,
+            bot.steady.ms(95) <= TARGET_P95_MS,
         ),
-        Figure("updates: that load as sent, updates/s", bot.opened.sent_per_second, "", None),
-        Figure(f"updates: echo p95 ms at {rate:g} updates/s", echo.opened.ms(95), "", None),
+        Figure("updates: that load as sent, updates/s", bot.steady.sent_per_second, "", None),
+        Figure(f"updates: echo p95 ms at {rate:g} updates/s", echo.steady.ms(95), "", None),
         Figure(
             f"updates: bot p95 ms at {rate:g} updates/s, all users at once (wave)",
             bot.wave.ms(95),
@@ -192,7 +192,7 @@ def report(bot: Measured, echo: Measured, rate: float) -> None:
         f"echo bot: {echo.cpu_ms_per_update:.2f} ms (load average now {load_average():.2f})"
     )
     steps = journey()
-    for mode, r in (("steady", bot.opened), ("wave", bot.wave)):
+    for mode, r in (("steady", bot.steady), ("wave", bot.wave)):
         slowest = ", ".join(
             f"{n + 1}. {steps[n][1][:24]!r} {ms:.0f} ms" for n, ms in r.slowest_steps()
         )

@@ -666,7 +666,7 @@ class Planner:
     def _opportunities_section(
         self, tick: _Tick, locale: str, tz: str, listings: Sequence[Listing]
     ) -> str:
-        """The opportunities section of push/digest.j2 as `_text`'s `alone` gives it."""
+        """The opportunities section of push/digest.j2 as `_section` gets it from the template."""
         heading = self.renderer.gettext(locale, "Opportunities to help")
         zone = tick.zones.get(tz) or tick.zones.setdefault(tz, ZoneInfo(tz))
 

@@ -28,7 +28,8 @@ class Recipient(NamedTuple):
     settings: PushSettings
 
 
-def _between(column: Any, first: int | None, last: int | None) -> list[Any]:
+def _between(column: Any, first: object | None, last: object | None) -> list[Any]:
+    """`column` in [first, last] (values or bound parameters), an end that is None left out."""
     conditions = []
     if first is not None:
         conditions.append(column >= first)
@@ -51,16 +52,15 @@ async def recipient_ids(conn: AsyncConnection, *, after: int | None, limit: int)
 
 
 _SETTINGS = tuple(f.name for f in fields(PushSettings))
+_DEFAULT_SETTINGS = PushSettings()
+_NO_TOPICS: frozenset[str] = frozenset()
 
 
 def _bounded(column: Any, no_first: bool, no_last: bool) -> list[Any]:
     """`column` in [:first, :last], either end left out."""
-    conditions = []
-    if not no_first:
-        conditions.append(column >= bindparam("first"))
-    if not no_last:
-        conditions.append(column <= bindparam("last"))
-    return conditions
+    return _between(
+        column, None if no_first else bindparam("first"), None if no_last else bindparam("last")
+    )
 
 
 @functools.cache
@@ -102,8 +102,6 @@ def _recipient_queries(no_first: bool, no_last: bool) -> tuple[Select[Any], Sele
         *_bounded(user_topics.c.user_id, no_first, no_last)
     )
     return query, topic_rows
-_DEFAULT_SETTINGS = PushSettings()
-_NO_TOPICS: frozenset[str] = frozenset()
 
 
 async def recipients(
