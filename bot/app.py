@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -17,7 +18,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.types import BotCommand, BotCommandScopeDefault, Update
+from aiogram.types import BotCommand, BotCommandScopeDefault, TelegramObject, Update
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -48,7 +49,8 @@ from bot.services.stats import StatsService
 from bot.services.users import UserService
 from bot.services.volunteering import VolunteerService
 from bot.sqlite import inline_sql
-from bot.storage.fsm import SqlStorage, remembered
+from bot.storage.fsm import SqlStorage
+from bot.storage.memo import remembered
 from bot.turns import Turns
 from handlers import build_router
 
@@ -226,7 +228,28 @@ class _Dispatcher(Dispatcher):
 
     async def feed_update(self, bot: Bot, update: Update, **kwargs: Any) -> Any:
         with inline_sql(), remembered():
-            return await super().feed_update(bot, update, **kwargs)
+            try:
+                return await super().feed_update(bot, update, **kwargs)
+            finally:  # what the error router changed (the rest is stored in the lock)
+                if isinstance(self.fsm.storage, SqlStorage):
+                    await self.fsm.storage.flush()
+
+
+def _storing(storage: SqlStorage) -> Callable[..., Awaitable[Any]]:
+    """Outer update middleware, just inside aiogram's per-user lock: the conversation state an
+    update changed is stored as it ends, before the user's next update may read it."""
+
+    async def middleware(
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        try:
+            return await handler(event, data)
+        finally:
+            await storage.flush()
+
+    return middleware
 
 
 def _redis(settings: Settings) -> Redis | None:
@@ -322,8 +345,10 @@ def create_app(
         volunteering=(volunteering := VolunteerService(engine, clock, renderer, settings)),
     )
     dp = _Dispatcher(storage=storage, events_isolation=isolation, **deps)
-    # After aiogram's own (errors, user context, the FSM's per-user lock): a user's updates
-    # that wait for their previous one hold no turn meanwhile.
+    # After aiogram's own (errors, user context, the FSM's per-user lock): the state is stored
+    # inside the lock, and a user's updates that wait for their previous one hold no turn.
+    if isinstance(storage, SqlStorage):
+        dp.update.outer_middleware(_storing(storage))
     dp.update.outer_middleware(Turns(settings.updates_in_flight))
     dp.update.outer_middleware(FloodGuard(renderer, settings.flood_burst, settings.flood_rate))
     dp.update.outer_middleware(ContextMiddleware(users, renderer, settings.default_locale))

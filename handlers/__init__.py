@@ -1,13 +1,15 @@
 """The router tree, in an explicit order: errors first, the catch-all fallback last.
 
 The journey's routers sit under one parent that checks consent on the server for every message
-and button, whatever screen it came from.
+and button, whatever screen it came from. A press only visits the routers that have a handler
+for its CallbackData prefix (bot/routing.py).
 """
 
 from __future__ import annotations
 
 from aiogram import Router
 
+from bot.routing import route_presses
 from handlers import (
     admin,
     articles,
@@ -101,4 +103,5 @@ def _build() -> Router:
         administering,
         fallback.router,  # must stay last
     )
+    route_presses(root)  # a press skips every router that could not take it
     return root

@@ -1,6 +1,7 @@
 """The SQLite driver of bot/sqlite.py: statements of an update run on the event loop, and one
 that meets another connection's write lock waits on the database thread instead, so the event
-loop goes on; the FSM memo of one update reads a key once and writes every change."""
+loop goes on; the memo of one update (bot/storage/memo.py) reads its conversation state and its
+user once, and stores the state it changed once, as the update ends."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ from bot.clock import SystemClock
 from bot.db import make_engine, migrate
 from bot.sqlite import inline_sql, off_loop
 from bot.storage import users as users_repo
-from bot.storage.fsm import SqlStorage, remembered
-from bot.storage.tables import users
+from bot.storage.fsm import SqlStorage
+from bot.storage.memo import remembered
+from bot.storage.tables import fsm_states, users
 
 NOW = datetime(2026, 11, 29, 12, tzinfo=UTC)
 
@@ -130,7 +132,7 @@ async def test_a_write_meeting_a_lock_waits_off_the_loop_and_lands(
     assert user.locale == "en"
 
 
-async def test_the_fsm_memo_reads_a_key_once_and_writes_every_change(
+async def test_the_fsm_memo_reads_a_key_once_and_stores_the_update_s_changes_once(
     engine: AsyncEngine,
 ) -> None:
     storage = SqlStorage(engine, SystemClock())
@@ -143,10 +145,13 @@ async def test_the_fsm_memo_reads_a_key_once_and_writes_every_change(
         await storage.set_data(key, {"n": 1})
         assert await storage.get_state(key) == "ikigai:want"
         assert await storage.get_data(key) == {"n": 1}
+        assert [s for s in seen if not s.lstrip().startswith("SELECT")] == []  # not yet
+        await storage.flush()
+        await storage.flush()  # nothing left to store
     reads = [s for s in seen if s.lstrip().startswith("SELECT")]
     writes = [s for s in seen if s.lstrip().startswith("INSERT")]
     assert len(reads) == 1
-    assert len(writes) == 2
+    assert len(writes) == 1  # the state and the data together
     # What a new engine (a restart) reads is what was written.
     fresh = make_engine(str(engine.url))
     try:
@@ -155,11 +160,75 @@ async def test_the_fsm_memo_reads_a_key_once_and_writes_every_change(
         assert await again.get_data(key) == {"n": 1}
     finally:
         await fresh.dispose()
-    # Without the memo (a task of its own), every call reads.
+    # Without the memo (a task of its own), every call reads, and a write is stored at once.
     seen.clear()
     await storage.get_state(key)
     await storage.get_data(key)
     assert len(seen) == 2
+    await storage.set_data(key, {"n": 2})
+    assert await again_reads(engine, key) == ("ikigai:want", {"n": 2})
+
+
+async def again_reads(engine: AsyncEngine, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
+    """The state and data as a fresh engine (another process) sees them."""
+    fresh = make_engine(str(engine.url))
+    try:
+        other = SqlStorage(fresh, SystemClock())
+        return await other.get_state(key), await other.get_data(key)
+    finally:
+        await fresh.dispose()
+
+
+async def test_an_update_that_changes_its_state_back_stores_nothing_and_a_cleared_one_no_row(
+    engine: AsyncEngine,
+) -> None:
+    storage = SqlStorage(engine, SystemClock())
+    key = StorageKey(bot_id=1, chat_id=9, user_id=9)
+    await storage.set_state(key, "quiz:q1")  # stored at once: no update around it
+    seen = _statements(engine)
+    with remembered():
+        await storage.set_state(key, "quiz:q2")
+        await storage.set_state(key, "quiz:q1")
+        await storage.flush()
+    assert [s for s in seen if not s.lstrip().startswith("SELECT")] == []
+    with remembered():
+        await storage.set_state(key, None)
+        await storage.set_data(key, {})
+        await storage.flush()
+    assert await again_reads(engine, key) == (None, {})
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(fsm_states))).all() == []
+
+
+async def test_the_user_is_read_once_per_update_and_afresh_after_a_write(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.begin() as conn:
+        await users_repo.ensure(conn, 5, NOW)
+    seen = _statements(engine)
+    with remembered():
+        async with engine.connect() as conn:
+            first = await users_repo.get(conn, 5)
+            assert await users_repo.get(conn, 5) is first
+        assert len(seen) == 1
+        async with engine.begin() as conn:
+            await users_repo.set_fields(conn, 5, NOW, locale="en")
+            mid = await users_repo.get(conn, 5)
+        assert mid is not None and mid.locale == "en"
+        async with engine.connect() as conn:
+            after = await users_repo.get(conn, 5)
+            assert after is not None and after.locale == "en"
+            assert await users_repo.get(conn, 5) is after
+        # A write that is rolled back: what its transaction read is not remembered.
+        with pytest.raises(RuntimeError):
+            async with engine.begin() as conn:
+                await users_repo.grant_role(conn, 5, "activist", NOW)
+                inside = await users_repo.get(conn, 5)
+                assert inside is not None and inside.roles == {"activist"}
+                raise RuntimeError("handler failed")
+        async with engine.connect() as conn:
+            last = await users_repo.get(conn, 5)
+        assert last is not None and last.roles == frozenset() and last.locale == "en"
 
 
 async def test_the_fsm_memo_is_the_opening_tasks_only(engine: AsyncEngine) -> None:

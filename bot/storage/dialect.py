@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,21 +21,25 @@ async def upsert(
 ) -> None:
     """INSERT, or on a conflict on `key` UPDATE the `update` columns (all others by default);
     with `update=()` the conflicting row is left as it is."""
-    name = conn.dialect.name
-    if name == "postgresql":
-        stmt: Any = postgresql.insert(table).values(**values)
-    elif name == "sqlite":
-        stmt = sqlite.insert(table).values(**values)
+    columns = tuple(c for c in values if c not in key) if update is None else tuple(update)
+    stmt = _upsert(conn.dialect.name, table, tuple(key), columns)
+    await conn.execute(stmt, dict(values))
+
+
+@functools.cache
+def _upsert(dialect: str, table: Table, key: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+    """The statement of `upsert`, built once (its values come as parameters)."""
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(table)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table)
     else:  # pragma: no cover - only the two supported backends
-        raise NotImplementedError(name)
-    columns = [c for c in values if c not in key] if update is None else list(update)
+        raise NotImplementedError(dialect)
     if columns:
-        stmt = stmt.on_conflict_do_update(
+        return stmt.on_conflict_do_update(
             index_elements=list(key), set_={c: stmt.excluded[c] for c in columns}
         )
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=list(key))
-    await conn.execute(stmt)
+    return stmt.on_conflict_do_nothing(index_elements=list(key))
 
 
 def _insert(conn: AsyncConnection, table: Table) -> Any:

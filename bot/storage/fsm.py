@@ -4,61 +4,45 @@ aiogram ships no SQL storage; this is the small one it needs. With `REDIS_URL` s
 uses aiogram's RedisStorage instead (see bot.app).
 
 aiogram asks for the state and the data several times while one update is handled (the
-middleware, then each `get_data`/`update_data`). Within `remembered()` (the dispatcher opens one
-per update) a key is read once and then served from what was read or written since; writes
-always go to the database. The memo belongs to the task that opened it: tasks started from
-the update read the database.
+middleware, then each `get_data`/`update_data`). Within the update's memo (bot/storage/memo.py)
+a key is read once and then served from what was read or written since, and what the update
+changed is stored once as it ends (`SqlStorage.flush`, called inside aiogram's per-user lock,
+after the handler): one write per update, none when nothing changed.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping
 from typing import Any
 
 from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.clock import Clock
 from bot.storage.dialect import upsert
+from bot.storage.memo import memo
 from bot.storage.tables import fsm_states
 
 _Row = tuple[str | None, str]  # state, data as stored (JSON text)
-_MEMO: ContextVar[tuple[asyncio.Task[Any] | None, dict[str, _Row]] | None] = ContextVar(
-    "opora_fsm_memo", default=None
+_EMPTY: _Row = (None, "{}")
+
+
+def _changed(row: _Row, values: dict[str, Any]) -> _Row:
+    return values.get("state", row[0]), values.get("data", row[1])
+
+
+_READ = select(fsm_states.c.state, fsm_states.c.data).where(
+    fsm_states.c.key == bindparam("key")
 )
 
 
-@contextmanager
-def remembered() -> Iterator[None]:
-    """The FSM rows read or written in this context are remembered until it ends."""
-    token = _MEMO.set((asyncio.current_task(), {}))
-    try:
-        yield
-    finally:
-        _MEMO.reset(token)
-
-
-def _memo() -> dict[str, _Row] | None:
-    held = _MEMO.get()
-    if held is None or held[0] is not asyncio.current_task():
-        return None
-    return held[1]
-
-
 async def _read(conn: AsyncConnection, built: str) -> _Row:
-    row = (
-        await conn.execute(
-            select(fsm_states.c.state, fsm_states.c.data).where(fsm_states.c.key == built)
-        )
-    ).first()
-    return (None, "{}") if row is None else (row.state, row.data)
+    row = (await conn.execute(_READ, {"key": built})).first()
+    return _EMPTY if row is None else (row.state, row.data)
 
 
 class SqlStorage(BaseStorage):
@@ -69,44 +53,69 @@ class SqlStorage(BaseStorage):
 
     async def _row(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
         built = self.keys.build(key)
-        memo = _memo()
-        found = memo.get(built) if memo is not None else None
+        held = memo()
+        found = held.get(("fsm", built)) if held is not None else None
         if found is None:
             async with self.engine.connect() as conn:
                 found = await _read(conn, built)
-            if memo is not None:
-                memo[built] = found
+            if held is not None:
+                held["fsm", built] = found
         return found[0], json.loads(found[1])
 
     async def _write(self, key: StorageKey, **values: Any) -> None:
-        """Upsert the changed field; a key left with no state and no data is deleted, so a
-        cleared conversation leaves no row behind (e.g. after /delete_me)."""
+        """Change the state or the data. Within an update the change is kept in its memo and
+        stored once, by `flush()` as the update ends (a handler usually sets both the state and
+        the data: one write instead of two); outside one it is stored at once."""
         built = self.keys.build(key)
-        memo = _memo()
-        async with self.engine.begin() as conn:
-            row = memo.get(built) if memo is not None else None
-            if row is None:
+        held = memo()
+        if held is None:
+            async with self.engine.begin() as conn:
                 row = await _read(conn, built)
-            state = values.get("state", row[0])
-            data = values.get("data", row[1])
-            if memo is not None:
-                memo[built] = (state, data)
-            if state is None and data == "{}":
-                if row != (None, "{}"):  # that pair is never stored: it means no row
-                    await conn.execute(delete(fsm_states).where(fsm_states.c.key == built))
-                return
-            await upsert(
-                conn,
-                fsm_states,
-                {
-                    "key": built,
-                    "user_id": key.user_id,
-                    "updated_at": self.clock.now(),
-                    "state": state,
-                    "data": data,
-                },
-                key=["key"],
-            )
+                await self._store(conn, built, key.user_id, row, _changed(row, values))
+            return
+        remembered: _Row | None = held.get(("fsm", built))
+        if remembered is None:
+            async with self.engine.connect() as conn:
+                row = await _read(conn, built)
+        else:
+            row = remembered
+        held["fsm", built] = _changed(row, values)
+        pending: dict[str, tuple[int | None, _Row]] = held.setdefault(("fsm", None), {})
+        pending.setdefault(built, (key.user_id, row))  # and what the database holds
+
+    async def flush(self) -> None:
+        """Store what this update changed (no-op outside an update, or when nothing did)."""
+        held = memo()
+        pending = held.pop(("fsm", None), None) if held is not None else None
+        if not pending:
+            return
+        assert held is not None
+        async with self.engine.begin() as conn:
+            for built, (user_id, stored) in pending.items():
+                await self._store(conn, built, user_id, stored, held["fsm", built])
+
+    async def _store(
+        self, conn: AsyncConnection, built: str, user_id: int | None, stored: _Row, row: _Row
+    ) -> None:
+        """`stored` → `row`; a key left with no state and no data is deleted, so a cleared
+        conversation leaves no row behind (e.g. after /delete_me)."""
+        if row == stored:
+            return
+        if row == _EMPTY:  # that pair is never stored: it means no row
+            await conn.execute(delete(fsm_states).where(fsm_states.c.key == built))
+            return
+        await upsert(
+            conn,
+            fsm_states,
+            {
+                "key": built,
+                "user_id": user_id,
+                "updated_at": self.clock.now(),
+                "state": row[0],
+                "data": row[1],
+            },
+            key=["key"],
+        )
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state

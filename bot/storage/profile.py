@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, delete, insert, literal, select, union_all
+from sqlalchemy import Table, bindparam, delete, insert, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.tables import (
@@ -30,13 +30,18 @@ class QuizRecord:
 # --- ikigai ---
 
 
+# The reads of a screen are built once, with the user as a bound parameter: building a
+# statement costs more than SQLite's part in running it.
+_IKIGAI = (
+    select(ikigai_entries.c.col, ikigai_entries.c.text)
+    .where(ikigai_entries.c.user_id == bindparam("user_id"))
+    .order_by(ikigai_entries.c.col, ikigai_entries.c.position)
+)
+
+
 async def ikigai(conn: AsyncConnection, user_id: int) -> dict[str, list[str]]:
     """{"want": [...], "can": [...], "need": [...]}, entries in their order."""
-    rows = await conn.execute(
-        select(ikigai_entries.c.col, ikigai_entries.c.text)
-        .where(ikigai_entries.c.user_id == user_id)
-        .order_by(ikigai_entries.c.col, ikigai_entries.c.position)
-    )
+    rows = await conn.execute(_IKIGAI, {"user_id": user_id})
     result: dict[str, list[str]] = {"want": [], "can": [], "need": []}
     for col, text in rows:
         result.setdefault(col, []).append(text)
@@ -69,22 +74,29 @@ _SETS: dict[str, tuple[Table, str]] = {
 }
 
 
+_CODES = {
+    kind: select(table.c[column]).where(table.c.user_id == bindparam("user_id"))
+    for kind, (table, column) in _SETS.items()
+}
+_ALL_CODES = union_all(  # every kind at once
+    *(
+        select(literal(kind).label("kind"), table.c[column].label("code")).where(
+            table.c.user_id == bindparam("user_id")
+        )
+        for kind, (table, column) in _SETS.items()
+    )
+)
+
+
 async def codes(conn: AsyncConnection, user_id: int, kind: str) -> frozenset[str]:
-    table, column = _SETS[kind]
-    rows = await conn.execute(select(table.c[column]).where(table.c.user_id == user_id))
+    rows = await conn.execute(_CODES[kind], {"user_id": user_id})
     return frozenset(rows.scalars())
 
 
 async def all_codes(conn: AsyncConnection, user_id: int) -> dict[str, frozenset[str]]:
     """Every kind of `_SETS` at once (one statement)."""
-    parts = [
-        select(literal(kind).label("kind"), table.c[column].label("code")).where(
-            table.c.user_id == user_id
-        )
-        for kind, (table, column) in _SETS.items()
-    ]
     found: dict[str, set[str]] = {kind: set() for kind in _SETS}
-    for kind, code in await conn.execute(union_all(*parts)):
+    for kind, code in await conn.execute(_ALL_CODES, {"user_id": user_id}):
         found[kind].add(code)
     return {kind: frozenset(codes) for kind, codes in found.items()}
 
@@ -110,13 +122,16 @@ async def add_quiz_result(
     )
 
 
+_HISTORY = (
+    select(quiz_results)
+    .where(quiz_results.c.user_id == bindparam("user_id"))
+    .order_by(quiz_results.c.taken_at, quiz_results.c.id)
+)
+
+
 async def quiz_history(conn: AsyncConnection, user_id: int) -> list[QuizRecord]:
     """Every result, oldest first."""
-    rows = await conn.execute(
-        select(quiz_results)
-        .where(quiz_results.c.user_id == user_id)
-        .order_by(quiz_results.c.taken_at, quiz_results.c.id)
-    )
+    rows = await conn.execute(_HISTORY, {"user_id": user_id})
     return [
         QuizRecord(r["id"], r["stage"], json.loads(r["answers"]), r["taken_at"])
         for r in rows.mappings()

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.dialect import upsert
+from bot.storage.memo import memo
 from bot.storage.tables import fsm_states, user_roles, users
 
 
@@ -41,7 +42,36 @@ _GET = (
 )
 
 
+# The columns to set come as parameters (built once, whatever they are).
+_SET_FIELDS = update(users).where(users.c.id == bindparam("the_user"))
+_COLUMNS = frozenset(users.c.keys()) - {"id"}
+
+
 async def get(conn: AsyncConnection, user_id: int) -> User | None:
+    """The user with their roles; within an update, read once (bot/storage/memo.py) until a
+    write through this module changes them. What a transaction that has not ended yet wrote
+    is not remembered: it may still be rolled back."""
+    held = memo()
+    if held is not None and ("user", user_id) in held:
+        found: User | None = held["user", user_id]
+        return found
+    found = await _get(conn, user_id)
+    if held is not None:
+        writing = held.get(("writing", user_id))
+        if writing is None or not writing.in_transaction():
+            held["user", user_id] = found
+    return found
+
+
+def _writes(conn: AsyncConnection, user_id: int) -> None:
+    """Before a write of the user's row or roles: the update reads them afresh."""
+    held = memo()
+    if held is not None:
+        held.pop(("user", user_id), None)
+        held["writing", user_id] = conn
+
+
+async def _get(conn: AsyncConnection, user_id: int) -> User | None:
     rows = (await conn.execute(_GET, {"user_id": user_id})).mappings().all()
     if not rows:
         return None
@@ -65,6 +95,7 @@ async def get(conn: AsyncConnection, user_id: int) -> User | None:
 
 async def ensure(conn: AsyncConnection, user_id: int, now: datetime) -> None:
     """Create the row (id only) if it is not there; an existing row is left alone."""
+    _writes(conn, user_id)
     await upsert(
         conn,
         users,
@@ -75,12 +106,16 @@ async def ensure(conn: AsyncConnection, user_id: int, now: datetime) -> None:
 
 
 async def set_fields(conn: AsyncConnection, user_id: int, now: datetime, **values: object) -> None:
-    await conn.execute(update(users).where(users.c.id == user_id).values(updated_at=now, **values))
+    if not values.keys() <= _COLUMNS:  # as parameters, an unknown name would pass unseen
+        raise ValueError(f"no such user fields: {sorted(values.keys() - _COLUMNS)}")
+    _writes(conn, user_id)
+    await conn.execute(_SET_FIELDS, {**values, "updated_at": now, "the_user": user_id})
 
 
 async def grant_role(
     conn: AsyncConnection, user_id: int, role: str, now: datetime, by: int | None = None
 ) -> None:
+    _writes(conn, user_id)
     await upsert(
         conn,
         user_roles,
@@ -91,6 +126,7 @@ async def grant_role(
 
 
 async def revoke_role(conn: AsyncConnection, user_id: int, role: str) -> None:
+    _writes(conn, user_id)
     await conn.execute(
         delete(user_roles).where(user_roles.c.user_id == user_id, user_roles.c.role == role)
     )
@@ -98,6 +134,11 @@ async def revoke_role(conn: AsyncConnection, user_id: int, role: str) -> None:
 
 async def delete_all(conn: AsyncConnection, user_id: int) -> None:
     """Remove every row about the user (roles cascade with the user row)."""
+    _writes(conn, user_id)
+    held = memo()
+    if held is not None:  # their conversation state, whatever its key
+        for key in [k for k in held if k[0] == "fsm"]:
+            del held[key]
     await conn.execute(delete(fsm_states).where(fsm_states.c.user_id == user_id))
     await conn.execute(delete(user_roles).where(user_roles.c.user_id == user_id))
     await conn.execute(delete(users).where(users.c.id == user_id))
