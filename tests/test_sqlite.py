@@ -243,3 +243,29 @@ async def test_the_fsm_memo_is_the_opening_tasks_only(engine: AsyncEngine) -> No
         seen = _statements(engine)
         assert await asyncio.create_task(storage.get_state(key)) == "elsewhere"
         assert seen  # the other task's read went to the database
+
+
+async def test_an_update_s_first_state_read_brings_its_user_in_the_same_statement(
+    engine: AsyncEngine,
+) -> None:
+    storage = SqlStorage(engine, SystemClock())
+    async with engine.begin() as conn:
+        await users_repo.ensure(conn, 11, NOW)
+        await users_repo.set_fields(conn, 11, NOW, locale="en")
+        await users_repo.grant_role(conn, 11, "activist", NOW)
+        await users_repo.grant_role(conn, 11, "volunteer", NOW)
+    await storage.set_state(StorageKey(bot_id=1, chat_id=11, user_id=11), "quiz:q3")
+    seen = _statements(engine)
+    for user_id, state, roles in ((11, "quiz:q3", {"activist", "volunteer"}), (12, None, None)):
+        seen.clear()
+        with remembered():
+            key = StorageKey(bot_id=1, chat_id=user_id, user_id=user_id)
+            assert await storage.get_state(key) == state
+            assert await storage.get_data(key) == {}
+            async with engine.connect() as conn:
+                user = await users_repo.get(conn, user_id)
+        assert len(seen) == 1, seen
+        if roles is None:
+            assert user is None  # never seen: no row, no state
+        else:
+            assert user is not None and user.roles == roles and user.locale == "en"

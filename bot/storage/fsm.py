@@ -23,6 +23,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.clock import Clock
+from bot.storage import users as users_repo
 from bot.storage.dialect import upsert
 from bot.storage.memo import memo
 from bot.storage.tables import fsm_states
@@ -57,7 +58,11 @@ class SqlStorage(BaseStorage):
         found = held.get(("fsm", built)) if held is not None else None
         if found is None:
             async with self.engine.connect() as conn:
-                found = await _read(conn, built)
+                if held is not None and key.user_id:  # the update's user comes along
+                    found = (await users_repo.get_with_state(conn, key.user_id, built))[1]
+                    found = found or _EMPTY
+                else:
+                    found = await _read(conn, built)
             if held is not None:
                 held["fsm", built] = found
         return found[0], json.loads(found[1])

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import RowMapping, bindparam, delete, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.dialect import upsert
@@ -55,12 +56,51 @@ async def get(conn: AsyncConnection, user_id: int) -> User | None:
     if held is not None and ("user", user_id) in held:
         found: User | None = held["user", user_id]
         return found
-    found = await _get(conn, user_id)
+    rows = (await conn.execute(_GET, {"user_id": user_id})).mappings().all()
+    found = _user(rows) if rows else None
+    _remember(user_id, found)
+    return found
+
+
+def _remember(user_id: int, user: User | None) -> None:
+    held = memo()
     if held is not None:
         writing = held.get(("writing", user_id))
         if writing is None or not writing.in_transaction():
-            held["user", user_id] = found
-    return found
+            held["user", user_id] = user
+
+
+# An update's first read (bot/storage/fsm.py): its conversation state and its user (with their
+# roles, a row per role) in one statement, the state's columns named fsm_*.
+_ONE = select(literal(1).label("one")).subquery()
+_WITH_STATE = select(
+    fsm_states.c.key.label("fsm_key"),
+    fsm_states.c.state.label("fsm_state"),
+    fsm_states.c.data.label("fsm_data"),
+    users,
+    user_roles.c.role,
+).select_from(
+    _ONE.outerjoin(fsm_states, fsm_states.c.key == bindparam("key"))
+    .outerjoin(users, users.c.id == bindparam("user_id"))
+    .outerjoin(user_roles, user_roles.c.user_id == users.c.id)
+)
+
+
+async def get_with_state(
+    conn: AsyncConnection, user_id: int, key: str
+) -> tuple[User | None, tuple[str | None, str] | None]:
+    """The user (as `get`, remembered the same way) and the (state, data) of the conversation
+    state row `key` (None: no row), read together."""
+    held = memo()
+    if held is not None and ("user", user_id) in held:
+        user: User | None = held["user", user_id]
+        rows = (await conn.execute(_WITH_STATE, {"user_id": None, "key": key})).mappings().all()
+    else:
+        rows = (await conn.execute(_WITH_STATE, {"user_id": user_id, "key": key})).mappings().all()
+        user = _user(rows) if rows[0]["id"] is not None else None
+        _remember(user_id, user)
+    first = rows[0]
+    return user, None if first["fsm_key"] is None else (first["fsm_state"], first["fsm_data"])
 
 
 def _writes(conn: AsyncConnection, user_id: int) -> None:
@@ -71,10 +111,7 @@ def _writes(conn: AsyncConnection, user_id: int) -> None:
         held["writing", user_id] = conn
 
 
-async def _get(conn: AsyncConnection, user_id: int) -> User | None:
-    rows = (await conn.execute(_GET, {"user_id": user_id})).mappings().all()
-    if not rows:
-        return None
+def _user(rows: Sequence[RowMapping]) -> User:
     row = rows[0]
     return User(
         id=row["id"],
