@@ -11,16 +11,23 @@ for. A press is then refused by a whole subtree in one check; no press is routed
 since a handler whose prefix differs could not have taken it (its filter compares exactly that
 prefix). A router with a handler that takes presses without a CallbackData filter (the
 fallback, `F.data == …`) gets no such filter, and neither does anything above it.
+
+`filters_on_the_loop(root)`: aiogram runs a filter that is a plain function — a state
+(`@router.message(Ikigai.entry)`) or a magic filter (`F.text`) — on a thread
+(`asyncio.to_thread`), a trip per check for a comparison of a few attributes. They are run
+on the event loop instead.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from aiogram import Router
 from aiogram.filters import Filter
 from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.types import CallbackQuery
 
-__all__ = ["PressPrefixes", "route_presses"]
+__all__ = ["PressPrefixes", "filters_on_the_loop", "route_presses"]
 
 
 class PressPrefixes(Filter):
@@ -63,3 +70,22 @@ def route_presses(router: Router) -> dict[str, frozenset[str]] | None:
     frozen = {sep: frozenset(prefixes) for sep, prefixes in found.items()}
     router.callback_query.filter(PressPrefixes(frozen))
     return frozen
+
+
+def filters_on_the_loop(router: Router) -> None:
+    """Every synchronous filter below `router` is called directly, not on a thread."""
+    for observer in router.observers.values():
+        for handler in [observer._handler, *observer.handlers]:
+            for f in handler.filters or ():
+                if not f.awaitable:
+                    f.callback = _on_the_loop(f.callback)
+                    f.awaitable = True  # its params (what it is given) stay as they were
+    for child in router.sub_routers:
+        filters_on_the_loop(child)
+
+
+def _on_the_loop(check: Any) -> Any:
+    async def checked(*args: Any, **kwargs: Any) -> Any:
+        return check(*args, **kwargs)
+
+    return checked

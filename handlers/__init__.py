@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.routing import route_presses
+from bot.routing import filters_on_the_loop, route_presses
 from handlers import (
     admin,
     articles,
@@ -104,4 +104,5 @@ def _build() -> Router:
         fallback.router,  # must stay last
     )
     route_presses(root)  # a press skips every router that could not take it
+    filters_on_the_loop(root)  # a state or F filter is a comparison: no thread trip for it
     return root

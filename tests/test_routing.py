@@ -1,18 +1,21 @@
 """bot/routing.py: a press visits only the routers that have a handler for its prefix, and is
 routed exactly as before — to the handler whose CallbackData it is, or to a router that takes
-any press."""
+any press; state and magic filters are checked on the event loop, not on a thread."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
 
 from bot.emulator import DEFAULT_TOKEN
-from bot.routing import PressPrefixes, route_presses
+from bot.routing import PressPrefixes, filters_on_the_loop, route_presses
 from handlers import build_router
 
 
@@ -25,7 +28,8 @@ class Pear(CallbackData, prefix="pear", sep="|"):
 
 
 def _tree(seen: list[str]) -> Router:
-    fruit, pears, loose, parent, root = (Router(name=n) for n in ("fruit", "pears", "loose", "parent", "root"))  # fmt: skip
+    names = ("fruit", "pears", "loose", "parent", "root")
+    fruit, pears, loose, parent, root = (Router(name=n) for n in names)
 
     @fruit.callback_query(Apple.filter(F.n > 1))
     async def big_apple(query: CallbackQuery) -> None:
@@ -66,7 +70,8 @@ async def test_presses_reach_the_same_handlers_and_skip_routers_that_cannot_take
     assert [type(f) for f in _filters(fruit)] == [PressPrefixes]
     assert [type(f) for f in _filters(pears)] == [PressPrefixes]
     assert [type(f) for f in _filters(parent)] == [PressPrefixes]
-    assert _filters(loose) == [] and _filters(root) == []
+    assert _filters(loose) == []
+    assert _filters(root) == []
     dp = Dispatcher()
     dp.include_router(root)
     async with Bot(DEFAULT_TOKEN) as bot:
@@ -99,3 +104,44 @@ async def test_every_press_handler_of_the_bot_is_reachable_through_the_filters()
     await walk(root, [])
     assert reached > 100  # the bot's press handlers, all of them checked
     assert len([r for r in root.sub_routers if _filters(r)]) >= 10
+
+
+class Typing(StatesGroup):
+    name = State()
+
+
+async def test_state_and_magic_filters_are_checked_on_the_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    router = Router()
+
+    @router.message(Typing.name, F.text == "hi")
+    async def typed(message: Message) -> None: ...
+
+    filters_on_the_loop(router)
+
+    async def no_thread(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("a filter went to a thread")
+
+    monkeypatch.setattr(asyncio, "to_thread", no_thread)
+    [handler] = router.message.handlers
+    message = Message(
+        message_id=1, date=datetime.now(UTC), chat=Chat(id=1, type="private"), text="hi"
+    )
+    assert (await handler.check(message, raw_state=Typing.name.state))[0]
+    assert not (await handler.check(message, raw_state=None))[0]
+    other = message.model_copy(update={"text": "bye"})
+    assert not (await handler.check(other, raw_state=Typing.name.state))[0]
+    # And the bot's own tree has no filter left that aiogram would send to a thread.
+    root = build_router()
+
+    def sync_filters(r: Router) -> int:
+        here = sum(
+            not f.awaitable
+            for o in r.observers.values()
+            for h in [o._handler, *o.handlers]
+            for f in h.filters or ()
+        )
+        return here + sum(sync_filters(c) for c in r.sub_routers)
+
+    assert sync_filters(root) == 0

@@ -214,21 +214,21 @@ async def test_the_user_is_read_once_per_update_and_afresh_after_a_write(
         async with engine.begin() as conn:
             await users_repo.set_fields(conn, 5, NOW, locale="en")
             mid = await users_repo.get(conn, 5)
-        assert mid is not None and mid.locale == "en"
+        assert mid is not None
+        assert mid.locale == "en"
         async with engine.connect() as conn:
             after = await users_repo.get(conn, 5)
-            assert after is not None and after.locale == "en"
+            assert after is not None
+            assert after.locale == "en"
             assert await users_repo.get(conn, 5) is after
         # A write that is rolled back: what its transaction read is not remembered.
-        with pytest.raises(RuntimeError):
-            async with engine.begin() as conn:
-                await users_repo.grant_role(conn, 5, "activist", NOW)
-                inside = await users_repo.get(conn, 5)
-                assert inside is not None and inside.roles == {"activist"}
-                raise RuntimeError("handler failed")
+        with pytest.raises(RuntimeError, match="handler failed"):
+            await _grant_and_fail(engine, 5)
         async with engine.connect() as conn:
             last = await users_repo.get(conn, 5)
-        assert last is not None and last.roles == frozenset() and last.locale == "en"
+        assert last is not None
+        assert last.roles == frozenset()
+        assert last.locale == "en"
 
 
 async def test_the_fsm_memo_is_the_opening_tasks_only(engine: AsyncEngine) -> None:
@@ -243,6 +243,15 @@ async def test_the_fsm_memo_is_the_opening_tasks_only(engine: AsyncEngine) -> No
         seen = _statements(engine)
         assert await asyncio.create_task(storage.get_state(key)) == "elsewhere"
         assert seen  # the other task's read went to the database
+
+
+async def _grant_and_fail(engine: AsyncEngine, user_id: int) -> None:
+    async with engine.begin() as conn:
+        await users_repo.grant_role(conn, user_id, "activist", NOW)
+        inside = await users_repo.get(conn, user_id)
+        assert inside is not None
+        assert inside.roles == {"activist"}
+        raise RuntimeError("handler failed")
 
 
 async def test_an_update_s_first_state_read_brings_its_user_in_the_same_statement(
@@ -268,4 +277,6 @@ async def test_an_update_s_first_state_read_brings_its_user_in_the_same_statemen
         if roles is None:
             assert user is None  # never seen: no row, no state
         else:
-            assert user is not None and user.roles == roles and user.locale == "en"
+            assert user is not None
+            assert user.roles == roles
+            assert user.locale == "en"
