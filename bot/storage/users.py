@@ -90,16 +90,12 @@ async def get_with_state(
     conn: AsyncConnection, user_id: int, key: str
 ) -> tuple[User | None, tuple[str | None, str] | None]:
     """The user (as `get`, remembered the same way) and the (state, data) of the conversation
-    state row `key` (None: no row), read together."""
-    held = memo()
-    if held is not None and ("user", user_id) in held:
-        user: User | None = held["user", user_id]
-        rows = (await conn.execute(_WITH_STATE, {"user_id": None, "key": key})).mappings().all()
-    else:
-        rows = (await conn.execute(_WITH_STATE, {"user_id": user_id, "key": key})).mappings().all()
-        user = _user(rows) if rows[0]["id"] is not None else None
-        _remember(user_id, user)
+    state row `key` (None: no row), read together (the update's first read: its user is not
+    remembered yet)."""
+    rows = (await conn.execute(_WITH_STATE, {"user_id": user_id, "key": key})).mappings().all()
     first = rows[0]
+    user = _user(rows) if first["id"] is not None else None
+    _remember(user_id, user)
     return user, None if first["fsm_key"] is None else (first["fsm_state"], first["fsm_data"])
 
 
