@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
@@ -31,7 +30,6 @@ from bot.middlewares import (
     AnswerPresses,
     ContextMiddleware,
     FloodGuard,
-    KeepResponseTypes,
     RetryRequests,
 )
 from bot.painter import Painter
@@ -48,6 +46,7 @@ from bot.services.pushes import Planner
 from bot.services.stats import StatsService
 from bot.services.users import UserService
 from bot.services.volunteering import VolunteerService
+from bot.session import JsonSession
 from bot.sqlite import inline_sql
 from bot.storage.fsm import SqlStorage
 from bot.storage.memo import remembered
@@ -299,9 +298,8 @@ def create_app(
         if settings.telegram_api_base
         else None
     )
-    session = AiohttpSession(api=api) if api else AiohttpSession()
+    session = JsonSession(api=api) if api else JsonSession()
     session.middleware(RetryRequests())  # replies to users survive a 429, a 5xx, a dropped call
-    session.middleware(KeepResponseTypes())  # aiogram's answer classes built once, not per GC
     bot = Bot(
         token,
         session=session,

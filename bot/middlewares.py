@@ -10,7 +10,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from aiogram import BaseMiddleware
 from aiogram.client.session.middlewares.base import (
@@ -247,25 +247,3 @@ class RetryRequests(BaseRequestMiddleware):
             )
             await self.sleep(wait)
             attempt += 1
-
-
-class KeepResponseTypes(BaseRequestMiddleware):
-    """Session middleware: keeps alive the class aiogram reads each Bot API answer into,
-    `Response[<the method's result type>]`. Pydantic caches such generic classes only weakly,
-    so the garbage collector freed them between requests and the next one built its class
-    again — milliseconds each, a fifth of the bot's CPU under load (bench/updates.py)."""
-
-    kept: ClassVar[dict[Any, type]] = {}
-
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
-        returning = method.__returning__
-        if returning not in self.kept:
-            from aiogram.methods import Response
-
-            self.kept[returning] = Response[returning]  # type: ignore[valid-type]
-        return await make_request(bot, method)
