@@ -9,9 +9,10 @@ the bot's CPU (bench/updates.py: 16–18 ms per update, 63 updates/s).
 Here:
 * while an update is handled (`inline_sql()`, set by the dispatcher), a statement runs right on
   the event loop: these are point reads and small writes of one user, microseconds in SQLite.
-  It runs without waiting for a lock: if another connection holds the write lock
-  (SQLITE_BUSY), the statement is undone and run again on the thread, which waits up to the
-  engine's busy timeout, as before — the event loop is never held by a lock;
+  It never waits for a lock inside SQLite: if another connection holds the write lock
+  (SQLITE_BUSY), the statement is undone, and tried again on the loop after a pause that
+  lets other updates run, up to the engine's busy timeout (`_inline`) — the event loop is
+  never held by a lock, and a transaction of an update holds one only while it runs;
 * everything else (the scheduler's planning, the outbox sender, statistics over every user —
   `off_loop()`) makes one trip to the thread per statement: execute, fetch, close together;
 * COMMIT and ROLLBACK are skipped when sqlite3 has no transaction open.
@@ -22,8 +23,10 @@ engine's `module`.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
@@ -42,6 +45,9 @@ __all__ = ["DBAPI", "inline_sql", "off_loop"]
 _INLINE: ContextVar[bool] = ContextVar("opora_sqlite_inline", default=False)
 _BUSY = sqlite3.SQLITE_BUSY
 _Outcome = tuple[Any, int, int | None, list[Any] | None]
+# Pauses (s) of a statement of an update waiting for another connection's write lock: first
+# only a turn of the loop (the holder is most often an update's task that is ready to run).
+_PAUSES = (0.0, 0.0, 0.001, 0.002, 0.005, 0.01, 0.02)
 
 
 @contextmanager
@@ -88,6 +94,39 @@ def _run_waiting(
 
 def _busy(exc: sqlite3.OperationalError) -> bool:
     return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == _BUSY
+
+
+async def _inline(
+    conn: sqlite3.Connection, busy_ms: int, operation: str, parameters: Any, many: bool
+) -> _Outcome | None:
+    """The statement on the event loop. One that opens a transaction and finds another
+    connection holding the write lock is undone and tried again after a pause on the loop,
+    until `busy_ms` has passed (then the busy error is raised, as SQLite's own wait ends).
+    None: it met the lock inside a transaction already open — the thread path waits then.
+
+    Why not wait on the thread: a statement that got the lock there keeps it until its task
+    runs again on the loop, after whatever else is ready, and every write that comes before
+    meets the lock and goes to a thread too. Under load one such wait bred hundreds.
+    Here a transaction takes the lock only on the loop and keeps it without a pause."""
+    deadline: float | None = None
+    pauses = iter(_PAUSES)
+    while True:
+        began = conn.in_transaction
+        try:
+            return _run(conn, operation, parameters, many)
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc):
+                raise
+            if began:
+                return None
+            if conn.in_transaction:
+                conn.rollback()  # the BEGIN made for this statement: again from scratch
+            now = time.monotonic()
+            if deadline is None:
+                deadline = now + busy_ms / 1000
+            elif now >= deadline:
+                raise
+        await asyncio.sleep(min(next(pauses, _PAUSES[-1]), max(0.0, deadline - now)))
 
 
 class _Cursor(AsyncAdapt_aiosqlite_cursor):
@@ -138,14 +177,7 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
         conn = connection._conn
         outcome: _Outcome | None = None
         if _INLINE.get():
-            began = conn.in_transaction
-            try:
-                outcome = _run(conn, operation, parameters, many)
-            except sqlite3.OperationalError as exc:
-                if not _busy(exc):
-                    raise
-                if not began and conn.in_transaction:
-                    conn.rollback()  # the BEGIN made for this statement: again from scratch
+            outcome = await _inline(conn, adapted.busy_ms, operation, parameters, many)
         if outcome is None:
             async with adapted._execute_mutex:
                 outcome = await connection._execute(  # type: ignore[no-untyped-call]

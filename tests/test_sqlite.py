@@ -1,7 +1,7 @@
 """The SQLite driver of bot/sqlite.py: statements of an update run on the event loop, and one
-that meets another connection's write lock waits on the database thread instead, so the event
-loop goes on; the memo of one update (bot/storage/memo.py) reads its conversation state and its
-user once, and stores the state it changed once, as the update ends."""
+that meets another connection's write lock is undone and tried again after pauses in which the
+event loop goes on; the memo of one update (bot/storage/memo.py) reads its conversation state
+and its user once, and stores the state it changed once, as the update ends."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import event, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import SystemClock
@@ -46,14 +47,20 @@ def _statements(engine: AsyncEngine) -> list[str]:
     return seen
 
 
-def _on_loop_thread(engine: AsyncEngine) -> list[tuple[str, bool]]:
-    """Each statement sqlite3 ran, and whether it ran on the event loop's thread."""
+def _on_loop_thread(
+    engine: AsyncEngine, rolled_back: asyncio.Event | None = None
+) -> list[tuple[str, bool]]:
+    """Each statement sqlite3 ran, and whether it ran on the event loop's thread; a ROLLBACK
+    on the loop sets `rolled_back`."""
     loop_thread = threading.get_ident()
     where: list[tuple[str, bool]] = []
 
     def trace(statement: str) -> None:
         if not statement.startswith("PRAGMA"):
-            where.append((statement.split()[0], threading.get_ident() == loop_thread))
+            on_loop = threading.get_ident() == loop_thread
+            where.append((statement.split()[0], on_loop))
+            if on_loop and rolled_back is not None and statement.startswith("ROLLBACK"):
+                rolled_back.set()
 
     @event.listens_for(engine.sync_engine, "connect")
     def _trace(dbapi_connection: Any, _record: Any) -> None:
@@ -92,25 +99,38 @@ async def test_an_updates_statements_run_on_the_loop_and_others_on_the_thread(
     ]
 
 
-async def test_a_write_meeting_a_lock_waits_off_the_loop_and_lands(
+class OtherProgram(threading.Thread):
+    """Another program holding the write lock (BEGIN IMMEDIATE) until `release` is set."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(daemon=True)
+        self.path = path
+        self.locked, self.release, self.released = (threading.Event() for _ in range(3))
+
+    def run(self) -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        self.locked.set()
+        self.release.wait(30)
+        conn.execute("COMMIT")
+        conn.close()
+        self.released.set()
+
+    async def hold(self) -> None:
+        self.start()
+        await asyncio.to_thread(self.locked.wait, 10)
+
+
+async def test_a_write_meeting_a_lock_waits_on_the_loop_without_it_and_lands(
     engine: AsyncEngine, tmp_path: Path
 ) -> None:
     async with engine.begin() as conn:
         await users_repo.ensure(conn, 7, NOW)
-    locked, release, released = threading.Event(), threading.Event(), threading.Event()
-
-    def other_program() -> None:
-        conn = sqlite3.connect(tmp_path / "bot.db", isolation_level=None)
-        conn.execute("BEGIN IMMEDIATE")
-        locked.set()
-        release.wait(30)
-        conn.execute("COMMIT")
-        conn.close()
-        released.set()
-
-    holder = threading.Thread(target=other_program, daemon=True)
-    holder.start()
-    await asyncio.to_thread(locked.wait, 10)
+    await engine.dispose()  # new connections, traced
+    undone = asyncio.Event()
+    where = _on_loop_thread(engine, undone)
+    other = OtherProgram(tmp_path / "bot.db")
+    await other.hold()
 
     async def write() -> None:
         with inline_sql():
@@ -118,18 +138,46 @@ async def test_a_write_meeting_a_lock_waits_off_the_loop_and_lands(
                 await users_repo.set_fields(conn, 7, NOW, locale="en")
 
     writer = asyncio.create_task(write())
+    await asyncio.wait_for(undone.wait(), 10)  # its first try met the lock, and was undone
     # The event loop still turns while the write waits: this coroutine runs 50 times, then
     # lets the other program go.
     for _ in range(50):
         await asyncio.sleep(0)
         assert not writer.done()
-    release.set()
+    other.release.set()
     await asyncio.wait_for(writer, 20)
-    assert released.is_set()
+    assert other.released.is_set()
     async with engine.connect() as conn:
         user = await users_repo.get(conn, 7)
     assert user is not None
     assert user.locale == "en"
+    # Every try ran on the loop, the one that landed too: its transaction held the lock only
+    # while it ran, never across a trip to a thread.
+    writes = [(name, on_loop) for name, on_loop in where if name != "SELECT"]
+    assert writes[-3:] == [("BEGIN", True), ("UPDATE", True), ("COMMIT", True)]
+    assert all(on_loop for _, on_loop in writes)
+
+
+async def test_a_write_meeting_a_lock_longer_than_the_busy_timeout_fails_and_changes_nothing(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    async with engine.begin() as conn:
+        await users_repo.ensure(conn, 7, NOW)
+    impatient = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", busy_timeout=0.2)
+    other = OtherProgram(tmp_path / "bot.db")
+    await other.hold()
+    try:
+        with pytest.raises(OperationalError, match="database is locked"), inline_sql():
+            async with impatient.begin() as conn:
+                await users_repo.set_fields(conn, 7, NOW, locale="en")
+    finally:
+        other.release.set()
+        await impatient.dispose()
+    await asyncio.to_thread(other.released.wait, 10)
+    async with engine.connect() as conn:
+        user = await users_repo.get(conn, 7)
+    assert user is not None
+    assert user.locale is None
 
 
 async def test_the_fsm_memo_reads_a_key_once_and_stores_the_update_s_changes_once(
