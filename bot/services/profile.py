@@ -133,10 +133,10 @@ class ProfileService:
     async def load(self, user_id: int) -> Profile:
         async with self.engine.connect() as conn:
             user = await self._consented(conn, user_id)
-            codes = await repo.all_codes(conn, user_id)
+            ikigai, codes = await repo.told(conn, user_id)
             return Profile(
                 user=user,
-                ikigai=await repo.ikigai(conn, user_id),
+                ikigai=ikigai,
                 topics=codes["topics"],
                 problems=codes["problems"],
                 crises=codes["crises"],

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, bindparam, delete, insert, literal, select, union_all
+from sqlalchemy import Table, bindparam, delete, insert, literal, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.tables import (
@@ -78,14 +78,23 @@ _CODES = {
     kind: select(table.c[column]).where(table.c.user_id == bindparam("user_id"))
     for kind, (table, column) in _SETS.items()
 }
-_ALL_CODES = union_all(  # every kind at once
+# What the user told us at once (`told`): the ikigai entries (kind: the column) and every set
+# of codes (kind: "topics", …), one statement.
+_TOLD = union_all(
+    select(
+        ikigai_entries.c.col.label("kind"),
+        ikigai_entries.c.text.label("value"),
+        ikigai_entries.c.position.label("position"),
+    ).where(ikigai_entries.c.user_id == bindparam("user_id")),
     *(
-        select(literal(kind).label("kind"), table.c[column].label("code")).where(
-            table.c.user_id == bindparam("user_id")
-        )
+        select(
+            literal(kind).label("kind"),
+            table.c[column].label("value"),
+            literal(0).label("position"),
+        ).where(table.c.user_id == bindparam("user_id"))
         for kind, (table, column) in _SETS.items()
-    )
-)
+    ),
+).order_by(literal_column("kind"), literal_column("position"))
 
 
 async def codes(conn: AsyncConnection, user_id: int, kind: str) -> frozenset[str]:
@@ -93,12 +102,18 @@ async def codes(conn: AsyncConnection, user_id: int, kind: str) -> frozenset[str
     return frozenset(rows.scalars())
 
 
-async def all_codes(conn: AsyncConnection, user_id: int) -> dict[str, frozenset[str]]:
-    """Every kind of `_SETS` at once (one statement)."""
+async def told(
+    conn: AsyncConnection, user_id: int
+) -> tuple[dict[str, list[str]], dict[str, frozenset[str]]]:
+    """The ikigai (as `ikigai`) and every kind of `_SETS` (as `codes`), one statement."""
+    ikigai: dict[str, list[str]] = {"want": [], "can": [], "need": []}
     found: dict[str, set[str]] = {kind: set() for kind in _SETS}
-    for kind, code in await conn.execute(_ALL_CODES, {"user_id": user_id}):
-        found[kind].add(code)
-    return {kind: frozenset(codes) for kind, codes in found.items()}
+    for kind, value, _position in await conn.execute(_TOLD, {"user_id": user_id}):
+        if kind in found:
+            found[kind].add(value)
+        else:
+            ikigai.setdefault(kind, []).append(value)
+    return ikigai, {kind: frozenset(codes) for kind, codes in found.items()}
 
 
 async def set_codes(conn: AsyncConnection, user_id: int, kind: str, values: Iterable[str]) -> None:
