@@ -41,7 +41,11 @@ _IKIGAI = (
 
 async def ikigai(conn: AsyncConnection, user_id: int) -> dict[str, list[str]]:
     """{"want": [...], "can": [...], "need": [...]}, entries in their order."""
-    rows = await conn.execute(_IKIGAI, {"user_id": user_id})
+    return _columns(await conn.execute(_IKIGAI, {"user_id": user_id}))
+
+
+def _columns(rows: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """(column, text) rows, in their order, as the ikigai's columns."""
     result: dict[str, list[str]] = {"want": [], "can": [], "need": []}
     for col, text in rows:
         result.setdefault(col, []).append(text)
@@ -106,14 +110,14 @@ async def told(
     conn: AsyncConnection, user_id: int
 ) -> tuple[dict[str, list[str]], dict[str, frozenset[str]]]:
     """The ikigai (as `ikigai`) and every kind of `_SETS` (as `codes`), one statement."""
-    ikigai: dict[str, list[str]] = {"want": [], "can": [], "need": []}
+    entries: list[tuple[str, str]] = []
     found: dict[str, set[str]] = {kind: set() for kind in _SETS}
     for kind, value, _position in await conn.execute(_TOLD, {"user_id": user_id}):
         if kind in found:
             found[kind].add(value)
         else:
-            ikigai.setdefault(kind, []).append(value)
-    return ikigai, {kind: frozenset(codes) for kind, codes in found.items()}
+            entries.append((kind, value))
+    return _columns(entries), {kind: frozenset(codes) for kind, codes in found.items()}
 
 
 async def set_codes(conn: AsyncConnection, user_id: int, kind: str, values: Iterable[str]) -> None:
