@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
@@ -103,3 +104,60 @@ async def test_fsm_state_survives_a_new_engine(database_url) -> None:
     assert await storage.get_state(key) is None
     assert await storage.get_data(key) == {"want": ["помогать <детям>"], "n": 2}
     await second.dispose()
+
+
+async def test_profile_loads_everything_told_in_one_statement(engine) -> None:
+    """The ikigai, the code sets and the quiz history come back whole and in order from the
+    one union (`profile.told`), quiz times as UTC datetimes; another user's rows stay out."""
+    from sqlalchemy import event
+
+    from bot.services.profile import ProfileService
+    from bot.storage import profile as profile_repo
+
+    clock = ManualClock(NOW)
+    service = ProfileService(engine, clock)
+    for uid in (42, 43):
+        await service.give_consent(uid, "Аня", None, None)
+    await service.set_ikigai_column(42, "want", ["помогать <детям>", "💡 учить"])
+    await service.set_ikigai_column(42, "need", ["клуб"])
+    await service.set_ikigai_column(43, "want", ["чужое"])
+    await service.set_codes(42, "topics", frozenset({"ecology", "education_access"}))
+    await service.set_codes(42, "problems", frozenset({"no_money"}))
+    await service.set_codes(43, "crises", frozenset({"quit"}))
+    # The later result is written first: the history is ordered by time, not by id.
+    clock.advance(timedelta(days=2))
+    await service.add_quiz_result(42, 5, {"q1": "b"})
+    clock.advance(timedelta(days=-1))
+    await service.add_quiz_result(42, 3, {"q1": "a", "q2": "ё"})
+    await service.add_quiz_result(43, 7, {"q1": "z"})
+
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        profile = await service.load(42)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+
+    assert len(statements) == 2  # the user, then everything told
+    want = ["помогать <детям>", "💡 учить"]
+    assert profile.ikigai == {"want": want, "can": [], "need": ["клуб"]}
+    assert profile.topics == frozenset({"ecology", "education_access"})
+    assert profile.problems == frozenset({"no_money"})
+    assert profile.crises == frozenset()
+    assert [(r.stage, r.answers, r.taken_at) for r in profile.history] == [
+        (3, {"q1": "a", "q2": "ё"}, NOW + timedelta(days=1)),
+        (5, {"q1": "b"}, NOW + timedelta(days=2)),
+    ]
+    assert all(r.taken_at.tzinfo is not None for r in profile.history)
+    assert profile.stage == 5
+    async with engine.connect() as conn:  # the same as the one-kind reads
+        assert list(profile.history) == await profile_repo.quiz_history(conn, 42)
+        assert profile.ikigai == await profile_repo.ikigai(conn, 42)
+    other = await service.load(43)
+    assert other.ikigai["want"] == ["чужое"]
+    assert other.crises == frozenset({"quit"})
+    assert [r.stage for r in other.history] == [7]

@@ -133,14 +133,14 @@ class ProfileService:
     async def load(self, user_id: int) -> Profile:
         async with self.engine.connect() as conn:
             user = await self._consented(conn, user_id)
-            ikigai, codes = await repo.told(conn, user_id)
+            ikigai, codes, history = await repo.told(conn, user_id)
             return Profile(
                 user=user,
                 ikigai=ikigai,
                 topics=codes["topics"],
                 problems=codes["problems"],
                 crises=codes["crises"],
-                history=tuple(await repo.quiz_history(conn, user_id)),
+                history=tuple(history),
             )
 
     async def ikigai_column(self, user_id: int, col: str) -> list[str]:

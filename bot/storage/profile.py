@@ -7,7 +7,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, bindparam, delete, insert, literal, literal_column, select, union_all
+from sqlalchemy import (
+    Table,
+    bindparam,
+    delete,
+    insert,
+    literal,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.tables import (
@@ -82,20 +92,30 @@ _CODES = {
     kind: select(table.c[column]).where(table.c.user_id == bindparam("user_id"))
     for kind, (table, column) in _SETS.items()
 }
-# What the user told us at once (`told`): the ikigai entries (kind: the column) and every set
-# of codes (kind: "topics", …), one statement.
+# What the user told us at once (`told`): the quiz results (kind "quiz": the answers, the id as
+# the position, the stage and the time), the ikigai entries (kind: the column) and every set
+# of codes (kind: "topics", …), one statement. The quiz's select comes first, so the union's
+# columns take its types (the others leave stage and time NULL).
+_QUIZ = "quiz"
 _TOLD = union_all(
     select(
-        ikigai_entries.c.col.label("kind"),
-        ikigai_entries.c.text.label("value"),
-        ikigai_entries.c.position.label("position"),
+        literal(_QUIZ).label("kind"),
+        quiz_results.c.answers.label("value"),
+        quiz_results.c.id.label("position"),
+        quiz_results.c.stage,
+        quiz_results.c.taken_at,
+    ).where(quiz_results.c.user_id == bindparam("user_id")),
+    select(
+        ikigai_entries.c.col,
+        ikigai_entries.c.text,
+        ikigai_entries.c.position,
+        null(),
+        null(),
     ).where(ikigai_entries.c.user_id == bindparam("user_id")),
     *(
-        select(
-            literal(kind).label("kind"),
-            table.c[column].label("value"),
-            literal(0).label("position"),
-        ).where(table.c.user_id == bindparam("user_id"))
+        select(literal(kind), table.c[column], literal(0), null(), null()).where(
+            table.c.user_id == bindparam("user_id")
+        )
         for kind, (table, column) in _SETS.items()
     ),
 ).order_by(literal_column("kind"), literal_column("position"))
@@ -108,16 +128,25 @@ async def codes(conn: AsyncConnection, user_id: int, kind: str) -> frozenset[str
 
 async def told(
     conn: AsyncConnection, user_id: int
-) -> tuple[dict[str, list[str]], dict[str, frozenset[str]]]:
-    """The ikigai (as `ikigai`) and every kind of `_SETS` (as `codes`), one statement."""
+) -> tuple[dict[str, list[str]], dict[str, frozenset[str]], list[QuizRecord]]:
+    """The ikigai (as `ikigai`), every kind of `_SETS` (as `codes`) and the quiz history (as
+    `quiz_history`), one statement."""
     entries: list[tuple[str, str]] = []
     found: dict[str, set[str]] = {kind: set() for kind in _SETS}
-    for kind, value, _position in await conn.execute(_TOLD, {"user_id": user_id}):
-        if kind in found:
+    history: list[QuizRecord] = []
+    for kind, value, position, stage, taken_at in await conn.execute(_TOLD, {"user_id": user_id}):
+        if kind == _QUIZ:
+            history.append(QuizRecord(position, stage, json.loads(value), taken_at))
+        elif kind in found:
             found[kind].add(value)
         else:
             entries.append((kind, value))
-    return _columns(entries), {kind: frozenset(codes) for kind, codes in found.items()}
+    history.sort(key=_oldest_first)
+    return (
+        _columns(entries),
+        {kind: frozenset(codes) for kind, codes in found.items()},
+        history,
+    )
 
 
 async def set_codes(conn: AsyncConnection, user_id: int, kind: str, values: Iterable[str]) -> None:
@@ -146,6 +175,10 @@ _HISTORY = (
     .where(quiz_results.c.user_id == bindparam("user_id"))
     .order_by(quiz_results.c.taken_at, quiz_results.c.id)
 )
+
+
+def _oldest_first(record: QuizRecord) -> tuple[datetime, int]:
+    return record.taken_at, record.id
 
 
 async def quiz_history(conn: AsyncConnection, user_id: int) -> list[QuizRecord]:
