@@ -1,15 +1,16 @@
 """The router tree, in an explicit order: errors first, the catch-all fallback last.
 
 The journey's routers sit under one parent that checks consent on the server for every message
-and button, whatever screen it came from. A press only visits the routers that have a handler
-for its CallbackData prefix (bot/routing.py).
+and button, whatever screen it came from. An event only visits the routers that have a handler
+that could take it: a press, one for its CallbackData prefix; a message, one for its state or
+its command (bot/routing.py).
 """
 
 from __future__ import annotations
 
 from aiogram import Router
 
-from bot.routing import filters_on_the_loop, route_presses
+from bot.routing import Tree, filters_on_the_loop, route
 from handlers import (
     admin,
     articles,
@@ -51,7 +52,7 @@ def build_router() -> Router:
 
 
 def _build() -> Router:
-    personal = Router(name="personal")
+    personal = Tree(name="personal")
     guard = RequireConsent()
     personal.message.middleware(guard)
     personal.callback_query.middleware(guard)
@@ -66,7 +67,7 @@ def _build() -> Router:
         volunteer.router,
     )
 
-    coordinating = Router(name="coordinating")
+    coordinating = Tree(name="coordinating")
     for observer in (coordinating.message, coordinating.callback_query):
         observer.middleware(RequireRole("coordinator", "admin"))
     coordinating.include_routers(
@@ -77,18 +78,18 @@ def _build() -> Router:
         organisers.router,
     )
 
-    organising = Router(name="organising")  # coordinators, and activists allowed to publish
+    organising = Tree(name="organising")  # coordinators, and activists allowed to publish
     for observer in (organising.message, organising.callback_query):
         observer.middleware(RequireRole("coordinator", "admin", "organiser"))
     organising.callback_query.middleware(OwnOpportunities())
     organising.include_routers(opportunities_admin.router)
 
-    administering = Router(name="administering")
+    administering = Tree(name="administering")
     for observer in (administering.message, administering.callback_query):
         observer.middleware(RequireRole("admin"))
     administering.include_routers(admin.router)
 
-    root = Router(name="root")
+    root = Tree(name="root")
     root.include_routers(
         errors.router,
         consent.router,
@@ -103,6 +104,6 @@ def _build() -> Router:
         administering,
         fallback.router,  # must stay last
     )
-    route_presses(root)  # a press skips every router that could not take it
+    route(root)  # an event skips every router that could not take it
     filters_on_the_loop(root)  # a state or F filter is a comparison: no thread trip for it
     return root
