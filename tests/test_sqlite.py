@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import SystemClock
 from bot.db import make_engine, migrate
+from bot.services.users import UserService
 from bot.sqlite import inline_sql, off_loop
 from bot.storage import users as users_repo
 from bot.storage.fsm import SqlStorage
@@ -45,6 +46,17 @@ def _statements(engine: AsyncEngine) -> list[str]:
         seen.append(statement)
 
     return seen
+
+
+def _checkouts(engine: AsyncEngine) -> list[int]:
+    """One item per connection taken from the engine's pool."""
+    taken: list[int] = []
+
+    @event.listens_for(engine.sync_engine.pool, "checkout")
+    def _count(*_args: Any) -> None:
+        taken.append(1)
+
+    return taken
 
 
 def _on_loop_thread(
@@ -237,8 +249,11 @@ async def test_an_update_that_changes_its_state_back_stores_nothing_and_a_cleare
     with remembered():
         await storage.set_state(key, "quiz:q2")
         await storage.set_state(key, "quiz:q1")
+        await storage.set_data(key, {})  # as it was
+        taken = _checkouts(engine)
         await storage.flush()
     assert [s for s in seen if not s.lstrip().startswith("SELECT")] == []
+    assert taken == []  # nothing to store: not even a connection taken from the pool
     with remembered():
         await storage.set_state(key, None)
         await storage.set_data(key, {})
@@ -259,6 +274,10 @@ async def test_the_user_is_read_once_per_update_and_afresh_after_a_write(
             first = await users_repo.get(conn, 5)
             assert await users_repo.get(conn, 5) is first
         assert len(seen) == 1
+        # The service serves the update's read without taking a connection from the pool.
+        taken = _checkouts(engine)
+        assert await UserService(engine, SystemClock(), frozenset()).get(5) is first
+        assert taken == []
         async with engine.begin() as conn:
             await users_repo.set_fields(conn, 5, NOW, locale="en")
             mid = await users_repo.get(conn, 5)

@@ -16,6 +16,9 @@ class UserService:
         self.admin_ids = admin_ids
 
     async def get(self, user_id: int) -> User | None:
+        read, user = repo.known(user_id)
+        if read:  # the update's memo: no connection to take from the pool and give back
+            return user
         async with self.engine.connect() as conn:
             return await repo.get(conn, user_id)
 

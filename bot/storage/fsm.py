@@ -95,9 +95,16 @@ class SqlStorage(BaseStorage):
         if not pending:
             return
         assert held is not None
+        changed = [
+            (built, user_id, stored, row)
+            for built, (user_id, stored) in pending.items()
+            if (row := held["fsm", built]) != stored
+        ]
+        if not changed:  # changed back (or set as it was): not even a connection
+            return
         async with self.engine.begin() as conn:
-            for built, (user_id, stored) in pending.items():
-                await self._store(conn, built, user_id, stored, held["fsm", built])
+            for built, user_id, stored, row in changed:
+                await self._store(conn, built, user_id, stored, row)
 
     async def _store(
         self, conn: AsyncConnection, built: str, user_id: int | None, stored: _Row, row: _Row

@@ -52,14 +52,22 @@ async def get(conn: AsyncConnection, user_id: int) -> User | None:
     """The user with their roles; within an update, read once (bot/storage/memo.py) until a
     write through this module changes them. What a transaction that has not ended yet wrote
     is not remembered: it may still be rolled back."""
-    held = memo()
-    if held is not None and ("user", user_id) in held:
-        found: User | None = held["user", user_id]
+    read, found = known(user_id)
+    if read:
         return found
     rows = (await conn.execute(_GET, {"user_id": user_id})).mappings().all()
     found = _user(rows) if rows else None
     _remember(user_id, found)
     return found
+
+
+def known(user_id: int) -> tuple[bool, User | None]:
+    """(True, the user) when this update has read them already (as `get` would serve them,
+    without a connection); (False, None) otherwise."""
+    held = memo()
+    if held is not None and ("user", user_id) in held:
+        return True, held["user", user_id]
+    return False, None
 
 
 def _remember(user_id: int, user: User | None) -> None:
