@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.config import ROOT
-from bot.sqlite import DBAPI
+from bot.sqlite import DBAPI, SqliteEngine
 
 log = logging.getLogger(__name__)
 MIGRATIONS = ROOT / "migrations"
@@ -43,11 +43,13 @@ def make_engine(url: str, *, busy_timeout: float = BUSY_TIMEOUT, **kwargs: Any) 
     # `timeout`: how long a statement waits for another connection's lock. It waits on the
     # database thread, never on the event loop (bot/sqlite.py); that covers the pragmas below
     # too (switching a new file to WAL needs the lock for a moment).
-    engine = create_async_engine(
-        url,
-        module=DBAPI,
-        connect_args={"timeout": busy_timeout},
-        **{"pool_size": SQLITE_POOL, "max_overflow": SQLITE_POOL, **kwargs},
+    engine = SqliteEngine(  # its connections close in place when inline (bot/sqlite.py)
+        create_async_engine(
+            url,
+            module=DBAPI,
+            connect_args={"timeout": busy_timeout},
+            **{"pool_size": SQLITE_POOL, "max_overflow": SQLITE_POOL, **kwargs},
+        ).sync_engine
     )
 
     @event.listens_for(engine.sync_engine, "connect")

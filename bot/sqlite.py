@@ -15,7 +15,12 @@ Here:
   never held by a lock, and a transaction of an update holds one only while it runs;
 * everything else (the scheduler's planning, the outbox sender, statistics over every user —
   `off_loop()`) makes one trip to the thread per statement: execute, fetch, close together;
-* COMMIT and ROLLBACK are skipped when sqlite3 has no transaction open.
+* COMMIT and ROLLBACK are skipped when sqlite3 has no transaction open;
+* leaving `async with engine.connect()` (or `begin()`) inline closes the connection right
+  there (`InlineClosing`): SQLAlchemy closes it in a task of its own, shielded from
+  cancellation, a task and two more turns of the loop per connection; inline, the close
+  (a ROLLBACK if anything is open, and the pool's check-in) never pauses, so nothing can
+  cancel it halfway.
 
 Same driver, same URL (`sqlite+aiosqlite://…`): `bot.db.make_engine` passes `DBAPI` as the
 engine's `module`.
@@ -38,9 +43,10 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
 )
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.util import EMPTY_DICT
 
-__all__ = ["DBAPI", "inline_sql", "off_loop"]
+__all__ = ["DBAPI", "InlineClosing", "SqliteEngine", "inline_sql", "off_loop"]
 
 _INLINE: ContextVar[bool] = ContextVar("opora_sqlite_inline", default=False)
 _BUSY = sqlite3.SQLITE_BUSY
@@ -233,6 +239,23 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
             conn.commit()  # WAL: the writer already holds the lock, nothing to wait for
         else:
             super().commit()
+
+
+class InlineClosing(AsyncConnection):
+    """A connection of `SqliteEngine` (`bot.db.make_engine`): see the module's docstring."""
+
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        if _INLINE.get():
+            await self.close()  # runs to its end without a pause: nothing to shield it from
+        else:
+            await super().__aexit__(type_, value, traceback)
+
+
+class SqliteEngine(AsyncEngine):
+    """The async engine whose connections are `InlineClosing`."""
+
+    __slots__ = ()
+    _connection_cls = InlineClosing
 
 
 class _Dbapi(AsyncAdapt_aiosqlite_dbapi):

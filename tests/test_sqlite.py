@@ -347,3 +347,34 @@ async def test_an_update_s_first_state_read_brings_its_user_in_the_same_statemen
             assert user is not None
             assert user.roles == roles
             assert user.locale == "en"
+
+
+async def test_an_inline_connection_closes_without_a_task_of_its_own(engine: AsyncEngine) -> None:
+    """SQLAlchemy closes a connection in a shielded task; inline, the close cannot pause, so
+    the bot's engine closes it in place. Off the loop the shield stays."""
+    loop = asyncio.get_running_loop()
+    made: list[str] = []
+    previous = loop.get_task_factory()
+
+    def counting(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+        made.append(getattr(coro, "__qualname__", "?"))
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    loop.set_task_factory(counting)
+    try:
+        with inline_sql():
+            async with engine.begin() as conn:
+                await users_repo.ensure(conn, 11, NOW)
+            async with engine.connect() as conn:
+                assert await users_repo.get(conn, 11) is not None
+        assert made == []
+        with off_loop():
+            async with engine.connect() as conn:
+                assert await users_repo.get(conn, 11) is not None
+        assert made  # SQLAlchemy's own close, in a task
+    finally:
+        loop.set_task_factory(previous)
+    async with engine.connect() as conn:  # what the inline transaction wrote was committed
+        user = await users_repo.get(conn, 11)
+    assert user is not None
+    assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
