@@ -196,9 +196,7 @@ class WebhookServer:
         setWebhook, False when it was already so (another instance did it)."""
         bot, redis = self.app.bot, self.app.redis
         allowed = sorted(self.app.dp.resolve_used_update_types())
-        marker = hashlib.sha256(
-            "\n".join([self.url, self._secret, *allowed]).encode()
-        ).hexdigest()
+        marker = hashlib.sha256("\n".join([self.url, self._secret, *allowed]).encode()).hexdigest()
         if redis is None:  # one instance: nothing to agree on, and setWebhook is idempotent
             await bot.set_webhook(self.url, secret_token=self._secret, allowed_updates=allowed)
             log.info("webhook set", extra={"url": self.url})

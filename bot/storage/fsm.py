@@ -36,9 +36,7 @@ def _changed(row: _Row, values: dict[str, Any]) -> _Row:
     return values.get("state", row[0]), values.get("data", row[1])
 
 
-_READ = select(fsm_states.c.state, fsm_states.c.data).where(
-    fsm_states.c.key == bindparam("key")
-)
+_READ = select(fsm_states.c.state, fsm_states.c.data).where(fsm_states.c.key == bindparam("key"))
 
 
 async def _read(conn: AsyncConnection, built: str) -> _Row:
