@@ -6,7 +6,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, func
+from sqlalchemy import ColumnElement, Select, Table, any_, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -97,22 +97,22 @@ def _given_or_served(table: Table, row: Mapping[str, Any]) -> bool:
 async def _sqlite_insert_ignore(
     conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]], key: Sequence[str]
 ) -> int:
-    """`insert_ignore` on SQLite: one prepared `INSERT … ON CONFLICT DO NOTHING` run for every
-    row by the driver (sqlite3's executemany; its row count adds up the rows inserted).
+    """`insert_ignore` on SQLite, without SQLAlchemy's row-by-row work: each column's values go
+    through the processors SQLAlchemy uses, once per distinct value (a page of pushes shares a
+    few times); then the rows go in multi-row `INSERT … VALUES (…), (…) … ON CONFLICT DO
+    NOTHING` statements of up to `SQLITE_VARIABLES` values each (`_values_insert`). The row
+    count adds up the rows inserted.
 
-    SQLAlchemy's own way processes every value of every row in Python (a datetime becomes
-    text twice over) and reads back a RETURNING row per insert: a fifth of the planner's CPU
-    at 100 000 users (bench/planning.py). Here each column's values go through the same
-    processors SQLAlchemy uses, once per distinct value (a page of pushes shares a few
-    times)."""
+    SQLAlchemy's own way processes every value of every row in Python (a datetime becomes text
+    twice over) and reads back a RETURNING row per insert: a fifth of the planner's CPU at
+    100 000 users (bench/planning.py). Why many rows a statement rather than the driver's
+    executemany: the driver works in the database thread and takes the GIL back for every
+    statement it binds and runs; while the event loop's thread runs Python (the planner
+    plans the next page meanwhile) each take waits, so a page's write went hardly faster
+    than the planning let it, and the planner then waited for it. A statement of a hundred
+    rows binds them at once and inserts them in SQLite without the GIL."""
     dialect = conn.dialect
-    compiled = (
-        sqlite.insert(table)
-        .values({n: bindparam(n) for n in rows[0]})
-        .on_conflict_do_nothing(index_elements=list(key))
-        .compile(dialect=dialect)
-    )
-    names = list(compiled.positiontup or ())
+    names = list(rows[0])
     columns = []
     for name in names:
         values = [row[name] for row in rows]
@@ -121,8 +121,32 @@ async def _sqlite_insert_ignore(
             processed = {v: process(v) for v in set(values) if v is not None}
             values = [processed.get(v) for v in values]  # None stays None
         columns.append(values)
-    result = await conn.exec_driver_sql(compiled.string, list(zip(*columns, strict=True)))
-    return result.rowcount
+    flat = [value for row in zip(*columns, strict=True) for value in row]
+    width = len(names)
+    inserted = 0
+    for start, end in _pieces(len(rows), max(1, SQLITE_VARIABLES // width)):
+        statement = _values_insert(table, tuple(names), tuple(key), end - start)
+        result = await conn.exec_driver_sql(statement, tuple(flat[start * width : end * width]))
+        inserted += result.rowcount
+    return inserted
+
+
+# Values per statement of `_sqlite_insert_ignore`: within SQLite's oldest cap on a statement's
+# parameters (999; 32 766 since 3.32).
+SQLITE_VARIABLES = 999
+
+
+@functools.cache
+def _values_insert(table: Table, names: tuple[str, ...], key: tuple[str, ...], rows: int) -> str:
+    """`INSERT INTO table (names) VALUES (?, …), … ON CONFLICT (key) DO NOTHING` for `rows`
+    rows, the values in the order of `names` (`_pieces` keeps `rows` to a few sizes)."""
+    quote = sqlite.dialect().identifier_preparer.quote
+    row = "(" + ", ".join("?" * len(names)) + ")"
+    return (  # the table's own names, quoted: nothing here comes from a user
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "  # noqa: S608
+        f"VALUES {', '.join([row] * rows)} "
+        f"ON CONFLICT ({', '.join(quote(k) for k in key)}) DO NOTHING"
+    )
 
 
 def _pieces(total: int, chunk: int) -> list[tuple[int, int]]:
