@@ -245,9 +245,9 @@ def test_opportunities_for_a_volunteer() -> None:
     fit = VolunteerFit(timezone="Europe/Moscow", region="mow", topics=frozenset({"culture"}))
     found = rules.opportunities_for(fit, listings, now)
     assert [x.opportunity.id for x in found] == [2, 4]  # own region first, never full or far
-    evenings = replace(fit, availability=frozenset({"evenings"}))
+    evenings = fit._replace(availability=frozenset({"evenings"}))
     assert [x.opportunity.id for x in rules.opportunities_for(evenings, listings, now)] == [2]
-    taken = replace(fit, taken=frozenset({2}))
+    taken = fit._replace(taken=frozenset({2}))
     assert [x.opportunity.id for x in rules.opportunities_for(taken, listings, now)] == [4]
     anyone = VolunteerFit(timezone="Europe/Moscow", region="mow")
     assert [x.opportunity.id for x in rules.opportunities_for(anyone, listings, now)] == [1, 2, 4]

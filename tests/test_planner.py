@@ -87,10 +87,10 @@ def test_volunteers_with_equal_keys_share_one_answer() -> None:
     online = _fixed(2, region=None, place=None, link="https://example.org/x")
     matcher = DigestOpportunities([Listing(river), Listing(online)], NOW)
     a = VolunteerFit(timezone="Europe/Moscow", region="tam", topics=frozenset({"culture"}))
-    b = replace(a, region="bel", topics=frozenset({"culture", "publishing"}))
+    b = a._replace(region="bel", topics=frozenset({"culture", "publishing"}))
     assert matcher.key(a) == matcher.key(b)  # regions with no listings, a topic no one has
     assert matcher.pick(a) == matcher.pick(b) == [Listing(online)]  # the river is out of reach
-    assert matcher.key(a) != matcher.key(replace(a, region="mow"))
+    assert matcher.key(a) != matcher.key(a._replace(region="mow"))
 
 
 def _fixed(i: int, **changes: Any) -> Opportunity:
@@ -146,8 +146,13 @@ def test_a_digest_of_sections_is_the_templates_digest() -> None:
                 locale, tz, weekly, shown_grants, shown_measures, shown_article, shown_listings
             )
             whole = planner._render(
-                locale, tz, weekly, grants=shown_grants.value, measures=shown_measures.value,
-                article=shown_article, opportunities=shown_listings.value,
+                locale,
+                tz,
+                weekly,
+                grants=shown_grants.value,
+                measures=shown_measures.value,
+                article=shown_article,
+                opportunities=shown_listings.value,
             )
             composed = "".join(text for text, _ in planner._text(tick, contents))
             assert composed == whole, (locale, tz, weekly, g, m, a, o)

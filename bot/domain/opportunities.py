@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Final, Protocol, TypeVar
+from typing import Final, NamedTuple, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event
@@ -286,9 +286,9 @@ def slot_of(starts_at: datetime, tz: str) -> str:
     return "evenings" if local.hour >= EVENING else "weekdays"
 
 
-@dataclass(frozen=True, slots=True)
-class VolunteerFit:
-    """What matching knows about a volunteer (any part may be empty)."""
+class VolunteerFit(NamedTuple):
+    """What matching knows about a volunteer (any part may be empty). A named tuple: the
+    digest planner builds one per volunteer each tick."""
 
     timezone: str
     region: str | None = None

@@ -33,7 +33,7 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 from jinja2 import Template
@@ -50,7 +50,7 @@ from bot.keyboards import Gr, Menu, Unsub
 from bot.render import MESSAGE_LIMIT, Renderer, escape_html, split_html, utf16_len
 from bot.services.catalogs import ArticleView, CatalogService, GrantView
 from bot.services.measures import MeasureService, local_candidate
-from bot.services.volunteering import DigestOpportunities, VolunteerService
+from bot.services.volunteering import DigestOpportunities, VolunteerRows, VolunteerService
 from bot.storage import catalogs as catalogs_repo
 from bot.storage import outbox as outbox_repo
 from bot.storage import pushes as repo
@@ -118,9 +118,9 @@ class _Part(Generic[V]):
         self.serial = next(_serials)
 
 
-@dataclass(frozen=True, slots=True)
-class _Contents:
-    """What one digest says: its language, zone and frequency, and its parts."""
+class _Contents(NamedTuple):
+    """What one digest says: its language, zone and frequency, and its parts (a named tuple:
+    one per digest, and cheaper to build than a frozen dataclass)."""
 
     locale: str
     tz: str
@@ -192,6 +192,7 @@ class _Page:
     planned: set[str]
     follows: dict[int, set[str]]
     seen_articles: dict[int, set[str]]
+    volunteer_rows: VolunteerRows | None = None  # read with the page when a tick suggests
     volunteers: dict[int, VolunteerFit] = field(default_factory=dict)
     articles_sent: list[tuple[int, str]] = field(default_factory=list)
 
@@ -301,7 +302,9 @@ class Planner:
         tick = await self._prepare(now)
         self._templates.clear()  # a tick sees the templates as they are when it starts
         report = PlanReport()
-        reading: asyncio.Task[_Read | None] | None = asyncio.create_task(self._read(None, now))
+        # The volunteers' profiles are read with each page when the tick suggests opportunities.
+        read_page = partial(self._read, now=now, volunteers=tick.opportunities is not None)
+        reading: asyncio.Task[_Read | None] | None = asyncio.create_task(read_page(None))
         writing: asyncio.Task[int] | None = None
         try:
             while reading is not None:
@@ -311,7 +314,7 @@ class Planner:
                     break
                 recipients, page, last = read
                 # The next page is read while this one is planned (pages never share a user).
-                reading = asyncio.create_task(self._read(last, now))
+                reading = asyncio.create_task(read_page(last))
                 pushes = await self._plan_page(recipients, tick, page, report)
                 report.pages += 1
                 if writing is not None:
@@ -335,9 +338,9 @@ class Planner:
             )
         return report
 
-    async def _read(self, after: int | None, now: datetime) -> _Read | None:
-        """The page of users after the id `after`, with what planning them needs; None after
-        the last page."""
+    async def _read(self, after: int | None, *, now: datetime, volunteers: bool) -> _Read | None:
+        """The page of users after the id `after`, with what planning them needs (with
+        `volunteers`, their volunteer profiles too); None after the last page."""
         since = now - timedelta(days=9)  # a digest or reminder planned since is there already
         async with self.engine.connect() as conn:
             ids = await repo.recipient_ids(conn, after=after, limit=self.page)
@@ -352,6 +355,8 @@ class Planner:
                 follows=await catalogs_repo.all_follows(conn, first=first, last=last),
                 seen_articles=await catalogs_repo.all_article_keys(conn, first=first, last=last),
             )
+            if volunteers and self.volunteering is not None:
+                page.volunteer_rows = await self.volunteering.volunteer_rows(conn, first, last)
         return recipients, page, last
 
     async def _write(
@@ -367,9 +372,9 @@ class Planner:
         self, recipients: Sequence[Recipient], tick: _Tick, page: _Page, report: PlanReport
     ) -> list[NewPush]:
         due = [(r, key) for r in recipients if (key := self._due(r, tick, page)) is not None]
-        if self.volunteering is not None and tick.opportunities is not None:
+        if self.volunteering is not None and page.volunteer_rows is not None:
             wanting = [r for r, _ in due if r.settings.opportunities]
-            page.volunteers = await self.volunteering.volunteer_fits(wanting)
+            page.volunteers = self.volunteering.fits_of(wanting, page.volunteer_rows)
         pushes: list[NewPush] = []
         for n, (r, key) in enumerate(due, start=1):
             digest = self._digest(r, key, tick, page)

@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Final, Protocol
+from typing import Any, Final, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
@@ -824,12 +824,25 @@ class VolunteerService:
         as `opportunities_for` builds it, in three queries over the range of their ids."""
         if not people:
             return {}
-        first = min(p.id for p in people)
-        last = max(p.id for p in people)
         async with self.engine.connect() as conn:
-            saved = await repo.volunteer_profiles_between(conn, first, last)
-            can = await repo.ikigai_can_between(conn, first, last)
-            taken = await repo.taken_between(conn, first, last)
+            rows = await self.volunteer_rows(
+                conn, min(p.id for p in people), max(p.id for p in people)
+            )
+        return self.fits_of(people, rows)
+
+    @staticmethod
+    async def volunteer_rows(conn: AsyncConnection, first: int, last: int) -> VolunteerRows:
+        """What `fits_of` needs of the users with ids in [first, last], in three queries (the
+        planner reads them with the rest of a page, on its connection)."""
+        return VolunteerRows(
+            saved=await repo.volunteer_profiles_between(conn, first, last),
+            can=await repo.ikigai_can_between(conn, first, last),
+            taken=await repo.taken_between(conn, first, last),
+        )
+
+    def fits_of(self, people: Sequence[Volunteer], rows: VolunteerRows) -> dict[int, VolunteerFit]:
+        """The matching view of each of `people`, from their `volunteer_rows`."""
+        saved, can, taken = rows
         fits = {}
         for p in people:
             profile = saved.get(p.id)
@@ -855,6 +868,14 @@ class VolunteerService:
 
     def ics(self, opp: Opportunity, url: str | None = None) -> bytes:
         return rules.to_ics(opp, self.clock.now(), url=url)
+
+
+class VolunteerRows(NamedTuple):
+    """What `VolunteerService.fits_of` needs of a range of users, by user id."""
+
+    saved: dict[int, VolunteerProfile]  # saved volunteer profiles
+    can: dict[int, list[str]]  # the ikigai's "what I can" entries (skills without a profile)
+    taken: dict[int, frozenset[int]]  # active sign-ups
 
 
 class Volunteer(Protocol):
