@@ -38,7 +38,7 @@ things = Table(
     Column("flag", Boolean),
     Column("at", UTCDateTime()),
 )
-odd = Table(  # values JSON cannot carry as they are: floats and bytes
+odd = Table(  # values of other kinds: floats and bytes
     "odd",
     meta,
     Column("key", String(20), primary_key=True),

@@ -810,7 +810,8 @@ class VolunteerService:
         return rules.opportunities_for(fit, listings, now, limit=limit, horizon=DIGEST_HORIZON)
 
     # The digest planner asks for thousands of users at once: the listings once per tick
-    # (`digest_matcher`), the volunteers' profiles once per page of users (`volunteer_fits`).
+    # (`digest_matcher`), the volunteers' profiles once per page of users (`volunteer_rows`,
+    # then `fits_of`).
 
     async def digest_matcher(self, now: datetime) -> DigestOpportunities:
         """What `opportunities_for` would suggest at `now`, for many users: the listings are
@@ -818,17 +819,6 @@ class VolunteerService:
         async with self.engine.connect() as conn:
             listings = await repo.upcoming(conn, now, now + DIGEST_HORIZON)
         return DigestOpportunities(listings, now)
-
-    async def volunteer_fits(self, people: Sequence[Volunteer]) -> dict[int, VolunteerFit]:
-        """The matching view of each of `people` (consented, not blocked — the caller checks),
-        as `opportunities_for` builds it, in three queries over the range of their ids."""
-        if not people:
-            return {}
-        async with self.engine.connect() as conn:
-            rows = await self.volunteer_rows(
-                conn, min(p.id for p in people), max(p.id for p in people)
-            )
-        return self.fits_of(people, rows)
 
     @staticmethod
     async def volunteer_rows(conn: AsyncConnection, first: int, last: int) -> VolunteerRows:
@@ -841,7 +831,8 @@ class VolunteerService:
         )
 
     def fits_of(self, people: Sequence[Volunteer], rows: VolunteerRows) -> dict[int, VolunteerFit]:
-        """The matching view of each of `people`, from their `volunteer_rows`."""
+        """The matching view of each of `people` (consented, not blocked — the caller checks),
+        as `opportunities_for` builds it, from the `volunteer_rows` of a range holding them."""
         saved, can, taken = rows
         fits = {}
         for p in people:
@@ -879,7 +870,7 @@ class VolunteerRows(NamedTuple):
 
 
 class Volunteer(Protocol):
-    """What `VolunteerService.volunteer_fits` needs to know of a user."""
+    """What `VolunteerService.fits_of` needs to know of a user."""
 
     @property
     def id(self) -> int: ...
