@@ -22,7 +22,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.content import get_catalog
-from bot.db import make_engine, migrate
+from bot.infra.db import make_engine, migrate
 from bot.storage.tables import (
     article_log,
     articles,

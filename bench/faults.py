@@ -23,8 +23,8 @@ if __package__ in (None, ""):  # run as a script: make `bench` and `tests` impor
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import table
-from bot.db import make_engine, migrate
 from bot.emulator import Emulator
+from bot.infra.db import make_engine, migrate
 from bot.storage import users as users_repo
 from tests.faults.process import (
     BotProcess,

@@ -22,7 +22,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import table
-from bot.pictures import (
+from bot.ui.pictures import (
     Column,
     IkigaiPicture,
     draw_layout,

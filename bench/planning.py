@@ -59,9 +59,9 @@ async def _plan_in_this_process(url: str) -> dict[str, Any]:
 
     from bench.data import wednesday_morning
     from bot.app import create_app
-    from bot.clock import ManualClock
     from bot.config import Settings
     from bot.emulator import DEFAULT_TOKEN
+    from bot.infra.clock import ManualClock
     from bot.storage.tables import outbox
 
     settings = Settings(

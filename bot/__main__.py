@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import sys
 from typing import TYPE_CHECKING
 
-# The bot's own modules are imported where they are used: a picture process (bot/painter.py)
+# The bot's own modules are imported where they are used: a picture process (bot/ui/painter.py)
 # imports this module again, as its parent's main module, and needs none of them.
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -33,7 +32,7 @@ def _settings() -> Settings:
 
 
 async def _migrate(settings: Settings) -> None:
-    from bot.db import make_engine, migrate
+    from bot.infra.db import make_engine, migrate
 
     engine = make_engine(settings.database_url)
     try:
@@ -68,12 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from bot.config import SettingsError
     from bot.content import ContentError
-    from bot.logs import setup_logging
+    from bot.infra import gc as collector
+    from bot.infra.logs import setup_logging
 
-    # Start-up imports and builds hundreds of thousands of objects (aiogram's Telegram types
-    # first) and no garbage: the collector would scan them again and again, a quarter of the
-    # start-up. `App.prepare` collects once, freezes what it built and turns it back on.
-    gc.disable()
+    # Start-up builds hundreds of thousands of objects and no garbage: no collections until
+    # `App.prepare` freezes what it built (bot/infra/gc.py).
+    collector.pause()
     try:
         settings = _settings()
         setup_logging(settings.log_level, settings.log_format)

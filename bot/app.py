@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,21 +20,22 @@ from aiogram.types import BotCommand, BotCommandScopeDefault, TelegramObject, Up
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.clock import Clock, SystemClock
 from bot.config import Settings, SettingsError
 from bot.content import Catalog, get_catalog
-from bot.db import make_engine, migrate
 from bot.delivery import Sender
-from bot.middlewares import (
+from bot.infra import gc as collector
+from bot.infra.clock import Clock, SystemClock
+from bot.infra.db import make_engine, migrate
+from bot.infra.memo import remembered
+from bot.infra.middlewares import (
     AnswerPresses,
-    ContextMiddleware,
     FloodGuard,
     RetryRequests,
 )
-from bot.painter import Painter
-from bot.pictures import find_font
-from bot.render import Renderer
-from bot.scheduler import Ticker
+from bot.infra.scheduler import Ticker
+from bot.infra.session import JsonSession
+from bot.infra.sqlite import inline_sql
+from bot.infra.turns import Turns
 from bot.services.broadcasts import BroadcastService
 from bot.services.catalogs import CatalogService
 from bot.services.content_admin import ContentAdminService
@@ -46,12 +46,12 @@ from bot.services.pushes import Planner
 from bot.services.stats import StatsService
 from bot.services.users import UserService
 from bot.services.volunteering import VolunteerService
-from bot.session import JsonSession
-from bot.sqlite import inline_sql
 from bot.storage.fsm import SqlStorage
-from bot.storage.memo import remembered
-from bot.turns import Turns
+from bot.ui.painter import Painter
+from bot.ui.pictures import find_font
+from bot.ui.render import Renderer
 from handlers import build_router
+from handlers.context import ContextMiddleware, flood_refusal
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -112,12 +112,8 @@ class App:
         await migrate(self.engine)
         await self.set_commands()
         # What start-up built (aiogram's and pydantic's classes, the catalog, templates) lives
-        # as long as the process: out of the garbage collector's scans from now on (`python -m
-        # bot` starts with the collector off, see bot/__main__.py). No collection first: it
-        # would take half a second here to free a few thousand objects.
-        gc.freeze()
-        gc.set_threshold(GC_YOUNG, *gc.get_threshold()[1:])
-        gc.enable()
+        # as long as the process (`python -m bot` starts with the collector off).
+        collector.settle()
 
     async def check_redis(self) -> None:
         """SettingsError (one clear line) when REDIS_URL is set but Redis does not answer."""
@@ -180,7 +176,7 @@ class App:
                 handle_signals=handle_signals,
                 polling_timeout=self.settings.polling_timeout,
                 close_bot_session=False,
-                # Turns bound the updates handled at once (bot/turns.py); this bounds the
+                # Turns bound the updates handled at once (bot/infra/turns.py); this bounds the
                 # updates fetched and waiting for a turn, or for a picture while aside.
                 tasks_concurrency_limit=self.settings.updates_in_flight * QUEUED_PER_TURN,
             )
@@ -211,13 +207,6 @@ class App:
         self.dp["painter"].close()
 
 
-# Young objects allocated before the collector's first generation runs (Python's default: 700).
-# An update allocates thousands (aiogram's and pydantic's objects for each request and
-# answer), nearly all freed by reference counting; collecting every 700 cost 6 % of the CPU
-# per update (bench/updates.py, A/B). Only cyclic garbage waits longer.
-GC_YOUNG = 50_000
-
-
 def _where(url: str) -> str:
     """host:port of a Redis URL, without the password (for messages and logs)."""
     try:
@@ -228,7 +217,7 @@ def _where(url: str) -> str:
 
 
 class _Dispatcher(Dispatcher):
-    """Each update is handled with its SQLite statements on the event loop (bot/sqlite.py):
+    """Each update is handled with its SQLite statements on the event loop (bot/infra/sqlite.py):
     an update's reads and writes are a user's few rows, and a thread trip per statement cost
     more than SQLite itself. Its conversation state is read once (bot/storage/fsm.py).
     Polling and webhooks both come through here."""
@@ -356,7 +345,9 @@ def create_app(
     if isinstance(storage, SqlStorage):
         dp.update.outer_middleware(_storing(storage))
     dp.update.outer_middleware(Turns(settings.updates_in_flight))
-    dp.update.outer_middleware(FloodGuard(renderer, settings.flood_burst, settings.flood_rate))
+    dp.update.outer_middleware(
+        FloodGuard(flood_refusal(renderer), settings.flood_burst, settings.flood_rate)
+    )
     dp.update.outer_middleware(ContextMiddleware(users, renderer, settings.default_locale))
     dp.callback_query.middleware(presses)
     dp.include_router(build_router())

@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     # Updates handled at once; more wait their turn (at Telegram when polling). Unbounded, a
     # flood of users held every database connection and timed out (bench/updates.py).
     updates_in_flight: int = Field(default=16, ge=1, le=1000)
-    # Processes that draw pictures (bot/painter.py): 1 uses the second core and keeps other
+    # Processes that draw pictures (bot/ui/painter.py): 1 uses the second core and keeps other
     # users' updates going while pictures are drawn; 0 draws them in threads of this process.
     picture_processes: int = Field(default=1, ge=0, le=8)
     # The outbox sender: messages per second in all (Telegram allows about 30; paid broadcasts

@@ -66,7 +66,7 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.clock import Clock
+from bot.infra.clock import Clock
 from bot.storage import outbox
 from bot.storage.outbox import OutboxRow
 

@@ -249,7 +249,7 @@ class WebhookServer:
     async def _process(self, update: Update) -> None:
         dp, bot = self.app.dp, self.app.bot
         try:
-            result: Any = await dp.feed_update(bot, update)  # in turns (bot/turns.py)
+            result: Any = await dp.feed_update(bot, update)  # in turns (bot/infra/turns.py)
             if isinstance(result, TelegramMethod):
                 await dp.silent_call_request(bot, result)
         except Exception:  # the error router answered the user; this is the last resort

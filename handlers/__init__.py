@@ -3,14 +3,14 @@
 The journey's routers sit under one parent that checks consent on the server for every message
 and button, whatever screen it came from. An event only visits the routers that have a handler
 that could take it: a press, one for its CallbackData prefix; a message, one for its state or
-its command (bot/routing.py).
+its command (bot/infra/routing.py).
 """
 
 from __future__ import annotations
 
 from aiogram import Router
 
-from bot.routing import Tree, filters_on_the_loop, route
+from bot.infra.routing import Tree, filters_on_the_loop, route
 from handlers import (
     admin,
     articles,

@@ -9,9 +9,9 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.keyboards import Menu, TelegramId, button, keyboard
-from bot.screen import Screen
 from bot.services.coordination import CoordinationService
+from bot.ui.keyboards import Menu, TelegramId, button, keyboard
+from bot.ui.screen import Screen
 from handlers.people import person_id
 
 router = Router(name=__name__)

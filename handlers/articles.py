@@ -8,11 +8,11 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 
 from bot.config import Settings
-from bot.errors import StaleButton
-from bot.keyboards import Ar, Menu, back_row, button, keyboard
-from bot.screen import Screen
+from bot.domain.errors import StaleButton
 from bot.services.catalogs import CatalogService, Fit, fit_for
 from bot.services.profile import ProfileService
+from bot.ui.keyboards import Ar, Menu, back_row, button, keyboard
+from bot.ui.screen import Screen
 
 router = Router(name=__name__)
 PAGE = 6

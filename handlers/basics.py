@@ -9,10 +9,10 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot.keyboards import Consent, Menu, back_row, keyboard, main_menu
-from bot.screen import Screen
 from bot.services.profile import ProfileService
 from bot.services.users import UserService
+from bot.ui.keyboards import Consent, Menu, back_row, keyboard, main_menu
+from bot.ui.screen import Screen
 from handlers import journey
 
 router = Router(name=__name__)

@@ -41,43 +41,33 @@ from aiogram.types import (
 )
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot.clock import Clock
 from bot.config import Settings
 from bot.content import Catalog
+from bot.domain.errors import StaleButton
 from bot.domain.segments import PRESETS, ROLES, STAGES, Segment, WhenError, parse_when, preset_time
 from bot.domain.zones import offset_label
-from bot.errors import StaleButton
-from bot.keyboards import RowId, Small, button, grid, keyboard
-from bot.render import Tr
-from bot.screen import Screen
-from bot.services.broadcasts import BroadcastService, NotDraft, Progress
-from bot.storage.broadcasts import (
+from bot.infra.clock import Clock
+from bot.services.broadcasts import (
     CANCELLED,
     DRAFT,
     SCHEDULED,
-    SENDING,
     Broadcast,
+    BroadcastService,
     Content,
+    NotDraft,
     OpportunityChoice,
 )
+from bot.ui.broadcast import KEEP, Bc, after_markup, progress_view
+from bot.ui.keyboards import button, grid, keyboard
+from bot.ui.render import Tr
+from bot.ui.screen import Screen
 from handlers.coordinator import Cm, coordinator_menu
 
 router = Router(name=__name__)
 REGIONS_PAGE = 10
 OPPORTUNITIES_PAGE = 8
-KEEP = "k"  # Bc.v of "new" / "menu": show the next screen as a new message
 TITLE_LIMIT = 40
 ON, OFF = "✅ ", "▫️ "
-
-
-class Bc(CallbackData, prefix="bc"):
-    """A broadcast screen or action: `a` what, `id` the broadcast, `v` a value (role, stage,
-    topic, zone, region, preset, kind), `p` a page."""
-
-    a: str
-    id: RowId = 0
-    v: str = ""
-    p: Small = 0
 
 
 class Composing(StatesGroup):
@@ -687,19 +677,7 @@ async def discard(
 ) -> None:
     b = _draft(await _broadcast(callback_data, screen, broadcasts))
     await broadcasts.discard(b, screen.user_id)
-    await screen.show(screen.tr("broadcast/discarded.j2", id=b.id), _after_markup(screen.tr))
-
-
-def _after_markup(tr: Tr, *, keep: bool = False) -> InlineKeyboardMarkup:
-    """Where to go next; with `keep` (under a report) the next screen comes as a new
-    message, so the report stays readable."""
-    v = KEEP if keep else ""
-    return keyboard(
-        [
-            [button(tr._("📣 New broadcast"), Bc(a="new", v=v))],
-            [button(tr._("🛠 Coordinators' menu"), Bc(a="menu", v=v))],
-        ]
-    )
+    await screen.show(screen.tr("broadcast/discarded.j2", id=b.id), after_markup(screen.tr))
 
 
 # ------------------------------------------------------------------ send, schedule, cancel
@@ -868,7 +846,7 @@ async def cancel(
     after = await broadcasts.cancel(b, screen.user_id)
     tr = screen.tr
     if after.status == CANCELLED and after.started_at is None:  # it had not started
-        await screen.show(tr("broadcast/discarded.j2", id=b.id), _after_markup(tr))
+        await screen.show(tr("broadcast/discarded.j2", id=b.id), after_markup(tr))
     elif after.status == CANCELLED:
         callback_answer.text = tr._("Cancelled: messages already on their way still arrive.")
     else:
@@ -901,20 +879,3 @@ async def status_screen(
         progress = await broadcasts.progress(b.id, b.recipients)
         text, markup = progress_view(screen.tr, b, progress)
         await screen.show(text, markup)
-
-
-# ------------------------------------------------------------------ progress (the service's)
-
-
-def progress_view(
-    tr: Tr, b: Broadcast, progress: Progress
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The live progress message and, once finished, the report (rendered by the service,
-    which edits the message outside any update)."""
-    if b.finished_at is not None:
-        text = tr("broadcast/report.j2", b=b, p=progress)
-        return text, _after_markup(tr, keep=True)
-    text = tr("broadcast/progress.j2", b=b, p=progress)
-    if b.status == SENDING:
-        return text, keyboard([[button(tr._("⛔ Cancel"), Bc(a="stop", id=b.id))]])
-    return text, None

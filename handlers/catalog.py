@@ -7,9 +7,9 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery
 
 from bot.content import Catalog
-from bot.errors import StaleButton
-from bot.keyboards import Menu, PhaseCard, StageCard, back_row, button, keyboard
-from bot.screen import Screen
+from bot.domain.errors import StaleButton
+from bot.ui.keyboards import Menu, PhaseCard, StageCard, back_row, button, keyboard
+from bot.ui.screen import Screen
 
 router = Router(name=__name__)
 

@@ -21,15 +21,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 
-from bot.clock import Clock
 from bot.config import Settings
 from bot.content import Catalog
 from bot.domain import csvio
 from bot.domain.csvio import GRANT_COLUMNS, Invalid, RowInvalid
-from bot.errors import StaleButton
-from bot.keyboards import RowId, Small, button, grid, keyboard
-from bot.render import safe
-from bot.screen import Screen
+from bot.domain.errors import StaleButton
+from bot.infra.clock import Clock
 from bot.services.content_admin import (
     CSV_KINDS,
     FORMS,
@@ -40,6 +37,9 @@ from bot.services.content_admin import (
     key_of,
     step_of,
 )
+from bot.ui.keyboards import RowId, Small, button, grid, keyboard
+from bot.ui.render import safe
+from bot.ui.screen import Screen
 from handlers.coordinator import Cm
 
 router = Router(name=__name__)

@@ -8,8 +8,8 @@ from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message
 
-from bot.keyboards import Menu, button, keyboard
-from bot.screen import Screen
+from bot.ui.keyboards import Menu, button, keyboard
+from bot.ui.screen import Screen
 
 router = Router(name=__name__)
 

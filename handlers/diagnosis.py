@@ -9,11 +9,11 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery
 
 from bot.content import Catalog
+from bot.domain.errors import StaleButton
 from bot.domain.quiz import QuizError, score
-from bot.errors import StaleButton
-from bot.keyboards import Check, Dx, Menu, Ms, Pf, QzNav, button, grid, keyboard
-from bot.screen import Screen
 from bot.services.profile import Profile, ProfileService
+from bot.ui.keyboards import Check, Dx, Menu, Ms, Pf, QzNav, button, grid, keyboard
+from bot.ui.screen import Screen
 from handlers import journey
 
 router = Router(name=__name__)

@@ -11,11 +11,11 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 
 from bot.content import UnknownCodeError
-from bot.errors import StaleButton, UserError
-from bot.keyboards import main_menu
-from bot.middlewares import AnswerPresses
-from bot.render import Renderer
-from bot.storage.users import User
+from bot.domain.errors import StaleButton, UserError
+from bot.infra.middlewares import AnswerPresses
+from bot.services.users import User
+from bot.ui.keyboards import main_menu
+from bot.ui.render import Renderer
 
 log = logging.getLogger(__name__)
 router = Router(name=__name__)

@@ -7,8 +7,8 @@ from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot.keyboards import main_menu
-from bot.screen import Screen
+from bot.ui.keyboards import main_menu
+from bot.ui.screen import Screen
 
 router = Router(name=__name__)
 ECHO_LIMIT = 200

@@ -7,14 +7,14 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 
-from bot.clock import Clock
 from bot.config import Settings
+from bot.domain.errors import StaleButton
 from bot.domain.grants import opening
-from bot.errors import StaleButton
-from bot.keyboards import Gr, Menu, back_row, button, keyboard
-from bot.screen import Screen
+from bot.infra.clock import Clock
 from bot.services.catalogs import CatalogService, Fit, fit_for
 from bot.services.profile import ConsentRequired, ProfileService
+from bot.ui.keyboards import Gr, Menu, back_row, button, keyboard
+from bot.ui.screen import Screen
 
 router = Router(name=__name__)
 PAGE = 5

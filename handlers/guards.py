@@ -10,9 +10,9 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, TelegramObject, Update
 
-from bot.screen import Screen
 from bot.services.coordination import CoordinationService
 from bot.services.volunteering import Oa, VolunteerService
+from bot.ui.screen import Screen
 from handlers import journey
 
 log = logging.getLogger(__name__)

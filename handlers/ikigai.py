@@ -18,14 +18,14 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 
 from bot.content import Catalog
 from bot.domain import ikigai as rules
-from bot.errors import StaleButton
-from bot.keyboards import Ik, Menu, TopicCb, button, grid, keyboard
-from bot.painter import Painter
-from bot.pictures import Column as PictureColumn
-from bot.pictures import IkigaiPicture, render_ikigai
-from bot.screen import Screen
+from bot.domain.errors import StaleButton
+from bot.infra.turns import stepped_aside
 from bot.services.profile import Profile, ProfileService
-from bot.turns import stepped_aside
+from bot.ui.keyboards import Ik, Menu, TopicCb, button, grid, keyboard
+from bot.ui.painter import Painter
+from bot.ui.pictures import Column as PictureColumn
+from bot.ui.pictures import IkigaiPicture, render_ikigai
+from bot.ui.screen import Screen
 from handlers import journey
 
 log = logging.getLogger(__name__)

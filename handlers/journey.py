@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.domain.journey import next_step
-from bot.screen import Screen
 from bot.services.profile import ProfileService
+from bot.ui.screen import Screen
 
 StepStart = Callable[[Screen, dict[str, Any]], Awaitable[None]]
 _steps: dict[str, StepStart] = {}

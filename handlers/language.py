@@ -6,10 +6,10 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
-from bot.keyboards import Lang, Menu, language_menu, main_menu
-from bot.render import Renderer
-from bot.screen import Screen
 from bot.services.users import UserService
+from bot.ui.keyboards import Lang, Menu, language_menu, main_menu
+from bot.ui.render import Renderer
+from bot.ui.screen import Screen
 
 router = Router(name=__name__)
 

@@ -9,11 +9,11 @@ from aiogram import Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton
 
 from bot.content import Catalog
-from bot.errors import StaleButton
-from bot.keyboards import Dx, Mc, Ms, button, keyboard
-from bot.screen import Screen
+from bot.domain.errors import StaleButton
 from bot.services.measures import MeasureService
 from bot.services.profile import ProfileService
+from bot.ui.keyboards import Dx, Mc, Ms, button, keyboard
+from bot.ui.screen import Screen
 from handlers import journey
 
 router = Router(name=__name__)

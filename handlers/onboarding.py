@@ -9,10 +9,10 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery
 
 from bot.content import Catalog
-from bot.errors import StaleButton
-from bot.keyboards import Menu, Place, RoleCb, back_row, button, grid, keyboard
-from bot.screen import Screen
+from bot.domain.errors import StaleButton
 from bot.services.profile import SELF_CHOSEN_ROLES, ProfileService
+from bot.ui.keyboards import Menu, Place, RoleCb, back_row, button, grid, keyboard
+from bot.ui.screen import Screen
 from handlers import journey
 
 router = Router(name=__name__)

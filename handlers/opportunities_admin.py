@@ -18,17 +18,17 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot.clock import Clock
 from bot.config import Settings
 from bot.content import Catalog
 from bot.delivery import Sender
 from bot.domain import opportunities as rules
+from bot.domain.errors import StaleButton
 from bot.domain.opportunities import Listing, Opportunity
-from bot.errors import StaleButton
-from bot.keyboards import Menu, button, grid, keyboard
-from bot.render import Tr
-from bot.screen import Screen
+from bot.infra.clock import Clock
 from bot.services.volunteering import Draft, Oa, OpportunityProblem, VolunteerService
+from bot.ui.keyboards import Menu, button, grid, keyboard
+from bot.ui.render import Tr
+from bot.ui.screen import Screen
 from handlers.coordinator import Cm
 
 router = Router(name=__name__)

@@ -8,9 +8,9 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.keyboards import TelegramId, button, keyboard
-from bot.screen import Screen
 from bot.services.coordination import ORGANISER, CoordinationService
+from bot.ui.keyboards import TelegramId, button, keyboard
+from bot.ui.screen import Screen
 from handlers.coordinator import Cm
 from handlers.people import person_id
 

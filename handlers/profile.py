@@ -10,10 +10,10 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot.content import Catalog
-from bot.errors import StaleButton
-from bot.keyboards import Consent, Dx, Menu, MyData, Pf, QzNav, button, keyboard
-from bot.screen import Screen
+from bot.domain.errors import StaleButton
 from bot.services.profile import ProfileService
+from bot.ui.keyboards import Consent, Dx, Menu, MyData, Pf, QzNav, button, keyboard
+from bot.ui.screen import Screen
 from handlers import journey
 
 router = Router(name=__name__)

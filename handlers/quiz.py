@@ -12,9 +12,9 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 
 from bot.content import Catalog
 from bot.domain.quiz import score
-from bot.keyboards import Menu, Qz, QzNav, button, keyboard
-from bot.screen import Screen
 from bot.services.profile import ProfileService
+from bot.ui.keyboards import Menu, Qz, QzNav, button, keyboard
+from bot.ui.screen import Screen
 from handlers import journey
 
 router = Router(name=__name__)

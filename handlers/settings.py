@@ -10,11 +10,10 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot.errors import StaleButton
-from bot.keyboards import Menu, Se, Unsub, button, keyboard
-from bot.screen import Screen
-from bot.services.profile import ProfileService
-from bot.storage.settings import CATEGORIES, DIGESTS, PushSettings
+from bot.domain.errors import StaleButton
+from bot.services.profile import CATEGORIES, DIGESTS, ProfileService, PushSettings
+from bot.ui.keyboards import Menu, Se, Unsub, button, keyboard
+from bot.ui.screen import Screen
 
 router = Router(name=__name__)
 HOURS = tuple(range(7, 23))  # a digest goes in the daytime

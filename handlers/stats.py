@@ -14,11 +14,10 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.content import Catalog
-from bot.keyboards import button, keyboard
-from bot.screen import Screen
 from bot.services.coordination import CoordinationService
-from bot.services.stats import DAYS, SCORES, Picture, StatsService
-from bot.storage.stats import Assessment
+from bot.services.stats import DAYS, SCORES, Assessment, Picture, StatsService
+from bot.ui.keyboards import button, keyboard
+from bot.ui.screen import Screen
 from handlers.coordinator import Cm
 
 log = logging.getLogger(__name__)

@@ -23,11 +23,11 @@ from bot.config import Settings
 from bot.content import Catalog
 from bot.delivery import Sender
 from bot.domain import opportunities as rules
-from bot.errors import StaleButton
-from bot.keyboards import Consent, Menu, button, grid, keyboard
-from bot.render import Tr
-from bot.screen import Screen
+from bot.domain.errors import StaleButton
 from bot.services.volunteering import SKILLS_LIMIT, Card, Outcome, Vo, VolunteerService, Vs
+from bot.ui.keyboards import Consent, Menu, button, grid, keyboard
+from bot.ui.render import Tr
+from bot.ui.screen import Screen
 from handlers import journey
 
 router = Router(name=__name__)

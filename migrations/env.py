@@ -26,7 +26,7 @@ def run_with(connection: Connection) -> None:
 
 async def run_standalone() -> None:
     from bot.config import Settings
-    from bot.db import make_engine
+    from bot.infra.db import make_engine
 
     engine = make_engine(Settings().database_url)
     async with engine.begin() as conn:

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from bot.app import App, create_app
-from bot.clock import Clock
 from bot.config import Settings
 from bot.emulator import DEFAULT_TOKEN, Emulator
+from bot.infra.clock import Clock
 
 TOKEN = DEFAULT_TOKEN
 

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar, Event
 
-from bot.calendar import PRODID, CalendarEvent, to_ics
 from bot.domain.windows import current_or_next, deadline_in, parse_windows
+from bot.ui.calendar import PRODID, CalendarEvent, to_ics
 
 NOW = datetime(2026, 11, 29, 11, 24, 15, 123456, tzinfo=UTC)
 PGF_LINK = "https://xn--80afcdbalict6afooklqi5o.xn--p1ai/"

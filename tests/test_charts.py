@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from bot.charts import (
+from bot.ui.charts import (
     BACKGROUND,
     ELLIPSIS,
     SQUARE,
@@ -29,7 +29,7 @@ from bot.charts import (
     render_sheet,
     text_table,
 )
-from bot.pictures import Box, find_font
+from bot.ui.pictures import Box, find_font
 
 STAGES = BarChart(
     title="Участники по этапам проекта",

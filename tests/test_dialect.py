@@ -22,7 +22,7 @@ from sqlalchemy import (
     select,
 )
 
-from bot.db import make_engine
+from bot.infra.db import make_engine
 from bot.storage.dialect import SQLITE_VARIABLES, insert_ignore
 from bot.storage.tables import UTCDateTime
 

@@ -9,7 +9,7 @@ from babel.messages.pofile import read_po
 
 from bot.app import COMMANDS
 from bot.config import ROOT
-from bot.render import Renderer
+from bot.ui.render import Renderer
 
 METHOD_MAP = [
     ("bot/**.py", "python"),

@@ -18,10 +18,10 @@ from bot.domain.matching import (
     Match,
     Profile,
     Reason,
-    candidates_from_catalog,
     phase_for_stage,
     rank,
 )
+from bot.services.measures import candidates_from_catalog
 
 CATALOG = get_catalog()
 CANDIDATES = candidates_from_catalog(CATALOG)

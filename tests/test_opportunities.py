@@ -17,17 +17,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.clock import ManualClock
 from bot.config import Settings
-from bot.db import make_engine, migrate
 from bot.domain import opportunities as rules
 from bot.domain.opportunities import Listing, Opportunity, VolunteerFit
-from bot.render import Renderer
+from bot.infra.clock import ManualClock
+from bot.infra.db import make_engine, migrate
 from bot.services.volunteering import Draft, OpportunityProblem, VolunteerService
 from bot.storage import settings as settings_repo
 from bot.storage import users as users_repo
 from bot.storage import volunteering as repo
 from bot.storage.tables import outbox, signups
+from bot.ui.render import Renderer
 
 NOW = datetime(2026, 12, 1, 20, 30, tzinfo=UTC)  # a Tuesday
 START = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db import make_engine, migrate
 from bot.delivery import SenderStats, TokenBucket
+from bot.infra.db import make_engine, migrate
 from bot.storage import outbox as repo
 from bot.storage import users
 from bot.storage.outbox import NewPush

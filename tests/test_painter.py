@@ -1,4 +1,4 @@
-"""Pictures drawn in a process of their own (bot/painter.py), and what happens when it dies."""
+"""Pictures drawn in a process of their own (bot/ui/painter.py), and what happens when it dies."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.painter import Painter
-from bot.pictures import find_font, render_ikigai
+from bot.ui.painter import Painter
+from bot.ui.pictures import find_font, render_ikigai
 from tests.test_pictures import NORMAL
 
 

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageChops
 
-from bot.pictures import (
+from bot.ui.pictures import (
     BACKGROUND,
     CIRCLE_ALPHA,
     DEFAULT_COLORS,

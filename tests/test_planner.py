@@ -17,10 +17,10 @@ from bot.content import get_catalog
 from bot.domain import opportunities as rules
 from bot.domain.opportunities import Listing, Opportunity, VolunteerFit
 from bot.domain.windows import Occurrence
-from bot.render import Renderer
 from bot.services.catalogs import ArticleView, GrantView, Plain
 from bot.services.pushes import DueGrant, Planner, _Contents, _Part, _Tick
 from bot.services.volunteering import DigestOpportunities
+from bot.ui.render import Renderer
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a Tuesday
 ZONES = ("Europe/Moscow", "Asia/Novosibirsk", "Europe/Kaliningrad", "Asia/Kamchatka")

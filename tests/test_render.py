@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.render import Renderer, escape_html, split_html, utf16_len, visible_length
+from bot.ui.render import Renderer, escape_html, split_html, utf16_len, visible_length
 
 TAG = re.compile(r"</?([a-z-]+)[^>]*>")
 

@@ -1,4 +1,4 @@
-"""bot/routing.py: an event visits only the routers that could take it, and is routed exactly
+"""bot/infra/routing.py: an event visits only the routers that could take it, and is routed exactly
 as before — to the handler whose CallbackData, state or command it is, or to a router that
 takes anything; state and magic filters are checked on the event loop, not on a thread."""
 
@@ -19,7 +19,7 @@ from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
 
 from bot.emulator import DEFAULT_TOKEN
-from bot.routing import Gate, Tree, filters_on_the_loop, route
+from bot.infra.routing import Gate, Tree, filters_on_the_loop, route
 from handlers import build_router
 
 

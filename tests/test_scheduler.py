@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.scheduler import Ticker
+from bot.infra.scheduler import Ticker
 
 
 async def test_ticks_repeat_and_survive_failures() -> None:

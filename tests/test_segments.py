@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from sqlalchemy import MetaData, insert, update
 
 from bot.content import get_catalog
-from bot.db import make_engine, migrate
 from bot.domain.segments import (
     KINDS,
     ROLES,
@@ -23,6 +22,7 @@ from bot.domain.segments import (
     parse_when,
     preset_time,
 )
+from bot.infra.db import make_engine, migrate
 from bot.services.broadcasts import Progress, check_content, dedup_key
 from bot.storage import broadcasts as repo
 from bot.storage.broadcasts import Content

@@ -1,4 +1,4 @@
-"""The bot's HTTP session (bot/session.py): a call without files goes out as one JSON body,
+"""The bot's HTTP session (bot/infra/session.py): a call without files goes out as one JSON body,
 a call with files as aiogram's multipart form, and answers and errors read as aiogram reads
 them."""
 
@@ -22,7 +22,7 @@ from aiohttp import web
 from PIL import Image
 
 from bot.emulator import DEFAULT_TOKEN, Emulator
-from bot.session import JsonSession
+from bot.infra.session import JsonSession
 
 KEYBOARD = InlineKeyboardMarkup(
     inline_keyboard=[

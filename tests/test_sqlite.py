@@ -1,6 +1,6 @@
-"""The SQLite driver of bot/sqlite.py: statements of an update run on the event loop, and one
+"""The SQLite driver of bot/infra/sqlite.py: statements of an update run on the event loop, and one
 that meets another connection's write lock is undone and tried again after pauses in which the
-event loop goes on; the memo of one update (bot/storage/memo.py) reads its conversation state
+event loop goes on; the memo of one update (bot/infra/memo.py) reads its conversation state
 and its user once, and stores the state it changed once, as the update ends."""
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.clock import SystemClock
-from bot.db import make_engine, migrate
+from bot.infra.clock import SystemClock
+from bot.infra.db import make_engine, migrate
+from bot.infra.memo import remembered
+from bot.infra.sqlite import inline_sql, off_loop
 from bot.services.users import UserService
-from bot.sqlite import inline_sql, off_loop
 from bot.storage import users as users_repo
 from bot.storage.fsm import SqlStorage
-from bot.storage.memo import remembered
 from bot.storage.tables import fsm_states, users
 
 NOW = datetime(2026, 11, 29, 12, tzinfo=UTC)

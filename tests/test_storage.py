@@ -11,8 +11,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from bot.clock import ManualClock
-from bot.db import make_engine, migrate
+from bot.infra.clock import ManualClock
+from bot.infra.db import make_engine, migrate
 from bot.storage import users as repo
 from bot.storage.fsm import SqlStorage
 from bot.storage.tables import metadata

@@ -11,8 +11,8 @@ import pytest
 
 import handlers.ikigai
 from bot.emulator import EmulatedUser, Emulator
-from bot.pictures import render_ikigai
-from bot.turns import Turns, stepped_aside
+from bot.infra.turns import Turns, stepped_aside
+from bot.ui.pictures import render_ikigai
 from tests.conftest import Launch
 
 

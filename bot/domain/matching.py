@@ -41,10 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Literal
-
-if TYPE_CHECKING:
-    from bot.content import Catalog
+from typing import Final, Literal
 
 __all__ = [
     "INFRASTRUCTURE",
@@ -57,7 +54,6 @@ __all__ = [
     "Profile",
     "Reason",
     "ReasonKind",
-    "candidates_from_catalog",
     "phase_for_stage",
     "rank",
 ]
@@ -204,37 +200,3 @@ def rank(
         if reasons:
             matches.append(Match(c, sum(r.points for r in reasons), reasons))
     return sorted(matches, key=_key)
-
-
-def candidates_from_catalog(catalog: Catalog) -> list[Candidate]:
-    """The catalog's matrix and additional measures as candidates, with their matching tags."""
-    result: list[Candidate] = []
-    for i, m in enumerate(catalog.measures):
-        tags = catalog.measure_tags(m.code)
-        result.append(
-            Candidate(
-                code=m.code,
-                kind="matrix",
-                phase=m.phase,
-                types=(m.type,),
-                problems=frozenset(tags.problems),
-                topics=frozenset(tags.topics),
-                order=i,
-                crises=frozenset(tags.crises),
-            )
-        )
-    for i, a in enumerate(catalog.additional_measures):
-        tags = catalog.measure_tags(a.code)
-        result.append(
-            Candidate(
-                code=a.code,
-                kind="additional",
-                phase=None,
-                types=a.types,
-                problems=frozenset(tags.problems),
-                topics=frozenset(tags.topics),
-                order=i,
-                crises=frozenset(tags.crises),
-            )
-        )
-    return result

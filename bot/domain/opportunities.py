@@ -380,7 +380,7 @@ PRODID: Final = "-//Опора//RU"
 
 def to_ics(opp: Opportunity, now: datetime, *, url: str | None = None) -> bytes:
     """One opportunity as an iCalendar file: a real meeting from start to end in the organiser's
-    zone (with its VTIMEZONE), busy time, a reminder 2 h before. (`bot.calendar` models
+    zone (with its VTIMEZONE), busy time, a reminder 2 h before. (`bot.ui.calendar` models
     deadlines — instants, transparent — so it does not fit here.)"""
     zone = ZoneInfo(opp.timezone)
     event = Event()

@@ -24,15 +24,15 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from pydantic import SecretStr
 
-from bot.clock import ManualClock
 from bot.config import Settings
 from bot.emulator import DEFAULT_TOKEN, EmulatedUser, Emulator, EmulatorTimeout
 from bot.emulator.html import utf16_len
 from bot.emulator.methods import image_size
 from bot.emulator.state import StoredMessage
+from bot.infra.clock import ManualClock
 from bot.playground.render import message_payload
 from bot.playground.store import ChatStore
-from bot.render import MESSAGE_LIMIT, Renderer
+from bot.ui.render import MESSAGE_LIMIT, Renderer
 
 log = logging.getLogger(__name__)
 JSON = dict[str, Any]

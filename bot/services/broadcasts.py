@@ -25,8 +25,7 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,21 +34,28 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, MessageEnt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.clock import Clock
 from bot.config import Settings
 from bot.content import get_catalog
 from bot.delivery import Sender
+from bot.domain.broadcasts import Progress as Progress
+from bot.domain.errors import StaleButton, UserError
 from bot.domain.segments import Geography, Segment
-from bot.errors import StaleButton, UserError
-from bot.keyboards import Unsub
-from bot.render import CAPTION_LIMIT, MESSAGE_LIMIT, Renderer, utf16_len
-from bot.sqlite import off_loop
+from bot.infra.clock import Clock
+from bot.infra.sqlite import off_loop
 from bot.storage import audit as audit_repo
 from bot.storage import broadcasts as repo
 from bot.storage import locks, outbox
-from bot.storage.broadcasts import Broadcast, Content
+from bot.storage.broadcasts import CANCELLED as CANCELLED  # handed on to the handlers
+from bot.storage.broadcasts import DRAFT as DRAFT
+from bot.storage.broadcasts import SCHEDULED as SCHEDULED
+from bot.storage.broadcasts import Broadcast as Broadcast
+from bot.storage.broadcasts import Content as Content
+from bot.storage.broadcasts import OpportunityChoice as OpportunityChoice
 from bot.storage.outbox import NewPush
 from bot.storage.tables import user_roles, users
+from bot.ui.broadcast import progress_view
+from bot.ui.keyboards import Unsub
+from bot.ui.render import CAPTION_LIMIT, MESSAGE_LIMIT, Renderer, utf16_len
 
 log = logging.getLogger(__name__)
 
@@ -91,57 +97,6 @@ def check_content(content: Content) -> None:
         raise TooLong(length=length, limit=limit, caption=content.has_file)
     if not content.text.strip() and not content.has_file:
         raise TooLong(length=0, limit=limit, caption=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    """Where a broadcast's rows are, from `outbox.batch_counts`; rate in messages/s and
-    seconds left (None: not known yet)."""
-
-    total: int
-    sent: int = 0
-    failed: int = 0
-    blocked: int = 0  # blocked now (403) or earlier (skipped)
-    cancelled: int = 0
-    waiting: int = 0  # pending or in flight
-    rate: float = 0.0
-    eta: int | None = None
-
-    @classmethod
-    def of(cls, counts: Mapping[str, int], total: int | None = None) -> Progress:
-        sent = counts.get(outbox.SENT, 0)
-        failed = counts.get(outbox.FAILED, 0)
-        blocked = counts.get(outbox.BLOCKED, 0) + counts.get(outbox.SKIPPED, 0)
-        cancelled = counts.get(outbox.CANCELLED, 0)
-        waiting = counts.get(outbox.PENDING, 0) + counts.get(outbox.SENDING, 0)
-        rows = sent + failed + blocked + cancelled + waiting
-        return cls(
-            total=max(rows, total or 0),
-            sent=sent,
-            failed=failed,
-            blocked=blocked,
-            cancelled=cancelled,
-            waiting=waiting,
-        )
-
-    @property
-    def done(self) -> int:
-        return self.sent + self.failed + self.blocked + self.cancelled
-
-    @property
-    def finished(self) -> bool:
-        return self.waiting == 0
-
-    @property
-    def percent(self) -> int:
-        return 100 if self.total == 0 else min(100, math.floor(100 * self.done / self.total))
-
-    def with_rate(self, rate: float, fallback_rate: float) -> Progress:
-        """With the measured `rate`; the time left from it, or from `fallback_rate` (the
-        sender's configured pace) while nothing is measured yet."""
-        pace = rate if rate > 0 else fallback_rate
-        eta = math.ceil(self.waiting / pace) if pace > 0 else None
-        return replace(self, rate=rate, eta=eta)
 
 
 class BroadcastService:
@@ -722,8 +677,6 @@ class BroadcastService:
 
     async def _show(self, broadcast: Broadcast, progress: Progress) -> None:
         """Edit the progress message (or send one, and remember it)."""
-        from handlers.broadcast import progress_view  # the flow's screens live with the flow
-
         tr = self.renderer.bind(await self._locale(broadcast))
         text, markup = progress_view(tr, broadcast, progress)
         chat_id = broadcast.progress_chat_id or broadcast.author_id

@@ -8,15 +8,15 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.calendar import CalendarEvent, to_ics
-from bot.clock import Clock
 from bot.content import Catalog
 from bot.domain import grants as rules
 from bot.domain.windows import Window, current_or_next, parse_windows
-from bot.render import Localized
+from bot.infra.clock import Clock
 from bot.services.profile import Profile, ProfileService
 from bot.storage import catalogs as repo
 from bot.storage.users import User
+from bot.ui.calendar import CalendarEvent, to_ics
+from bot.ui.render import Localized
 
 
 @dataclass(frozen=True)

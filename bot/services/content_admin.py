@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.clock import Clock
 from bot.content import Catalog
 from bot.domain import csvio
 from bot.domain.csvio import (
@@ -30,9 +29,10 @@ from bot.domain.csvio import (
     RowError,
     Vocabulary,
 )
+from bot.domain.errors import StaleButton
 from bot.domain.grants import HORIZON, Opening
 from bot.domain.windows import Window, current_or_next, days_left, parse_windows, status
-from bot.errors import StaleButton
+from bot.infra.clock import Clock
 from bot.services.catalogs import ArticleView, GrantView, Plain
 from bot.services.measures import Card
 from bot.storage import audit as audit_repo

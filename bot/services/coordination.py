@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.clock import Clock
-from bot.errors import UserError
+from bot.domain.errors import UserError
+from bot.infra.clock import Clock
 from bot.storage import audit as audit_repo
 from bot.storage import users as users_repo
 from bot.storage.audit import AuditEntry

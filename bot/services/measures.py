@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content import AdditionalMeasure, Catalog, Measure
-from bot.domain.matching import Candidate, Match, Profile, candidates_from_catalog, rank
+from bot.domain.matching import Candidate, Match, Profile, rank
 from bot.storage import measures as repo
 from bot.storage.measures import LocalMeasure
 
@@ -89,3 +89,37 @@ class MeasureService:
             return Card(match, additional=self.catalog.additional_measure(code))
         except KeyError:
             return None
+
+
+def candidates_from_catalog(catalog: Catalog) -> list[Candidate]:
+    """The catalog's matrix and additional measures as candidates, with their matching tags."""
+    result: list[Candidate] = []
+    for i, m in enumerate(catalog.measures):
+        tags = catalog.measure_tags(m.code)
+        result.append(
+            Candidate(
+                code=m.code,
+                kind="matrix",
+                phase=m.phase,
+                types=(m.type,),
+                problems=frozenset(tags.problems),
+                topics=frozenset(tags.topics),
+                order=i,
+                crises=frozenset(tags.crises),
+            )
+        )
+    for i, a in enumerate(catalog.additional_measures):
+        tags = catalog.measure_tags(a.code)
+        result.append(
+            Candidate(
+                code=a.code,
+                kind="additional",
+                phase=None,
+                types=a.types,
+                problems=frozenset(tags.problems),
+                topics=frozenset(tags.topics),
+                order=i,
+                crises=frozenset(tags.crises),
+            )
+        )
+    return result

@@ -12,15 +12,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.clock import Clock
 from bot.domain import matching
-from bot.errors import UserError
+from bot.domain.errors import UserError
+from bot.infra.clock import Clock
 from bot.storage import profile as repo
 from bot.storage import settings as settings_repo
 from bot.storage import users as users_repo
 from bot.storage import volunteering as volunteering_repo
 from bot.storage.profile import QuizRecord
-from bot.storage.settings import PushSettings
+from bot.storage.settings import CATEGORIES as CATEGORIES  # handed on to the handlers
+from bot.storage.settings import DIGESTS as DIGESTS
+from bot.storage.settings import PushSettings as PushSettings
 from bot.storage.users import User
 
 CONSENT_VERSION = "2026-11"

@@ -39,15 +39,13 @@ from zoneinfo import ZoneInfo
 from jinja2 import Template
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.clock import Clock
 from bot.config import SUPPORTED_LOCALES
 from bot.content import Catalog
 from bot.domain.matching import Candidate, Profile, phase_for_stage, rank
 from bot.domain.opportunities import Listing, VolunteerFit
 from bot.domain.schedule import allowed_at, digest_period, local_daytime
 from bot.domain.windows import Occurrence, current_or_next, days_left, reminders_due
-from bot.keyboards import Gr, Menu, Unsub
-from bot.render import MESSAGE_LIMIT, Renderer, escape_html, split_html, utf16_len
+from bot.infra.clock import Clock
 from bot.services.catalogs import ArticleView, CatalogService, GrantView
 from bot.services.measures import MeasureService, local_candidate
 from bot.services.volunteering import DigestOpportunities, VolunteerRows, VolunteerService
@@ -56,6 +54,8 @@ from bot.storage import outbox as outbox_repo
 from bot.storage import pushes as repo
 from bot.storage.outbox import Encoded, NewPush, PayloadTail
 from bot.storage.pushes import Recipient
+from bot.ui.keyboards import Gr, Menu, Unsub
+from bot.ui.render import MESSAGE_LIMIT, Renderer, escape_html, split_html, utf16_len
 
 log = logging.getLogger(__name__)
 GRANT_SOON = 30  # days: a grant whose deadline is nearer goes into the digest

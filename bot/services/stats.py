@@ -18,7 +18,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.charts import (
+from bot.config import Settings
+from bot.content import Catalog, Stage, UnknownCodeError
+from bot.domain.csvio import spreadsheet
+from bot.infra.clock import Clock
+from bot.infra.sqlite import off_loop
+from bot.storage import stats as repo
+from bot.storage.outbox import BLOCKED, FAILED, PENDING, SENDING, SENT, SKIPPED
+from bot.storage.stats import Assessment as Assessment  # handed on to the handlers
+from bot.storage.stats import Delivery, ProfileRow
+from bot.ui.charts import (
     SQUARE,
     TALL,
     Bar,
@@ -28,15 +37,7 @@ from bot.charts import (
     render_sheet,
     text_table,
 )
-from bot.clock import Clock
-from bot.config import Settings
-from bot.content import Catalog, Stage, UnknownCodeError
-from bot.domain.csvio import spreadsheet
-from bot.render import Tr
-from bot.sqlite import off_loop
-from bot.storage import stats as repo
-from bot.storage.outbox import BLOCKED, FAILED, PENDING, SENDING, SENT, SKIPPED
-from bot.storage.stats import Assessment, Delivery, ProfileRow
+from bot.ui.render import Tr
 
 DAYS = 30
 TOP = 8

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.clock import Clock
+from bot.infra.clock import Clock
 from bot.storage import users as repo
-from bot.storage.users import User
+from bot.storage.users import User as User  # the handlers' type of a user
 
 
 class UserService:

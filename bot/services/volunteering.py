@@ -25,9 +25,9 @@ from zoneinfo import ZoneInfo
 from aiogram.filters.callback_data import CallbackData
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.clock import Clock
 from bot.config import Settings
 from bot.domain import opportunities as rules
+from bot.domain.errors import StaleButton, UserError
 from bot.domain.opportunities import (
     CANCELLED,
     CLOSED,
@@ -40,9 +40,7 @@ from bot.domain.opportunities import (
     VolunteerFit,
 )
 from bot.domain.schedule import allowed_at
-from bot.errors import StaleButton, UserError
-from bot.keyboards import RowId, Small, Unsub
-from bot.render import Renderer, split_html
+from bot.infra.clock import Clock
 from bot.services.profile import ConsentRequired
 from bot.storage import audit as audit_repo
 from bot.storage import outbox as outbox_repo
@@ -53,6 +51,8 @@ from bot.storage import users as users_repo
 from bot.storage import volunteering as repo
 from bot.storage.outbox import NewPush
 from bot.storage.volunteering import Addressee, Person, Signup, VolunteerProfile
+from bot.ui.keyboards import RowId, Small, Unsub
+from bot.ui.render import Renderer, split_html
 
 log = logging.getLogger(__name__)
 

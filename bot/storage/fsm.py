@@ -4,7 +4,7 @@ aiogram ships no SQL storage; this is the small one it needs. With `REDIS_URL` s
 uses aiogram's RedisStorage instead (see bot.app).
 
 aiogram asks for the state and the data several times while one update is handled (the
-middleware, then each `get_data`/`update_data`). Within the update's memo (bot/storage/memo.py)
+middleware, then each `get_data`/`update_data`). Within the update's memo (bot/infra/memo.py)
 a key is read once and then served from what was read or written since, and what the update
 changed is stored once as it ends (`SqlStorage.flush`, called inside aiogram's per-user lock,
 after the handler): one write per update, none when nothing changed.
@@ -22,10 +22,10 @@ from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, 
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.clock import Clock
+from bot.infra.clock import Clock
+from bot.infra.memo import memo
 from bot.storage import users as users_repo
 from bot.storage.dialect import upsert
-from bot.storage.memo import memo
 from bot.storage.tables import fsm_states
 
 _Row = tuple[str | None, str]  # state, data as stored (JSON text)

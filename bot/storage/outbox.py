@@ -43,18 +43,17 @@ from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain.outbox import BLOCKED as BLOCKED
+from bot.domain.outbox import CANCELLED as CANCELLED
+from bot.domain.outbox import FAILED as FAILED
+from bot.domain.outbox import FINAL_STATUSES as FINAL_STATUSES
+from bot.domain.outbox import PENDING as PENDING
+from bot.domain.outbox import SENDING as SENDING
+from bot.domain.outbox import SENT as SENT
+from bot.domain.outbox import SKIPPED as SKIPPED
+from bot.domain.outbox import STATUSES as STATUSES
 from bot.storage.dialect import claimed_ids, insert_ignore
 from bot.storage.tables import outbox, users
-
-PENDING: Final = "pending"
-SENDING: Final = "sending"
-SENT: Final = "sent"
-FAILED: Final = "failed"
-BLOCKED: Final = "blocked"
-SKIPPED: Final = "skipped"
-CANCELLED: Final = "cancelled"
-STATUSES: Final = (PENDING, SENDING, SENT, FAILED, BLOCKED, SKIPPED, CANCELLED)
-FINAL_STATUSES: Final = frozenset({SENT, FAILED, BLOCKED, SKIPPED, CANCELLED})
 
 PAYLOAD_KEYS: Final = frozenset(
     {"text", "parse_mode", "entities", "buttons", "photo", "document", "filename"}

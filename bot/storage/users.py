@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import RowMapping, bindparam, delete, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.infra.memo import memo
 from bot.storage.dialect import upsert
-from bot.storage.memo import memo
 from bot.storage.tables import fsm_states, user_roles, users
 
 
@@ -49,7 +49,7 @@ _COLUMNS = frozenset(users.c.keys()) - {"id"}
 
 
 async def get(conn: AsyncConnection, user_id: int) -> User | None:
-    """The user with their roles; within an update, read once (bot/storage/memo.py) until a
+    """The user with their roles; within an update, read once (bot/infra/memo.py) until a
     write through this module changes them. What a transaction that has not ended yet wrote
     is not remembered: it may still be rolled back."""
     read, found = known(user_id)

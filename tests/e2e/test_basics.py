@@ -183,7 +183,7 @@ async def test_token_never_reaches_logs(
     user = emulator.user(1012, language_code="ru")
     await user.send("секретный текст пользователя")
     await user.next_message(timeout=5)
-    from bot.logs import TextFormatter
+    from bot.infra.logs import TextFormatter
 
     formatter = TextFormatter()
     lines = [formatter.format(r) for r in caplog.records]

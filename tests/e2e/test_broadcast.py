@@ -17,10 +17,9 @@ from PIL import Image
 from sqlalchemy import func, insert, select, update
 
 from bot.app import App
-from bot.clock import ManualClock
 from bot.emulator import ChatMessage, EmulatedUser, Emulator
 from bot.emulator.methods import image_size
-from bot.keyboards import Unsub
+from bot.infra.clock import ManualClock
 from bot.storage import settings as settings_repo
 from bot.storage.tables import (
     audit_log,
@@ -31,7 +30,8 @@ from bot.storage.tables import (
     user_roles,
     users,
 )
-from handlers.broadcast import Bc
+from bot.ui.broadcast import Bc
+from bot.ui.keyboards import Unsub
 from tests.conftest import Launch, RunningBot
 from tests.e2e.test_journey import say, tap
 

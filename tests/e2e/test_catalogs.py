@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 from icalendar import Calendar
 
-from bot.clock import ManualClock
 from bot.emulator import Emulator
+from bot.infra.clock import ManualClock
 from tests.conftest import Launch
 from tests.e2e.test_journey import say, tap
 from tests.e2e.test_pushes import onboard

@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from bot.app import App
-from bot.clock import ManualClock
 from bot.emulator import ChatMessage, EmulatedUser, Emulator
-from bot.keyboards import Ms
+from bot.infra.clock import ManualClock
 from bot.services.content_admin import ContentAdminService
 from bot.storage.tables import audit_log, grants, user_roles
+from bot.ui.keyboards import Ms
 from tests.conftest import Launch
 from tests.e2e.test_journey import current, say, tap
 from tests.e2e.test_pushes import onboard

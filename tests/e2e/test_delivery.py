@@ -18,10 +18,10 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.clock import Clock, ManualClock, SystemClock
-from bot.db import make_engine, migrate
 from bot.delivery import Sender
 from bot.emulator import Emulator
+from bot.infra.clock import Clock, ManualClock, SystemClock
+from bot.infra.db import make_engine, migrate
 from bot.storage import outbox as repo
 from bot.storage import users
 from bot.storage.outbox import NewPush

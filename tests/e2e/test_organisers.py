@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.clock import ManualClock
 from bot.emulator import Emulator
+from bot.infra.clock import ManualClock
 from bot.storage.tables import opportunities, user_roles
 from tests.conftest import Launch
 from tests.e2e.test_journey import say, tap

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from bot.app import App
-from bot.clock import ManualClock
 from bot.emulator import ChatMessage, EmulatedUser, Emulator
+from bot.infra.clock import ManualClock
 from bot.storage import catalogs as catalogs_repo
 from bot.storage import settings as settings_repo
 from bot.storage.tables import grants, outbox

@@ -15,8 +15,8 @@ from PIL import Image
 from sqlalchemy import select
 
 from bot.app import App
-from bot.clock import ManualClock
 from bot.emulator import ChatMessage, EmulatedUser, Emulator
+from bot.infra.clock import ManualClock
 from bot.storage.tables import audit_log, broadcasts, outbox, self_assessments, user_roles
 from tests.conftest import Launch
 from tests.e2e.test_journey import say, tap

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.app import App
-from bot.clock import ManualClock
 from bot.emulator import ChatMessage, EmulatedUser, Emulator
+from bot.infra.clock import ManualClock
 from bot.storage import users as users_repo
 from bot.storage.tables import outbox, signups
 from tests.conftest import Launch

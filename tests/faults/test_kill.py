@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db import make_engine, migrate
 from bot.emulator import Emulator
+from bot.infra.db import make_engine, migrate
 from bot.storage import users as users_repo
 from bot.storage.tables import outbox
 from tests.e2e.test_broadcast import until

@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.clock import SystemClock
-from bot.db import make_engine, migrate
 from bot.delivery import Sender
 from bot.emulator import Emulator
+from bot.infra.clock import SystemClock
+from bot.infra.db import make_engine, migrate
 from bot.storage import outbox as outbox_repo
 from bot.storage import settings as settings_repo
 from bot.storage import users as users_repo

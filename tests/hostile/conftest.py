@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.clock import ManualClock
 from bot.emulator import Emulator
+from bot.infra.clock import ManualClock
 from tests.conftest import Launch, fresh_postgres
 from tests.hostile.harness import ADMIN, ErrorLog, Harness
 

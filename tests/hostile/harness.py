@@ -225,7 +225,7 @@ def callback_data(prefixes: Sequence[str] = ()) -> st.SearchStrategy[str]:
     return st.one_of(forged, forged, forged, anything).filter(_fits)
 
 
-# Every callback prefix of the bot (bot/keyboards.py, handlers/*, bot/services/volunteering).
+# Every callback prefix of the bot (bot/ui/keyboards.py, handlers/*, bot/services/volunteering).
 PUBLIC_PREFIXES = ["m", "lang", "st", "ph", "cs", "dt", "gr", "ar", "un"]
 PERSONAL_PREFIXES = [
     "rl",

@@ -12,7 +12,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.emulator import EmulatedUser
-from bot.render import CAPTION_LIMIT, MESSAGE_LIMIT, utf16_len
 from bot.services.content_admin import KINDS, draft_of
 from bot.storage.tables import (
     broadcasts,
@@ -22,7 +21,8 @@ from bot.storage.tables import (
     user_roles,
     users,
 )
-from handlers.broadcast import Bc
+from bot.ui.broadcast import Bc
+from bot.ui.render import CAPTION_LIMIT, MESSAGE_LIMIT, utf16_len
 from handlers.content_admin import Ca
 from tests.hostile.harness import (
     ADMIN,

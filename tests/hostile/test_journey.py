@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from bot.content import get_catalog
 from bot.domain import ikigai as rules
-from bot.keyboards import Ik, Menu
 from bot.storage.settings import DIGESTS
 from bot.storage.tables import ikigai_entries, quiz_results, user_roles, user_settings, users
+from bot.ui.keyboards import Ik, Menu
 from tests.hostile.harness import (
     MEDIA,
     PERSONAL_PREFIXES,

@@ -9,8 +9,8 @@ from datetime import timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.clock import ManualClock
 from bot.domain import opportunities as rules
+from bot.infra.clock import ManualClock
 from bot.services.volunteering import Draft, Oa
 from bot.storage import settings as settings_repo
 from tests.hostile.harness import Harness, few, telegram_text, texts

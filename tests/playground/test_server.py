@@ -17,7 +17,7 @@ from PIL import Image
 from bot.config import ROOT, Settings
 from bot.playground import Playground, playground_paths
 from bot.playground.server import PEOPLE
-from bot.render import Renderer
+from bot.ui.render import Renderer
 from tests.playground.conftest import ANNA, VERA, Page, open_page, playground_settings
 
 RU = Renderer()

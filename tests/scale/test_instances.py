@@ -27,8 +27,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, insert, select
 
-from bot.db import make_engine
 from bot.emulator import Emulator
+from bot.infra.db import make_engine
 from bot.storage.tables import audit_log, broadcasts, outbox, user_settings, users
 from tests.conftest import TOKEN, fresh_postgres
 from tests.scale.cluster import ROOT, SECRET, BotProcess, RoundRobinProxy, free_port, wait_until

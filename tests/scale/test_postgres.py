@@ -14,7 +14,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from bot.db import make_engine, migrate
+from bot.infra.db import make_engine, migrate
 from bot.storage import users
 from bot.storage.tables import metadata
 from bot.storage.tables import users as users_table

@@ -14,10 +14,10 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.clock import ManualClock, SystemClock
-from bot.db import make_engine, migrate
 from bot.delivery import Sender
 from bot.emulator import Emulator
+from bot.infra.clock import ManualClock, SystemClock
+from bot.infra.db import make_engine, migrate
 from bot.ratelimit import RedisRateLimiter
 from bot.storage import outbox as repo
 from bot.storage import users

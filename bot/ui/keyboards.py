@@ -14,8 +14,8 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from pydantic import Field
 
-from bot.render import Tr
 from bot.storage.users import User
+from bot.ui.render import Tr
 
 # Numbers in callback data are whatever the client sends: a tampered button may carry any.
 # One that no column can hold (our tables' keys are 32-bit on PostgreSQL, Telegram ids have

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.config import ROOT
-from bot.sqlite import DBAPI, SqliteEngine
+from bot.infra.sqlite import DBAPI, SqliteEngine
 
 log = logging.getLogger(__name__)
 MIGRATIONS = ROOT / "migrations"
@@ -41,9 +41,9 @@ def make_engine(url: str, *, busy_timeout: float = BUSY_TIMEOUT, **kwargs: Any) 
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     # `timeout`: how long a statement waits for another connection's lock. It waits on the
-    # database thread, never on the event loop (bot/sqlite.py); that covers the pragmas below
+    # database thread, never on the event loop (bot/infra/sqlite.py); that covers the pragmas below
     # too (switching a new file to WAL needs the lock for a moment).
-    engine = SqliteEngine(  # its connections close in place when inline (bot/sqlite.py)
+    engine = SqliteEngine(  # its connections close in place when inline (bot/infra/sqlite.py)
         create_async_engine(
             url,
             module=DBAPI,

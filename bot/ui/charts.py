@@ -19,7 +19,7 @@ The look, made for a phone (1080 px wide; every measure scales with the width):
 * a chart without data says so ("No data yet") in its plot area instead of drawing empty axes.
 
 Characters the font has no glyph for (emoji, for DejaVu Sans) are dropped, see
-`bot.pictures.sanitize_text`. Text never leaves its panel.
+`bot.ui.pictures.sanitize_text`. Text never leaves its panel.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from bot.pictures import Box, find_bold_font, sanitize_text
+from bot.ui.pictures import Box, find_bold_font, sanitize_text
 
 RGB = tuple[int, int, int]
 

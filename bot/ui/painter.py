@@ -8,7 +8,7 @@ process of its own (`PICTURE_PROCESSES`, default 1) a picture uses the second co
 and only the users waiting for their pictures wait for them.
 
 The process is started at the first picture (`spawn`: a fresh interpreter that imports
-Pillow and `bot.pictures`, nothing else: about 45 MB with its caches, and 13 MB for
+Pillow and `bot.ui.pictures`, nothing else: about 45 MB with its caches, and 13 MB for
 multiprocessing's resource tracker) and kept. Should it die, the picture being drawn is drawn
 in a thread and the next one starts a new process; where no process can be started at all,
 pictures are drawn in threads from then on. With `PICTURE_PROCESSES=0` pictures are drawn in

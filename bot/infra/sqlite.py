@@ -22,7 +22,7 @@ Here:
   (a ROLLBACK if anything is open, and the pool's check-in) never pauses, so nothing can
   cancel it halfway.
 
-Same driver, same URL (`sqlite+aiosqlite://…`): `bot.db.make_engine` passes `DBAPI` as the
+Same driver, same URL (`sqlite+aiosqlite://…`): `bot.infra.db.make_engine` passes `DBAPI` as the
 engine's `module`.
 """
 
@@ -242,7 +242,7 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
 
 
 class InlineClosing(AsyncConnection):
-    """A connection of `SqliteEngine` (`bot.db.make_engine`): see the module's docstring."""
+    """A connection of `SqliteEngine` (`bot.infra.db.make_engine`): see the module's docstring."""
 
     async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
         if _INLINE.get():

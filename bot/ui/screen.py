@@ -16,8 +16,8 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.render import CAPTION_LIMIT, Tr, plain_text, split_html, visible_length
 from bot.storage.users import User
+from bot.ui.render import CAPTION_LIMIT, Tr, plain_text, split_html, visible_length
 
 
 def _same(current: InlineKeyboardMarkup | None, new: InlineKeyboardMarkup | None) -> bool:

@@ -1,5 +1,6 @@
-"""Outer middlewares: the flood guard, then the per-update context (user, roles, locale); the
-press answerer; and the session middleware that retries a reply Telegram could not take."""
+"""Middlewares of every update: the flood guard (outer); the press answerer; and the session
+middleware that retries a reply Telegram could not take. The per-update context (user, roles,
+locale, screen) is `handlers.context`."""
 
 from __future__ import annotations
 
@@ -24,11 +25,6 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.types import User as TgUser
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot.domain.locale import resolve_locale
-from bot.render import Renderer
-from bot.screen import Screen
-from bot.services.users import UserService
-
 if TYPE_CHECKING:
     from aiogram import Bot
     from aiogram.methods import Response, TelegramMethod
@@ -50,17 +46,19 @@ class _Bucket:
 
 class FloodGuard(BaseMiddleware):
     """Per-user token bucket. Over the limit: one friendly "slow down", then quiet drops (every
-    button press is still answered) until the bucket refills. Other users are unaffected."""
+    button press is still answered) until the bucket refills. Other users are unaffected.
+
+    `refusal` gives the "slow down" text for a Telegram language code (`handlers.context`)."""
 
     def __init__(
         self,
-        renderer: Renderer,
+        refusal: Callable[[str | None], str],
         burst: int,
         rate: float,
         clock: Callable[[], float] = time.monotonic,
         max_users: int = 100_000,
     ) -> None:
-        self.renderer = renderer
+        self.refusal = refusal
         self.burst = burst
         self.rate = rate
         self.clock = clock
@@ -95,8 +93,7 @@ class FloodGuard(BaseMiddleware):
         bucket = self._take(user.id)
         if bucket is None:
             return await handler(event, data)
-        tr = self.renderer.bind(resolve_locale(None, user.language_code))
-        text = tr._("Too many messages at once. Please wait a few seconds and try again.")
+        text = self.refusal(user.language_code)
         first = not bucket.warned
         bucket.warned = True
         if first:
@@ -107,49 +104,6 @@ class FloodGuard(BaseMiddleware):
         elif first:
             await bot.send_message(inner.chat.id, text)
         return None
-
-
-class ContextMiddleware(BaseMiddleware):
-    """Loads the user once per update and binds the renderer to their locale."""
-
-    def __init__(self, users: UserService, renderer: Renderer, default_locale: str) -> None:
-        self.users = users
-        self.renderer = renderer
-        self.default_locale = default_locale
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        token = ANSWERING.set(True)  # what the handler sends answers this user
-        try:
-            return await self._bind(handler, event, data)
-        finally:
-            ANSWERING.reset(token)
-
-    async def _bind(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        tg_user: TgUser | None = data.get("event_from_user")
-        user = await self.users.get(tg_user.id) if tg_user else None
-        locale = resolve_locale(
-            user.locale if user else None,
-            tg_user.language_code if tg_user else None,
-            self.default_locale,
-        )
-        data["user"] = user
-        data["roles"] = self.users.roles(tg_user.id, user) if tg_user else frozenset()
-        data["locale"] = locale
-        data["tr"] = tr = self.renderer.bind(locale)
-        chat = data.get("event_chat")
-        if tg_user is not None:
-            query = event.callback_query if isinstance(event, Update) else None
-            data["screen"] = Screen(
-                bot=data["bot"],
-                chat_id=chat.id if chat else tg_user.id,
-                user_id=tg_user.id,
-                tr=tr,
-                state=data.get("state"),
-                user=user,
-                query=query,
-                roles=data["roles"],
-            )
-        return await handler(event, data)
 
 
 class AnswerPresses(BaseMiddleware):
