@@ -7,7 +7,7 @@ Screens, in order:
   segment   — who gets it, with the live recipient count; one button per kind of filter
   kind      — toggles for roles / stages / topics (the count updates with every tap)
   zones     — the 11 zone groups; a group opens its regions (paged), with "the whole zone"
-  participants — opportunities of the volunteering feature (paged), where its tables exist
+  participants — the volunteering opportunities (paged), to send to their participants
   control   — under the preview (the real message, as recipients will see it): send now,
               schedule, change recipients, discard
   schedule  — "in 1 hour", "tomorrow 10:00", "Monday 10:00", or a typed DD.MM HH:MM
@@ -278,8 +278,6 @@ async def show_segment(
             _kind_button(segment, "topics", tr._("🏷 Topic"), Bc(a="kind", id=b.id, v="topics")),
             _kind_button(segment, "place", tr._("🌍 Place"), Bc(a="zones", id=b.id)),
         ],
-        # EXTENSION POINT (volunteering): participants of opportunities, offered where the
-        # volunteering tables exist (bot.storage.broadcasts reads them through metadata).
         [
             _kind_button(
                 segment,
@@ -287,9 +285,7 @@ async def show_segment(
                 tr._("🙋 Participants of an opportunity"),
                 Bc(a="opps", id=b.id),
             )
-        ]
-        if broadcasts.opportunities_enabled
-        else [],
+        ],
         [button(tr._("🧹 Everyone (clear filters)"), Bc(a="clr", id=b.id))]
         if not segment.is_empty
         else [],

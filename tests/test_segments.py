@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import MetaData, insert, update
+from sqlalchemy import insert, update
 
 from bot.content import get_catalog
 from bot.domain.segments import (
@@ -367,17 +367,6 @@ async def test_locales_come_with_the_audience(people) -> None:
     assert found[1] is None
 
 
-async def test_opportunities_match_nobody_without_signups(people, monkeypatch) -> None:
-    """The extension point: without the volunteering tables the kind matches nobody."""
-    monkeypatch.setattr(repo, "metadata", MetaData())
-    assert not repo.opportunities_exist()
-    assert await audience(people, opportunity_ids={1}) == set()
-    assert await audience(people, opportunity_ids={1}, stages={4}) == set()
-    async with people.connect() as conn:
-        assert await repo.opportunity_choices(conn, NOW, 0, 10) == ([], 0)
-        assert await repo.opportunity_titles(conn, [1]) == {}
-
-
 async def add_opportunity(conn, title: str, starts: datetime) -> int:
     result = await conn.execute(
         insert(opportunities)
@@ -398,7 +387,6 @@ async def add_opportunity(conn, title: str, starts: datetime) -> int:
 
 
 async def test_confirmed_participants_of_opportunities(people) -> None:
-    assert repo.opportunities_exist()
     async with people.begin() as conn:
         old = await add_opportunity(conn, "Last year's fair", NOW - timedelta(days=400))
         park = await add_opportunity(conn, "Clean the park", NOW + timedelta(days=2))

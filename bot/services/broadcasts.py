@@ -182,13 +182,6 @@ class BroadcastService:
                 raise NotDraft
             await audit_repo.add(conn, actor_id, "broadcast.discard", str(broadcast.id), {}, now)
 
-    # EXTENSION POINT (volunteering): participants of opportunities, read from the
-    # volunteering tables where they exist (see bot.storage.broadcasts).
-
-    @property
-    def opportunities_enabled(self) -> bool:
-        return repo.opportunities_exist()
-
     async def opportunity_page(
         self, page: int, size: int
     ) -> tuple[list[repo.OpportunityChoice], int]:

@@ -20,7 +20,6 @@ from typing import Any, Final
 from sqlalchemy import (
     ColumnElement,
     Select,
-    Table,
     and_,
     delete,
     exists,
@@ -29,7 +28,6 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    true,
     update,
 )
 from sqlalchemy.engine import RowMapping
@@ -38,8 +36,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.domain.segments import Geography, Segment
 from bot.storage.tables import (
     broadcasts,
-    metadata,
+    opportunities,
     quiz_results,
+    signups,
     user_roles,
     user_settings,
     user_topics,
@@ -262,11 +261,7 @@ async def of_author(
     return [_broadcast(m) for m in rows.mappings()]
 
 
-# --- opportunities (the volunteering feature's tables) ----------------------------------------
-#
-# EXTENSION POINT: the segment kind "participants of an opportunity" reads the volunteering
-# feature's tables through `metadata`, not its module, so it works with whatever version of
-# them exists — and matches nobody (and offers no button) where they do not.
+# --- opportunities: "participants of an opportunity" -----------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,46 +272,26 @@ class OpportunityChoice:
     timezone: str | None = None  # the organiser's zone, for showing the date
 
 
-def _signups() -> Table | None:
-    table = metadata.tables.get("signups")
-    if table is None or not {"user_id", "opportunity_id"} <= set(table.c.keys()):
-        return None
-    return table
-
-
-def _opportunity_table() -> Table | None:
-    table = metadata.tables.get("opportunities")
-    if table is None or not {"id", "title"} <= set(table.c.keys()):
-        return None
-    return table
-
-
-def opportunities_exist() -> bool:
-    """Whether the volunteering tables are there to choose participants from."""
-    return _signups() is not None and _opportunity_table() is not None
-
-
 def _opportunities(ids: Iterable[int]) -> ColumnElement[bool]:
     """Confirmed participants of any of the opportunities `ids` (a `signups` row with status
-    "confirmed", where the table has a status); nobody while there is no `signups` table."""
-    signups = _signups()
-    if signups is None:
-        return false()
-    conditions: list[ColumnElement[bool]] = [
+    "confirmed")."""
+    return exists().where(
         signups.c.user_id == users.c.id,
         signups.c.opportunity_id.in_(sorted(ids)),
-    ]
-    if "status" in signups.c:
-        conditions.append(signups.c.status == "confirmed")
-    return exists().where(*conditions)
+        signups.c.status == "confirmed",
+    )
 
 
 def _choice(m: RowMapping) -> OpportunityChoice:
-    return OpportunityChoice(int(m["id"]), str(m["title"]), m.get("starts_at"), m.get("timezone"))
+    return OpportunityChoice(int(m["id"]), str(m["title"]), m["starts_at"], m["timezone"])
 
 
-def _choice_columns(table: Table) -> list[Any]:
-    return [table.c[name] for name in ("id", "title", "starts_at", "timezone") if name in table.c]
+_CHOICE_COLUMNS: Final = (
+    opportunities.c.id,
+    opportunities.c.title,
+    opportunities.c.starts_at,
+    opportunities.c.timezone,
+)
 
 
 async def opportunity_choices(
@@ -324,20 +299,16 @@ async def opportunity_choices(
 ) -> tuple[list[OpportunityChoice], int]:
     """Opportunities to pick participants of: those not over before `since`, soonest
     first (a page, and how many there are)."""
-    table = _opportunity_table()
-    if table is None:
-        return [], 0
-    end = table.c.get("ends_at")
-    if end is None:
-        end = table.c.get("starts_at")
-    condition = end >= since if end is not None else true()
-    order = [table.c.starts_at] if "starts_at" in table.c else []
-    columns = _choice_columns(table)
+    condition = opportunities.c.ends_at >= since
     total = (
-        await conn.execute(select(func.count()).select_from(table).where(condition))
+        await conn.execute(select(func.count()).select_from(opportunities).where(condition))
     ).scalar_one()
     rows = await conn.execute(
-        select(*columns).where(condition).order_by(*order, table.c.id).offset(offset).limit(limit)
+        select(*_CHOICE_COLUMNS)
+        .where(condition)
+        .order_by(opportunities.c.starts_at, opportunities.c.id)
+        .offset(offset)
+        .limit(limit)
     )
     return [_choice(m) for m in rows.mappings()], int(total)
 
@@ -345,11 +316,10 @@ async def opportunity_choices(
 async def opportunity_titles(
     conn: AsyncConnection, ids: Iterable[int]
 ) -> dict[int, OpportunityChoice]:
-    table = _opportunity_table()
     wanted = sorted(set(ids))
-    if table is None or not wanted:
+    if not wanted:
         return {}
-    rows = await conn.execute(select(*_choice_columns(table)).where(table.c.id.in_(wanted)))
+    rows = await conn.execute(select(*_CHOICE_COLUMNS).where(opportunities.c.id.in_(wanted)))
     return {int(m["id"]): _choice(m) for m in rows.mappings()}
 
 
