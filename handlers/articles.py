@@ -9,9 +9,10 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 
 from bot.config import Settings
 from bot.domain.errors import StaleButton
+from bot.domain.paging import paged
 from bot.services.catalogs import CatalogService, Fit, fit_for
 from bot.services.profile import ProfileService
-from bot.ui.keyboards import Ar, Menu, back_row, button, keyboard
+from bot.ui.keyboards import Ar, Menu, back_row, button, keyboard, page_row
 from bot.ui.screen import Screen
 
 router = Router(name=__name__)
@@ -53,27 +54,28 @@ async def show_list(screen: Screen, page: int, catalogs: CatalogService, fit: Fi
     found = catalogs.matching_articles(await catalogs.articles(), fit)
     states = await catalogs.article_states(screen.user_id) if screen.user else {}
     found.sort(key=lambda a: states.get(a.key, False))  # unread first, stable otherwise
-    pages = max(1, -(-len(found) // PAGE))
-    page = min(max(page, 0), pages - 1)
-    shown = found[page * PAGE : (page + 1) * PAGE]
+    at = paged(len(found), page, PAGE)
+    shown = found[at.slice]
     tr = screen.tr
     rows: list[list[InlineKeyboardButton]] = [
         [
             button(
                 ("✓ " if states.get(a.key) else "📖 ") + a.title.get(tr.locale)[:56],
-                Ar(action="card", key=a.key, p=page),
+                Ar(action="card", key=a.key, p=at.number),
             )
         ]
         for a in shown
     ]
-    nav = []
-    if page > 0:
-        nav.append(button("◀", Ar(action="list", p=page - 1)))
-    if page < pages - 1:
-        nav.append(button("▶", Ar(action="list", p=page + 1)))
-    rows += [nav, back_row(tr)]
+    rows += [page_row(at, lambda n: Ar(action="list", p=n)), back_row(tr)]
     read = sum(1 for a in found if states.get(a.key))
-    text = tr("articles/list.j2", total=len(found), read=read, page=page + 1, pages=pages, fit=fit)
+    text = tr(
+        "articles/list.j2",
+        total=len(found),
+        read=read,
+        page=at.number + 1,
+        pages=at.pages,
+        fit=fit,
+    )
     await screen.show(text, keyboard(rows))
 
 

@@ -23,8 +23,7 @@ coordinators and admins in; a coordinator may act on their own broadcasts, an ad
 from __future__ import annotations
 
 import contextlib
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -44,6 +43,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from bot.config import Settings
 from bot.content import Catalog
 from bot.domain.errors import StaleButton
+from bot.domain.paging import Page, paged
 from bot.domain.segments import PRESETS, ROLES, STAGES, Segment, WhenError, parse_when, preset_time
 from bot.domain.zones import offset_label
 from bot.infra.clock import Clock
@@ -58,7 +58,7 @@ from bot.services.broadcasts import (
     OpportunityChoice,
 )
 from bot.ui.broadcast import KEEP, Bc, after_markup, progress_view
-from bot.ui.keyboards import button, grid, keyboard
+from bot.ui.keyboards import button, grid, keyboard, page_row
 from bot.ui.render import Tr
 from bot.ui.screen import Screen
 from handlers.coordinator import Cm, coordinator_menu
@@ -78,9 +78,8 @@ class Composing(StatesGroup):
 # ------------------------------------------------------------------ helpers
 
 
-def _tz(screen: Screen, settings: Settings) -> str:
-    user = screen.user
-    return (user.timezone if user else None) or settings.default_timezone
+def _page_row(tr: Tr, at: Page, to: Callable[[int], CallbackData]) -> list[InlineKeyboardButton]:
+    return page_row(at, to, tr._("◀ Previous"), tr._("Next ▶"))
 
 
 def _draft(broadcast: Broadcast) -> Broadcast:
@@ -222,7 +221,7 @@ async def compose(
         screen.query = None  # leave the report where it is
     assert screen.state is not None
     await screen.state.set_state(Composing.message)
-    tz = _tz(screen, settings)
+    tz = screen.zone(settings.default_timezone)
     rows = []
     for b in await broadcasts.mine(screen.user_id):
         if b.status == SCHEDULED and b.scheduled_at is not None:
@@ -387,9 +386,9 @@ async def show_zone(
     segment = b.segment
     zone = catalog.zone(zone_code)
     regions = catalog.regions_in(zone.code)
-    pages = max(1, math.ceil(len(regions) / REGIONS_PAGE))
-    page = min(max(page, 0), pages - 1)
-    shown = regions[page * REGIONS_PAGE : (page + 1) * REGIONS_PAGE]
+    at = paged(len(regions), page, REGIONS_PAGE)
+    page = at.number
+    shown = regions[at.slice]
     whole = (ON if zone.code in segment.zones else OFF) + tr._("The whole zone {zone}").format(
         zone=zone.label(tr.locale)
     )
@@ -405,13 +404,7 @@ async def show_zone(
         ]
         for r in shown
     ]
-    if pages > 1:
-        nav = []
-        if page > 0:
-            nav.append(button(tr._("◀ Previous"), Bc(a="zone", id=b.id, v=zone.code, p=page - 1)))
-        if page < pages - 1:
-            nav.append(button(tr._("Next ▶"), Bc(a="zone", id=b.id, v=zone.code, p=page + 1)))
-        rows.append(nav)
+    rows.append(_page_row(tr, at, lambda n: Bc(a="zone", id=b.id, v=zone.code, p=n)))
     rows.append(
         [
             button(tr._("« Zones"), Bc(a="zones", id=b.id)),
@@ -423,7 +416,7 @@ async def show_zone(
         "broadcast/zone.j2",
         zone=zone.label(tr.locale),
         page=page + 1,
-        pages=pages,
+        pages=at.pages,
         parts=await _parts(tr, catalog, broadcasts, segment),
         count=count,
     )
@@ -530,8 +523,8 @@ async def show_opportunities(
 ) -> None:
     tr = screen.tr
     segment = b.segment
-    choices, total = await broadcasts.opportunity_page(max(page, 0), OPPORTUNITIES_PAGE)
-    pages = max(1, math.ceil(total / OPPORTUNITIES_PAGE))
+    choices, at = await broadcasts.opportunity_page(page, OPPORTUNITIES_PAGE)
+    page = at.number
     rows = [
         [
             button(
@@ -541,12 +534,7 @@ async def show_opportunities(
         ]
         for c in choices
     ]
-    nav = []
-    if page > 0:
-        nav.append(button(tr._("◀ Previous"), Bc(a="opps", id=b.id, p=page - 1)))
-    if page < pages - 1:
-        nav.append(button(tr._("Next ▶"), Bc(a="opps", id=b.id, p=page + 1)))
-    rows.append(nav)
+    rows.append(_page_row(tr, at, lambda n: Bc(a="opps", id=b.id, p=n)))
     if segment.opportunity_ids:
         rows.append([button(tr._("🧹 Clear"), Bc(a="clr", id=b.id, v="opportunities"))])
     rows.append([button(tr._("« Back"), Bc(a="seg", id=b.id))])
@@ -557,7 +545,7 @@ async def show_opportunities(
         count=count,
         empty=not choices,
         page=page + 1,
-        pages=pages,
+        pages=at.pages,
     )
     await screen.show(text, keyboard(rows))
 
@@ -722,7 +710,7 @@ async def when_screen(
     assert screen.state is not None
     await screen.state.set_state(Composing.when)
     await screen.state.update_data(id=b.id)
-    tz, now = _tz(screen, settings), clock.now()
+    tz, now = screen.zone(settings.default_timezone), clock.now()
     text = screen.tr("broadcast/schedule.j2", id=b.id, offset=offset_label(tz, now), tz=tz)
     await screen.show(text, _schedule_markup(screen.tr, b, now, tz))
 
@@ -752,7 +740,7 @@ async def show_scheduled(
 ) -> None:
     tr = screen.tr
     assert b.scheduled_at is not None
-    tz = _tz(screen, settings)
+    tz = screen.zone(settings.default_timezone)
     count = await broadcasts.count(b.segment)
     text = tr(
         "broadcast/scheduled.j2",
@@ -785,7 +773,7 @@ async def at_preset(
     b = _draft(await _broadcast(callback_data, screen, broadcasts))
     if callback_data.v not in PRESETS:
         raise StaleButton
-    at = preset_time(callback_data.v, clock.now(), _tz(screen, settings))
+    at = preset_time(callback_data.v, clock.now(), screen.zone(settings.default_timezone))
     message_id = query.message.message_id if isinstance(query.message, Message) else None
     await _scheduled(screen, broadcasts, catalog, settings, b, at, message_id)
 
@@ -806,7 +794,7 @@ async def typed_time(
     except (NotDraft, StaleButton):
         await screen.state.set_state(None)  # nothing to schedule: stop waiting for a time
         raise
-    tz = _tz(screen, settings)
+    tz = screen.zone(settings.default_timezone)
     now = clock.now()
     try:
         at = parse_when(message.text or "", now, tz)

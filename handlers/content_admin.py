@@ -26,6 +26,7 @@ from bot.content import Catalog
 from bot.domain import csvio
 from bot.domain.csvio import GRANT_COLUMNS, Invalid, RowInvalid
 from bot.domain.errors import StaleButton
+from bot.domain.paging import paged
 from bot.infra.clock import Clock
 from bot.services.content_admin import (
     CSV_KINDS,
@@ -37,7 +38,7 @@ from bot.services.content_admin import (
     key_of,
     step_of,
 )
-from bot.ui.keyboards import RowId, Small, button, grid, keyboard
+from bot.ui.keyboards import RowId, Small, button, grid, keyboard, page_row
 from bot.ui.render import safe
 from bot.ui.screen import Screen
 from handlers.coordinator import Cm
@@ -179,12 +180,6 @@ async def _at_step(screen: Screen, name: str) -> Session:
     return session
 
 
-def _zone(screen: Screen, settings: Settings) -> str:
-    """The coordinator's time zone: typed dates are in it."""
-    user = screen.user
-    return (user.timezone if user is not None else None) or settings.default_timezone
-
-
 def _display(draft: dict[str, Any]) -> dict[str, Any]:
     """The draft as the coordinator reads it: a link with its Cyrillic domain and path."""
     link = draft.get("link")
@@ -204,20 +199,15 @@ async def show_list(
     screen: Screen, service: ContentAdminService, kind: str, page: int, note: str = ""
 ) -> None:
     items = await service.items(kind)
-    pages = max(1, -(-len(items) // PAGE))
-    page = min(max(page, 0), pages - 1)
+    at = paged(len(items), page, PAGE)
+    page = at.number
     tr = screen.tr
     rows: list[list[InlineKeyboardButton]] = []
-    for item in items[page * PAGE : (page + 1) * PAGE]:
+    for item in items[at.slice]:
         assert item.id is not None
         label = f"{key_of(kind, item.id)} · {item.title}"
         rows.append([button(label[:60], Ca(a="item", k=kind, i=item.id, p=page))])
-    nav = []
-    if page > 0:
-        nav.append(button("◀", Ca(a="list", k=kind, p=page - 1)))
-    if page < pages - 1:
-        nav.append(button("▶", Ca(a="list", k=kind, p=page + 1)))
-    rows.append(nav)
+    rows.append(page_row(at, lambda n: Ca(a="list", k=kind, p=n)))
     rows.append([button(tr._(ADD[kind]), Ca(a="new", k=kind, p=page))])
     if kind in CSV_KINDS:
         rows.append(
@@ -232,7 +222,7 @@ async def show_list(
         kind=kind,
         total=len(items),
         page=page + 1,
-        pages=pages,
+        pages=at.pages,
         note=safe(note),
     )
     await screen.show(text, keyboard(rows))
@@ -305,9 +295,8 @@ async def item_screen(
     await _finish(screen)
     tr = screen.tr
     key = key_of(kind, callback_data.i)
-    text = _preview_text(
-        screen, content_admin, kind, item, _zone(screen, settings), mode="item", key=key
-    )
+    zone = screen.zone(settings.default_timezone)
+    text = _preview_text(screen, content_admin, kind, item, zone, mode="item", key=key)
     here = {"k": kind, "i": callback_data.i, "p": callback_data.p}
     rows = [
         [
@@ -440,7 +429,7 @@ async def show_step(
         draft=_display(session.draft),
         problem=problem,
         zone=catalog.zone(session.zone) if session.zone else None,
-        tz=_zone(screen, settings),
+        tz=screen.zone(settings.default_timezone),
     )
     markup = keyboard(_step_markup(screen, catalog, session))
     if fresh:
@@ -476,7 +465,7 @@ async def show_preview(
         service,
         session.kind,
         item,
-        _zone(screen, settings),
+        screen.zone(settings.default_timezone),
         mode="preview",
         key=session.key,
     )
@@ -533,7 +522,7 @@ async def new_item(
     await _finish(screen)
     session = Session(
         kind=kind,
-        draft=content_admin.new_draft(kind, _zone(screen, settings)),
+        draft=content_admin.new_draft(kind, screen.zone(settings.default_timezone)),
         step=FORMS[kind][0].name,
         page=callback_data.p,
     )
@@ -568,7 +557,7 @@ async def step_typed(
         return
     try:
         changes = content_admin.accept(
-            session.kind, step.name, message.text or "", _zone(screen, settings)
+            session.kind, step.name, message.text or "", screen.zone(settings.default_timezone)
         )
     except Invalid as problem:
         hint = problem.render(tr._)
@@ -596,7 +585,7 @@ async def toggled(
     settings: Settings,
 ) -> None:
     session = await _at_step(screen, callback_data.s)
-    zone = _zone(screen, settings)
+    zone = screen.zone(settings.default_timezone)
     changes = content_admin.choose(
         session.kind, session.step, session.draft, callback_data.v, zone
     )
@@ -631,7 +620,7 @@ async def picked(
     settings: Settings,
 ) -> None:
     session = await _at_step(screen, callback_data.s)
-    zone = _zone(screen, settings)
+    zone = screen.zone(settings.default_timezone)
     changes = content_admin.choose(
         session.kind, session.step, session.draft, callback_data.v, zone
     )
@@ -812,7 +801,7 @@ async def csv_received(
     downloaded = await bot.download(document.file_id)
     data = downloaded.read() if downloaded is not None else b""
     report = await content_admin.import_csv(
-        screen.user_id, session.kind, data, _zone(screen, settings)
+        screen.user_id, session.kind, data, screen.zone(settings.default_timezone)
     )
     if report.errors:
         shown = [(e.line, e.column, e.render(tr._)) for e in report.errors[:ERRORS_SHOWN]]

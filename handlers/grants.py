@@ -10,10 +10,11 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from bot.config import Settings
 from bot.domain.errors import StaleButton
 from bot.domain.grants import opening
+from bot.domain.paging import paged
 from bot.infra.clock import Clock
 from bot.services.catalogs import CatalogService, Fit, fit_for
 from bot.services.profile import ConsentRequired, ProfileService
-from bot.ui.keyboards import Gr, Menu, back_row, button, keyboard
+from bot.ui.keyboards import Gr, Menu, back_row, button, keyboard, page_row
 from bot.ui.screen import Screen
 
 router = Router(name=__name__)
@@ -26,26 +27,27 @@ async def show_list(
     now = clock.now()
     found = catalogs.fitting(await catalogs.grants(), fit, now)
     followed = await catalogs.followed(screen.user_id) if screen.user else set()
-    pages = max(1, -(-len(found) // PAGE))
-    page = min(max(page, 0), pages - 1)
-    shown = found[page * PAGE : (page + 1) * PAGE]
+    at = paged(len(found), page, PAGE)
+    shown = found[at.slice]
     tr = screen.tr
     rows: list[list[InlineKeyboardButton]] = [
         [
             button(
                 ("🔔 " if g.key in followed else "") + g.title.get(tr.locale)[:56],
-                Gr(action="card", key=g.key, p=page),
+                Gr(action="card", key=g.key, p=at.number),
             )
         ]
         for g, _ in shown
     ]
-    nav = []
-    if page > 0:
-        nav.append(button("◀", Gr(action="list", p=page - 1)))
-    if page < pages - 1:
-        nav.append(button("▶", Gr(action="list", p=page + 1)))
-    rows += [nav, back_row(tr)]
-    text = tr("grants/list.j2", found=shown, page=page + 1, pages=pages, total=len(found), fit=fit)
+    rows += [page_row(at, lambda n: Gr(action="list", p=n)), back_row(tr)]
+    text = tr(
+        "grants/list.j2",
+        found=shown,
+        page=at.number + 1,
+        pages=at.pages,
+        total=len(found),
+        fit=fit,
+    )
     await screen.show(text, keyboard(rows))
 
 

@@ -10,9 +10,10 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton
 
 from bot.content import Catalog
 from bot.domain.errors import StaleButton
+from bot.domain.paging import paged
 from bot.services.measures import MeasureService
 from bot.services.profile import ProfileService
-from bot.ui.keyboards import Dx, Mc, Ms, button, keyboard
+from bot.ui.keyboards import Dx, Mc, Ms, button, keyboard, page_row
 from bot.ui.screen import Screen
 from handlers import journey
 
@@ -39,26 +40,20 @@ async def show_list(screen: Screen, deps: dict[str, Any], type_code: str, page: 
     matched = await service.matched(profile)
     counts = {t.code: len(matched.of_type(t.code)) for t in catalog.measure_types}
     matches = matched.of_type(None if type_code == "all" else type_code)
-    pages = max(1, -(-len(matches) // PAGE))
-    page = min(max(page, 0), pages - 1)
-    shown = matches[page * PAGE : (page + 1) * PAGE]
+    at = paged(len(matches), page, PAGE)
+    shown = matches[at.slice]
     tr = screen.tr
     names = {m.candidate.code: matched.name(m.candidate.code, tr.locale) for m in shown}
     rows: list[list[InlineKeyboardButton]] = [
         [
             button(
-                f"{page * PAGE + i}. {names[m.candidate.code]}"[:60],
-                Mc(code=m.candidate.code, t=type_code, p=page),
+                f"{at.offset + i}. {names[m.candidate.code]}"[:60],
+                Mc(code=m.candidate.code, t=type_code, p=at.number),
             )
         ]
         for i, m in enumerate(shown, start=1)
     ]
-    nav = []
-    if page > 0:
-        nav.append(button("◀", Ms(t=type_code, p=page - 1)))
-    if page < pages - 1:
-        nav.append(button("▶", Ms(t=type_code, p=page + 1)))
-    rows.append(nav)
+    rows.append(page_row(at, lambda n: Ms(t=type_code, p=n)))
     tabs = [button(("• " if type_code == "all" else "") + tr._("All"), Ms(t="all"))]
     tabs += [
         button(
@@ -75,9 +70,9 @@ async def show_list(screen: Screen, deps: dict[str, Any], type_code: str, page: 
         type=None if type_code == "all" else catalog.measure_type(type_code),
         matches=shown,
         names=names,
-        first=page * PAGE + 1,
-        page=page + 1,
-        pages=pages,
+        first=at.offset + 1,
+        page=at.number + 1,
+        pages=at.pages,
         total=len(matches),
     )
     await screen.show(text, keyboard(rows))

@@ -26,7 +26,7 @@ from bot.domain.errors import StaleButton
 from bot.domain.opportunities import Listing, Opportunity
 from bot.infra.clock import Clock
 from bot.services.volunteering import Draft, Oa, OpportunityProblem, VolunteerService
-from bot.ui.keyboards import Menu, button, grid, keyboard
+from bot.ui.keyboards import Menu, button, grid, keyboard, page_row
 from bot.ui.render import Tr
 from bot.ui.screen import Screen
 from handlers.coordinator import Cm
@@ -67,11 +67,6 @@ class MessageParticipants(StatesGroup):
     typing = State()  # data: oa_id
 
 
-def _tz(screen: Screen, settings: Settings) -> str:
-    user = screen.user
-    return (user.timezone if user else None) or settings.default_timezone
-
-
 async def _share_link(bot: Bot, opportunity_id: int) -> str:
     me = await bot.me()
     return f"https://t.me/{me.username}?start=opp_{opportunity_id}"
@@ -101,23 +96,18 @@ async def opportunities_list(
     tr = screen.tr
     # An activist allowed to publish manages only their own; coordinators manage all.
     owner = None if screen.roles & {"coordinator", "admin"} else screen.user_id
-    page = await volunteering.managed(
+    items, page = await volunteering.managed(
         callback_data.p if isinstance(callback_data, Oa) else 0, owner=owner
     )
     rows: list[list[InlineKeyboardButton]] = [[button(tr._("➕ New opportunity"), Oa(a="new"))]]
-    for item in page.items:
+    for item in items:
         opp = item.opportunity
         start = opp.starts_at.astimezone(ZoneInfo(opp.timezone)).strftime("%d.%m %H:%M")
         taken = f"{item.confirmed}/{opp.capacity}" if opp.capacity else str(item.confirmed)
         mark = "❌ " if opp.status == "cancelled" else ("⏸ " if opp.status == "closed" else "")
         label = f"{mark}{start} · {opp.title[:36]} · 👥 {taken}"
-        rows.append([button(label, Oa(a="card", id=opp.id, p=page.page))])
-    nav = []
-    if page.page > 0:
-        nav.append(button("◀", Oa(a="list", p=page.page - 1)))
-    if page.page < page.pages - 1:
-        nav.append(button("▶", Oa(a="list", p=page.page + 1)))
-    rows.append(nav)
+        rows.append([button(label, Oa(a="card", id=opp.id, p=page.number))])
+    rows.append(page_row(page, lambda n: Oa(a="list", p=n)))
     rows.append(
         [
             button(tr._("« Coordinator menu"), Cm(section="menu")),
@@ -217,7 +207,7 @@ async def _ask(
         step=step,
         number=STEPS.index(step) + 1,
         limit=LIMITS.get(step, 0),
-        tz=_tz(screen, settings),
+        tz=screen.zone(settings.default_timezone),
     )
     if problem:
         text = f"{problem}\n\n{text}"
@@ -315,7 +305,7 @@ async def new(query: CallbackQuery, screen: Screen, catalog: Catalog, settings: 
     user = screen.user
     draft = {
         "step": STEPS[0],
-        "timezone": _tz(screen, settings),
+        "timezone": screen.zone(settings.default_timezone),
         "region": user.region if user else None,
     }
     await screen.state.set_state(NewOpportunity.typing)

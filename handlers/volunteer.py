@@ -25,7 +25,7 @@ from bot.delivery import Sender
 from bot.domain import opportunities as rules
 from bot.domain.errors import StaleButton
 from bot.services.volunteering import SKILLS_LIMIT, Card, Outcome, Vo, VolunteerService, Vs
-from bot.ui.keyboards import Consent, Menu, button, grid, keyboard
+from bot.ui.keyboards import Consent, Menu, button, grid, keyboard, page_row
 from bot.ui.render import Tr
 from bot.ui.screen import Screen
 from handlers import journey
@@ -35,11 +35,6 @@ router = Router(name=__name__)
 
 class Skills(StatesGroup):
     typing = State()
-
-
-def _tz(screen: Screen, settings: Settings) -> str:
-    user = screen.user
-    return (user.timezone if user else None) or settings.default_timezone
 
 
 def _period(code: str) -> str:
@@ -117,26 +112,21 @@ async def opportunity_list(
     tr = screen.tr
     period = _period(callback_data.w)
     topic = catalog.topic(callback_data.t) if callback_data.t else None
-    tz = _tz(screen, settings)
+    tz = screen.zone(settings.default_timezone)
     region = screen.user.region if screen.user else None
-    page = await volunteering.browse(
+    items, page = await volunteering.browse(
         period=period,
         topic=topic.code if topic else None,
         region=region,
         tz=tz,
         page=callback_data.p,
     )
-    where = {"t": callback_data.t, "w": period, "p": page.page}
+    where = {"t": callback_data.t, "w": period, "p": page.number}
     rows: list[list[InlineKeyboardButton]] = [
         [button(_item_label(tr, item, tz), Vo(a="card", id=item.opportunity.id, **where))]
-        for item in page.items
+        for item in items
     ]
-    nav = []
-    if page.page > 0:
-        nav.append(button("◀", Vo(a="list", t=callback_data.t, w=period, p=page.page - 1)))
-    if page.page < page.pages - 1:
-        nav.append(button("▶", Vo(a="list", t=callback_data.t, w=period, p=page.page + 1)))
-    rows.append(nav)
+    rows.append(page_row(page, lambda n: Vo(a="list", t=callback_data.t, w=period, p=n)))
     periods = [
         ("d", tr._("Today")),
         ("w", tr._("This week")),
@@ -185,7 +175,7 @@ def card_keyboard(tr: Tr, card: Card, origin: Vo) -> Any:
 
 
 async def show_card(screen: Screen, card: Card, origin: Vo, settings: Settings) -> None:
-    text = screen.tr("volunteer/card.j2", card=card, tz=_tz(screen, settings))
+    text = screen.tr("volunteer/card.j2", card=card, tz=screen.zone(settings.default_timezone))
     await screen.show(text, card_keyboard(screen.tr, card, origin))
 
 
@@ -298,7 +288,7 @@ async def my_signups(
 ) -> None:
     tr = screen.tr
     items = await volunteering.my_signups(screen.user_id)
-    tz = _tz(screen, settings)
+    tz = screen.zone(settings.default_timezone)
     rows = [
         [button(_item_label(tr, listing, tz), Vo(a="card", id=listing.opportunity.id))]
         for listing, _ in items[:20]

@@ -34,6 +34,7 @@ __all__ = [
     "offset_label",
     "regions_in",
     "ru_sort_key",
+    "user_zone",
 ]
 
 REGION_COUNT = 89  # federal subjects listed in Article 65 of the Constitution
@@ -398,3 +399,11 @@ def offset_label(iana: str, at: datetime) -> str:
 def is_russian_zone(iana: str) -> bool:
     """Whether ``iana`` is one of the zones the regions and groups of regions.yaml use."""
     return iana in RUSSIAN_IANA_ZONES
+
+
+def user_zone(stored: str | None, default: str) -> str:
+    """A user's IANA zone: the one they chose (``stored``), else the deployment's ``default``.
+
+    Not an opportunity's or a grant's own zone: those are always stored.
+    """
+    return stored or default

@@ -2,9 +2,8 @@
 
 aiogram offers an event to the routers of the tree in order, depth first, and each router to
 its handlers one by one. Every visit of a router copies the update's data (some thirty keys)
-several times over, wraps its middlewares and checks its filters: a quiz answer visited twelve
-routers and a typed ikigai entry ten before their own, about fifty microseconds each
-(bench/updates.py, py-spy), before routers skipped work they could not take.
+several times over, wraps its middlewares and checks its filters, and without gates a quiz
+answer would visit a dozen routers before its own (the figures: bench/README.md).
 
 `route(root)` looks at what every router's subtree can take and gives each `Tree` (a router
 with sub-routers: the root and the groups of handlers/__init__.py) a gate per child and kind

@@ -4,9 +4,8 @@ form) instead of aiogram's form, and keeping the classes it reads answers into.
 
 Why: aiogram encodes every parameter that is an object (a keyboard, link preview options) as
 a JSON string and then form-encodes that string again, character by character in
-`urllib.parse.quote`. For a screen with a keyboard that was three times the work of one JSON
-body (bench/updates.py; about 180 µs against 60 µs per call here). A call with files
-(a picture) keeps aiogram's multipart form.
+`urllib.parse.quote`, several times the work of one JSON body for a screen with a keyboard
+(the figures: bench/README.md). A call with files (a picture) keeps aiogram's multipart form.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 aiosqlite runs every sqlite3 call on a thread of its own, and SQLAlchemy's adapter makes four
 such calls for each statement (open a cursor, execute, fetch the rows, close it) plus a
 ROLLBACK whenever a connection goes back to the pool, a plain read included. Each trip is two
-thread switches and a wake-up of the event loop: under load that, not SQLite, was over half of
-the bot's CPU (bench/updates.py: 16–18 ms per update, 63 updates/s).
+thread switches and a wake-up of the event loop, which for the point reads and small writes of
+an update cost far more than SQLite's own work (the figures: bench/README.md).
 
 Here:
 * while an update is handled (`inline_sql()`, set by the dispatcher), a statement runs right on

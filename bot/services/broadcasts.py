@@ -39,6 +39,7 @@ from bot.content import get_catalog
 from bot.delivery import Sender
 from bot.domain.broadcasts import Progress as Progress
 from bot.domain.errors import StaleButton, UserError
+from bot.domain.paging import Page, asked
 from bot.domain.segments import Geography, Segment
 from bot.infra.clock import Clock
 from bot.infra.sqlite import off_loop
@@ -184,11 +185,14 @@ class BroadcastService:
 
     async def opportunity_page(
         self, page: int, size: int
-    ) -> tuple[list[repo.OpportunityChoice], int]:
-        """Opportunities to choose participants of: from a month ago on, soonest first."""
+    ) -> tuple[list[repo.OpportunityChoice], Page]:
+        """Opportunities to choose participants of: from a month ago on, soonest first (a page
+        past the end, from a stale button, is empty)."""
         since = self.clock.now() - OPPORTUNITIES_SINCE
+        at = asked(page, size)
         async with self.engine.connect() as conn:
-            return await repo.opportunity_choices(conn, since, page * size, size)
+            choices, total = await repo.opportunity_choices(conn, since, at.offset, at.limit)
+        return choices, at.counted(total)
 
     async def opportunity_titles(self, ids: Iterable[int]) -> dict[int, repo.OpportunityChoice]:
         async with self.engine.connect() as conn:

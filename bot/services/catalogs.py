@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.content import Catalog
 from bot.domain import grants as rules
 from bot.domain.windows import Window, current_or_next, parse_windows
+from bot.domain.zones import user_zone
 from bot.infra.clock import Clock
 from bot.services.profile import Profile, ProfileService
 from bot.storage import catalogs as repo
@@ -78,7 +79,7 @@ def fit_of(profile: Profile | None, default_timezone: str) -> Fit:
         stage=profile.stage,
         topics=profile.topics,
         region=profile.user.region,
-        timezone=profile.user.timezone or default_timezone,
+        timezone=user_zone(profile.user.timezone, default_timezone),
     )
 
 

@@ -45,6 +45,7 @@ from bot.domain.matching import Candidate, Profile, phase_for_stage, rank
 from bot.domain.opportunities import Listing, VolunteerFit
 from bot.domain.schedule import allowed_at, digest_period, local_daytime
 from bot.domain.windows import Occurrence, current_or_next, days_left, reminders_due
+from bot.domain.zones import user_zone
 from bot.infra.clock import Clock
 from bot.services.catalogs import ArticleView, CatalogService, GrantView
 from bot.services.measures import MeasureService, local_candidate
@@ -392,9 +393,6 @@ class Planner:
 
     # --- one user ---
 
-    def _tz(self, r: Recipient) -> str:
-        return r.timezone or self.default_timezone
-
     def _when(self, r: Recipient, tz: str, tick: _Tick) -> datetime:
         s = r.settings
         key = (tz, s.quiet_start, s.quiet_end)
@@ -406,7 +404,7 @@ class Planner:
     def _due(self, r: Recipient, tick: _Tick, page: _Page) -> str | None:
         """The dedup key of the user's digest if one is due now and not planned yet."""
         s = r.settings
-        tz = r.timezone or self.default_timezone
+        tz = user_zone(r.timezone, self.default_timezone)
         slot = (tz, s.digest, s.digest_hour, s.digest_weekday)
         period = tick.periods.data.get(slot, _MISSING)
         if period is _MISSING:
@@ -425,7 +423,7 @@ class Planner:
 
     def _digest(self, r: Recipient, key: str, tick: _Tick, page: _Page) -> NewPush | None:
         s = r.settings
-        tz = r.timezone or self.default_timezone
+        tz = user_zone(r.timezone, self.default_timezone)
         phase = phase_for_stage(r.stage) if r.stage else None
         grants = self._grants(r, tz, phase, tick) if s.grants else _EMPTY
         measures = self._measures(r, phase, tick) if s.measures and r.stage else _EMPTY
@@ -692,7 +690,7 @@ class Planner:
         followed = page.follows.get(r.id)
         if not s.grants or not followed:
             return []
-        tz = self._tz(r)
+        tz = user_zone(r.timezone, self.default_timezone)
         daytime = tick.daytime.get(
             (tz, s.digest_hour), lambda: local_daytime(tick.now, tz, s.digest_hour)
         )

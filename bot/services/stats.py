@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings
 from bot.content import Catalog, Stage, UnknownCodeError
 from bot.domain.csvio import spreadsheet
+from bot.domain.zones import user_zone
 from bot.infra.clock import Clock
 from bot.infra.sqlite import off_loop
 from bot.storage import stats as repo
@@ -124,13 +125,14 @@ class StatsService:
         self.settings = settings
 
     def zone(self, timezone: str | None) -> ZoneInfo:
-        """The coordinator's own zone, else the deployment's."""
-        for name in (timezone, self.settings.default_timezone):
-            if name:
-                try:
-                    return ZoneInfo(name)
-                except (KeyError, ValueError, OSError):
-                    continue
+        """The coordinator's own zone, else the deployment's (either missing from the
+        system's database: the next one, then UTC)."""
+        default = self.settings.default_timezone
+        for name in (user_zone(timezone, default), default):
+            try:
+                return ZoneInfo(name)
+            except (KeyError, ValueError, OSError):
+                continue
         return ZoneInfo("UTC")
 
     # --- the report ---

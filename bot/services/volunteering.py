@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Final, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
@@ -39,7 +40,9 @@ from bot.domain.opportunities import (
     Opportunity,
     VolunteerFit,
 )
+from bot.domain.paging import Page, asked
 from bot.domain.schedule import allowed_at
+from bot.domain.zones import user_zone
 from bot.infra.clock import Clock
 from bot.services.profile import ConsentRequired
 from bot.storage import audit as audit_repo
@@ -138,14 +141,6 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class Page:
-    items: list[Listing]
-    page: int
-    pages: int
-    total: int
-
-
-@dataclass(frozen=True)
 class Draft:
     """A new opportunity as the organiser entered it (times already UTC)."""
 
@@ -198,32 +193,19 @@ class VolunteerService:
 
     async def browse(
         self, *, period: str, topic: str | None, region: str | None, tz: str, page: int
-    ) -> Page:
+    ) -> tuple[list[Listing], Page]:
+        """A page of the opportunities in the period (`tz` the volunteer's zone), soonest
+        first; past the last page (the list shrank under a stale button), the last one."""
         now = self.clock.now()
         start, end = rules.period_bounds(period, now, tz)
         async with self.engine.connect() as conn:
-            items, total = await repo.browse(
-                conn,
-                start=start,
-                end=end,
-                topic=topic,
-                region=region,
-                offset=max(page, 0) * PAGE,
-                limit=PAGE,
-            )
-            pages = max(1, -(-total // PAGE))
-            if page >= pages:  # the list shrank under a stale page button: its last page
-                page = pages - 1
-                items, total = await repo.browse(
-                    conn,
-                    start=start,
-                    end=end,
-                    topic=topic,
-                    region=region,
-                    offset=page * PAGE,
-                    limit=PAGE,
-                )
-        return Page(items, max(page, 0), pages, total)
+            read = partial(repo.browse, conn, start=start, end=end, topic=topic, region=region)
+            wanted = asked(page, PAGE)
+            items, total = await read(offset=wanted.offset, limit=wanted.limit)
+            at = wanted.counted(total).clamped()
+            if at.number != wanted.number:  # the list shrank under a stale button: its last page
+                items, _ = await read(offset=at.offset, limit=at.limit)
+        return items, at
 
     async def _card(self, conn: AsyncConnection, opportunity_id: int, user_id: int) -> Card | None:
         listing = await repo.listing(conn, opportunity_id)
@@ -344,9 +326,6 @@ class VolunteerService:
 
     # ------------------------------------------------------------------ pushes
 
-    def _tz(self, timezone: str | None) -> str:
-        return timezone or self.settings.default_timezone
-
     def _push(
         self,
         to: Addressee,
@@ -362,7 +341,7 @@ class VolunteerService:
     ) -> NewPush:
         """A push about `opp` to `to`, in their language and zone, after their quiet hours
         (an urgent one not later than an hour before the start)."""
-        tz = self._tz(to.timezone)
+        tz = user_zone(to.timezone, self.settings.default_timezone)
         tr = self.renderer.bind(to.locale or self.settings.default_locale)
         text = tr(template, opp=opp, tz=tz, **context)
         buttons = [[_button(tr._("🙋 Open the opportunity"), Vo(a="card", id=opp.id))]]
@@ -486,7 +465,7 @@ class VolunteerService:
                     groups.append((listing, its[-NOTICE_LINES:], max(0, len(its) - NOTICE_LINES)))
             if not groups:
                 return 0
-            tz = self._tz(to.timezone)
+            tz = user_zone(to.timezone, self.settings.default_timezone)
             tr = self.renderer.bind(to.locale or self.settings.default_locale)
             text = tr("opportunities/push_notice.j2", groups=groups, tz=tz)
             buttons = [
@@ -543,13 +522,15 @@ class VolunteerService:
         async with self.engine.connect() as conn:
             return await repo.listing(conn, opportunity_id)
 
-    async def managed(self, page: int, owner: int | None = None) -> Page:
+    async def managed(self, page: int, owner: int | None = None) -> tuple[list[Listing], Page]:
         """Opportunities for the organisers: not over for more than a week, soonest first;
-        an activist allowed to publish (`owner`) sees only their own."""
+        an activist allowed to publish (`owner`) sees only their own (a page past the end,
+        from a stale button, is empty)."""
         since = self.clock.now() - timedelta(days=7)
+        at = asked(page, PAGE)
         async with self.engine.connect() as conn:
-            items, total = await repo.managed(conn, since, max(page, 0) * PAGE, PAGE, owner)
-        return Page(items, max(page, 0), max(1, -(-total // PAGE)), total)
+            items, total = await repo.managed(conn, since, at.offset, at.limit, owner)
+        return items, at.counted(total)
 
     async def created_by(self, opportunity_id: int) -> int | None:
         async with self.engine.connect() as conn:
@@ -799,7 +780,7 @@ class VolunteerService:
                 return []
             profile = await self._volunteer_profile(conn, user_id)
             fit = VolunteerFit(
-                timezone=self._tz(user.timezone),
+                timezone=user_zone(user.timezone, self.settings.default_timezone),
                 region=user.region,
                 topics=await profile_repo.codes(conn, user_id, "topics"),
                 skills=profile.skills,
@@ -843,7 +824,7 @@ class VolunteerService:
             else:
                 skills, availability = profile.skills, profile.availability
             fits[p.id] = VolunteerFit(
-                timezone=self._tz(p.timezone),
+                timezone=user_zone(p.timezone, self.settings.default_timezone),
                 region=p.region,
                 topics=frozenset(p.topics),
                 skills=skills,

@@ -104,8 +104,8 @@ async def _sqlite_insert_ignore(
     count adds up the rows inserted.
 
     SQLAlchemy's own way processes every value of every row in Python (a datetime becomes text
-    twice over) and reads back a RETURNING row per insert: a fifth of the planner's CPU at
-    100 000 users (bench/planning.py). Why many rows a statement rather than the driver's
+    twice over) and reads back a RETURNING row per insert, a large share of the planner's CPU
+    (bench/README.md). Why many rows a statement rather than the driver's
     executemany: the driver works in the database thread and takes the GIL back for every
     statement it binds and runs; while the event loop's thread runs Python (the planner
     plans the next page meanwhile) each take waits, so a page's write went hardly faster

@@ -7,13 +7,14 @@ menu.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from pydantic import Field
 
+from bot.domain.paging import Page
 from bot.storage.users import User
 from bot.ui.render import Tr
 
@@ -167,6 +168,19 @@ def keyboard(rows: Iterable[Row]) -> InlineKeyboardMarkup:
 
 def grid(buttons: Sequence[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
     return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
+
+
+def page_row(
+    page: Page, to: Callable[[int], CallbackData], back: str = "◀", forward: str = "▶"
+) -> list[InlineKeyboardButton]:
+    """`back` and `forward` to the pages before and after `page` (`to(n)`: the callback data
+    of page n); empty on a single page (`keyboard` leaves an empty row out)."""
+    row = []
+    if page.has_prev:
+        row.append(button(back, to(page.number - 1)))
+    if page.has_next:
+        row.append(button(forward, to(page.number + 1)))
+    return row
 
 
 def back_row(tr: Tr, target: CallbackData | None = None) -> list[InlineKeyboardButton]:

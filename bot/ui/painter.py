@@ -1,15 +1,14 @@
 """Pictures drawn away from the event loop: in a process of their own, or in threads.
 
-An ikigai picture costs about 16 ms of CPU, half of it pure Python (the layout) that holds the
-GIL. Drawn in a thread, it takes that time from the event loop: when many users finish the
-exercise together (a workshop, a load test), every other update waits behind their pictures
-(bench/updates.py, all users at once: p95 1.4 s, 60 ms with no picture to draw). In a
-process of its own (`PICTURE_PROCESSES`, default 1) a picture uses the second core instead,
-and only the users waiting for their pictures wait for them.
+An ikigai picture is many milliseconds of CPU, half of it pure Python (the layout) that holds
+the GIL. Drawn in a thread, it takes that time from the event loop: when many users finish the
+exercise together (a workshop, a load test), every other update waits behind their pictures.
+In a process of its own (`PICTURE_PROCESSES`, default 1) a picture uses the second core
+instead, and only the users waiting for their pictures wait for them (the figures, and the
+process's size: bench/README.md).
 
 The process is started at the first picture (`spawn`: a fresh interpreter that imports
-Pillow and `bot.ui.pictures`, nothing else: about 45 MB with its caches, and 13 MB for
-multiprocessing's resource tracker) and kept. Should it die, the picture being drawn is drawn
+Pillow and `bot.ui.pictures`, nothing else) and kept. Should it die, the picture being drawn is drawn
 in a thread and the next one starts a new process; where no process can be started at all,
 pictures are drawn in threads from then on. With `PICTURE_PROCESSES=0` pictures are drawn in
 two threads of this process, as before (tests, or a host where processes are dear).

@@ -16,6 +16,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
+from bot.domain.zones import user_zone
 from bot.storage.users import User
 from bot.ui.render import CAPTION_LIMIT, Tr, plain_text, split_html, visible_length
 
@@ -37,6 +38,11 @@ class Screen:
     user: User | None
     query: CallbackQuery | None = None
     roles: frozenset[str] = frozenset()
+
+    def zone(self, default: str) -> str:
+        """The user's IANA zone, else `default` (the deployment's): dates shown and typed are
+        in it."""
+        return user_zone(self.user.timezone if self.user else None, default)
 
     async def show(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         """Replace the screen the button was on; otherwise (or if that fails) send anew."""
