@@ -8,10 +8,10 @@ instead, and only the users waiting for their pictures wait for them (the figure
 process's size: bench/README.md).
 
 The process is started at the first picture (`spawn`: a fresh interpreter that imports
-Pillow and `bot.ui.pictures`, nothing else) and kept. Should it die, the picture being drawn is drawn
-in a thread and the next one starts a new process; where no process can be started at all,
-pictures are drawn in threads from then on. With `PICTURE_PROCESSES=0` pictures are drawn in
-two threads of this process, as before (tests, or a host where processes are dear).
+Pillow and `bot.ui.pictures`, nothing else) and kept. Should it die, the picture being drawn
+is drawn in a thread and the next one starts a new process; where no process can be started
+at all, pictures are drawn in threads from then on. With `PICTURE_PROCESSES=0` pictures are
+drawn in two threads of this process, as before (tests, or a host where processes are dear).
 """
 
 from __future__ import annotations
