@@ -12,8 +12,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Generic, Literal, Protocol, TypeVar
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import (
@@ -27,7 +25,8 @@ from pydantic import (
     model_validator,
 )
 
-from bot.domain.windows import Occurrence, Window, current_or_next, parse_month_day
+from bot.domain.fields import HttpsLink, HttpsLinkOrEmpty, MonthDayText, TimeZone, site_of
+from bot.domain.windows import Occurrence, Window, current_or_next
 from bot.domain.zones import Region, Zone, load_regions, regions_in
 
 # libyaml's parser when PyYAML has it (several times faster at start-up), the same safe loader.
@@ -257,48 +256,6 @@ class Source(_Model):
 # ── grants and articles (grants.yaml, articles.yaml: our starter catalogs) ──────────────────
 
 
-def _check_link(value: str) -> str:
-    """An https URL that Telegram accepts (ASCII: a Cyrillic domain in punycode), or empty."""
-    if not value:
-        return value
-    if not value.isascii() or any(c.isspace() for c in value):
-        raise ValueError(
-            f"{value!r} must be ASCII without spaces: write a Cyrillic domain in punycode "
-            "(https://xn--...)"
-        )
-    parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname:
-        raise ValueError(f"must be an https:// URL, got {value!r}")
-    try:
-        parts.hostname.encode("ascii").decode("idna")
-    except UnicodeError:
-        raise ValueError(f"{parts.hostname!r} is not a valid domain name") from None
-    return value
-
-
-def _check_month_day(value: str) -> str:
-    parse_month_day(value)
-    return value
-
-
-def _check_timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
-        raise ValueError(f"unknown IANA time zone {value!r}") from None
-    return value
-
-
-def _host(link: str) -> str:
-    """The link's domain as people write it (punycode decoded): «президентскиегранты.рф»."""
-    host = urlsplit(link).hostname or ""
-    return host.encode("ascii").decode("idna").lower()
-
-
-Link = Annotated[str, AfterValidator(_check_link)]  # may be empty
-RequiredLink = Annotated[str, StringConstraints(min_length=1), AfterValidator(_check_link)]
-MonthDayText = Annotated[str, AfterValidator(_check_month_day)]  # "MM-DD", "02-29" allowed
-TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
 SiteName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 StageNumber = Annotated[int, Field(ge=1, le=7)]
 
@@ -356,13 +313,13 @@ class Grant(_Model):
     title: Title100
     organiser: L10n
     site: SiteName  # «президентскиегранты.рф»; empty: no verified site
-    link: Link  # https, punycode; empty only with an empty site
+    link: HttpsLinkOrEmpty  # https, punycode; empty only with an empty site
     who: Text300
     amount: Text200 | None = None
     topics: tuple[Code, ...] = ()  # topics.yaml; empty: any topic
     phases: tuple[Code, ...] = ()  # measures.yaml phases; empty: any phase
     region: Code | None = None  # regions.yaml; None: federal
-    timezone: TimeZoneName = "Europe/Moscow"
+    timezone: TimeZone = "Europe/Moscow"
     windows: tuple[GrantWindow, ...]  # empty: no known dates, see the note and the site
     note: Text400
 
@@ -372,9 +329,9 @@ class Grant(_Model):
             raise ValueError(f"link: empty, but site is {self.site!r} (give both or neither)")
         if self.link and not self.site:
             raise ValueError("site: empty, but there is a link (give both or neither)")
-        if self.link and _host(self.link) != self.site.lower():
+        if self.link and site_of(self.link) != self.site.lower():
             raise ValueError(
-                f"link: its domain {_host(self.link)!r} is not the site {self.site!r}"
+                f"link: its domain {site_of(self.link)!r} is not the site {self.site!r}"
             )
         return self
 
@@ -392,7 +349,7 @@ class Article(_Model):
     code: Code
     title: Title100
     summary: Text400
-    link: RequiredLink
+    link: HttpsLink
     source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     topics: tuple[Code, ...] = ()  # topics.yaml; empty: any topic
     stages: Annotated[tuple[StageNumber, ...], Field(min_length=1)]

@@ -36,10 +36,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Generic, TypeVar
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
-from zoneinfo import ZoneInfo
+from urllib.parse import unquote, urlsplit, urlunsplit
 
-from bot.domain.windows import Window, parse_month_day
+from pydantic import TypeAdapter, ValidationError
+
+from bot.domain.fields import LINK_LIMIT as LINK_LIMIT  # a stored link's characters
+from bot.domain.fields import IsoDate, Link, TimeZone, format_month_day, parse_month_day
+from bot.domain.windows import Window
 
 __all__ = [
     "ARTICLE_COLUMNS",
@@ -82,7 +85,6 @@ TITLE_LIMIT = 200
 NAME_LIMIT = 200  # organiser, amount, contact
 LONG_LIMIT = 1000  # who may apply, a measure's description
 SUMMARY_LIMIT = 400
-LINK_LIMIT = 500
 FILE_LIMIT = 2_000_000  # bytes of a CSV file
 ROW_LIMIT = 2000  # rows of a CSV file
 
@@ -268,70 +270,33 @@ def _required_text(value: str, limit: int, *, multiline: bool = False) -> str:
     return text
 
 
-_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
-_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}\Z")
-_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
-_QUERY_SAFE = _PATH_SAFE + "?"
-
-
-def _ascii_host(host: str) -> str:
-    """The host in ASCII (a Cyrillic domain in punycode); LINK_HOST if it is not a domain."""
-    host = host.rstrip(".").lower()
-    if _IPV4.match(host):
-        if all(int(part) <= 255 for part in host.split(".")):
-            return host
-        raise Invalid(LINK_HOST)
-    try:
-        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
-    except UnicodeError:
-        raise Invalid(LINK_HOST) from None
-    labels = ascii_host.split(".")
-    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
-        raise Invalid(LINK_HOST)
-    if labels[-1].isdigit():
-        raise Invalid(LINK_HOST)
-    return ascii_host
+# the rules of bot.domain.fields; their errors are worded here (message ids, translated)
+_LINK: TypeAdapter[str] = TypeAdapter(Link)
+_TIME_ZONE: TypeAdapter[str] = TypeAdapter(TimeZone)
+_LINK_REASONS = {
+    "link_spaces": LINK_SPACES,
+    "link_control": CONTROL,
+    "link_form": LINK_FORM,
+    "link_scheme": LINK_SCHEME,
+    "link_host": LINK_HOST,
+    "link_too_long": TOO_LONG,
+}
 
 
 def clean_link(value: str, *, required: bool = True) -> str | None:
-    """An http(s) URL with a real host, ASCII as Telegram wants it (a Cyrillic domain goes to
-    punycode, other non-ASCII characters are percent-encoded); no spaces, no ``javascript:``,
-    no ``user:password@``."""
+    """A link by the rule of :data:`bot.domain.fields.Link`: an http(s) URL with a real host,
+    ASCII as Telegram wants it; empty: :data:`EMPTY` when ``required``, else None."""
     text = value.strip()
     if not text:
         if required:
             raise Invalid(EMPTY)
         return None
-    if any(ch.isspace() for ch in text):
-        raise Invalid(LINK_SPACES)
-    if any(unicodedata.category(ch) == "Cc" for ch in text):
-        raise Invalid(CONTROL)
     try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError:
-        raise Invalid(LINK_FORM) from None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise Invalid(LINK_SCHEME)
-    if not parts.hostname:
-        raise Invalid(LINK_HOST)
-    if parts.username is not None or parts.password is not None:
-        raise Invalid(LINK_FORM)
-    host = _ascii_host(parts.hostname)
-    netloc = host if port is None else f"{host}:{port}"
-    link = urlunsplit(
-        (
-            scheme,
-            netloc,
-            quote(parts.path, safe=_PATH_SAFE),
-            quote(parts.query, safe=_QUERY_SAFE),
-            quote(parts.fragment, safe=_QUERY_SAFE),
-        )
-    )
-    if len(link) > LINK_LIMIT:
-        raise Invalid(TOO_LONG, length=len(link), limit=LINK_LIMIT)
-    return link
+        return _LINK.validate_python(text)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        reason = _LINK_REASONS.get(error["type"], LINK_FORM)
+        raise Invalid(reason, **error.get("ctx", {})) from None
 
 
 def readable_link(link: str) -> str:
@@ -409,10 +374,9 @@ def _one_of(value: str, known: Sequence[str], reason: str, *, required: bool) ->
 def _timezone(value: str, default: str) -> str:
     name = value.strip() or default
     try:
-        ZoneInfo(name)
-    except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        return _TIME_ZONE.validate_python(name)
+    except ValidationError:
         raise Invalid(BAD_TIMEZONE, value=name) from None
-    return name
 
 
 def _id(value: str, prefix: str) -> int | None:
@@ -428,17 +392,14 @@ def _id(value: str, prefix: str) -> int | None:
 # ── windows as text ─────────────────────────────────────────────────────────────────────────
 
 
-def _month_day(value: object) -> str:
-    assert isinstance(value, tuple)
-    return f"{value[0]:02d}-{value[1]:02d}"
-
-
 def format_window(window: Window) -> str:
     """``yearly 09-01..10-15``, ``fixed 2026-02-02..2026-03-16`` or ``always``."""
     if window.kind == "always":
         return "always"
     if window.kind == "yearly":
-        return f"yearly {_month_day(window.open)}..{_month_day(window.close)}"
+        assert isinstance(window.open, tuple)
+        assert isinstance(window.close, tuple)
+        return f"yearly {format_month_day(window.open)}..{format_month_day(window.close)}"
     opens, closes = window.dates()
     return f"fixed {opens.isoformat()}..{closes.isoformat()}"
 
@@ -448,16 +409,14 @@ def format_windows(windows: Iterable[Window]) -> str:
 
 
 _WINDOW = re.compile(r"(yearly|fixed)\s+(\S+?)\s*\.\.\s*(\S+)", re.IGNORECASE)
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+_ISO_DATE: TypeAdapter[date] = TypeAdapter(IsoDate)
 
 
 def _iso_date(text: str) -> date:
-    if _ISO_DATE.match(text):
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            pass
-    raise Invalid(BAD_DATE, value=text)
+    try:
+        return _ISO_DATE.validate_python(text)
+    except ValidationError:
+        raise Invalid(BAD_DATE, value=text) from None
 
 
 def parse_windows_text(text: str) -> tuple[Window, ...]:

@@ -21,12 +21,19 @@ Deadlines are shown and counted in the *user's* zone: a deadline of 23:59:59 in 
 from __future__ import annotations
 
 import calendar
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
+
+from bot.domain.fields import (
+    check_month_day,
+    format_month_day,
+    parse_iso_date,
+    parse_month_day,
+    zone_info,
+)
 
 __all__ = [
     "DEADLINE_TIME",
@@ -52,45 +59,14 @@ OPEN_TIME = time(0, 0, 0)
 DEADLINE_TIME = time(23, 59, 59)
 REMINDER_DAYS = (14, 3, 1)
 
-_MONTH_DAY = re.compile(r"(\d{2})-(\d{2})\Z")
 _KINDS: tuple[WindowKind, ...] = ("yearly", "fixed", "always")
 
 
-def parse_month_day(text: str) -> MonthDay:
-    """``"MM-DD"`` → ``(month, day)``; any day of a leap year is valid (``"02-29"`` too)."""
-    match = _MONTH_DAY.match(text) if isinstance(text, str) else None
-    if match is None:
-        raise ValueError(f"expected a month and day as 'MM-DD', got {text!r}")
-    month_day = int(match[1]), int(match[2])
-    _check_month_day(month_day)
-    return month_day
-
-
-def _check_month_day(value: object) -> None:
-    ok = (
-        isinstance(value, tuple)
-        and len(value) == 2
-        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-        and 1 <= value[0] <= 12
-        and 1 <= value[1] <= calendar.monthrange(2000, value[0])[1]  # 2000 is a leap year
-    )
-    if not ok:
-        raise ValueError(f"no such day of the year: {value!r}")
-
-
-def _format_month_day(value: MonthDay) -> str:
-    return f"{value[0]:02d}-{value[1]:02d}"
-
-
 def _parse_date(value: object, field: str) -> date:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValueError(f"fixed.{field}: expected a date as 'YYYY-MM-DD', got {value!r}")
+    try:
+        return parse_iso_date(value)
+    except ValueError as exc:
+        raise ValueError(f"fixed.{field}: {exc}") from None
 
 
 def _in_year(year: int, month_day: MonthDay) -> date:
@@ -111,8 +87,8 @@ class Window:
 
     def __post_init__(self) -> None:
         if self.kind == "yearly":
-            _check_month_day(self.open)
-            _check_month_day(self.close)
+            check_month_day(self.open)
+            check_month_day(self.close)
         elif self.kind == "fixed":
             for field, value in (("open", self.open), ("close", self.close)):
                 if not isinstance(value, date) or isinstance(value, datetime):
@@ -177,8 +153,8 @@ class Window:
             assert isinstance(self.close, tuple)
             return {
                 "yearly": {
-                    "open": _format_month_day(self.open),
-                    "close": _format_month_day(self.close),
+                    "open": format_month_day(self.open),
+                    "close": format_month_day(self.close),
                 }
             }
         assert isinstance(self.open, date)
@@ -236,13 +212,6 @@ def _require_aware(value: datetime, what: str) -> None:
         raise ValueError(f"{what} must be a timezone-aware datetime, got {value!r}")
 
 
-def _zone(tz: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(tz)
-    except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
-        raise ValueError(f"unknown IANA time zone {tz!r}") from None
-
-
 def _span(open_day: date, close_day: date, zone: ZoneInfo) -> Occurrence:
     return Occurrence(
         open_at=datetime.combine(open_day, OPEN_TIME, tzinfo=zone).astimezone(UTC),
@@ -263,7 +232,7 @@ def current_or_next(windows: Sequence[Window], tz: str, now: datetime) -> Occurr
     ``tz`` is the grant's IANA zone, in which the windows' dates are.
     """
     _require_aware(now, "now")
-    zone = _zone(tz)
+    zone = zone_info(tz)
     today = now.astimezone(zone).date()
     fixed = [_span(*w.dates(), zone) for w in windows if w.kind == "fixed"]
     candidates = list(fixed)
@@ -307,7 +276,7 @@ def status(occurrence: Occurrence, now: datetime) -> Literal["open", "upcoming"]
 
 
 def _user_date(instant: datetime, user_tz: str) -> date:
-    return instant.astimezone(_zone(user_tz)).date()
+    return instant.astimezone(zone_info(user_tz)).date()
 
 
 def deadline_in(occurrence: Occurrence, user_tz: str) -> datetime:
@@ -315,7 +284,7 @@ def deadline_in(occurrence: Occurrence, user_tz: str) -> datetime:
     Kamchatka); ValueError for an always-open occurrence, which has none."""
     if occurrence.close_at is None:
         raise ValueError("an always-open occurrence has no deadline")
-    return occurrence.close_at.astimezone(_zone(user_tz))
+    return occurrence.close_at.astimezone(zone_info(user_tz))
 
 
 def days_left(occurrence: Occurrence, now: datetime, user_tz: str) -> int | None:

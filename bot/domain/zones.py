@@ -19,7 +19,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+
+from pydantic import TypeAdapter, ValidationError
+
+from bot.domain.fields import TimeZone, zone_info
 
 __all__ = [
     "LABEL_MAX_LEN",
@@ -75,6 +79,7 @@ RUSSIAN_IANA_ZONES: frozenset[str] = frozenset(
 )
 
 _CODE = re.compile(r"[a-z][a-z0-9]*\Z")
+_TIME_ZONE: TypeAdapter[str] = TypeAdapter(TimeZone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,16 +118,6 @@ class Region:
 def _require_aware(value: datetime, what: str) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{what} must be timezone-aware, got naive {value.isoformat()}")
-
-
-def _zoneinfo(iana: str) -> ZoneInfo | None:
-    """The zone, or None if ``iana`` names no zone of the system's database."""
-    if not iana or iana != iana.strip():
-        return None
-    try:
-        return ZoneInfo(iana)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # ValueError: a malformed key
-        return None
 
 
 def _offset(iana: str, at: datetime) -> timedelta:
@@ -201,10 +196,11 @@ def _iana(p: _Problems, where: str, entry: Mapping[str, Any]) -> str | None:
     iana = _text(p, where, entry, "iana")
     if iana is None:
         return None
-    if _zoneinfo(iana) is None:
+    try:
+        return _TIME_ZONE.validate_python(iana)
+    except ValidationError:
         p.add(where, f"iana: {iana!r} is not a zone of the IANA time zone database")
         return None
-    return iana
 
 
 def _entries(p: _Problems, data: Mapping[str, Any], section: str) -> list[Mapping[str, Any]]:
@@ -371,10 +367,7 @@ def local_time(instant_utc: datetime, iana: str) -> datetime:
     Raises ``ValueError`` for a naive datetime or an unknown zone.
     """
     _require_aware(instant_utc, "instant_utc")
-    zone = _zoneinfo(iana)
-    if zone is None:
-        raise ValueError(f"unknown IANA time zone {iana!r}")
-    return instant_utc.astimezone(zone)
+    return instant_utc.astimezone(zone_info(iana))
 
 
 def _format_offset(offset: timedelta) -> str:

@@ -1,0 +1,244 @@
+"""The field rules that the catalog, the coordinators' forms and CSV files share: each rule once,
+as a pydantic field type (pure: pydantic and the standard library, no I/O).
+
+A pydantic model uses a type as a field's annotation (:mod:`bot.content`); code that checks a
+plain string validates it through a ``TypeAdapter`` of the same type, built once, and turns a
+``ValidationError`` into its own error and wording (:mod:`bot.domain.csvio`). Where a caller
+needs the parsed value rather than the text (a ``(month, day)``, a ``date``, a ``ZoneInfo``),
+it calls the function the type is built on (:func:`parse_month_day`, :func:`parse_iso_date`,
+:func:`zone_info`), which raises ``ValueError``.
+
+* :data:`Link` — a link a coordinator types or pastes: http or https, a real host, stored in
+  ASCII as Telegram wants it (a Cyrillic domain to punycode, the rest percent-encoded). Its
+  errors are ``PydanticCustomError`` s whose ``type`` names the rule that failed
+  (``link_spaces``, ``link_control``, ``link_form``, ``link_scheme``, ``link_host``,
+  ``link_too_long``), so that a caller can word each one itself.
+* :data:`HttpsLink` / :data:`HttpsLinkOrEmpty` — a link of our own YAML catalog: https only,
+  already written in ASCII (punycode) and kept exactly as written. Not the same rule as
+  :data:`Link`, which accepts http, converts instead of refusing and checks the host harder.
+* :data:`MonthDayText` — a yearly window's day, ``"MM-DD"``; any day of a leap year.
+* :data:`IsoDate` — a date written ``YYYY-MM-DD`` (or already a ``date``).
+* :data:`TimeZone` — a key of the IANA time zone database, exactly as written (any zone, not
+  only Russia's: see ``bot.domain.zones.is_russian_zone`` for that).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from datetime import date, datetime
+from typing import Annotated
+from urllib.parse import quote, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
+from pydantic_core import PydanticCustomError
+
+__all__ = [
+    "LINK_LIMIT",
+    "HttpsLink",
+    "HttpsLinkOrEmpty",
+    "IsoDate",
+    "Link",
+    "MonthDayText",
+    "TimeZone",
+    "check_month_day",
+    "format_month_day",
+    "parse_iso_date",
+    "parse_month_day",
+    "site_of",
+    "zone_info",
+]
+
+LINK_LIMIT = 500  # characters of a stored link
+
+# ── links a coordinator types: http(s), converted to ASCII ─────────────────────────────────
+
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}\Z")
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_QUERY_SAFE = _PATH_SAFE + "?"
+
+
+def _bad_host() -> PydanticCustomError:
+    return PydanticCustomError("link_host", "the link has no valid site name")
+
+
+def _bad_form() -> PydanticCustomError:
+    return PydanticCustomError("link_form", "this is not a valid link")
+
+
+def _ascii_host(host: str) -> str:
+    """The host in ASCII (a Cyrillic domain in punycode): a domain of two labels or more, or
+    an IPv4 address."""
+    host = host.rstrip(".").lower()
+    if _IPV4.match(host):
+        if all(int(part) <= 255 for part in host.split(".")):
+            return host
+        raise _bad_host()
+    try:
+        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        raise _bad_host() from None
+    labels = ascii_host.split(".")
+    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+        raise _bad_host()
+    if labels[-1].isdigit():
+        raise _bad_host()
+    return ascii_host
+
+
+def _clean_link(value: str) -> str:
+    """An http(s) URL with a real host, ASCII as Telegram wants it (a Cyrillic domain goes to
+    punycode, other non-ASCII characters are percent-encoded); no spaces, no ``javascript:``,
+    no ``user:password@``; at most :data:`LINK_LIMIT` characters."""
+    text = value.strip()
+    if any(ch.isspace() for ch in text):
+        raise PydanticCustomError("link_spaces", "a link cannot contain spaces")
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        raise PydanticCustomError("link_control", "the link contains control characters")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise _bad_form() from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise PydanticCustomError("link_scheme", "a link must start with https:// or http://")
+    if not parts.hostname:
+        raise _bad_host()
+    if parts.username is not None or parts.password is not None:
+        raise _bad_form()
+    host = _ascii_host(parts.hostname)
+    netloc = host if port is None else f"{host}:{port}"
+    link = urlunsplit(
+        (
+            scheme,
+            netloc,
+            quote(parts.path, safe=_PATH_SAFE),
+            quote(parts.query, safe=_QUERY_SAFE),
+            quote(parts.fragment, safe=_QUERY_SAFE),
+        )
+    )
+    if len(link) > LINK_LIMIT:
+        raise PydanticCustomError(
+            "link_too_long",
+            "the link has {length} characters, at most {limit}",
+            {"length": len(link), "limit": LINK_LIMIT},
+        )
+    return link
+
+
+Link = Annotated[str, AfterValidator(_clean_link)]
+
+# ── links of the catalog: https, written in ASCII, kept as written ──────────────────────────
+
+
+def _unicode_host(host: str) -> str:
+    """An ASCII host as people write it (punycode decoded); UnicodeError if it is not IDNA."""
+    return host.encode("ascii").decode("idna")
+
+
+def _check_https_link(value: str) -> str:
+    """An https URL that Telegram accepts (ASCII: a Cyrillic domain in punycode), or empty."""
+    if not value:
+        return value
+    if not value.isascii() or any(c.isspace() for c in value):
+        raise ValueError(
+            f"{value!r} must be ASCII without spaces: write a Cyrillic domain in punycode "
+            "(https://xn--...)"
+        )
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValueError(f"must be an https:// URL, got {value!r}")
+    try:
+        _unicode_host(parts.hostname)
+    except UnicodeError:
+        raise ValueError(f"{parts.hostname!r} is not a valid domain name") from None
+    return value
+
+
+HttpsLinkOrEmpty = Annotated[str, AfterValidator(_check_https_link)]  # "": no link
+HttpsLink = Annotated[str, StringConstraints(min_length=1), AfterValidator(_check_https_link)]
+
+
+def site_of(link: str) -> str:
+    """A checked link's domain as people write it (punycode decoded): «президентскиегранты.рф»."""
+    return _unicode_host(urlsplit(link).hostname or "").lower()
+
+
+# ── days of the year and dates ──────────────────────────────────────────────────────────────
+
+_MONTH_DAY = re.compile(r"(\d{2})-(\d{2})\Z")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+
+
+def check_month_day(value: object) -> None:
+    """``value`` is a ``(month, day)`` of a leap year (``(2, 29)`` too); ValueError if not."""
+    ok = (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        and 1 <= value[0] <= 12
+        and 1 <= value[1] <= calendar.monthrange(2000, value[0])[1]  # 2000 is a leap year
+    )
+    if not ok:
+        raise ValueError(f"no such day of the year: {value!r}")
+
+
+def parse_month_day(text: str) -> tuple[int, int]:
+    """``"MM-DD"`` → ``(month, day)``; any day of a leap year is valid (``"02-29"`` too)."""
+    match = _MONTH_DAY.match(text) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError(f"expected a month and day as 'MM-DD', got {text!r}")
+    month_day = int(match[1]), int(match[2])
+    check_month_day(month_day)
+    return month_day
+
+
+def format_month_day(value: tuple[int, int]) -> str:
+    """``(month, day)`` → ``"MM-DD"``."""
+    return f"{value[0]:02d}-{value[1]:02d}"
+
+
+def _month_day_text(value: str) -> str:
+    parse_month_day(value)
+    return value
+
+
+def parse_iso_date(value: object) -> date:
+    """A ``date`` (not a datetime) as it is, or the text ``YYYY-MM-DD``; ValueError if not."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(f"expected a date as 'YYYY-MM-DD', got {value!r}")
+
+
+MonthDayText = Annotated[str, AfterValidator(_month_day_text)]  # "MM-DD", kept as text
+IsoDate = Annotated[date, BeforeValidator(parse_iso_date)]
+
+# ── time zones ──────────────────────────────────────────────────────────────────────────────
+
+
+def zone_info(name: str) -> ZoneInfo:
+    """The IANA zone ``name`` (exactly as written: no spaces around it); ValueError if the
+    system's time zone database has no such zone."""
+    if name and name == name.strip():
+        try:
+            return ZoneInfo(name)
+        except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
+            pass
+    raise ValueError(f"unknown IANA time zone {name!r}")
+
+
+def _time_zone(name: str) -> str:
+    zone_info(name)
+    return name
+
+
+TimeZone = Annotated[str, AfterValidator(_time_zone)]

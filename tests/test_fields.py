@@ -1,0 +1,73 @@
+"""The shared field types of bot.domain.fields: each rule, and where two alike rules differ."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from bot.domain.fields import (
+    HttpsLink,
+    HttpsLinkOrEmpty,
+    IsoDate,
+    Link,
+    MonthDayText,
+    TimeZone,
+    site_of,
+)
+
+
+def error_of(adapter: TypeAdapter[Any], value: object) -> tuple[str, str]:
+    with pytest.raises(ValidationError) as caught:
+        adapter.validate_python(value)
+    error = caught.value.errors()[0]
+    return error["type"], error["msg"]
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        ("https://exa mple.org", "link_spaces"),
+        ("https://example.org/\x01", "link_control"),
+        ("https://example.org:99999", "link_form"),
+        ("https://user:pw@example.org", "link_form"),
+        ("ftp://example.org", "link_scheme"),
+        ("https://localhost", "link_host"),
+        ("https://example.org/" + "a" * 500, "link_too_long"),
+    ],
+)
+def test_a_link_error_names_the_rule_that_failed(value: str, kind: str) -> None:
+    assert error_of(TypeAdapter(Link), value)[0] == kind
+
+
+def test_the_two_link_rules_differ_where_they_should() -> None:
+    coordinator, catalog = TypeAdapter(Link), TypeAdapter(HttpsLink)
+    # a coordinator's link is converted to ASCII, http is accepted
+    assert coordinator.validate_python(" https://добро.рф/ ") == "https://xn--90af4abj.xn--p1ai/"
+    assert coordinator.validate_python("http://example.org") == "http://example.org"
+    # the catalog's link is https, written in punycode, and kept exactly as written
+    assert "punycode" in error_of(catalog, "https://добро.рф/")[1]
+    assert error_of(catalog, "http://example.org")[1] == (
+        "Value error, must be an https:// URL, got 'http://example.org'"
+    )
+    assert catalog.validate_python("https://Example.org/a|b") == "https://Example.org/a|b"
+    assert error_of(catalog, "")[0] == "string_too_short"
+    assert TypeAdapter(HttpsLinkOrEmpty).validate_python("") == ""
+    assert site_of("https://xn--90af4abj.xn--p1ai/") == "добро.рф"
+
+
+def test_days_dates_and_zones() -> None:
+    assert TypeAdapter(MonthDayText).validate_python("02-29") == "02-29"
+    assert "no such day of the year" in error_of(TypeAdapter(MonthDayText), "02-30")[1]
+    assert TypeAdapter(IsoDate).validate_python("2026-02-02") == date(2026, 2, 2)
+    assert TypeAdapter(IsoDate).validate_python(date(2026, 2, 2)) == date(2026, 2, 2)
+    for bad in ("2026-2-2", "2026-02-30", "02.02.2026"):
+        assert "expected a date as 'YYYY-MM-DD'" in error_of(TypeAdapter(IsoDate), bad)[1]
+    assert TypeAdapter(TimeZone).validate_python("Asia/Kamchatka") == "Asia/Kamchatka"
+    for bad in ("Mars/Olympus", "", " Europe/Moscow", "../etc"):
+        assert (
+            error_of(TypeAdapter(TimeZone), bad)[1]
+            == f"Value error, unknown IANA time zone {bad!r}"
+        )
