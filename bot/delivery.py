@@ -48,10 +48,10 @@ import socket
 import time
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict, TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -63,7 +63,7 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.infra.clock import Clock
@@ -579,48 +579,13 @@ class Sender:
             await pacer.free_chat(row.chat_id, self.chat_interval)
 
     async def _send(self, row: OutboxRow) -> int:
-        payload = row.payload
-        text: str = payload.get("text") or ""
-        raw_entities = payload.get("entities")
-        entities = (
-            [MessageEntity.model_validate(e) for e in raw_entities] if raw_entities else None
+        message = await send_payload(
+            self.bot,
+            row.chat_id,
+            row.payload,
+            allow_paid_broadcast=True if self.allow_paid_broadcast else None,
+            request_timeout=self.request_timeout,
         )
-        parse_mode = None if entities else payload.get("parse_mode")
-        markup = _markup(payload.get("buttons"))
-        paid = True if self.allow_paid_broadcast else None
-        timeout = self.request_timeout
-        if payload.get("photo"):
-            message = await self.bot.send_photo(
-                row.chat_id,
-                payload["photo"],
-                caption=text or None,
-                parse_mode=parse_mode,
-                caption_entities=entities,
-                reply_markup=markup,
-                allow_paid_broadcast=paid,
-                request_timeout=timeout,
-            )
-        elif payload.get("document"):
-            message = await self.bot.send_document(
-                row.chat_id,
-                payload["document"],
-                caption=text or None,
-                parse_mode=parse_mode,
-                caption_entities=entities,
-                reply_markup=markup,
-                allow_paid_broadcast=paid,
-                request_timeout=timeout,
-            )
-        else:
-            message = await self.bot.send_message(
-                row.chat_id,
-                text,
-                parse_mode=parse_mode,
-                entities=entities,
-                reply_markup=markup,
-                allow_paid_broadcast=paid,
-                request_timeout=timeout,
-            )
         return message.message_id
 
     # ------------------------------------------------------------------ outcomes
@@ -808,6 +773,62 @@ async def _to_completion(coro: Coroutine[Any, Any, T]) -> T:
     if cancelled is not None:
         raise cancelled
     return result
+
+
+class _Captioned(TypedDict):
+    """What sendPhoto and sendDocument get alike besides the file."""
+
+    caption: str | None
+    parse_mode: str | None
+    caption_entities: list[MessageEntity] | None
+    reply_markup: InlineKeyboardMarkup | None
+    allow_paid_broadcast: bool | None
+    request_timeout: int | None
+
+
+async def send_payload(
+    bot: Bot,
+    chat_id: int,
+    payload: Mapping[str, Any],
+    *,
+    allow_paid_broadcast: bool | None = None,
+    request_timeout: int | None = None,
+) -> Message:
+    """Send an outbox payload (see `bot.storage.outbox`) to `chat_id`: the one place a stored
+    payload becomes a Bot API call — sendPhoto or sendDocument with the text as caption, else
+    sendMessage; entities (then no parse mode) or the payload's parse mode; the buttons as an
+    inline keyboard. The bot's defaults (link previews, notifications) apply. A malformed
+    payload raises ValueError, TypeError or KeyError; Telegram's refusals raise as usual.
+
+    The sender's hot path: the payload is read as it is, without validating or copying it."""
+    text: str = payload.get("text") or ""
+    raw_entities = payload.get("entities")
+    entities = [MessageEntity.model_validate(e) for e in raw_entities] if raw_entities else None
+    parse_mode = None if entities else payload.get("parse_mode")
+    markup = _markup(payload.get("buttons"))
+    photo: Any = payload.get("photo")  # a file_id or URL, as stored
+    document: Any = None if photo else payload.get("document")
+    if photo or document:
+        captioned: _Captioned = {
+            "caption": text or None,
+            "parse_mode": parse_mode,
+            "caption_entities": entities,
+            "reply_markup": markup,
+            "allow_paid_broadcast": allow_paid_broadcast,
+            "request_timeout": request_timeout,
+        }
+        if photo:
+            return await bot.send_photo(chat_id, photo, **captioned)
+        return await bot.send_document(chat_id, document, **captioned)
+    return await bot.send_message(
+        chat_id,
+        text,
+        parse_mode=parse_mode,
+        entities=entities,
+        reply_markup=markup,
+        allow_paid_broadcast=allow_paid_broadcast,
+        request_timeout=request_timeout,
+    )
 
 
 def _markup(buttons: Any) -> InlineKeyboardMarkup | None:

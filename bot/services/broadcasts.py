@@ -30,13 +30,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.content import get_catalog
-from bot.delivery import Sender
+from bot.delivery import Sender, send_payload
 from bot.domain.broadcasts import Progress as Progress
 from bot.domain.errors import StaleButton, UserError
 from bot.domain.paging import Page, asked
@@ -223,38 +222,7 @@ class BroadcastService:
 
     async def preview(self, broadcast: Broadcast, chat_id: int, locale: str) -> None:
         """Send the message to `chat_id` exactly as recipients will get it."""
-        payload = self.payload(broadcast, locale)
-        raw = payload["entities"]
-        entities = [MessageEntity.model_validate(e) for e in raw] if raw else None
-        markup = InlineKeyboardMarkup(
-            inline_keyboard=[
-                [InlineKeyboardButton(**button) for button in row] for row in payload["buttons"]
-            ]
-        )
-        bot = self.sender.bot
-        text: str = payload["text"]
-        if payload.get("photo"):
-            await bot.send_photo(
-                chat_id,
-                payload["photo"],
-                caption=text or None,
-                caption_entities=entities,
-                parse_mode=None,
-                reply_markup=markup,
-            )
-        elif payload.get("document"):
-            await bot.send_document(
-                chat_id,
-                payload["document"],
-                caption=text or None,
-                caption_entities=entities,
-                parse_mode=None,
-                reply_markup=markup,
-            )
-        else:
-            await bot.send_message(
-                chat_id, text, entities=entities, parse_mode=None, reply_markup=markup
-            )
+        await send_payload(self.sender.bot, chat_id, self.payload(broadcast, locale))
 
     # ------------------------------------------------------------------ sending
 
