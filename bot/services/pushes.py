@@ -214,7 +214,7 @@ def _collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off for the tick. A tick allocates millions of
     short-lived objects (rows, keys, pushes) that reference counting frees, and each few
     thousand of them would start a collection; the full ones scan the whole heap — aiogram's
-    models, the catalog, the tick's memos — and took a third of a 100 000-user tick. Cycles
+    models, the catalog, the tick's memos — over and over (bench/README.md). Cycles
     made meanwhile (by this or by other tasks) wait for the next collection after it."""
     enabled = gc.isenabled()
     gc.disable()

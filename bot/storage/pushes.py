@@ -65,8 +65,8 @@ def _bounded(column: Any, no_first: bool, no_last: bool) -> list[Any]:
 
 @functools.cache
 def _recipient_queries(no_first: bool, no_last: bool) -> tuple[Select[Any], Select[Any]]:
-    """`recipients`' two queries, built once (a tick runs them for each of its 100 pages, and
-    building the joins and subqueries took a third as long as running them)."""
+    """`recipients`' two queries, built once: a tick runs them for each of its pages, and
+    building the joins and subqueries is a large part of running them (bench/README.md)."""
     latest = (
         select(quiz_results.c.user_id, func.max(quiz_results.c.id).label("id"))
         .where(*_bounded(quiz_results.c.user_id, no_first, no_last))
