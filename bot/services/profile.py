@@ -102,9 +102,9 @@ class ProfileService:
                 now,
                 consent_version=CONSENT_VERSION,
                 consent_at=now,
-                first_name=(first_name or "")[:128] or None,
-                last_name=(last_name or "")[:128] or None,
-                username=(username or "")[:64] or None,
+                first_name=_name(first_name, 128),
+                last_name=_name(last_name, 128),
+                username=_name(username, 64),
             )
 
     async def forget(self, user_id: int) -> None:
@@ -216,3 +216,9 @@ class ProfileService:
             }
         result: dict[str, Any] = json.loads(json.dumps(data, default=str))
         return result
+
+
+def _name(value: str | None, limit: int) -> str | None:
+    """A name from Telegram as stored: without NUL characters (PostgreSQL's text refuses them,
+    and consent failed for such a name), at most `limit` characters; None when empty."""
+    return (value or "").replace("\x00", "")[:limit] or None
