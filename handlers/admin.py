@@ -17,7 +17,7 @@ from handlers.people import person_id
 router = Router(name=__name__)
 
 
-class Co(CallbackData, prefix="co"):
+class CoordinatorsCb(CallbackData, prefix="co"):
     """Coordinators: list, add (ask for the id), del (remove user_id)."""
 
     action: str
@@ -35,12 +35,12 @@ async def show_coordinators(screen: Screen, coordination: CoordinationService) -
         [
             button(
                 tr._("✖ Remove {name}").format(name=_name(u.first_name, u.username, u.id)),
-                Co(action="del", user_id=u.id),
+                CoordinatorsCb(action="del", user_id=u.id),
             )
         ]
         for u in people
     ]
-    rows.append([button(tr._("➕ Add a coordinator"), Co(action="add"))])
+    rows.append([button(tr._("➕ Add a coordinator"), CoordinatorsCb(action="add"))])
     rows.append([button(tr._("☰ Menu"), Menu(section="home"))])
     text = tr(
         "admin/coordinators.j2",
@@ -54,7 +54,7 @@ def _name(first: str | None, username: str | None, user_id: int) -> str:
 
 
 @router.message(Command("coordinators"))
-@router.callback_query(Co.filter(F.action == "list"))
+@router.callback_query(CoordinatorsCb.filter(F.action == "list"))
 async def coordinators(
     event: Message | CallbackQuery, screen: Screen, coordination: CoordinationService
 ) -> None:
@@ -63,11 +63,11 @@ async def coordinators(
     await show_coordinators(screen, coordination)
 
 
-@router.callback_query(Co.filter(F.action == "add"))
+@router.callback_query(CoordinatorsCb.filter(F.action == "add"))
 async def ask_who(query: CallbackQuery, screen: Screen) -> None:
     assert screen.state is not None
     await screen.state.set_state(Appointing.who)
-    cancel = keyboard([[button(screen.tr._("« Cancel"), Co(action="list"))]])
+    cancel = keyboard([[button(screen.tr._("« Cancel"), CoordinatorsCb(action="list"))]])
     await screen.show(screen.tr("admin/ask_who.j2"), cancel)
 
 
@@ -75,7 +75,7 @@ async def ask_who(query: CallbackQuery, screen: Screen) -> None:
 async def who_given(message: Message, screen: Screen, coordination: CoordinationService) -> None:
     user_id = person_id(message)
     if user_id is None:
-        cancel = keyboard([[button(screen.tr._("« Cancel"), Co(action="list"))]])
+        cancel = keyboard([[button(screen.tr._("« Cancel"), CoordinatorsCb(action="list"))]])
         await screen.send(screen.tr("admin/who_hint.j2"), cancel)
         return
     appointed = await coordination.appoint(screen.user_id, user_id)  # UserError: ask again
@@ -86,9 +86,12 @@ async def who_given(message: Message, screen: Screen, coordination: Coordination
     await show_coordinators(screen, coordination)
 
 
-@router.callback_query(Co.filter(F.action == "del"))
+@router.callback_query(CoordinatorsCb.filter(F.action == "del"))
 async def remove(
-    query: CallbackQuery, callback_data: Co, screen: Screen, coordination: CoordinationService
+    query: CallbackQuery,
+    callback_data: CoordinatorsCb,
+    screen: Screen,
+    coordination: CoordinationService,
 ) -> None:
     await coordination.remove(screen.user_id, callback_data.user_id)
     await show_coordinators(screen, coordination)

@@ -12,7 +12,7 @@ from bot.domain.errors import StaleButton
 from bot.domain.paging import paged
 from bot.services.catalogs import CatalogService, Fit, fit_for
 from bot.services.profile import ProfileService
-from bot.ui.keyboards import Ar, Menu, back_row, button, keyboard, page_row
+from bot.ui.keyboards import ArticleCb, Menu, back_row, button, keyboard, page_row
 from bot.ui.screen import Screen
 
 router = Router(name=__name__)
@@ -33,10 +33,10 @@ async def articles_command(
     )
 
 
-@router.callback_query(Ar.filter(F.action == "list"))
+@router.callback_query(ArticleCb.filter(F.action == "list"))
 async def list_page(
     query: CallbackQuery,
-    callback_data: Ar,
+    callback_data: ArticleCb,
     screen: Screen,
     catalogs: CatalogService,
     profiles: ProfileService,
@@ -44,7 +44,7 @@ async def list_page(
 ) -> None:
     await show_list(
         screen,
-        callback_data.p,
+        callback_data.page,
         catalogs,
         await fit_for(profiles, screen.user, settings.default_timezone),
     )
@@ -61,12 +61,12 @@ async def show_list(screen: Screen, page: int, catalogs: CatalogService, fit: Fi
         [
             button(
                 ("✓ " if states.get(a.key) else "📖 ") + a.title.get(tr.locale)[:56],
-                Ar(action="card", key=a.key, p=at.number),
+                ArticleCb(action="card", key=a.key, page=at.number),
             )
         ]
         for a in shown
     ]
-    rows += [page_row(at, lambda n: Ar(action="list", p=n)), back_row(tr)]
+    rows += [page_row(at, lambda n: ArticleCb(action="list", page=n)), back_row(tr)]
     read = sum(1 for a in found if states.get(a.key))
     text = tr(
         "articles/list.j2",
@@ -79,9 +79,9 @@ async def show_list(screen: Screen, page: int, catalogs: CatalogService, fit: Fi
     await screen.show(text, keyboard(rows))
 
 
-@router.callback_query(Ar.filter(F.action == "card"))
+@router.callback_query(ArticleCb.filter(F.action == "card"))
 async def article_card(
-    query: CallbackQuery, callback_data: Ar, screen: Screen, catalogs: CatalogService
+    query: CallbackQuery, callback_data: ArticleCb, screen: Screen, catalogs: CatalogService
 ) -> None:
     article = next((a for a in await catalogs.articles() if a.key == callback_data.key), None)
     if article is None:
@@ -91,6 +91,6 @@ async def article_card(
     tr = screen.tr
     rows = [
         [InlineKeyboardButton(text=tr._("🔗 Read at the source"), url=article.link)],
-        [button(tr._("« Back to the list"), Ar(action="list", p=callback_data.p))],
+        [button(tr._("« Back to the list"), ArticleCb(action="list", page=callback_data.page))],
     ]
     await screen.show(tr("articles/card.j2", a=article), keyboard(rows))

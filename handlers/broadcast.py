@@ -15,9 +15,9 @@ Screens, in order:
   progress  — the control message, edited live by the service: sent / failed / blocked, rate,
               time left, ⛔ Cancel; at the end the report
 
-Callbacks are stateless (`Bc`: action, broadcast id, value, page), so buttons survive restarts;
-only two typed inputs use FSM states (the message, a typed time). The parent router lets only
-coordinators and admins in; a coordinator may act on their own broadcasts, an admin on any.
+Callbacks are stateless (`BroadcastCb`: action, broadcast id, value, page), so buttons survive
+restarts; only two typed inputs use FSM states (the message, a typed time). The parent router lets
+only coordinators and admins in; a coordinator may act on their own broadcasts, an admin on any.
 """
 
 from __future__ import annotations
@@ -57,11 +57,11 @@ from bot.services.broadcasts import (
     NotDraft,
     OpportunityChoice,
 )
-from bot.ui.broadcast import KEEP, Bc, after_markup, progress_view
+from bot.ui.broadcast import KEEP, BroadcastCb, after_markup, progress_view
 from bot.ui.keyboards import button, grid, keyboard, page_row
 from bot.ui.render import Tr
 from bot.ui.screen import Screen
-from handlers.coordinator import Cm, coordinator_menu
+from handlers.coordinator import CoordinatorCb, coordinator_menu
 
 router = Router(name=__name__)
 REGIONS_PAGE = 10
@@ -194,11 +194,15 @@ def _content_info(content: Content) -> dict[str, object]:
     return {"kind": kind, "length": len(content.text), "filename": content.filename or ""}
 
 
-async def _broadcast(callback_data: Bc, screen: Screen, broadcasts: BroadcastService) -> Broadcast:
+async def _broadcast(
+    callback_data: BroadcastCb, screen: Screen, broadcasts: BroadcastService
+) -> Broadcast:
     return await broadcasts.owned(callback_data.id, screen.user_id, screen.roles)
 
 
-def _kind_button(segment: Segment, kind: str, label: str, target: Bc) -> InlineKeyboardButton:
+def _kind_button(
+    segment: Segment, kind: str, label: str, target: BroadcastCb
+) -> InlineKeyboardButton:
     chosen = len(segment.values(kind))
     return button(f"{label} · {chosen}" if chosen else label, target)
 
@@ -207,8 +211,8 @@ def _kind_button(segment: Segment, kind: str, label: str, target: Bc) -> InlineK
 
 
 @router.message(Command("broadcast"))
-@router.callback_query(Cm.filter(F.section == "broadcast"))
-@router.callback_query(Bc.filter(F.a == "new"))
+@router.callback_query(CoordinatorCb.filter(F.section == "broadcast"))
+@router.callback_query(BroadcastCb.filter(F.action == "new"))
 async def compose(
     event: Message | CallbackQuery,
     screen: Screen,
@@ -217,7 +221,7 @@ async def compose(
     callback_data: CallbackData | None = None,
 ) -> None:
     tr = screen.tr
-    if isinstance(callback_data, Bc) and callback_data.v == KEEP:
+    if isinstance(callback_data, BroadcastCb) and callback_data.value == KEEP:
         screen.query = None  # leave the report where it is
     assert screen.state is not None
     await screen.state.set_state(Composing.message)
@@ -229,16 +233,16 @@ async def compose(
             label = tr._("🕐 #{id} at {when}").format(id=b.id, when=when)
         else:
             label = tr._("📤 #{id} is going out").format(id=b.id)
-        rows.append([button(label, Bc(a="show", id=b.id))])
-    rows.append([button(tr._("« Coordinators' menu"), Bc(a="menu"))])
+        rows.append([button(label, BroadcastCb(action="show", id=b.id))])
+    rows.append([button(tr._("« Coordinators' menu"), BroadcastCb(action="menu"))])
     await screen.show(tr("broadcast/compose.j2"), keyboard(rows))
 
 
-@router.callback_query(Bc.filter(F.a == "menu"))
-async def to_menu(query: CallbackQuery, callback_data: Bc, screen: Screen) -> None:
+@router.callback_query(BroadcastCb.filter(F.action == "menu"))
+async def to_menu(query: CallbackQuery, callback_data: BroadcastCb, screen: Screen) -> None:
     if screen.state is not None:
         await screen.state.set_state(None)
-    if callback_data.v == KEEP:
+    if callback_data.value == KEEP:
         screen.query = None  # leave the report where it is
     await coordinator_menu(query, screen)
 
@@ -250,7 +254,7 @@ async def composed(
     tr = screen.tr
     content = _content_of(message)
     if content is None:
-        cancel = keyboard([[button(tr._("« Coordinators' menu"), Bc(a="menu"))]])
+        cancel = keyboard([[button(tr._("« Coordinators' menu"), BroadcastCb(action="menu"))]])
         await screen.send(tr("broadcast/compose_hint.j2"), cancel)
         return
     created = await broadcasts.create(screen.user_id, content, tr.locale)  # TooLong: state stays
@@ -270,26 +274,41 @@ async def show_segment(
     count = await broadcasts.count(segment)
     rows = [
         [
-            _kind_button(segment, "roles", tr._("👥 Role"), Bc(a="kind", id=b.id, v="roles")),
-            _kind_button(segment, "stages", tr._("🧭 Stage"), Bc(a="kind", id=b.id, v="stages")),
+            _kind_button(
+                segment,
+                "roles",
+                tr._("👥 Role"),
+                BroadcastCb(action="kind", id=b.id, value="roles"),
+            ),
+            _kind_button(
+                segment,
+                "stages",
+                tr._("🧭 Stage"),
+                BroadcastCb(action="kind", id=b.id, value="stages"),
+            ),
         ],
         [
-            _kind_button(segment, "topics", tr._("🏷 Topic"), Bc(a="kind", id=b.id, v="topics")),
-            _kind_button(segment, "place", tr._("🌍 Place"), Bc(a="zones", id=b.id)),
+            _kind_button(
+                segment,
+                "topics",
+                tr._("🏷 Topic"),
+                BroadcastCb(action="kind", id=b.id, value="topics"),
+            ),
+            _kind_button(segment, "place", tr._("🌍 Place"), BroadcastCb(action="zones", id=b.id)),
         ],
         [
             _kind_button(
                 segment,
                 "opportunities",
                 tr._("🙋 Participants of an opportunity"),
-                Bc(a="opps", id=b.id),
+                BroadcastCb(action="opps", id=b.id),
             )
         ],
-        [button(tr._("🧹 Everyone (clear filters)"), Bc(a="clr", id=b.id))]
+        [button(tr._("🧹 Everyone (clear filters)"), BroadcastCb(action="clr", id=b.id))]
         if not segment.is_empty
         else [],
-        [button(tr._("👁 Preview"), Bc(a="prev", id=b.id))],
-        [button(tr._("🗑 Discard"), Bc(a="drop", id=b.id))],
+        [button(tr._("👁 Preview"), BroadcastCb(action="prev", id=b.id))],
+        [button(tr._("🗑 Discard"), BroadcastCb(action="drop", id=b.id))],
     ]
     text = tr(
         "broadcast/segment.j2",
@@ -310,7 +329,8 @@ async def show_kind(
     if kind == "roles":
         toggles = [
             button(
-                (ON if r in segment.roles else OFF) + _role_name(tr, r), Bc(a="role", id=b.id, v=r)
+                (ON if r in segment.roles else OFF) + _role_name(tr, r),
+                BroadcastCb(action="role", id=b.id, value=r),
             )
             for r in ROLES
         ]
@@ -319,7 +339,7 @@ async def show_kind(
         toggles = [
             button(
                 (ON if n in segment.stages else OFF) + _stage_name(tr, catalog, n),
-                Bc(a="stage", id=b.id, v=str(n)),
+                BroadcastCb(action="stage", id=b.id, value=str(n)),
             )
             for n in STAGES
         ]
@@ -328,7 +348,7 @@ async def show_kind(
         toggles = [
             button(
                 (ON if t.code in segment.topics else OFF) + tr.loc(t.short),
-                Bc(a="topic", id=b.id, v=t.code),
+                BroadcastCb(action="topic", id=b.id, value=t.code),
             )
             for t in catalog.topics
         ]
@@ -337,8 +357,8 @@ async def show_kind(
         raise StaleButton
     rows = grid(toggles, width)
     if segment.values(kind):
-        rows.append([button(tr._("🧹 Clear"), Bc(a="clr", id=b.id, v=kind))])
-    rows.append([button(tr._("« Back"), Bc(a="seg", id=b.id))])
+        rows.append([button(tr._("🧹 Clear"), BroadcastCb(action="clr", id=b.id, value=kind))])
+    rows.append([button(tr._("« Back"), BroadcastCb(action="seg", id=b.id))])
     count = await broadcasts.count(segment)
     text = tr(
         "broadcast/kind.j2",
@@ -362,11 +382,15 @@ async def show_zones(
             mark = "☑️ "
         else:
             mark = ""
-        buttons.append(button(mark + zone.label(tr.locale), Bc(a="zone", id=b.id, v=zone.code)))
+        buttons.append(
+            button(
+                mark + zone.label(tr.locale), BroadcastCb(action="zone", id=b.id, value=zone.code)
+            )
+        )
     rows = grid(buttons, 2)
     if segment.values("place"):
-        rows.append([button(tr._("🧹 Clear"), Bc(a="clr", id=b.id, v="place"))])
-    rows.append([button(tr._("« Back"), Bc(a="seg", id=b.id))])
+        rows.append([button(tr._("🧹 Clear"), BroadcastCb(action="clr", id=b.id, value="place"))])
+    rows.append([button(tr._("« Back"), BroadcastCb(action="seg", id=b.id))])
     count = await broadcasts.count(segment)
     text = tr(
         "broadcast/zones.j2", parts=await _parts(tr, catalog, broadcasts, segment), count=count
@@ -393,22 +417,24 @@ async def show_zone(
         zone=zone.label(tr.locale)
     )
     rows: list[list[InlineKeyboardButton]] = [
-        [button(whole, Bc(a="wz", id=b.id, v=zone.code, p=page))]
+        [button(whole, BroadcastCb(action="wz", id=b.id, value=zone.code, page=page))]
     ]
     rows += [
         [
             button(
                 (ON if r.code in segment.regions else OFF) + r.name(tr.locale),
-                Bc(a="reg", id=b.id, v=r.code, p=page),
+                BroadcastCb(action="reg", id=b.id, value=r.code, page=page),
             )
         ]
         for r in shown
     ]
-    rows.append(_page_row(tr, at, lambda n: Bc(a="zone", id=b.id, v=zone.code, p=n)))
+    rows.append(
+        _page_row(tr, at, lambda n: BroadcastCb(action="zone", id=b.id, value=zone.code, page=n))
+    )
     rows.append(
         [
-            button(tr._("« Zones"), Bc(a="zones", id=b.id)),
-            button(tr._("✔ Done"), Bc(a="seg", id=b.id)),
+            button(tr._("« Zones"), BroadcastCb(action="zones", id=b.id)),
+            button(tr._("✔ Done"), BroadcastCb(action="seg", id=b.id)),
         ]
     )
     count = await broadcasts.count(segment)
@@ -423,10 +449,10 @@ async def show_zone(
     await screen.show(text, keyboard(rows))
 
 
-@router.callback_query(Bc.filter(F.a == "seg"))
+@router.callback_query(BroadcastCb.filter(F.action == "seg"))
 async def segment_screen(
     query: CallbackQuery,
-    callback_data: Bc,
+    callback_data: BroadcastCb,
     screen: Screen,
     broadcasts: BroadcastService,
     catalog: Catalog,
@@ -437,32 +463,32 @@ async def segment_screen(
     await show_segment(screen, broadcasts, catalog, b)
 
 
-@router.callback_query(Bc.filter(F.a == "kind"))
+@router.callback_query(BroadcastCb.filter(F.action == "kind"))
 async def kind_screen(
     query: CallbackQuery,
-    callback_data: Bc,
+    callback_data: BroadcastCb,
     screen: Screen,
     broadcasts: BroadcastService,
     catalog: Catalog,
 ) -> None:
     b = _draft(await _broadcast(callback_data, screen, broadcasts))
-    await show_kind(screen, broadcasts, catalog, b, callback_data.v)
+    await show_kind(screen, broadcasts, catalog, b, callback_data.value)
 
 
-@router.callback_query(Bc.filter(F.a.in_({"role", "stage", "topic"})))
+@router.callback_query(BroadcastCb.filter(F.action.in_({"role", "stage", "topic"})))
 async def toggle(
     query: CallbackQuery,
-    callback_data: Bc,
+    callback_data: BroadcastCb,
     screen: Screen,
     broadcasts: BroadcastService,
     catalog: Catalog,
 ) -> None:
     b = _draft(await _broadcast(callback_data, screen, broadcasts))
-    value = callback_data.v
+    value = callback_data.value
     try:
-        if callback_data.a == "role":
+        if callback_data.action == "role":
             segment, kind = b.segment.toggle_role(value), "roles"
-        elif callback_data.a == "stage":
+        elif callback_data.action == "stage":
             segment, kind = b.segment.toggle_stage(int(value)), "stages"
         else:
             segment, kind = b.segment.toggle_topic(catalog.topic(value).code), "topics"
@@ -472,10 +498,10 @@ async def toggle(
     await show_kind(screen, broadcasts, catalog, b, kind)
 
 
-@router.callback_query(Bc.filter(F.a == "zones"))
+@router.callback_query(BroadcastCb.filter(F.action == "zones"))
 async def zones_screen(
     query: CallbackQuery,
-    callback_data: Bc,
+    callback_data: BroadcastCb,
     screen: Screen,
     broadcasts: BroadcastService,
     catalog: Catalog,
@@ -484,38 +510,38 @@ async def zones_screen(
     await show_zones(screen, broadcasts, catalog, b)
 
 
-@router.callback_query(Bc.filter(F.a == "zone"))
+@router.callback_query(BroadcastCb.filter(F.action == "zone"))
 async def zone_screen(
     query: CallbackQuery,
-    callback_data: Bc,
+    callback_data: BroadcastCb,
     screen: Screen,
     broadcasts: BroadcastService,
     catalog: Catalog,
 ) -> None:
     b = _draft(await _broadcast(callback_data, screen, broadcasts))
-    await show_zone(screen, broadcasts, catalog, b, callback_data.v, callback_data.p)
+    await show_zone(screen, broadcasts, catalog, b, callback_data.value, callback_data.page)
 
 
-@router.callback_query(Bc.filter(F.a.in_({"wz", "reg"})))
+@router.callback_query(BroadcastCb.filter(F.action.in_({"wz", "reg"})))
 async def toggle_place(
     query: CallbackQuery,
-    callback_data: Bc,
+    callback_data: BroadcastCb,
     screen: Screen,
     broadcasts: BroadcastService,
     catalog: Catalog,
 ) -> None:
     b = _draft(await _broadcast(callback_data, screen, broadcasts))
     try:
-        if callback_data.a == "wz":
-            segment = b.segment.toggle_zone(callback_data.v, broadcasts.geo)
-            zone = callback_data.v
+        if callback_data.action == "wz":
+            segment = b.segment.toggle_zone(callback_data.value, broadcasts.geo)
+            zone = callback_data.value
         else:
-            segment = b.segment.toggle_region(callback_data.v, broadcasts.geo)
-            zone = broadcasts.geo.region_zone[callback_data.v]
+            segment = b.segment.toggle_region(callback_data.value, broadcasts.geo)
+            zone = broadcasts.geo.region_zone[callback_data.value]
     except ValueError as exc:
         raise StaleButton from exc
     b = await broadcasts.set_segment(b, segment)
-    await show_zone(screen, broadcasts, catalog, b, zone, callback_data.p)
+    await show_zone(screen, broadcasts, catalog, b, zone, callback_data.page)
 
 
 async def show_opportunities(
@@ -529,15 +555,17 @@ async def show_opportunities(
         [
             button(
                 (ON if c.id in segment.opportunity_ids else OFF) + _opportunity_name(c, str(c.id)),
-                Bc(a="opp", id=b.id, v=str(c.id), p=page),
+                BroadcastCb(action="opp", id=b.id, value=str(c.id), page=page),
             )
         ]
         for c in choices
     ]
-    rows.append(_page_row(tr, at, lambda n: Bc(a="opps", id=b.id, p=n)))
+    rows.append(_page_row(tr, at, lambda n: BroadcastCb(action="opps", id=b.id, page=n)))
     if segment.opportunity_ids:
-        rows.append([button(tr._("🧹 Clear"), Bc(a="clr", id=b.id, v="opportunities"))])
-    rows.append([button(tr._("« Back"), Bc(a="seg", id=b.id))])
+        rows.append(
+            [button(tr._("🧹 Clear"), BroadcastCb(action="clr", id=b.id, value="opportunities"))]
+        )
+    rows.append([button(tr._("« Back"), BroadcastCb(action="seg", id=b.id))])
     count = await broadcasts.count(segment)
     text = tr(
         "broadcast/opportunities.j2",
@@ -550,30 +578,30 @@ async def show_opportunities(
     await screen.show(text, keyboard(rows))
 
 
-@router.callback_query(Bc.filter(F.a == "opps"))
+@router.callback_query(BroadcastCb.filter(F.action == "opps"))
 async def opportunities_screen(
     query: CallbackQuery,
-    callback_data: Bc,
+    callback_data: BroadcastCb,
     screen: Screen,
     broadcasts: BroadcastService,
     catalog: Catalog,
 ) -> None:
     b = _draft(await _broadcast(callback_data, screen, broadcasts))
-    await show_opportunities(screen, broadcasts, catalog, b, callback_data.p)
+    await show_opportunities(screen, broadcasts, catalog, b, callback_data.page)
 
 
-@router.callback_query(Bc.filter(F.a == "opp"))
+@router.callback_query(BroadcastCb.filter(F.action == "opp"))
 async def toggle_opportunity(
     query: CallbackQuery,
-    callback_data: Bc,
+    callback_data: BroadcastCb,
     screen: Screen,
     broadcasts: BroadcastService,
     catalog: Catalog,
 ) -> None:
     b = _draft(await _broadcast(callback_data, screen, broadcasts))
-    if not callback_data.v.isdigit():
+    if not callback_data.value.isdigit():
         raise StaleButton
-    opportunity_id = int(callback_data.v)
+    opportunity_id = int(callback_data.value)
     chosen = opportunity_id in b.segment.opportunity_ids
     if not chosen and opportunity_id not in await broadcasts.opportunity_titles([opportunity_id]):
         raise StaleButton
@@ -582,20 +610,20 @@ async def toggle_opportunity(
     except ValueError as exc:
         raise StaleButton from exc
     b = await broadcasts.set_segment(b, segment)
-    await show_opportunities(screen, broadcasts, catalog, b, callback_data.p)
+    await show_opportunities(screen, broadcasts, catalog, b, callback_data.page)
 
 
-@router.callback_query(Bc.filter(F.a == "clr"))
+@router.callback_query(BroadcastCb.filter(F.action == "clr"))
 async def clear(
     query: CallbackQuery,
-    callback_data: Bc,
+    callback_data: BroadcastCb,
     screen: Screen,
     broadcasts: BroadcastService,
     catalog: Catalog,
 ) -> None:
     b = _draft(await _broadcast(callback_data, screen, broadcasts))
     try:
-        segment = b.segment.cleared(callback_data.v or None)
+        segment = b.segment.cleared(callback_data.value or None)
     except ValueError as exc:
         raise StaleButton from exc
     b = await broadcasts.set_segment(b, segment)
@@ -611,10 +639,12 @@ async def show_control(
     tr = screen.tr
     count = await broadcasts.count(b.segment)
     rows = [
-        [button(tr._("🚀 Send now to {n}").format(n=count), Bc(a="go", id=b.id))] if count else [],
-        [button(tr._("🕐 Schedule…"), Bc(a="when", id=b.id))] if count else [],
-        [button(tr._("👥 Change recipients"), Bc(a="seg", id=b.id))],
-        [button(tr._("🗑 Discard"), Bc(a="drop", id=b.id))],
+        [button(tr._("🚀 Send now to {n}").format(n=count), BroadcastCb(action="go", id=b.id))]
+        if count
+        else [],
+        [button(tr._("🕐 Schedule…"), BroadcastCb(action="when", id=b.id))] if count else [],
+        [button(tr._("👥 Change recipients"), BroadcastCb(action="seg", id=b.id))],
+        [button(tr._("🗑 Discard"), BroadcastCb(action="drop", id=b.id))],
     ]
     text = tr(
         "broadcast/control.j2",
@@ -628,10 +658,10 @@ async def show_control(
         await screen.show(text, keyboard(rows))
 
 
-@router.callback_query(Bc.filter(F.a == "prev"))
+@router.callback_query(BroadcastCb.filter(F.action == "prev"))
 async def preview(
     query: CallbackQuery,
-    callback_data: Bc,
+    callback_data: BroadcastCb,
     screen: Screen,
     broadcasts: BroadcastService,
     catalog: Catalog,
@@ -641,10 +671,10 @@ async def preview(
     await show_control(screen, broadcasts, catalog, b, new=True)
 
 
-@router.callback_query(Bc.filter(F.a == "ctl"))
+@router.callback_query(BroadcastCb.filter(F.action == "ctl"))
 async def control(
     query: CallbackQuery,
-    callback_data: Bc,
+    callback_data: BroadcastCb,
     screen: Screen,
     broadcasts: BroadcastService,
     catalog: Catalog,
@@ -655,9 +685,9 @@ async def control(
     await show_control(screen, broadcasts, catalog, b, new=False)
 
 
-@router.callback_query(Bc.filter(F.a == "drop"))
+@router.callback_query(BroadcastCb.filter(F.action == "drop"))
 async def discard(
-    query: CallbackQuery, callback_data: Bc, screen: Screen, broadcasts: BroadcastService
+    query: CallbackQuery, callback_data: BroadcastCb, screen: Screen, broadcasts: BroadcastService
 ) -> None:
     b = _draft(await _broadcast(callback_data, screen, broadcasts))
     await broadcasts.discard(b, screen.user_id)
@@ -667,10 +697,10 @@ async def discard(
 # ------------------------------------------------------------------ send, schedule, cancel
 
 
-@router.callback_query(Bc.filter(F.a == "go"))
+@router.callback_query(BroadcastCb.filter(F.action == "go"))
 async def send_now(
     query: CallbackQuery,
-    callback_data: Bc,
+    callback_data: BroadcastCb,
     screen: Screen,
     broadcasts: BroadcastService,
     callback_answer: CallbackAnswer,
@@ -692,15 +722,15 @@ def _schedule_markup(tr: Tr, b: Broadcast, now: datetime, tz: str) -> InlineKeyb
     for preset in PRESETS:
         at = preset_time(preset, now, tz).astimezone(zone)
         label = labels[preset].format(time=at.strftime("%H:%M"), date=at.strftime("%d.%m"))
-        rows.append([button(label, Bc(a="at", id=b.id, v=preset))])
-    rows.append([button(tr._("« Back"), Bc(a="ctl", id=b.id))])
+        rows.append([button(label, BroadcastCb(action="at", id=b.id, value=preset))])
+    rows.append([button(tr._("« Back"), BroadcastCb(action="ctl", id=b.id))])
     return keyboard(rows)
 
 
-@router.callback_query(Bc.filter(F.a == "when"))
+@router.callback_query(BroadcastCb.filter(F.action == "when"))
 async def when_screen(
     query: CallbackQuery,
-    callback_data: Bc,
+    callback_data: BroadcastCb,
     screen: Screen,
     broadcasts: BroadcastService,
     settings: Settings,
@@ -753,17 +783,17 @@ async def show_scheduled(
     )
     markup = keyboard(
         [
-            [button(tr._("✖ Cancel the schedule"), Bc(a="unsch", id=b.id))],
-            [button(tr._("🛠 Coordinators' menu"), Bc(a="menu"))],
+            [button(tr._("✖ Cancel the schedule"), BroadcastCb(action="unsch", id=b.id))],
+            [button(tr._("🛠 Coordinators' menu"), BroadcastCb(action="menu"))],
         ]
     )
     await screen.show(text, markup)
 
 
-@router.callback_query(Bc.filter(F.a == "at"))
+@router.callback_query(BroadcastCb.filter(F.action == "at"))
 async def at_preset(
     query: CallbackQuery,
-    callback_data: Bc,
+    callback_data: BroadcastCb,
     screen: Screen,
     broadcasts: BroadcastService,
     catalog: Catalog,
@@ -771,9 +801,9 @@ async def at_preset(
     clock: Clock,
 ) -> None:
     b = _draft(await _broadcast(callback_data, screen, broadcasts))
-    if callback_data.v not in PRESETS:
+    if callback_data.value not in PRESETS:
         raise StaleButton
-    at = preset_time(callback_data.v, clock.now(), screen.zone(settings.default_timezone))
+    at = preset_time(callback_data.value, clock.now(), screen.zone(settings.default_timezone))
     message_id = query.message.message_id if isinstance(query.message, Message) else None
     await _scheduled(screen, broadcasts, catalog, settings, b, at, message_id)
 
@@ -805,10 +835,10 @@ async def typed_time(
     await _scheduled(screen, broadcasts, catalog, settings, b, at, None)
 
 
-@router.callback_query(Bc.filter(F.a == "unsch"))
+@router.callback_query(BroadcastCb.filter(F.action == "unsch"))
 async def unschedule(
     query: CallbackQuery,
-    callback_data: Bc,
+    callback_data: BroadcastCb,
     screen: Screen,
     broadcasts: BroadcastService,
     catalog: Catalog,
@@ -818,10 +848,10 @@ async def unschedule(
     await show_control(screen, broadcasts, catalog, b, new=False)
 
 
-@router.callback_query(Bc.filter(F.a == "stop"))
+@router.callback_query(BroadcastCb.filter(F.action == "stop"))
 async def cancel(
     query: CallbackQuery,
-    callback_data: Bc,
+    callback_data: BroadcastCb,
     screen: Screen,
     broadcasts: BroadcastService,
     callback_answer: CallbackAnswer,
@@ -837,10 +867,10 @@ async def cancel(
         callback_answer.text = tr._("It has already finished.")
 
 
-@router.callback_query(Bc.filter(F.a == "show"))
+@router.callback_query(BroadcastCb.filter(F.action == "show"))
 async def status_screen(
     query: CallbackQuery,
-    callback_data: Bc,
+    callback_data: BroadcastCb,
     screen: Screen,
     broadcasts: BroadcastService,
     catalog: Catalog,

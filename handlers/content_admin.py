@@ -41,7 +41,7 @@ from bot.services.content_admin import (
 from bot.ui.keyboards import RowId, Small, button, grid, keyboard, page_row
 from bot.ui.render import safe
 from bot.ui.screen import Screen
-from handlers.coordinator import Cm
+from handlers.coordinator import CoordinatorCb
 
 router = Router(name=__name__)
 PAGE = 6
@@ -79,23 +79,23 @@ ADD = {
 }
 
 
-class Ca(CallbackData, prefix="ca"):
-    """Content lists: list (page p), item, new, edit, close (ask), closed (done), export,
-    import; k the kind (grant, article, measure), i the item's id."""
+class ContentCb(CallbackData, prefix="ca"):
+    """Content lists: action list (at page), item, new, edit, close (ask), closed (done),
+    export, import; kind grant, article or measure."""
 
-    a: str
-    k: str
-    i: RowId = 0
-    p: Small = 0
+    action: str
+    kind: str
+    item_id: RowId = 0
+    page: Small = 0
 
 
-class Cf(CallbackData, prefix="cf"):
-    """The open form: a the action (tog, done, pick, zone, keep, skip, back, cancel, save,
-    fields, field, preview), s the step the button belongs to, v a value."""
+class FormCb(CallbackData, prefix="cf"):
+    """The open form: action tog, done, pick, zone, keep, skip, back, cancel, save, fields,
+    field or preview; step the form step the button belongs to."""
 
-    a: str
-    s: str = ""
-    v: str = ""
+    action: str
+    step: str = ""
+    value: str = ""
 
 
 class Form(StatesGroup):
@@ -206,17 +206,19 @@ async def show_list(
     for item in items[at.slice]:
         assert item.id is not None
         label = f"{key_of(kind, item.id)} · {item.title}"
-        rows.append([button(label[:60], Ca(a="item", k=kind, i=item.id, p=page))])
-    rows.append(page_row(at, lambda n: Ca(a="list", k=kind, p=n)))
-    rows.append([button(tr._(ADD[kind]), Ca(a="new", k=kind, p=page))])
+        rows.append(
+            [button(label[:60], ContentCb(action="item", kind=kind, item_id=item.id, page=page))]
+        )
+    rows.append(page_row(at, lambda n: ContentCb(action="list", kind=kind, page=n)))
+    rows.append([button(tr._(ADD[kind]), ContentCb(action="new", kind=kind, page=page))])
     if kind in CSV_KINDS:
         rows.append(
             [
-                button(tr._("⬇️ Export CSV"), Ca(a="export", k=kind, p=page)),
-                button(tr._("⬆️ Import CSV"), Ca(a="import", k=kind, p=page)),
+                button(tr._("⬇️ Export CSV"), ContentCb(action="export", kind=kind, page=page)),
+                button(tr._("⬆️ Import CSV"), ContentCb(action="import", kind=kind, page=page)),
             ]
         )
-    rows.append([button(tr._("« Coordinator menu"), Cm(section="menu"))])
+    rows.append([button(tr._("« Coordinator menu"), CoordinatorCb(section="menu"))])
     text = tr(
         "content_admin/list.j2",
         kind=kind,
@@ -228,20 +230,26 @@ async def show_list(
     await screen.show(text, keyboard(rows))
 
 
-@router.callback_query(Cm.filter(F.section.in_(SECTIONS.keys())))
+@router.callback_query(CoordinatorCb.filter(F.section.in_(SECTIONS.keys())))
 async def section(
-    query: CallbackQuery, callback_data: Cm, screen: Screen, content_admin: ContentAdminService
+    query: CallbackQuery,
+    callback_data: CoordinatorCb,
+    screen: Screen,
+    content_admin: ContentAdminService,
 ) -> None:
     await _finish(screen)
     await show_list(screen, content_admin, SECTIONS[callback_data.section], 0)
 
 
-@router.callback_query(Ca.filter(F.a == "list"))
+@router.callback_query(ContentCb.filter(F.action == "list"))
 async def list_page(
-    query: CallbackQuery, callback_data: Ca, screen: Screen, content_admin: ContentAdminService
+    query: CallbackQuery,
+    callback_data: ContentCb,
+    screen: Screen,
+    content_admin: ContentAdminService,
 ) -> None:
     await _finish(screen)
-    await show_list(screen, content_admin, _kind(callback_data.k), callback_data.p)
+    await show_list(screen, content_admin, _kind(callback_data.kind), callback_data.page)
 
 
 def _preview_text(
@@ -280,61 +288,74 @@ def _preview_text(
     )
 
 
-@router.callback_query(Ca.filter(F.a == "item"))
+@router.callback_query(ContentCb.filter(F.action == "item"))
 async def item_screen(
     query: CallbackQuery,
-    callback_data: Ca,
+    callback_data: ContentCb,
     screen: Screen,
     content_admin: ContentAdminService,
     settings: Settings,
 ) -> None:
-    kind = _kind(callback_data.k)
-    item = await content_admin.item(kind, callback_data.i)
+    kind = _kind(callback_data.kind)
+    item = await content_admin.item(kind, callback_data.item_id)
     if item is None:
         raise StaleButton
     await _finish(screen)
     tr = screen.tr
-    key = key_of(kind, callback_data.i)
+    key = key_of(kind, callback_data.item_id)
     zone = screen.zone(settings.default_timezone)
     text = _preview_text(screen, content_admin, kind, item, zone, mode="item", key=key)
-    here = {"k": kind, "i": callback_data.i, "p": callback_data.p}
+    here = {"kind": kind, "item_id": callback_data.item_id, "page": callback_data.page}
     rows = [
         [
-            button(tr._("✏️ Edit"), Ca(a="edit", **here)),
-            button(tr._("🗑 Close"), Ca(a="close", **here)),
+            button(tr._("✏️ Edit"), ContentCb(action="edit", **here)),
+            button(tr._("🗑 Close"), ContentCb(action="close", **here)),
         ],
-        [button(tr._("« Back to the list"), Ca(a="list", k=kind, p=callback_data.p))],
+        [
+            button(
+                tr._("« Back to the list"),
+                ContentCb(action="list", kind=kind, page=callback_data.page),
+            )
+        ],
     ]
     await screen.show(text, keyboard(rows))
 
 
-@router.callback_query(Ca.filter(F.a == "close"))
+@router.callback_query(ContentCb.filter(F.action == "close"))
 async def close_ask(
-    query: CallbackQuery, callback_data: Ca, screen: Screen, content_admin: ContentAdminService
+    query: CallbackQuery,
+    callback_data: ContentCb,
+    screen: Screen,
+    content_admin: ContentAdminService,
 ) -> None:
-    kind = _kind(callback_data.k)
-    item = await content_admin.item(kind, callback_data.i)
+    kind = _kind(callback_data.kind)
+    item = await content_admin.item(kind, callback_data.item_id)
     if item is None:
         raise StaleButton
     tr = screen.tr
-    here = {"k": kind, "i": callback_data.i, "p": callback_data.p}
+    here = {"kind": kind, "item_id": callback_data.item_id, "page": callback_data.page}
     rows = [
-        [button(tr._("🗑 Yes, close it"), Ca(a="closed", **here))],
-        [button(tr._("« No, keep it"), Ca(a="item", **here))],
+        [button(tr._("🗑 Yes, close it"), ContentCb(action="closed", **here))],
+        [button(tr._("« No, keep it"), ContentCb(action="item", **here))],
     ]
-    key = key_of(kind, callback_data.i)
+    key = key_of(kind, callback_data.item_id)
     await screen.show(tr("content_admin/close_ask.j2", key=key, title=item.title), keyboard(rows))
 
 
-@router.callback_query(Ca.filter(F.a == "closed"))
+@router.callback_query(ContentCb.filter(F.action == "closed"))
 async def close_done(
-    query: CallbackQuery, callback_data: Ca, screen: Screen, content_admin: ContentAdminService
+    query: CallbackQuery,
+    callback_data: ContentCb,
+    screen: Screen,
+    content_admin: ContentAdminService,
 ) -> None:
-    kind = _kind(callback_data.k)
-    if not await content_admin.close(screen.user_id, kind, callback_data.i):
+    kind = _kind(callback_data.kind)
+    if not await content_admin.close(screen.user_id, kind, callback_data.item_id):
         raise StaleButton
-    note = screen.tr("content_admin/note.j2", what="closed", key=key_of(kind, callback_data.i))
-    await show_list(screen, content_admin, kind, callback_data.p, note)
+    note = screen.tr(
+        "content_admin/note.j2", what="closed", key=key_of(kind, callback_data.item_id)
+    )
+    await show_list(screen, content_admin, kind, callback_data.page, note)
 
 
 # --- the forms ---
@@ -350,11 +371,11 @@ def _step_markup(screen: Screen, catalog: Catalog, session: Session) -> list[lis
 
     def toggle(code: str, label: str) -> InlineKeyboardButton:
         mark = "✅ " if code in chosen else "▫️ "
-        return button((mark + label)[:60], Cf(a="tog", s=name, v=code))
+        return button((mark + label)[:60], FormCb(action="tog", step=name, value=code))
 
     def pick(code: str, label: str) -> InlineKeyboardButton:
         mark = "• " if name in session.draft and (value or "-") == code else ""
-        return button((mark + label)[:60], Cf(a="pick", s=name, v=code))
+        return button((mark + label)[:60], FormCb(action="pick", step=name, value=code))
 
     if step.input == "topics":
         rows += grid([toggle(t.code, tr.loc(t.short)) for t in catalog.topics], 2)
@@ -374,25 +395,30 @@ def _step_markup(screen: Screen, catalog: Catalog, session: Session) -> list[lis
         if session.zone:
             regions = catalog.regions_in(session.zone)
             rows += grid([pick(r.code, r.name(tr.locale)) for r in regions], 2)
-            rows.append([button(tr._("« Time zones"), Cf(a="zone", s=name))])
+            rows.append([button(tr._("« Time zones"), FormCb(action="zone", step=name))])
         else:
             everywhere = tr._("🇷🇺 Federal") if session.kind == "grant" else tr._("🌍 All regions")
             rows.append([pick("-", everywhere)])
             zones = [
-                button(z.label(tr.locale), Cf(a="zone", s=name, v=z.code)) for z in catalog.zones
+                button(z.label(tr.locale), FormCb(action="zone", step=name, value=z.code))
+                for z in catalog.zones
             ]
             rows += grid(zones, 2)
     elif step.input == "window":
         rows.append([pick("always", tr._("♾ All year round"))])
     if step.input in ("topics", "phases", "stages", "problems"):
-        rows.append([button(tr._("Done ▶"), Cf(a="done", s=name))])
+        rows.append([button(tr._("Done ▶"), FormCb(action="done", step=name))])
     elif step.typed and step.name in session.draft and value and not session.single:
-        rows.append([button(tr._("Keep ▶"), Cf(a="keep", s=name))])
+        rows.append([button(tr._("Keep ▶"), FormCb(action="keep", step=name))])
     if step.optional:
-        rows.append([button(tr._("Leave empty ▶"), Cf(a="skip", s=name))])
+        rows.append([button(tr._("Leave empty ▶"), FormCb(action="skip", step=name))])
     index = [s.name for s in FORMS[session.kind]].index(name)
-    nav = [button(tr._("« Back"), Cf(a="back", s=name))] if session.single or index > 0 else []
-    nav.append(button(tr._("✖ Cancel"), Cf(a="cancel")))
+    nav = (
+        [button(tr._("« Back"), FormCb(action="back", step=name))]
+        if session.single or index > 0
+        else []
+    )
+    nav.append(button(tr._("✖ Cancel"), FormCb(action="cancel")))
     rows.append(nav)
     return rows
 
@@ -470,9 +496,9 @@ async def show_preview(
         key=session.key,
     )
     rows = [
-        [button(tr._("✅ Save"), Cf(a="save"))],
-        [button(tr._("✏️ Edit a field"), Cf(a="fields"))],
-        [button(tr._("✖ Cancel"), Cf(a="cancel"))],
+        [button(tr._("✅ Save"), FormCb(action="save"))],
+        [button(tr._("✏️ Edit a field"), FormCb(action="fields"))],
+        [button(tr._("✖ Cancel"), FormCb(action="cancel"))],
     ]
     if fresh:
         await screen.send(text, keyboard(rows))
@@ -484,9 +510,9 @@ async def show_fields(screen: Screen, session: Session) -> None:
     await _keep(screen, session, Form.fields)
     tr = screen.tr
     names = [s.name for s in FORMS[session.kind]]
-    rows = grid([button(tr._(LABELS[n]), Cf(a="field", v=n)) for n in names], 2)
-    rows.append([button(tr._("« Back to the preview"), Cf(a="preview"))])
-    rows.append([button(tr._("✖ Cancel"), Cf(a="cancel"))])
+    rows = grid([button(tr._(LABELS[n]), FormCb(action="field", value=n)) for n in names], 2)
+    rows.append([button(tr._("« Back to the preview"), FormCb(action="preview"))])
+    rows.append([button(tr._("✖ Cancel"), FormCb(action="cancel"))])
     text = tr("content_admin/fields.j2", kind=session.kind, key=session.key)
     await screen.show(text, keyboard(rows))
 
@@ -510,36 +536,39 @@ async def advance(
     await show_step(screen, service, session, settings, fresh=fresh)
 
 
-@router.callback_query(Ca.filter(F.a == "new"))
+@router.callback_query(ContentCb.filter(F.action == "new"))
 async def new_item(
     query: CallbackQuery,
-    callback_data: Ca,
+    callback_data: ContentCb,
     screen: Screen,
     content_admin: ContentAdminService,
     settings: Settings,
 ) -> None:
-    kind = _kind(callback_data.k)
+    kind = _kind(callback_data.kind)
     await _finish(screen)
     session = Session(
         kind=kind,
         draft=content_admin.new_draft(kind, screen.zone(settings.default_timezone)),
         step=FORMS[kind][0].name,
-        page=callback_data.p,
+        page=callback_data.page,
     )
     await show_step(screen, content_admin, session, settings)
 
 
-@router.callback_query(Ca.filter(F.a == "edit"))
+@router.callback_query(ContentCb.filter(F.action == "edit"))
 async def edit_item(
-    query: CallbackQuery, callback_data: Ca, screen: Screen, content_admin: ContentAdminService
+    query: CallbackQuery,
+    callback_data: ContentCb,
+    screen: Screen,
+    content_admin: ContentAdminService,
 ) -> None:
-    kind = _kind(callback_data.k)
-    item = await content_admin.item(kind, callback_data.i)
+    kind = _kind(callback_data.kind)
+    item = await content_admin.item(kind, callback_data.item_id)
     if item is None:
         raise StaleButton
     await _finish(screen)
     session = Session(
-        kind=kind, item_id=callback_data.i, draft=draft_of(item), page=callback_data.p
+        kind=kind, item_id=callback_data.item_id, draft=draft_of(item), page=callback_data.page
     )
     await show_fields(screen, session)
 
@@ -576,32 +605,32 @@ async def step_not_text(
     await show_step(screen, content_admin, session, settings, problem=hint, fresh=True)
 
 
-@router.callback_query(Cf.filter(F.a == "tog"))
+@router.callback_query(FormCb.filter(F.action == "tog"))
 async def toggled(
     query: CallbackQuery,
-    callback_data: Cf,
+    callback_data: FormCb,
     screen: Screen,
     content_admin: ContentAdminService,
     settings: Settings,
 ) -> None:
-    session = await _at_step(screen, callback_data.s)
+    session = await _at_step(screen, callback_data.step)
     zone = screen.zone(settings.default_timezone)
     changes = content_admin.choose(
-        session.kind, session.step, session.draft, callback_data.v, zone
+        session.kind, session.step, session.draft, callback_data.value, zone
     )
     session.draft.update(changes)
     await show_step(screen, content_admin, session, settings)
 
 
-@router.callback_query(Cf.filter(F.a == "done"))
+@router.callback_query(FormCb.filter(F.action == "done"))
 async def multi_done(
     query: CallbackQuery,
-    callback_data: Cf,
+    callback_data: FormCb,
     screen: Screen,
     content_admin: ContentAdminService,
     settings: Settings,
 ) -> None:
-    session = await _at_step(screen, callback_data.s)
+    session = await _at_step(screen, callback_data.step)
     step = step_of(session.kind, session.step)
     session.draft.setdefault(step.name, [])
     if step.input == "stages" and not session.draft[step.name]:
@@ -611,61 +640,63 @@ async def multi_done(
     await advance(screen, content_admin, session, settings)
 
 
-@router.callback_query(Cf.filter(F.a == "pick"))
+@router.callback_query(FormCb.filter(F.action == "pick"))
 async def picked(
     query: CallbackQuery,
-    callback_data: Cf,
+    callback_data: FormCb,
     screen: Screen,
     content_admin: ContentAdminService,
     settings: Settings,
 ) -> None:
-    session = await _at_step(screen, callback_data.s)
+    session = await _at_step(screen, callback_data.step)
     zone = screen.zone(settings.default_timezone)
     changes = content_admin.choose(
-        session.kind, session.step, session.draft, callback_data.v, zone
+        session.kind, session.step, session.draft, callback_data.value, zone
     )
     session.draft.update(changes)
     await advance(screen, content_admin, session, settings)
 
 
-@router.callback_query(Cf.filter(F.a == "zone"))
+@router.callback_query(FormCb.filter(F.action == "zone"))
 async def zone_picked(
     query: CallbackQuery,
-    callback_data: Cf,
+    callback_data: FormCb,
     screen: Screen,
     content_admin: ContentAdminService,
     settings: Settings,
 ) -> None:
-    session = await _at_step(screen, callback_data.s)
+    session = await _at_step(screen, callback_data.step)
     if step_of(session.kind, session.step).input != "region":
         raise StaleButton
-    session.zone = content_admin.catalog.zone(callback_data.v).code if callback_data.v else ""
+    session.zone = (
+        content_admin.catalog.zone(callback_data.value).code if callback_data.value else ""
+    )
     await show_step(screen, content_admin, session, settings)
 
 
-@router.callback_query(Cf.filter(F.a == "keep"))
+@router.callback_query(FormCb.filter(F.action == "keep"))
 async def kept(
     query: CallbackQuery,
-    callback_data: Cf,
+    callback_data: FormCb,
     screen: Screen,
     content_admin: ContentAdminService,
     settings: Settings,
 ) -> None:
-    session = await _at_step(screen, callback_data.s)
+    session = await _at_step(screen, callback_data.step)
     if session.step not in session.draft:
         raise StaleButton
     await advance(screen, content_admin, session, settings)
 
 
-@router.callback_query(Cf.filter(F.a == "skip"))
+@router.callback_query(FormCb.filter(F.action == "skip"))
 async def skipped(
     query: CallbackQuery,
-    callback_data: Cf,
+    callback_data: FormCb,
     screen: Screen,
     content_admin: ContentAdminService,
     settings: Settings,
 ) -> None:
-    session = await _at_step(screen, callback_data.s)
+    session = await _at_step(screen, callback_data.step)
     step = step_of(session.kind, session.step)
     if not step.optional:
         raise StaleButton
@@ -673,15 +704,15 @@ async def skipped(
     await advance(screen, content_admin, session, settings)
 
 
-@router.callback_query(Cf.filter(F.a == "back"))
+@router.callback_query(FormCb.filter(F.action == "back"))
 async def went_back(
     query: CallbackQuery,
-    callback_data: Cf,
+    callback_data: FormCb,
     screen: Screen,
     content_admin: ContentAdminService,
     settings: Settings,
 ) -> None:
-    session = await _at_step(screen, callback_data.s)
+    session = await _at_step(screen, callback_data.step)
     if session.single:
         await show_preview(screen, content_admin, session, settings)
         return
@@ -693,27 +724,27 @@ async def went_back(
     await show_step(screen, content_admin, session, settings)
 
 
-@router.callback_query(Cf.filter(F.a == "fields"))
+@router.callback_query(FormCb.filter(F.action == "fields"))
 async def fields_pressed(query: CallbackQuery, screen: Screen) -> None:
     session = await _at(screen, Form.preview)
     await show_fields(screen, session)
 
 
-@router.callback_query(Cf.filter(F.a == "field"))
+@router.callback_query(FormCb.filter(F.action == "field"))
 async def field_pressed(
     query: CallbackQuery,
-    callback_data: Cf,
+    callback_data: FormCb,
     screen: Screen,
     content_admin: ContentAdminService,
     settings: Settings,
 ) -> None:
     session = await _at(screen, Form.fields, Form.preview)
-    session.step = step_of(session.kind, callback_data.v).name
+    session.step = step_of(session.kind, callback_data.value).name
     session.single, session.zone = True, ""
     await show_step(screen, content_admin, session, settings)
 
 
-@router.callback_query(Cf.filter(F.a == "preview"))
+@router.callback_query(FormCb.filter(F.action == "preview"))
 async def preview_pressed(
     query: CallbackQuery,
     screen: Screen,
@@ -724,7 +755,7 @@ async def preview_pressed(
     await show_preview(screen, content_admin, session, settings)
 
 
-@router.callback_query(Cf.filter(F.a == "save"))
+@router.callback_query(FormCb.filter(F.action == "save"))
 async def save_pressed(
     query: CallbackQuery,
     screen: Screen,
@@ -743,7 +774,7 @@ async def save_pressed(
     await show_list(screen, content_admin, session.kind, session.page, note)
 
 
-@router.callback_query(Cf.filter(F.a == "cancel"))
+@router.callback_query(FormCb.filter(F.action == "cancel"))
 async def cancelled(
     query: CallbackQuery, screen: Screen, content_admin: ContentAdminService
 ) -> None:
@@ -756,28 +787,28 @@ async def cancelled(
 # --- CSV ---
 
 
-@router.callback_query(Ca.filter(F.a == "export"))
+@router.callback_query(ContentCb.filter(F.action == "export"))
 async def export_csv(
     query: CallbackQuery,
-    callback_data: Ca,
+    callback_data: ContentCb,
     screen: Screen,
     content_admin: ContentAdminService,
     clock: Clock,
 ) -> None:
-    kind = _kind(callback_data.k, CSV_KINDS)
+    kind = _kind(callback_data.kind, CSV_KINDS)
     data = await content_admin.export(kind)
     count = len(await content_admin.items(kind))
     filename = f"opora-{kind}s-{clock.now().date().isoformat()}.csv"
     await screen.document(data, filename, screen.tr("content_admin/export.j2", count=count))
 
 
-@router.callback_query(Ca.filter(F.a == "import"))
-async def import_ask(query: CallbackQuery, callback_data: Ca, screen: Screen) -> None:
-    kind = _kind(callback_data.k, CSV_KINDS)
+@router.callback_query(ContentCb.filter(F.action == "import"))
+async def import_ask(query: CallbackQuery, callback_data: ContentCb, screen: Screen) -> None:
+    kind = _kind(callback_data.kind, CSV_KINDS)
     await _finish(screen)
-    await _keep(screen, Session(kind=kind, page=callback_data.p), Form.upload)
+    await _keep(screen, Session(kind=kind, page=callback_data.page), Form.upload)
     columns = csvio.DELIMITER.join(GRANT_COLUMNS if kind == "grant" else csvio.ARTICLE_COLUMNS)
-    cancel = keyboard([[button(screen.tr._("✖ Cancel"), Cf(a="cancel"))]])
+    cancel = keyboard([[button(screen.tr._("✖ Cancel"), FormCb(action="cancel"))]])
     await screen.show(screen.tr("content_admin/import_ask.j2", kind=kind, columns=columns), cancel)
 
 
@@ -791,7 +822,7 @@ async def csv_received(
 ) -> None:
     session = await _load(screen)
     tr = screen.tr
-    cancel = keyboard([[button(tr._("✖ Cancel"), Cf(a="cancel"))]])
+    cancel = keyboard([[button(tr._("✖ Cancel"), FormCb(action="cancel"))]])
     document = message.document
     assert document is not None
     if document.file_size is not None and document.file_size > csvio.FILE_LIMIT:
@@ -826,5 +857,5 @@ async def csv_received(
 
 @router.message(Form.upload, ~F.text.startswith("/"))
 async def upload_hint(message: Message, screen: Screen) -> None:
-    cancel = keyboard([[button(screen.tr._("✖ Cancel"), Cf(a="cancel"))]])
+    cancel = keyboard([[button(screen.tr._("✖ Cancel"), FormCb(action="cancel"))]])
     await screen.send(screen.tr("content_admin/import_hint.j2", too_big=False, limit=0), cancel)

@@ -14,14 +14,14 @@ from bot.ui.screen import Screen
 router = Router(name=__name__)
 
 
-class Cm(CallbackData, prefix="cm"):
+class CoordinatorCb(CallbackData, prefix="cm"):
     """A coordinator screen: menu, broadcast, grants, articles, measures, stats, assess."""
 
     section: str
 
 
 @router.message(Command("coordinator"))
-@router.callback_query(Cm.filter(F.section == "menu"))
+@router.callback_query(CoordinatorCb.filter(F.section == "menu"))
 @router.callback_query(Menu.filter(F.section == "coordinator"))
 async def coordinator_menu(event: Message | CallbackQuery, screen: Screen) -> None:
     if screen.state is not None:  # the menu ends any form that was open
@@ -29,17 +29,17 @@ async def coordinator_menu(event: Message | CallbackQuery, screen: Screen) -> No
     tr = screen.tr
     markup = keyboard(
         [
-            [button(tr._("📣 Broadcast"), Cm(section="broadcast"))],
+            [button(tr._("📣 Broadcast"), CoordinatorCb(section="broadcast"))],
             [
-                button(tr._("💰 Grants"), Cm(section="grants")),
-                button(tr._("📖 Articles"), Cm(section="articles")),
+                button(tr._("💰 Grants"), CoordinatorCb(section="grants")),
+                button(tr._("📖 Articles"), CoordinatorCb(section="articles")),
             ],
-            [button(tr._("🤝 Local support measures"), Cm(section="measures"))],
-            [button(tr._("🙋 Volunteer opportunities"), Cm(section="opportunities"))],
-            [button(tr._("👥 Activists who may publish"), Cm(section="organisers"))],
+            [button(tr._("🤝 Local support measures"), CoordinatorCb(section="measures"))],
+            [button(tr._("🙋 Volunteer opportunities"), CoordinatorCb(section="opportunities"))],
+            [button(tr._("👥 Activists who may publish"), CoordinatorCb(section="organisers"))],
             [
-                button(tr._("📊 Statistics"), Cm(section="stats")),
-                button(tr._("🧭 Self-assessment"), Cm(section="assess")),
+                button(tr._("📊 Statistics"), CoordinatorCb(section="stats")),
+                button(tr._("🧭 Self-assessment"), CoordinatorCb(section="assess")),
             ],
             [button(tr._("☰ Menu"), Menu(section="home"))],
         ]

@@ -12,7 +12,17 @@ from bot.content import Catalog
 from bot.domain.errors import StaleButton
 from bot.domain.quiz import QuizError, score
 from bot.services.profile import Profile, ProfileService
-from bot.ui.keyboards import Check, Dx, Menu, Ms, Pf, QzNav, button, grid, keyboard
+from bot.ui.keyboards import (
+    Check,
+    DiagnosisCb,
+    MeasuresCb,
+    Menu,
+    ProfileCb,
+    QuizCb,
+    button,
+    grid,
+    keyboard,
+)
 from bot.ui.screen import Screen
 from handlers import journey
 
@@ -55,14 +65,14 @@ async def diagnosis(screen: Screen, deps: dict[str, Any]) -> None:
     )
     markup = keyboard(
         [
-            [button(tr._("🤝 Matched support measures"), Ms())],
+            [button(tr._("🤝 Matched support measures"), MeasuresCb())],
             [
-                button(tr._("📋 Problems"), Dx(screen="problems")),
-                button(tr._("🆘 Crisis check"), Dx(screen="crises")),
+                button(tr._("📋 Problems"), DiagnosisCb(screen="problems")),
+                button(tr._("🆘 Crisis check"), DiagnosisCb(screen="crises")),
             ],
             [
-                button(tr._("🔁 Retake the quiz"), QzNav(action="start")),
-                button(tr._("👤 Profile"), Pf()),
+                button(tr._("🔁 Retake the quiz"), QuizCb(action="start")),
+                button(tr._("👤 Profile"), ProfileCb()),
             ],
             [button(tr._("☰ Menu"), Menu(section="home"))],
         ]
@@ -70,7 +80,7 @@ async def diagnosis(screen: Screen, deps: dict[str, Any]) -> None:
     await screen.show(text, markup)
 
 
-@router.callback_query(Dx.filter(F.screen == "card"))
+@router.callback_query(DiagnosisCb.filter(F.screen == "card"))
 async def card_pressed(query: CallbackQuery, screen: Screen, **deps: Any) -> None:
     await diagnosis(screen, deps)
 
@@ -94,7 +104,7 @@ async def show_checklist(screen: Screen, catalog: Catalog, profile: Profile, kin
         for code, label in items
     ]
     rows = [*grid(toggles, 1), [button(tr._("Done ▶"), Check(kind=kind))]]
-    rows.append([button(tr._("« Back"), Dx(screen="card"))])
+    rows.append([button(tr._("« Back"), DiagnosisCb(screen="card"))])
     template = "diagnosis/problems.j2" if kind == "problems" else "diagnosis/crises.j2"
     await screen.show(tr(template, stage=profile.stage, chosen=len(chosen)), keyboard(rows))
 
@@ -105,10 +115,10 @@ async def start_problems(screen: Screen, deps: dict[str, Any]) -> None:
     await show_checklist(screen, deps["catalog"], profile, "problems")
 
 
-@router.callback_query(Dx.filter(F.screen.in_({"problems", "crises"})))
+@router.callback_query(DiagnosisCb.filter(F.screen.in_({"problems", "crises"})))
 async def checklist(
     query: CallbackQuery,
-    callback_data: Dx,
+    callback_data: DiagnosisCb,
     screen: Screen,
     profiles: ProfileService,
     catalog: Catalog,
@@ -156,8 +166,8 @@ async def checklist_done(
         reactions = [r for r in catalog.crisis_reactions if r.code in profile.crises]
         markup = keyboard(
             [
-                [button(screen.tr._("🤝 Matched support measures"), Ms())],
-                [button(screen.tr._("« Back"), Dx(screen="card"))],
+                [button(screen.tr._("🤝 Matched support measures"), MeasuresCb())],
+                [button(screen.tr._("« Back"), DiagnosisCb(screen="card"))],
             ]
         )
         await screen.show(screen.tr("diagnosis/advice.j2", reactions=reactions), markup)

@@ -14,7 +14,7 @@ from bot.domain.paging import paged
 from bot.infra.clock import Clock
 from bot.services.catalogs import CatalogService, Fit, fit_for
 from bot.services.profile import ConsentRequired, ProfileService
-from bot.ui.keyboards import Gr, Menu, back_row, button, keyboard, page_row
+from bot.ui.keyboards import GrantCb, Menu, back_row, button, keyboard, page_row
 from bot.ui.screen import Screen
 
 router = Router(name=__name__)
@@ -34,12 +34,12 @@ async def show_list(
         [
             button(
                 ("🔔 " if g.key in followed else "") + g.title.get(tr.locale)[:56],
-                Gr(action="card", key=g.key, p=at.number),
+                GrantCb(action="card", key=g.key, page=at.number),
             )
         ]
         for g, _ in shown
     ]
-    rows += [page_row(at, lambda n: Gr(action="list", p=n)), back_row(tr)]
+    rows += [page_row(at, lambda n: GrantCb(action="list", page=n)), back_row(tr)]
     text = tr(
         "grants/list.j2",
         found=shown,
@@ -66,10 +66,10 @@ async def grants_command(
     )
 
 
-@router.callback_query(Gr.filter(F.action == "list"))
+@router.callback_query(GrantCb.filter(F.action == "list"))
 async def list_page(
     query: CallbackQuery,
-    callback_data: Gr,
+    callback_data: GrantCb,
     screen: Screen,
     catalogs: CatalogService,
     profiles: ProfileService,
@@ -77,7 +77,7 @@ async def list_page(
     clock: Clock,
 ) -> None:
     fit = await fit_for(profiles, screen.user, settings.default_timezone)
-    await show_list(screen, callback_data.p, catalogs, fit, clock)
+    await show_list(screen, callback_data.page, catalogs, fit, clock)
 
 
 async def show_card(
@@ -94,23 +94,25 @@ async def show_card(
         [
             button(
                 tr._("🔕 Stop following") if following else tr._("🔔 Follow deadlines"),
-                Gr(action="follow", key=key, p=page),
+                GrantCb(action="follow", key=key, page=page),
             ),
         ]
     ]
     if found is not None and found.occurrence.close_at is not None:
-        rows.append([button(tr._("📅 Add to calendar"), Gr(action="ics", key=key, p=page))])
+        rows.append(
+            [button(tr._("📅 Add to calendar"), GrantCb(action="ics", key=key, page=page))]
+        )
     if grant.link:
         rows.append([InlineKeyboardButton(text=tr._("🔗 Official site"), url=grant.link)])
-    rows.append([button(tr._("« Back to the list"), Gr(action="list", p=page))])
+    rows.append([button(tr._("« Back to the list"), GrantCb(action="list", page=page))])
     text = tr("grants/card.j2", g=grant, found=found, tz=fit.timezone, following=following)
     await screen.show(text, keyboard(rows))
 
 
-@router.callback_query(Gr.filter(F.action == "card"))
+@router.callback_query(GrantCb.filter(F.action == "card"))
 async def card(
     query: CallbackQuery,
-    callback_data: Gr,
+    callback_data: GrantCb,
     screen: Screen,
     catalogs: CatalogService,
     profiles: ProfileService,
@@ -118,13 +120,13 @@ async def card(
     clock: Clock,
 ) -> None:
     fit = await fit_for(profiles, screen.user, settings.default_timezone)
-    await show_card(screen, callback_data.key, callback_data.p, catalogs, fit, clock)
+    await show_card(screen, callback_data.key, callback_data.page, catalogs, fit, clock)
 
 
-@router.callback_query(Gr.filter(F.action == "follow"))
+@router.callback_query(GrantCb.filter(F.action == "follow"))
 async def follow(
     query: CallbackQuery,
-    callback_data: Gr,
+    callback_data: GrantCb,
     screen: Screen,
     catalogs: CatalogService,
     profiles: ProfileService,
@@ -137,12 +139,16 @@ async def follow(
         raise StaleButton
     await catalogs.toggle_follow(screen.user_id, callback_data.key)
     fit = await fit_for(profiles, screen.user, settings.default_timezone)
-    await show_card(screen, callback_data.key, callback_data.p, catalogs, fit, clock)
+    await show_card(screen, callback_data.key, callback_data.page, catalogs, fit, clock)
 
 
-@router.callback_query(Gr.filter(F.action == "ics"))
+@router.callback_query(GrantCb.filter(F.action == "ics"))
 async def add_to_calendar(
-    query: CallbackQuery, callback_data: Gr, screen: Screen, catalogs: CatalogService, clock: Clock
+    query: CallbackQuery,
+    callback_data: GrantCb,
+    screen: Screen,
+    catalogs: CatalogService,
+    clock: Clock,
 ) -> None:
     grant = await catalogs.grant(callback_data.key)
     if grant is None:

@@ -11,7 +11,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, TelegramObject, Update
 
 from bot.services.coordination import CoordinationService
-from bot.services.volunteering import Oa, VolunteerService
+from bot.services.volunteering import OrganiserCb, VolunteerService
 from bot.ui.screen import Screen
 from handlers import journey
 
@@ -71,7 +71,7 @@ class OwnOpportunities(BaseMiddleware):
         if roles & {"coordinator", "admin"} or not isinstance(event, CallbackQuery):
             return await handler(event, data)
         try:
-            target = Oa.unpack(event.data or "").id
+            target = OrganiserCb.unpack(event.data or "").id
         except (TypeError, ValueError):
             target = 0
         volunteering: VolunteerService = data["volunteering"]

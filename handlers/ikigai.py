@@ -21,7 +21,7 @@ from bot.domain import ikigai as rules
 from bot.domain.errors import StaleButton
 from bot.infra.turns import stepped_aside
 from bot.services.profile import Profile, ProfileService
-from bot.ui.keyboards import Ik, Menu, TopicCb, button, grid, keyboard
+from bot.ui.keyboards import IkigaiCb, Menu, TopicCb, button, grid, keyboard
 from bot.ui.painter import Painter
 from bot.ui.pictures import Column as PictureColumn
 from bot.ui.pictures import IkigaiPicture, render_ikigai
@@ -43,12 +43,12 @@ def _column_keyboard(screen: Screen, col: str, entries: list[str]) -> Any:
     previous = rules.previous_column(col)
     nav: list[InlineKeyboardButton] = []
     if previous:
-        nav.append(button(tr._("« Back"), Ik(action="col", col=previous)))
+        nav.append(button(tr._("« Back"), IkigaiCb(action="col", column=previous)))
     label = tr._("Next ▶") if entries else tr._("Skip ▶")
-    nav.append(button(label, Ik(action="next", col=col)))
+    nav.append(button(label, IkigaiCb(action="next", column=col)))
     rows = [nav]
     if entries:
-        rows.append([button(tr._("✏️ Edit entries"), Ik(action="edit", col=col))])
+        rows.append([button(tr._("✏️ Edit entries"), IkigaiCb(action="edit", column=col))])
     rows.append([button(tr._("☰ Menu"), Menu(section="home"))])
     return keyboard(rows)
 
@@ -88,26 +88,26 @@ def _column(code: str) -> str:
     return code
 
 
-@router.callback_query(Ik.filter(F.action == "col"))
+@router.callback_query(IkigaiCb.filter(F.action == "col"))
 async def column_pressed(
     query: CallbackQuery,
-    callback_data: Ik,
+    callback_data: IkigaiCb,
     screen: Screen,
     profiles: ProfileService,
     catalog: Catalog,
 ) -> None:
-    await show_column(screen, profiles, catalog, _column(callback_data.col))
+    await show_column(screen, profiles, catalog, _column(callback_data.column))
 
 
-@router.callback_query(Ik.filter(F.action == "next"))
+@router.callback_query(IkigaiCb.filter(F.action == "next"))
 async def next_pressed(
     query: CallbackQuery,
-    callback_data: Ik,
+    callback_data: IkigaiCb,
     screen: Screen,
     profiles: ProfileService,
     catalog: Catalog,
 ) -> None:
-    following = rules.next_column(_column(callback_data.col))
+    following = rules.next_column(_column(callback_data.column))
     if following is None:
         await show_topics(screen, profiles, catalog)
     else:
@@ -145,21 +145,23 @@ async def _hint(screen: Screen, message: Message, problem: rules.EntryProblem, c
         template = "ikigai/hint_empty.j2"
     length = len(" ".join((message.text or "").split()))
     text = screen.tr(template, length=length, limit=rules.ENTRY_LIMIT)
-    await screen.send(text, keyboard([[button(screen.tr._("« Back"), Ik(action="col", col=col))]]))
+    await screen.send(
+        text, keyboard([[button(screen.tr._("« Back"), IkigaiCb(action="col", column=col))]])
+    )
 
 
 # --- editing entries ---
 
 
-@router.callback_query(Ik.filter(F.action == "edit"))
+@router.callback_query(IkigaiCb.filter(F.action == "edit"))
 async def edit_screen(
     query: CallbackQuery,
-    callback_data: Ik,
+    callback_data: IkigaiCb,
     screen: Screen,
     profiles: ProfileService,
     catalog: Catalog,
 ) -> None:
-    col = _column(callback_data.col)
+    col = _column(callback_data.column)
     entries = await profiles.ikigai_column(screen.user_id, col)
     if not entries:
         await show_column(screen, profiles, catalog, col, entries)
@@ -167,12 +169,16 @@ async def edit_screen(
     tr = screen.tr
     rows = [
         [
-            button(tr._("✏️ Change {n}").format(n=i), Ik(action="chg", col=col, pos=i)),
-            button(tr._("🗑 Delete {n}").format(n=i), Ik(action="del", col=col, pos=i)),
+            button(
+                tr._("✏️ Change {n}").format(n=i), IkigaiCb(action="chg", column=col, position=i)
+            ),
+            button(
+                tr._("🗑 Delete {n}").format(n=i), IkigaiCb(action="del", column=col, position=i)
+            ),
         ]
         for i in range(1, len(entries) + 1)
     ]
-    rows.append([button(tr._("« Back"), Ik(action="col", col=col))])
+    rows.append([button(tr._("« Back"), IkigaiCb(action="col", column=col))])
     text = tr("ikigai/edit.j2", column=catalog.ikigai.column(col), entries=entries)
     await screen.show(text, keyboard(rows))
 
@@ -184,34 +190,34 @@ async def _entry_at(profiles: ProfileService, user_id: int, col: str, pos: int) 
     return entries
 
 
-@router.callback_query(Ik.filter(F.action == "del"))
+@router.callback_query(IkigaiCb.filter(F.action == "del"))
 async def delete_entry(
     query: CallbackQuery,
-    callback_data: Ik,
+    callback_data: IkigaiCb,
     screen: Screen,
     profiles: ProfileService,
     catalog: Catalog,
 ) -> None:
-    col = _column(callback_data.col)
-    entries = await _entry_at(profiles, screen.user_id, col, callback_data.pos)
-    del entries[callback_data.pos - 1]
+    col = _column(callback_data.column)
+    entries = await _entry_at(profiles, screen.user_id, col, callback_data.position)
+    del entries[callback_data.position - 1]
     await profiles.set_ikigai_column(screen.user_id, col, entries)
-    await edit_screen(query, Ik(action="edit", col=col), screen, profiles, catalog)
+    await edit_screen(query, IkigaiCb(action="edit", column=col), screen, profiles, catalog)
 
 
-@router.callback_query(Ik.filter(F.action == "chg"))
+@router.callback_query(IkigaiCb.filter(F.action == "chg"))
 async def change_entry(
-    query: CallbackQuery, callback_data: Ik, screen: Screen, profiles: ProfileService
+    query: CallbackQuery, callback_data: IkigaiCb, screen: Screen, profiles: ProfileService
 ) -> None:
-    col = _column(callback_data.col)
-    entries = await _entry_at(profiles, screen.user_id, col, callback_data.pos)
+    col = _column(callback_data.column)
+    entries = await _entry_at(profiles, screen.user_id, col, callback_data.position)
     assert screen.state is not None
     await screen.state.set_state(Ikigai.edit)
-    await screen.state.update_data(ik_col=col, ik_pos=callback_data.pos)
+    await screen.state.update_data(ik_col=col, ik_pos=callback_data.position)
     text = screen.tr(
-        "ikigai/change.j2", entry=entries[callback_data.pos - 1], limit=rules.ENTRY_LIMIT
+        "ikigai/change.j2", entry=entries[callback_data.position - 1], limit=rules.ENTRY_LIMIT
     )
-    cancel = keyboard([[button(screen.tr._("« Cancel"), Ik(action="edit", col=col))]])
+    cancel = keyboard([[button(screen.tr._("« Cancel"), IkigaiCb(action="edit", column=col))]])
     await screen.show(text, cancel)
 
 
@@ -246,8 +252,8 @@ def _topics_keyboard(screen: Screen, catalog: Catalog, chosen: frozenset[str]) -
         for t in catalog.topics
     ]
     nav = [
-        button(tr._("« Back"), Ik(action="col", col=rules.COLUMNS[-1])),
-        button(tr._("Done ▶"), Ik(action="done")),
+        button(tr._("« Back"), IkigaiCb(action="col", column=rules.COLUMNS[-1])),
+        button(tr._("Done ▶"), IkigaiCb(action="done")),
     ]
     return keyboard([*grid(toggles, 2), nav])
 
@@ -289,7 +295,7 @@ async def topic_toggled(
 # --- the result ---
 
 
-@router.callback_query(Ik.filter(F.action == "done"))
+@router.callback_query(IkigaiCb.filter(F.action == "done"))
 async def ikigai_done(
     query: CallbackQuery,
     screen: Screen,

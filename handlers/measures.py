@@ -13,7 +13,7 @@ from bot.domain.errors import StaleButton
 from bot.domain.paging import paged
 from bot.services.measures import MeasureService
 from bot.services.profile import ProfileService
-from bot.ui.keyboards import Dx, Mc, Ms, button, keyboard, page_row
+from bot.ui.keyboards import DiagnosisCb, MeasureCb, MeasuresCb, button, keyboard, page_row
 from bot.ui.screen import Screen
 from handlers import journey
 
@@ -48,22 +48,22 @@ async def show_list(screen: Screen, deps: dict[str, Any], type_code: str, page: 
         [
             button(
                 f"{at.offset + i}. {names[m.candidate.code]}"[:60],
-                Mc(code=m.candidate.code, t=type_code, p=at.number),
+                MeasureCb(code=m.candidate.code, kind=type_code, page=at.number),
             )
         ]
         for i, m in enumerate(shown, start=1)
     ]
-    rows.append(page_row(at, lambda n: Ms(t=type_code, p=n)))
-    tabs = [button(("• " if type_code == "all" else "") + tr._("All"), Ms(t="all"))]
+    rows.append(page_row(at, lambda n: MeasuresCb(kind=type_code, page=n)))
+    tabs = [button(("• " if type_code == "all" else "") + tr._("All"), MeasuresCb(kind="all"))]
     tabs += [
         button(
             ("• " if type_code == t.code else "") + f"{tr.loc(t.name)} ({counts[t.code]})",
-            Ms(t=t.code),
+            MeasuresCb(kind=t.code),
         )
         for t in catalog.measure_types
     ]
     rows += [tabs[i : i + 2] for i in range(0, len(tabs), 2)]
-    rows.append([button(tr._("« Diagnosis"), Dx(screen="card"))])
+    rows.append([button(tr._("« Diagnosis"), DiagnosisCb(screen="card"))])
     text = tr(
         "measures/list.j2",
         phase=catalog.phase(profile.phase),
@@ -83,16 +83,16 @@ async def start_measures(screen: Screen, deps: dict[str, Any]) -> None:
     await show_list(screen, deps, "all", 0)
 
 
-@router.callback_query(Ms.filter())
+@router.callback_query(MeasuresCb.filter())
 async def list_pressed(
-    query: CallbackQuery, callback_data: Ms, screen: Screen, **deps: Any
+    query: CallbackQuery, callback_data: MeasuresCb, screen: Screen, **deps: Any
 ) -> None:
-    await show_list(screen, deps, callback_data.t, callback_data.p)
+    await show_list(screen, deps, callback_data.kind, callback_data.page)
 
 
-@router.callback_query(Mc.filter())
+@router.callback_query(MeasureCb.filter())
 async def card_pressed(
-    query: CallbackQuery, callback_data: Mc, screen: Screen, **deps: Any
+    query: CallbackQuery, callback_data: MeasureCb, screen: Screen, **deps: Any
 ) -> None:
     service: MeasureService = deps["measures"]
     profile = await _profile(screen, deps)
@@ -106,6 +106,13 @@ async def card_pressed(
     rows = []
     if card.local is not None and card.local.link:
         rows.append([InlineKeyboardButton(text=tr._("🔗 Open the link"), url=card.local.link)])
-    rows.append([button(tr._("« Back to the list"), Ms(t=callback_data.t, p=callback_data.p))])
+    rows.append(
+        [
+            button(
+                tr._("« Back to the list"),
+                MeasuresCb(kind=callback_data.kind, page=callback_data.page),
+            )
+        ]
+    )
     text = tr("measures/card.j2", card=card, catalog=catalog)
     await screen.show(text, keyboard(rows))

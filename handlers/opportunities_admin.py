@@ -25,11 +25,11 @@ from bot.domain import opportunities as rules
 from bot.domain.errors import StaleButton
 from bot.domain.opportunities import Listing, Opportunity
 from bot.infra.clock import Clock
-from bot.services.volunteering import Draft, Oa, OpportunityProblem, VolunteerService
+from bot.services.volunteering import Draft, OpportunityProblem, OrganiserCb, VolunteerService
 from bot.ui.keyboards import Menu, button, grid, keyboard, page_row
 from bot.ui.render import Tr
 from bot.ui.screen import Screen
-from handlers.coordinator import Cm
+from handlers.coordinator import CoordinatorCb
 
 router = Router(name=__name__)
 
@@ -82,14 +82,14 @@ def _problem(tr: Tr, problem: str, limit: int = 0) -> str:
 
 
 @router.message(Command("opportunities"))
-@router.callback_query(Cm.filter(F.section == "opportunities"))
+@router.callback_query(CoordinatorCb.filter(F.section == "opportunities"))
 @router.callback_query(Menu.filter(F.section == "opportunities"))
-@router.callback_query(Oa.filter(F.a == "list"))
+@router.callback_query(OrganiserCb.filter(F.action == "list"))
 async def opportunities_list(
     event: Message | CallbackQuery,
     screen: Screen,
     volunteering: VolunteerService,
-    callback_data: Oa | None = None,
+    callback_data: OrganiserCb | None = None,
 ) -> None:
     if screen.state is not None:
         await screen.state.set_state(None)
@@ -97,20 +97,22 @@ async def opportunities_list(
     # An activist allowed to publish manages only their own; coordinators manage all.
     owner = None if screen.roles & {"coordinator", "admin"} else screen.user_id
     items, page = await volunteering.managed(
-        callback_data.p if isinstance(callback_data, Oa) else 0, owner=owner
+        callback_data.page if isinstance(callback_data, OrganiserCb) else 0, owner=owner
     )
-    rows: list[list[InlineKeyboardButton]] = [[button(tr._("➕ New opportunity"), Oa(a="new"))]]
+    rows: list[list[InlineKeyboardButton]] = [
+        [button(tr._("➕ New opportunity"), OrganiserCb(action="new"))]
+    ]
     for item in items:
         opp = item.opportunity
         start = opp.starts_at.astimezone(ZoneInfo(opp.timezone)).strftime("%d.%m %H:%M")
         taken = f"{item.confirmed}/{opp.capacity}" if opp.capacity else str(item.confirmed)
         mark = "❌ " if opp.status == "cancelled" else ("⏸ " if opp.status == "closed" else "")
         label = f"{mark}{start} · {opp.title[:36]} · 👥 {taken}"
-        rows.append([button(label, Oa(a="card", id=opp.id, p=page.number))])
-    rows.append(page_row(page, lambda n: Oa(a="list", p=n)))
+        rows.append([button(label, OrganiserCb(action="card", id=opp.id, page=page.number))])
+    rows.append(page_row(page, lambda n: OrganiserCb(action="list", page=n)))
     rows.append(
         [
-            button(tr._("« Coordinator menu"), Cm(section="menu")),
+            button(tr._("« Coordinator menu"), CoordinatorCb(section="menu")),
             button(tr._("☰ Menu"), Menu(section="home")),
         ]
     )
@@ -128,21 +130,23 @@ async def show_card(
     oid = opp.id
     rows: list[list[InlineKeyboardButton]] = [
         [
-            button(tr._("👥 Participants"), Oa(a="people", id=oid)),
-            button(tr._("📄 CSV"), Oa(a="csv", id=oid)),
+            button(tr._("👥 Participants"), OrganiserCb(action="people", id=oid)),
+            button(tr._("📄 CSV"), OrganiserCb(action="csv", id=oid)),
         ],
-        [button(tr._("✉️ Message participants"), Oa(a="msg", id=oid))],
+        [button(tr._("✉️ Message participants"), OrganiserCb(action="msg", id=oid))],
     ]
     if opp.status != "cancelled":
-        rows.append([button(tr._("✏️ Edit"), Oa(a="edit", id=oid))])
+        rows.append([button(tr._("✏️ Edit"), OrganiserCb(action="edit", id=oid))])
         if opp.status == "closed":
-            rows.append([button(tr._("▶ Reopen the sign-up"), Oa(a="open", id=oid))])
+            rows.append([button(tr._("▶ Reopen the sign-up"), OrganiserCb(action="open", id=oid))])
         else:
-            rows.append([button(tr._("⏸ Close the sign-up"), Oa(a="close", id=oid))])
-        rows.append([button(tr._("❌ Cancel the opportunity"), Oa(a="cancel", id=oid))])
+            rows.append([button(tr._("⏸ Close the sign-up"), OrganiserCb(action="close", id=oid))])
+        rows.append(
+            [button(tr._("❌ Cancel the opportunity"), OrganiserCb(action="cancel", id=oid))]
+        )
     rows.append(
         [
-            button(tr._("« Back"), Oa(a="list", p=page)),
+            button(tr._("« Back"), OrganiserCb(action="list", page=page)),
             button(tr._("☰ Menu"), Menu(section="home")),
         ]
     )
@@ -151,49 +155,57 @@ async def show_card(
     await screen.show(text, keyboard(rows))
 
 
-@router.callback_query(Oa.filter(F.a == "card"))
+@router.callback_query(OrganiserCb.filter(F.action == "card"))
 async def card(
     query: CallbackQuery,
-    callback_data: Oa,
+    callback_data: OrganiserCb,
     screen: Screen,
     volunteering: VolunteerService,
     bot: Bot,
 ) -> None:
     if screen.state is not None:
         await screen.state.set_state(None)
-    await show_card(screen, volunteering, bot, callback_data.id, callback_data.p)
+    await show_card(screen, volunteering, bot, callback_data.id, callback_data.page)
 
 
 # --- creating -------------------------------------------------------------------------------
 
 
-def _step_keyboard(screen: Screen, step: str, catalog: Catalog, back: Oa) -> Any:
+def _step_keyboard(screen: Screen, step: str, catalog: Catalog, back: OrganiserCb) -> Any:
     tr = screen.tr
     rows: list[list[InlineKeyboardButton]] = []
-    edit = back.a == "card"
+    edit = back.action == "card"
     if step == "topic":
         prefix = "etopic" if edit else "wtopic"
         topics = [
-            button(t.short.get(tr.locale), Oa(a=prefix, id=back.id, v=t.code))
+            button(t.short.get(tr.locale), OrganiserCb(action=prefix, id=back.id, value=t.code))
             for t in catalog.topics
         ]
         rows += grid(topics, 2)
     elif step == "capacity":
-        rows.append([button(tr._("No limit"), Oa(a="ecap" if edit else "wcap", id=back.id))])
+        rows.append(
+            [button(tr._("No limit"), OrganiserCb(action="ecap" if edit else "wcap", id=back.id))]
+        )
     elif step == "signup_until":
         prefix = "ecut" if edit else "wcut"
-        rows.append([button(tr._("Until the start"), Oa(a=prefix, id=back.id, v="start"))])
         rows.append(
             [
-                button(tr._("A day before"), Oa(a=prefix, id=back.id, v="1d")),
-                button(tr._("3 hours before"), Oa(a=prefix, id=back.id, v="3h")),
+                button(
+                    tr._("Until the start"), OrganiserCb(action=prefix, id=back.id, value="start")
+                )
+            ]
+        )
+        rows.append(
+            [
+                button(tr._("A day before"), OrganiserCb(action=prefix, id=back.id, value="1d")),
+                button(tr._("3 hours before"), OrganiserCb(action=prefix, id=back.id, value="3h")),
             ]
         )
     elif step == "contact" and not edit:
         username = screen.user.username if screen.user else None
         if username:
-            rows.append([button(f"@{username}", Oa(a="wcontact", v="me"))])
-        rows.append([button(tr._("Skip"), Oa(a="wcontact", v="skip"))])
+            rows.append([button(f"@{username}", OrganiserCb(action="wcontact", value="me"))])
+        rows.append([button(tr._("Skip"), OrganiserCb(action="wcontact", value="skip"))])
     rows.append([button(tr._("✖ Cancel") if not edit else tr._("« Back"), back)])
     return keyboard(rows)
 
@@ -212,7 +224,7 @@ async def _ask(
     if problem:
         text = f"{problem}\n\n{text}"
         screen.query = None  # after typed text: a new message under it
-    await screen.show(text, _step_keyboard(screen, step, catalog, Oa(a="discard")))
+    await screen.show(text, _step_keyboard(screen, step, catalog, OrganiserCb(action="discard")))
 
 
 async def _draft(screen: Screen) -> dict[str, Any]:
@@ -291,15 +303,15 @@ async def _preview(screen: Screen, draft: dict[str, Any]) -> None:
     tr = screen.tr
     markup = keyboard(
         [
-            [button(tr._("✅ Publish"), Oa(a="publish"))],
-            [button(tr._("✖ Discard"), Oa(a="discard"))],
+            [button(tr._("✅ Publish"), OrganiserCb(action="publish"))],
+            [button(tr._("✖ Discard"), OrganiserCb(action="discard"))],
         ]
     )
     text = tr("opportunities/card.j2", listing=Listing(opp), preview=True, share="")
     await screen.show(text, markup)
 
 
-@router.callback_query(Oa.filter(F.a == "new"))
+@router.callback_query(OrganiserCb.filter(F.action == "new"))
 async def new(query: CallbackQuery, screen: Screen, catalog: Catalog, settings: Settings) -> None:
     assert screen.state is not None
     user = screen.user
@@ -313,7 +325,7 @@ async def new(query: CallbackQuery, screen: Screen, catalog: Catalog, settings: 
     await _ask(screen, STEPS[0], catalog, settings)
 
 
-@router.callback_query(Oa.filter(F.a == "discard"))
+@router.callback_query(OrganiserCb.filter(F.action == "discard"))
 async def discard(
     query: CallbackQuery,
     screen: Screen,
@@ -396,17 +408,21 @@ async def new_typed(
     await _next(screen, draft, catalog, settings, **values)
 
 
-@router.callback_query(Oa.filter(F.a == "wtopic"))
+@router.callback_query(OrganiserCb.filter(F.action == "wtopic"))
 async def new_topic(
-    query: CallbackQuery, callback_data: Oa, screen: Screen, catalog: Catalog, settings: Settings
+    query: CallbackQuery,
+    callback_data: OrganiserCb,
+    screen: Screen,
+    catalog: Catalog,
+    settings: Settings,
 ) -> None:
     draft = await _draft(screen)
     if draft.get("step") != "topic":
         raise StaleButton
-    await _next(screen, draft, catalog, settings, topic=catalog.topic(callback_data.v).code)
+    await _next(screen, draft, catalog, settings, topic=catalog.topic(callback_data.value).code)
 
 
-@router.callback_query(Oa.filter(F.a == "wcap"))
+@router.callback_query(OrganiserCb.filter(F.action == "wcap"))
 async def new_no_limit(
     query: CallbackQuery, screen: Screen, catalog: Catalog, settings: Settings
 ) -> None:
@@ -423,32 +439,40 @@ def _cutoff(code: str, starts_at: datetime) -> datetime | None:
     return None if before is None else starts_at - before
 
 
-@router.callback_query(Oa.filter(F.a == "wcut"))
+@router.callback_query(OrganiserCb.filter(F.action == "wcut"))
 async def new_cutoff(
-    query: CallbackQuery, callback_data: Oa, screen: Screen, catalog: Catalog, settings: Settings
+    query: CallbackQuery,
+    callback_data: OrganiserCb,
+    screen: Screen,
+    catalog: Catalog,
+    settings: Settings,
 ) -> None:
     draft = await _draft(screen)
     if draft.get("step") != "signup_until":
         raise StaleButton
-    until = _cutoff(callback_data.v, datetime.fromisoformat(draft["starts_at"]))
+    until = _cutoff(callback_data.value, datetime.fromisoformat(draft["starts_at"]))
     await _next(
         screen, draft, catalog, settings, signup_until=until.isoformat() if until else None
     )
 
 
-@router.callback_query(Oa.filter(F.a == "wcontact"))
+@router.callback_query(OrganiserCb.filter(F.action == "wcontact"))
 async def new_contact(
-    query: CallbackQuery, callback_data: Oa, screen: Screen, catalog: Catalog, settings: Settings
+    query: CallbackQuery,
+    callback_data: OrganiserCb,
+    screen: Screen,
+    catalog: Catalog,
+    settings: Settings,
 ) -> None:
     draft = await _draft(screen)
     if draft.get("step") != "contact":
         raise StaleButton
     username = screen.user.username if screen.user else None
-    contact = f"@{username}" if callback_data.v == "me" and username else None
+    contact = f"@{username}" if callback_data.value == "me" and username else None
     await _next(screen, draft, catalog, settings, contact=contact)
 
 
-@router.callback_query(Oa.filter(F.a == "publish"))
+@router.callback_query(OrganiserCb.filter(F.action == "publish"))
 async def publish(
     query: CallbackQuery,
     screen: Screen,
@@ -483,9 +507,12 @@ FIELDS = (
 )
 
 
-@router.callback_query(Oa.filter(F.a == "edit"))
+@router.callback_query(OrganiserCb.filter(F.action == "edit"))
 async def edit_menu(
-    query: CallbackQuery, callback_data: Oa, screen: Screen, volunteering: VolunteerService
+    query: CallbackQuery,
+    callback_data: OrganiserCb,
+    screen: Screen,
+    volunteering: VolunteerService,
 ) -> None:
     if screen.state is not None:
         await screen.state.set_state(None)
@@ -505,8 +532,13 @@ async def edit_menu(
         "signup_until": tr._("Sign-up until"),
         "contact": tr._("Contact"),
     }
-    fields = [button(names[f], Oa(a="field", id=callback_data.id, v=f)) for f in FIELDS]
-    rows = [*grid(fields, 2), [button(tr._("« Back"), Oa(a="card", id=callback_data.id))]]
+    fields = [
+        button(names[f], OrganiserCb(action="field", id=callback_data.id, value=f)) for f in FIELDS
+    ]
+    rows = [
+        *grid(fields, 2),
+        [button(tr._("« Back"), OrganiserCb(action="card", id=callback_data.id))],
+    ]
     await screen.show(tr("opportunities/edit.j2", opp=listing.opportunity), keyboard(rows))
 
 
@@ -524,20 +556,20 @@ async def _ask_field(
     if problem:
         text = f"{problem}\n\n{text}"
         screen.query = None
-    back = Oa(a="card", id=opp.id)
+    back = OrganiserCb(action="card", id=opp.id)
     await screen.show(text, _step_keyboard(screen, field, catalog, back))
 
 
-@router.callback_query(Oa.filter(F.a == "field"))
+@router.callback_query(OrganiserCb.filter(F.action == "field"))
 async def edit_field(
     query: CallbackQuery,
-    callback_data: Oa,
+    callback_data: OrganiserCb,
     screen: Screen,
     volunteering: VolunteerService,
     catalog: Catalog,
 ) -> None:
     assert screen.state is not None
-    field = callback_data.v
+    field = callback_data.value
     listing = await volunteering.listing(callback_data.id)
     if field not in FIELDS or listing is None:
         raise StaleButton
@@ -609,10 +641,10 @@ async def edit_typed(
     await _save(screen, volunteering, bot, sender, opp, catalog, field, **values)
 
 
-@router.callback_query(Oa.filter(F.a.in_({"etopic", "ecap", "ecut"})))
+@router.callback_query(OrganiserCb.filter(F.action.in_({"etopic", "ecap", "ecut"})))
 async def edit_pressed(
     query: CallbackQuery,
-    callback_data: Oa,
+    callback_data: OrganiserCb,
     screen: Screen,
     volunteering: VolunteerService,
     catalog: Catalog,
@@ -624,28 +656,31 @@ async def edit_pressed(
         raise StaleButton
     opp = listing.opportunity
     values: dict[str, Any]
-    if callback_data.a == "etopic":
-        field, values = "topic", {"topic": catalog.topic(callback_data.v).code}
-    elif callback_data.a == "ecap":
+    if callback_data.action == "etopic":
+        field, values = "topic", {"topic": catalog.topic(callback_data.value).code}
+    elif callback_data.action == "ecap":
         field, values = "capacity", {"capacity": None}
     else:
-        field, values = "signup_until", {"signup_until": _cutoff(callback_data.v, opp.starts_at)}
+        field, values = (
+            "signup_until",
+            {"signup_until": _cutoff(callback_data.value, opp.starts_at)},
+        )
     await _save(screen, volunteering, bot, sender, opp, catalog, field, **values)
 
 
 # --- close, reopen, cancel ------------------------------------------------------------------
 
 
-@router.callback_query(Oa.filter(F.a.in_({"close", "open"})))
+@router.callback_query(OrganiserCb.filter(F.action.in_({"close", "open"})))
 async def close_or_open(
     query: CallbackQuery,
-    callback_data: Oa,
+    callback_data: OrganiserCb,
     screen: Screen,
     volunteering: VolunteerService,
     bot: Bot,
     callback_answer: CallbackAnswer,
 ) -> None:
-    opened = callback_data.a == "open"
+    opened = callback_data.action == "open"
     await volunteering.set_open(callback_data.id, screen.user_id, opened)
     callback_answer.text = (
         screen.tr._("The sign-up is open again.")
@@ -655,9 +690,12 @@ async def close_or_open(
     await show_card(screen, volunteering, bot, callback_data.id)
 
 
-@router.callback_query(Oa.filter(F.a == "cancel"))
+@router.callback_query(OrganiserCb.filter(F.action == "cancel"))
 async def cancel_ask(
-    query: CallbackQuery, callback_data: Oa, screen: Screen, volunteering: VolunteerService
+    query: CallbackQuery,
+    callback_data: OrganiserCb,
+    screen: Screen,
+    volunteering: VolunteerService,
 ) -> None:
     listing = await volunteering.listing(callback_data.id)
     if listing is None or listing.opportunity.status == "cancelled":
@@ -665,8 +703,12 @@ async def cancel_ask(
     tr = screen.tr
     markup = keyboard(
         [
-            [button(tr._("❌ Yes, cancel it"), Oa(a="cancel_ok", id=callback_data.id))],
-            [button(tr._("« No, keep it"), Oa(a="card", id=callback_data.id))],
+            [
+                button(
+                    tr._("❌ Yes, cancel it"), OrganiserCb(action="cancel_ok", id=callback_data.id)
+                )
+            ],
+            [button(tr._("« No, keep it"), OrganiserCb(action="card", id=callback_data.id))],
         ]
     )
     active = listing.confirmed + listing.waiting
@@ -675,10 +717,10 @@ async def cancel_ask(
     )
 
 
-@router.callback_query(Oa.filter(F.a == "cancel_ok"))
+@router.callback_query(OrganiserCb.filter(F.action == "cancel_ok"))
 async def cancel_confirmed(
     query: CallbackQuery,
-    callback_data: Oa,
+    callback_data: OrganiserCb,
     screen: Screen,
     volunteering: VolunteerService,
     bot: Bot,
@@ -718,28 +760,28 @@ async def show_people(
             [
                 button(
                     f"{marks[p.attended]} {i}. {p.name[:40]}",
-                    Oa(a="att", id=opportunity_id, v=str(p.user_id)),
+                    OrganiserCb(action="att", id=opportunity_id, value=str(p.user_id)),
                 )
             ]
             for i, p in enumerate(confirmed[:40], start=1)
         ]
     rows.append(
         [
-            button(tr._("📄 CSV"), Oa(a="csv", id=opportunity_id)),
-            button(tr._("✉️ Message"), Oa(a="msg", id=opportunity_id)),
+            button(tr._("📄 CSV"), OrganiserCb(action="csv", id=opportunity_id)),
+            button(tr._("✉️ Message"), OrganiserCb(action="msg", id=opportunity_id)),
         ]
     )
-    rows.append([button(tr._("« Back"), Oa(a="card", id=opportunity_id))])
+    rows.append([button(tr._("« Back"), OrganiserCb(action="card", id=opportunity_id))])
     text = tr(
         "opportunities/people.j2", opp=opp, confirmed=confirmed, waiting=waiting, started=started
     )
     await screen.show(text, keyboard(rows))
 
 
-@router.callback_query(Oa.filter(F.a == "people"))
+@router.callback_query(OrganiserCb.filter(F.action == "people"))
 async def people(
     query: CallbackQuery,
-    callback_data: Oa,
+    callback_data: OrganiserCb,
     screen: Screen,
     volunteering: VolunteerService,
     clock: Clock,
@@ -747,23 +789,26 @@ async def people(
     await show_people(screen, volunteering, callback_data.id, clock.now())
 
 
-@router.callback_query(Oa.filter(F.a == "att"))
+@router.callback_query(OrganiserCb.filter(F.action == "att"))
 async def attendance(
     query: CallbackQuery,
-    callback_data: Oa,
+    callback_data: OrganiserCb,
     screen: Screen,
     volunteering: VolunteerService,
     clock: Clock,
 ) -> None:
-    if not callback_data.v.isdigit():
+    if not callback_data.value.isdigit():
         raise StaleButton
-    await volunteering.mark(callback_data.id, int(callback_data.v))
+    await volunteering.mark(callback_data.id, int(callback_data.value))
     await show_people(screen, volunteering, callback_data.id, clock.now())
 
 
-@router.callback_query(Oa.filter(F.a == "csv"))
+@router.callback_query(OrganiserCb.filter(F.action == "csv"))
 async def export_csv(
-    query: CallbackQuery, callback_data: Oa, screen: Screen, volunteering: VolunteerService
+    query: CallbackQuery,
+    callback_data: OrganiserCb,
+    screen: Screen,
+    volunteering: VolunteerService,
 ) -> None:
     data = await volunteering.csv(callback_data.id, screen.tr.locale)
     await screen.document(
@@ -773,9 +818,12 @@ async def export_csv(
     )
 
 
-@router.callback_query(Oa.filter(F.a == "msg"))
+@router.callback_query(OrganiserCb.filter(F.action == "msg"))
 async def message_ask(
-    query: CallbackQuery, callback_data: Oa, screen: Screen, volunteering: VolunteerService
+    query: CallbackQuery,
+    callback_data: OrganiserCb,
+    screen: Screen,
+    volunteering: VolunteerService,
 ) -> None:
     assert screen.state is not None
     listing = await volunteering.listing(callback_data.id)
@@ -783,7 +831,9 @@ async def message_ask(
         raise StaleButton
     await screen.state.set_state(MessageParticipants.typing)
     await screen.state.update_data(oa_id=callback_data.id)
-    markup = keyboard([[button(screen.tr._("« Back"), Oa(a="card", id=callback_data.id))]])
+    markup = keyboard(
+        [[button(screen.tr._("« Back"), OrganiserCb(action="card", id=callback_data.id))]]
+    )
     text = screen.tr("opportunities/msg_ask.j2", opp=listing.opportunity, count=listing.confirmed)
     await screen.show(text, markup)
 

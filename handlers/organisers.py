@@ -11,13 +11,13 @@ from aiogram.types import CallbackQuery, Message
 from bot.services.coordination import ORGANISER, CoordinationService
 from bot.ui.keyboards import TelegramId, button, keyboard
 from bot.ui.screen import Screen
-from handlers.coordinator import Cm
+from handlers.coordinator import CoordinatorCb
 from handlers.people import person_id
 
 router = Router(name=__name__)
 
 
-class Og(CallbackData, prefix="og"):
+class OrganisersCb(CallbackData, prefix="og"):
     """Activists allowed to publish: list, add (ask for the id), del (user_id)."""
 
     action: str
@@ -39,19 +39,19 @@ async def show_organisers(screen: Screen, coordination: CoordinationService) -> 
         [
             button(
                 tr._("✖ Remove {name}").format(name=_name(u.first_name, u.id)),
-                Og(action="del", user_id=u.id),
+                OrganisersCb(action="del", user_id=u.id),
             )
         ]
         for u in people
     ]
-    rows.append([button(tr._("➕ Allow an activist"), Og(action="add"))])
-    rows.append([button(tr._("« Coordinator menu"), Cm(section="menu"))])
+    rows.append([button(tr._("➕ Allow an activist"), OrganisersCb(action="add"))])
+    rows.append([button(tr._("« Coordinator menu"), CoordinatorCb(section="menu"))])
     names = [(_name(u.first_name, u.id), u.id) for u in people]
     await screen.show(tr("organisers/list.j2", people=names), keyboard(rows))
 
 
-@router.callback_query(Cm.filter(F.section == "organisers"))
-@router.callback_query(Og.filter(F.action == "list"))
+@router.callback_query(CoordinatorCb.filter(F.section == "organisers"))
+@router.callback_query(OrganisersCb.filter(F.action == "list"))
 async def organisers(
     query: CallbackQuery, screen: Screen, coordination: CoordinationService
 ) -> None:
@@ -60,11 +60,11 @@ async def organisers(
     await show_organisers(screen, coordination)
 
 
-@router.callback_query(Og.filter(F.action == "add"))
+@router.callback_query(OrganisersCb.filter(F.action == "add"))
 async def ask_who(query: CallbackQuery, screen: Screen) -> None:
     assert screen.state is not None
     await screen.state.set_state(Allowing.who)
-    cancel = keyboard([[button(screen.tr._("« Cancel"), Og(action="list"))]])
+    cancel = keyboard([[button(screen.tr._("« Cancel"), OrganisersCb(action="list"))]])
     await screen.show(screen.tr("admin/ask_who.j2"), cancel)
 
 
@@ -72,7 +72,7 @@ async def ask_who(query: CallbackQuery, screen: Screen) -> None:
 async def who_given(message: Message, screen: Screen, coordination: CoordinationService) -> None:
     user_id = person_id(message)
     if user_id is None:
-        cancel = keyboard([[button(screen.tr._("« Cancel"), Og(action="list"))]])
+        cancel = keyboard([[button(screen.tr._("« Cancel"), OrganisersCb(action="list"))]])
         await screen.send(screen.tr("admin/who_hint.j2"), cancel)
         return
     allowed = await coordination.grant(screen.user_id, user_id, ORGANISER)
@@ -84,9 +84,12 @@ async def who_given(message: Message, screen: Screen, coordination: Coordination
     await show_organisers(screen, coordination)
 
 
-@router.callback_query(Og.filter(F.action == "del"))
+@router.callback_query(OrganisersCb.filter(F.action == "del"))
 async def remove(
-    query: CallbackQuery, callback_data: Og, screen: Screen, coordination: CoordinationService
+    query: CallbackQuery,
+    callback_data: OrganisersCb,
+    screen: Screen,
+    coordination: CoordinationService,
 ) -> None:
     await coordination.revoke(screen.user_id, callback_data.user_id, ORGANISER)
     await show_organisers(screen, coordination)

@@ -12,7 +12,16 @@ from aiogram.types import CallbackQuery, Message
 from bot.content import Catalog
 from bot.domain.errors import StaleButton
 from bot.services.profile import ProfileService
-from bot.ui.keyboards import Consent, Dx, Menu, MyData, Pf, QzNav, button, keyboard
+from bot.ui.keyboards import (
+    Consent,
+    DiagnosisCb,
+    Menu,
+    MyData,
+    ProfileCb,
+    QuizCb,
+    button,
+    keyboard,
+)
 from bot.ui.screen import Screen
 from handlers import journey
 
@@ -45,24 +54,27 @@ async def profile_screen(screen: Screen, deps: dict[str, Any]) -> None:
     )
     rows = [
         [
-            button(tr._("🌱 Ikigai"), Pf(part="ikigai")),
-            button(tr._("🗺 Topics"), Pf(part="topics")),
+            button(tr._("🌱 Ikigai"), ProfileCb(part="ikigai")),
+            button(tr._("🗺 Topics"), ProfileCb(part="topics")),
         ],
         [
-            button(tr._("🧭 Stage quiz"), QzNav(action="start")),
-            button(tr._("📋 Problems"), Pf(part="problems")),
+            button(tr._("🧭 Stage quiz"), QuizCb(action="start")),
+            button(tr._("📋 Problems"), ProfileCb(part="problems")),
         ],
-        [button(tr._("👤 Role"), Pf(part="role")), button(tr._("🕐 Region"), Pf(part="place"))],
+        [
+            button(tr._("👤 Role"), ProfileCb(part="role")),
+            button(tr._("🕐 Region"), ProfileCb(part="place")),
+        ],
         [
             button(tr._("🔔 Notifications"), Menu(section="settings")),
             button(tr._("🌐 Language"), Menu(section="lang")),
         ],
         [
-            button(tr._("🔒 My data"), Pf(part="data")),
+            button(tr._("🔒 My data"), ProfileCb(part="data")),
         ],
     ]
     if profile.history:
-        rows.insert(0, [button(tr._("🩺 Diagnosis"), Dx(screen="card"))])
+        rows.insert(0, [button(tr._("🩺 Diagnosis"), DiagnosisCb(screen="card"))])
     rows.append([button(tr._("☰ Menu"), Menu(section="home"))])
     await screen.show(text, keyboard(rows))
 
@@ -76,13 +88,15 @@ async def volunteer_done(screen: Screen, deps: dict[str, Any]) -> None:
 
 @router.message(Command("profile"))
 @router.callback_query(Menu.filter(F.section == "profile"))
-@router.callback_query(Pf.filter(F.part == ""))
+@router.callback_query(ProfileCb.filter(F.part == ""))
 async def show(event: Message | CallbackQuery, screen: Screen, **deps: Any) -> None:
     await profile_screen(screen, deps)
 
 
-@router.callback_query(Pf.filter(F.part != ""))
-async def edit(query: CallbackQuery, callback_data: Pf, screen: Screen, **deps: Any) -> None:
+@router.callback_query(ProfileCb.filter(F.part != ""))
+async def edit(
+    query: CallbackQuery, callback_data: ProfileCb, screen: Screen, **deps: Any
+) -> None:
     part = callback_data.part
     if part == "data":
         tr = screen.tr
@@ -90,7 +104,7 @@ async def edit(query: CallbackQuery, callback_data: Pf, screen: Screen, **deps: 
             [
                 [button(tr._("📄 Privacy policy"), Consent(action="policy"))],
                 [button(tr._("🗑 Delete my data"), MyData(action="delete"))],
-                [button(tr._("« Back"), Pf())],
+                [button(tr._("« Back"), ProfileCb())],
             ]
         )
         await screen.show(tr("profile/data.j2"), markup)

@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from bot.content import Catalog
 from bot.domain.quiz import score
 from bot.services.profile import ProfileService
-from bot.ui.keyboards import Menu, Qz, QzNav, button, keyboard
+from bot.ui.keyboards import AnswerCb, Menu, QuizCb, button, keyboard
 from bot.ui.screen import Screen
 from handlers import journey
 
@@ -30,9 +30,10 @@ async def show_question(screen: Screen, catalog: Catalog, answers: dict[str, str
     question = questions[index]
     tr = screen.tr
     rows: list[list[InlineKeyboardButton]] = [
-        [button(tr.loc(o.label), Qz(q=question.code, o=o.code))] for o in question.options
+        [button(tr.loc(o.label), AnswerCb(question=question.code, option=o.code))]
+        for o in question.options
     ]
-    nav = [button(tr._("« Back"), QzNav(action="back"))] if index else []
+    nav = [button(tr._("« Back"), QuizCb(action="back"))] if index else []
     nav.append(button(tr._("☰ Menu"), Menu(section="home")))
     rows.append(nav)
     text = tr("quiz/question.j2", question=question, number=index + 1, total=len(questions))
@@ -48,7 +49,7 @@ async def start_quiz(screen: Screen, deps: dict[str, Any]) -> None:
 
 
 @router.message(Command("quiz"))
-@router.callback_query(QzNav.filter(F.action == "start"))
+@router.callback_query(QuizCb.filter(F.action == "start"))
 async def restart(event: Message | CallbackQuery, screen: Screen, **deps: Any) -> None:
     await start_quiz(screen, deps)
 
@@ -60,10 +61,10 @@ async def _answers(screen: Screen) -> dict[str, str] | None:
     return dict((await screen.state.get_data()).get("qz_answers", {}))
 
 
-@router.callback_query(Qz.filter())
+@router.callback_query(AnswerCb.filter())
 async def answered(
     query: CallbackQuery,
-    callback_data: Qz,
+    callback_data: AnswerCb,
     screen: Screen,
     catalog: Catalog,
     profiles: ProfileService,
@@ -77,10 +78,10 @@ async def answered(
     questions = catalog.quiz.questions
     current = questions[len(answers)]
     valid = {o.code for o in current.options}
-    if callback_data.q != current.code or callback_data.o not in valid:
+    if callback_data.question != current.code or callback_data.option not in valid:
         await show_question(screen, catalog, answers)  # an older question's button
         return
-    answers[current.code] = callback_data.o
+    answers[current.code] = callback_data.option
     if len(answers) < len(questions):
         await screen.state.update_data(qz_answers=answers)
         await show_question(screen, catalog, answers)
@@ -93,7 +94,7 @@ async def answered(
     )
 
 
-@router.callback_query(QzNav.filter(F.action == "back"))
+@router.callback_query(QuizCb.filter(F.action == "back"))
 async def back(query: CallbackQuery, screen: Screen, catalog: Catalog) -> None:
     answers = await _answers(screen)
     if answers is None:

@@ -12,7 +12,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.domain.errors import StaleButton
 from bot.services.profile import CATEGORIES, DIGESTS, ProfileService, PushSettings
-from bot.ui.keyboards import Menu, Se, Unsub, button, keyboard
+from bot.ui.keyboards import Menu, SettingsCb, Unsub, button, keyboard
 from bot.ui.screen import Screen
 
 router = Router(name=__name__)
@@ -50,15 +50,16 @@ def settings_keyboard(screen: Screen, settings: PushSettings) -> Any:
         "opportunities": tr._("Volunteering"),
     }
     toggles = [
-        button(("✅ " if settings.wants(c) else "▫️ ") + names[c], Se(item=c)) for c in CATEGORIES
+        button(("✅ " if settings.wants(c) else "▫️ ") + names[c], SettingsCb(item=c))
+        for c in CATEGORIES
     ]
     rows = [toggles[i : i + 2] for i in range(0, len(toggles), 2)]
-    rows.append([button(tr._("📬 Digest: change"), Se(item="digest"))])
+    rows.append([button(tr._("📬 Digest: change"), SettingsCb(item="digest"))])
     if settings.digest == "weekly":
-        rows.append([button(tr._("📅 Day: next"), Se(item="day"))])
+        rows.append([button(tr._("📅 Day: next"), SettingsCb(item="day"))])
     if settings.digest != "off":
-        rows.append([button(tr._("🕐 Hour: later"), Se(item="hour"))])
-    rows.append([button(tr._("🌙 Quiet hours: change"), Se(item="quiet"))])
+        rows.append([button(tr._("🕐 Hour: later"), SettingsCb(item="hour"))])
+    rows.append([button(tr._("🌙 Quiet hours: change"), SettingsCb(item="quiet"))])
     rows.append([button(tr._("☰ Menu"), Menu(section="home"))])
     return keyboard(rows)
 
@@ -77,9 +78,9 @@ async def settings_screen(
     await show_settings(screen, await profiles.push_settings(screen.user_id))
 
 
-@router.callback_query(Se.filter())
+@router.callback_query(SettingsCb.filter())
 async def pressed(
-    query: CallbackQuery, callback_data: Se, screen: Screen, profiles: ProfileService
+    query: CallbackQuery, callback_data: SettingsCb, screen: Screen, profiles: ProfileService
 ) -> None:
     settings = change(await profiles.push_settings(screen.user_id), callback_data.item)
     await profiles.save_push_settings(screen.user_id, settings)

@@ -18,19 +18,19 @@ from bot.services.coordination import CoordinationService
 from bot.services.stats import DAYS, SCORES, Assessment, Picture, StatsService
 from bot.ui.keyboards import button, keyboard
 from bot.ui.screen import Screen
-from handlers.coordinator import Cm
+from handlers.coordinator import CoordinatorCb
 
 log = logging.getLogger(__name__)
 router = Router(name=__name__)
 NO_FONT_HINT = "install fonts-dejavu-core or set FONT_PATH"
 
 
-class Sa(CallbackData, prefix="sa"):
+class AssessCb(CallbackData, prefix="sa"):
     """The self-assessment: action q (ask the next condition) or last (the latest result);
-    `s` holds the scores given so far, one digit 1–5 per condition, so buttons are stateless."""
+    `scores` holds those given so far, one digit 1–5 per condition, so buttons are stateless."""
 
     action: str
-    s: str = ""
+    scores: str = ""
 
 
 def _zone(screen: Screen) -> str | None:
@@ -59,7 +59,7 @@ async def _picture(
 
 
 @router.message(Command("stats"))
-@router.callback_query(Cm.filter(F.section == "stats"))
+@router.callback_query(CoordinatorCb.filter(F.section == "stats"))
 async def show_stats(
     event: Message | CallbackQuery,
     screen: Screen,
@@ -82,8 +82,8 @@ async def show_stats(
     await coordination.audit(screen.user_id, "stats.export", rows=export.rows)
     markup = keyboard(
         [
-            [button(tr._("🧭 Self-assessment"), Cm(section="assess"))],
-            [button(tr._("« For coordinators"), Cm(section="menu"))],
+            [button(tr._("🧭 Self-assessment"), CoordinatorCb(section="assess"))],
+            [button(tr._("« For coordinators"), CoordinatorCb(section="menu"))],
         ]
     )
     await screen.send(tr("stats/summary.j2", o=report.overview, days=DAYS), markup)
@@ -93,17 +93,17 @@ async def show_stats(
 
 
 @router.message(Command("assess"))
-@router.callback_query(Cm.filter(F.section == "assess"))
+@router.callback_query(CoordinatorCb.filter(F.section == "assess"))
 async def assess_intro(
     event: Message | CallbackQuery, screen: Screen, stats: StatsService, catalog: Catalog
 ) -> None:
     tr = screen.tr
     found = await stats.assessments(screen.user_id, 1)
     last = found[0] if found else None
-    rows = [[button(tr._("▶ Rate now"), Sa(action="q"))]]
+    rows = [[button(tr._("▶ Rate now"), AssessCb(action="q"))]]
     if last is not None:
-        rows.append([button(tr._("📈 My latest result"), Sa(action="last"))])
-    rows.append([button(tr._("« For coordinators"), Cm(section="menu"))])
+        rows.append([button(tr._("📈 My latest result"), AssessCb(action="last"))])
+    rows.append([button(tr._("« For coordinators"), CoordinatorCb(section="menu"))])
     text = tr(
         "stats/assess_intro.j2",
         conditions=catalog.support_conditions,
@@ -117,17 +117,17 @@ def _date(stats: StatsService, assessment: Assessment, screen: Screen) -> str:
     return assessment.created_at.astimezone(stats.zone(_zone(screen))).strftime("%d.%m.%Y")
 
 
-@router.callback_query(Sa.filter((F.action == "q") & F.s.regexp(r"^[1-5]{0,12}$")))
+@router.callback_query(AssessCb.filter((F.action == "q") & F.scores.regexp(r"^[1-5]{0,12}$")))
 async def assess_step(
     query: CallbackQuery,
-    callback_data: Sa,
+    callback_data: AssessCb,
     screen: Screen,
     stats: StatsService,
     catalog: Catalog,
     font: Path | None = None,
 ) -> None:
     tr = screen.tr
-    given = callback_data.s
+    given = callback_data.scores
     conditions = catalog.support_conditions
     if len(given) > len(conditions):  # forged, or the catalog changed under an old button
         await assess_intro(query, screen, stats, catalog)
@@ -150,17 +150,20 @@ async def assess_step(
         before=before,
         done=done,
     )
-    back = Sa(action="q", s=given[:-1]) if given else Cm(section="assess")
+    back = AssessCb(action="q", scores=given[:-1]) if given else CoordinatorCb(section="assess")
     markup = keyboard(
         [
-            [button(str(n), Sa(action="q", s=f"{given}{n}")) for n in SCORES],
-            [button(tr._("« Back"), back), button(tr._("✖ Cancel"), Cm(section="menu"))],
+            [button(str(n), AssessCb(action="q", scores=f"{given}{n}")) for n in SCORES],
+            [
+                button(tr._("« Back"), back),
+                button(tr._("✖ Cancel"), CoordinatorCb(section="menu")),
+            ],
         ]
     )
     await screen.show(text, markup)
 
 
-@router.callback_query(Sa.filter(F.action == "last"))
+@router.callback_query(AssessCb.filter(F.action == "last"))
 async def assess_last(
     query: CallbackQuery,
     screen: Screen,
@@ -194,8 +197,8 @@ async def _result(
     )
     markup = keyboard(
         [
-            [button(tr._("🔁 Rate again"), Sa(action="q"))],
-            [button(tr._("« For coordinators"), Cm(section="menu"))],
+            [button(tr._("🔁 Rate again"), AssessCb(action="q"))],
+            [button(tr._("« For coordinators"), CoordinatorCb(section="menu"))],
         ]
     )
     picture = stats.assessment_picture(tr, found, _zone(screen))

@@ -1,9 +1,9 @@
 """/volunteer: opportunities by period (in the volunteer's own zone) and by topic, a card with
 free places and sign up / cancel, the waiting list, "my sign-ups", .ics, skills and time.
 
-Every button is stateless (`Vo`: the list a card came from rides along), so buttons survive
-restarts; a stale one — a cancelled event, a full one, a passed cut-off — answers with a toast
-saying what changed and the card as it is now. The consent guard of the parent router runs
+Every button is stateless (`VolunteerCb`: the list a card came from rides along), so buttons
+survive restarts; a stale one — a cancelled event, a full one, a passed cut-off — answers with a
+toast saying what changed and the card as it is now. The consent guard of the parent router runs
 first, so everything here is for users who consented.
 """
 
@@ -24,7 +24,14 @@ from bot.content import Catalog
 from bot.delivery import Sender
 from bot.domain import opportunities as rules
 from bot.domain.errors import StaleButton
-from bot.services.volunteering import SKILLS_LIMIT, Card, Outcome, Vo, VolunteerService, Vs
+from bot.services.volunteering import (
+    SKILLS_LIMIT,
+    Card,
+    Outcome,
+    SkillsCb,
+    VolunteerCb,
+    VolunteerService,
+)
 from bot.ui.keyboards import Consent, Menu, button, grid, keyboard, page_row
 from bot.ui.render import Tr
 from bot.ui.screen import Screen
@@ -48,7 +55,7 @@ def _period(code: str) -> str:
 
 @router.message(Command("volunteer"))
 @router.callback_query(Menu.filter(F.section == "volunteer"))
-@router.callback_query(Vo.filter(F.a == "menu"))
+@router.callback_query(VolunteerCb.filter(F.action == "menu"))
 async def volunteer_menu(
     event: Message | CallbackQuery, screen: Screen, volunteering: VolunteerService
 ) -> None:
@@ -56,31 +63,32 @@ async def volunteer_menu(
     mine = len(await volunteering.my_signups(screen.user_id))
     rows = [
         [
-            button(tr._("📅 Today"), Vo(a="list", w="d")),
-            button(tr._("🗓 This week"), Vo(a="list", w="w")),
+            button(tr._("📅 Today"), VolunteerCb(action="list", period="d")),
+            button(tr._("🗓 This week"), VolunteerCb(action="list", period="w")),
         ],
         [
-            button(tr._("🗓 This month"), Vo(a="list", w="m")),
-            button(tr._("📋 All upcoming"), Vo(a="list", w="a")),
+            button(tr._("🗓 This month"), VolunteerCb(action="list", period="m")),
+            button(tr._("📋 All upcoming"), VolunteerCb(action="list", period="a")),
         ],
-        [button(tr._("🗂 By topic"), Vo(a="topics"))],
-        [button(tr._("✅ My sign-ups"), Vo(a="mine"))],
-        [button(tr._("🛠 My skills and time"), Vs(a="show"))],
+        [button(tr._("🗂 By topic"), VolunteerCb(action="topics"))],
+        [button(tr._("✅ My sign-ups"), VolunteerCb(action="mine"))],
+        [button(tr._("🛠 My skills and time"), SkillsCb(action="show"))],
         [button(tr._("☰ Menu"), Menu(section="home"))],
     ]
     await screen.show(tr("volunteer/menu.j2", mine=mine), keyboard(rows))
 
 
-@router.callback_query(Vo.filter(F.a == "topics"))
+@router.callback_query(VolunteerCb.filter(F.action == "topics"))
 async def topics(
-    query: CallbackQuery, callback_data: Vo, screen: Screen, catalog: Catalog
+    query: CallbackQuery, callback_data: VolunteerCb, screen: Screen, catalog: Catalog
 ) -> None:
     tr = screen.tr
-    period = _period(callback_data.w)
+    period = _period(callback_data.period)
     buttons = [
-        button(t.short.get(tr.locale), Vo(a="list", t=t.code, w=period)) for t in catalog.topics
+        button(t.short.get(tr.locale), VolunteerCb(action="list", topic=t.code, period=period))
+        for t in catalog.topics
     ]
-    rows = [*grid(buttons, 2), [button(tr._("« Back"), Vo(a="menu"))]]
+    rows = [*grid(buttons, 2), [button(tr._("« Back"), VolunteerCb(action="menu"))]]
     await screen.show(tr("volunteer/topics.j2"), keyboard(rows))
 
 
@@ -100,18 +108,18 @@ def _item_label(tr: Tr, listing: rules.Listing, tz: str) -> str:
     return f"{start} · {opp.title[:40]}{tail}"
 
 
-@router.callback_query(Vo.filter(F.a == "list"))
+@router.callback_query(VolunteerCb.filter(F.action == "list"))
 async def opportunity_list(
     query: CallbackQuery,
-    callback_data: Vo,
+    callback_data: VolunteerCb,
     screen: Screen,
     volunteering: VolunteerService,
     catalog: Catalog,
     settings: Settings,
 ) -> None:
     tr = screen.tr
-    period = _period(callback_data.w)
-    topic = catalog.topic(callback_data.t) if callback_data.t else None
+    period = _period(callback_data.period)
+    topic = catalog.topic(callback_data.topic) if callback_data.topic else None
     tz = screen.zone(settings.default_timezone)
     region = screen.user.region if screen.user else None
     items, page = await volunteering.browse(
@@ -119,14 +127,24 @@ async def opportunity_list(
         topic=topic.code if topic else None,
         region=region,
         tz=tz,
-        page=callback_data.p,
+        page=callback_data.page,
     )
-    where = {"t": callback_data.t, "w": period, "p": page.number}
+    where = {"topic": callback_data.topic, "period": period, "page": page.number}
     rows: list[list[InlineKeyboardButton]] = [
-        [button(_item_label(tr, item, tz), Vo(a="card", id=item.opportunity.id, **where))]
+        [
+            button(
+                _item_label(tr, item, tz),
+                VolunteerCb(action="card", id=item.opportunity.id, **where),
+            )
+        ]
         for item in items
     ]
-    rows.append(page_row(page, lambda n: Vo(a="list", t=callback_data.t, w=period, p=n)))
+    rows.append(
+        page_row(
+            page,
+            lambda n: VolunteerCb(action="list", topic=callback_data.topic, period=period, page=n),
+        )
+    )
     periods = [
         ("d", tr._("Today")),
         ("w", tr._("This week")),
@@ -136,12 +154,17 @@ async def opportunity_list(
     rows.append(
         [
             button(
-                ("• " if code == period else "") + label, Vo(a="list", t=callback_data.t, w=code)
+                ("• " if code == period else "") + label,
+                VolunteerCb(action="list", topic=callback_data.topic, period=code),
             )
             for code, label in periods
         ]
     )
-    back = Vo(a="topics", w=period) if callback_data.t else Vo(a="menu")
+    back = (
+        VolunteerCb(action="topics", period=period)
+        if callback_data.topic
+        else VolunteerCb(action="menu")
+    )
     rows.append([button(tr._("« Back"), back), button(tr._("☰ Menu"), Menu(section="home"))])
     text = tr("volunteer/list.j2", period=period, topic=topic, page=page, tz=tz)
     await screen.show(text, keyboard(rows))
@@ -150,31 +173,49 @@ async def opportunity_list(
 # --- the card -------------------------------------------------------------------------------
 
 
-def card_keyboard(tr: Tr, card: Card, origin: Vo) -> Any:
+def card_keyboard(tr: Tr, card: Card, origin: VolunteerCb) -> Any:
     opp = card.opportunity
-    where = {"t": origin.t, "w": origin.w, "p": origin.p}
+    where = {"topic": origin.topic, "period": origin.period, "page": origin.page}
     rows: list[list[InlineKeyboardButton]] = []
     mine = card.mine
     if mine is not None and card.cancel_refusal is None:
         if mine.status == "waiting":
             rows.append(
-                [button(tr._("✖ Leave the waiting list"), Vo(a="leave", id=opp.id, **where))]
+                [
+                    button(
+                        tr._("✖ Leave the waiting list"),
+                        VolunteerCb(action="leave", id=opp.id, **where),
+                    )
+                ]
             )
         else:
-            rows.append([button(tr._("✖ Cancel my sign-up"), Vo(a="cancel", id=opp.id, **where))])
+            rows.append(
+                [
+                    button(
+                        tr._("✖ Cancel my sign-up"),
+                        VolunteerCb(action="cancel", id=opp.id, **where),
+                    )
+                ]
+            )
     elif mine is None and card.refusal is None:
         label = tr._("🕐 Join the waiting list") if card.listing.free == 0 else tr._("✅ Sign up")
-        rows.append([button(label, Vo(a="sign", id=opp.id, **where))])
+        rows.append([button(label, VolunteerCb(action="sign", id=opp.id, **where))])
     if mine is not None and mine.status == "confirmed" and opp.status != "cancelled":
-        rows.append([button(tr._("📅 Add to calendar"), Vo(a="ics", id=opp.id, **where))])
+        rows.append(
+            [button(tr._("📅 Add to calendar"), VolunteerCb(action="ics", id=opp.id, **where))]
+        )
     if opp.link and rules.is_link(opp.link):
         rows.append([InlineKeyboardButton(text=tr._("💻 Online link"), url=opp.link)])
-    back = Vo(a="menu") if origin.a == "open" else Vo(a="list", **where)
+    back = (
+        VolunteerCb(action="menu")
+        if origin.action == "open"
+        else VolunteerCb(action="list", **where)
+    )
     rows.append([button(tr._("« Back"), back), button(tr._("☰ Menu"), Menu(section="home"))])
     return keyboard(rows)
 
 
-async def show_card(screen: Screen, card: Card, origin: Vo, settings: Settings) -> None:
+async def show_card(screen: Screen, card: Card, origin: VolunteerCb, settings: Settings) -> None:
     text = screen.tr("volunteer/card.j2", card=card, tz=screen.zone(settings.default_timezone))
     await screen.show(text, card_keyboard(screen.tr, card, origin))
 
@@ -200,13 +241,13 @@ async def opportunity_from_link(screen: Screen, deps: dict[str, Any]) -> None:
     card = await volunteering.card(opportunity_id, screen.user_id)
     if card is None:
         raise StaleButton
-    await show_card(screen, card, Vo(a="open"), deps["settings"])
+    await show_card(screen, card, VolunteerCb(action="open"), deps["settings"])
 
 
-@router.callback_query(Vo.filter(F.a == "card"))
+@router.callback_query(VolunteerCb.filter(F.action == "card"))
 async def card(
     query: CallbackQuery,
-    callback_data: Vo,
+    callback_data: VolunteerCb,
     screen: Screen,
     volunteering: VolunteerService,
     settings: Settings,
@@ -239,20 +280,20 @@ def _toast(tr: Tr, outcome: Outcome) -> str:
     return texts.get(outcome.result, "")
 
 
-@router.callback_query(Vo.filter(F.a.in_({"sign", "cancel", "leave"})))
+@router.callback_query(VolunteerCb.filter(F.action.in_({"sign", "cancel", "leave"})))
 async def sign_or_cancel(
     query: CallbackQuery,
-    callback_data: Vo,
+    callback_data: VolunteerCb,
     screen: Screen,
     volunteering: VolunteerService,
     settings: Settings,
     sender: Sender,
     callback_answer: CallbackAnswer,
 ) -> None:
-    if callback_data.a == "sign":
+    if callback_data.action == "sign":
         outcome = await volunteering.sign_up(callback_data.id, screen.user_id)
     else:
-        only = "waiting" if callback_data.a == "leave" else None
+        only = "waiting" if callback_data.action == "leave" else None
         outcome = await volunteering.cancel(callback_data.id, screen.user_id, only=only)
     if outcome is None:
         raise StaleButton
@@ -262,10 +303,10 @@ async def sign_or_cancel(
     await show_card(screen, outcome.card, callback_data, settings)
 
 
-@router.callback_query(Vo.filter(F.a == "ics"))
+@router.callback_query(VolunteerCb.filter(F.action == "ics"))
 async def add_to_calendar(
     query: CallbackQuery,
-    callback_data: Vo,
+    callback_data: VolunteerCb,
     screen: Screen,
     volunteering: VolunteerService,
     bot: Bot,
@@ -282,7 +323,7 @@ async def add_to_calendar(
     )
 
 
-@router.callback_query(Vo.filter(F.a == "mine"))
+@router.callback_query(VolunteerCb.filter(F.action == "mine"))
 async def my_signups(
     query: CallbackQuery, screen: Screen, volunteering: VolunteerService, settings: Settings
 ) -> None:
@@ -290,11 +331,18 @@ async def my_signups(
     items = await volunteering.my_signups(screen.user_id)
     tz = screen.zone(settings.default_timezone)
     rows = [
-        [button(_item_label(tr, listing, tz), Vo(a="card", id=listing.opportunity.id))]
+        [
+            button(
+                _item_label(tr, listing, tz), VolunteerCb(action="card", id=listing.opportunity.id)
+            )
+        ]
         for listing, _ in items[:20]
     ]
     rows.append(
-        [button(tr._("« Back"), Vo(a="menu")), button(tr._("☰ Menu"), Menu(section="home"))]
+        [
+            button(tr._("« Back"), VolunteerCb(action="menu")),
+            button(tr._("☰ Menu"), Menu(section="home")),
+        ]
     )
     no_shows = await volunteering.no_shows(screen.user_id)
     await screen.show(
@@ -314,40 +362,46 @@ async def show_skills(screen: Screen, volunteering: VolunteerService) -> None:
         "weekends": tr._("Weekends"),
     }
     toggles = [
-        button(("✅ " if code in profile.availability else "▫️ ") + names[code], Vs(a="av", v=code))
+        button(
+            ("✅ " if code in profile.availability else "▫️ ") + names[code],
+            SkillsCb(action="av", value=code),
+        )
         for code in rules.AVAILABILITY
     ]
     rows = [
-        [button(tr._("✏️ Type my skills"), Vs(a="edit"))],
-        [button(tr._("🌱 Take them from my ikigai"), Vs(a="ikigai"))],
+        [button(tr._("✏️ Type my skills"), SkillsCb(action="edit"))],
+        [button(tr._("🌱 Take them from my ikigai"), SkillsCb(action="ikigai"))],
         toggles[:2],
         toggles[2:],
-        [button(tr._("« Back"), Vo(a="menu")), button(tr._("☰ Menu"), Menu(section="home"))],
+        [
+            button(tr._("« Back"), VolunteerCb(action="menu")),
+            button(tr._("☰ Menu"), Menu(section="home")),
+        ],
     ]
     await screen.show(tr("volunteer/skills.j2", profile=profile), keyboard(rows))
 
 
-@router.callback_query(Vs.filter(F.a == "show"))
+@router.callback_query(SkillsCb.filter(F.action == "show"))
 async def skills(query: CallbackQuery, screen: Screen, volunteering: VolunteerService) -> None:
     if screen.state is not None:
         await screen.state.set_state(None)
     await show_skills(screen, volunteering)
 
 
-@router.callback_query(Vs.filter(F.a == "av"))
+@router.callback_query(SkillsCb.filter(F.action == "av"))
 async def toggle_availability(
-    query: CallbackQuery, callback_data: Vs, screen: Screen, volunteering: VolunteerService
+    query: CallbackQuery, callback_data: SkillsCb, screen: Screen, volunteering: VolunteerService
 ) -> None:
-    if callback_data.v not in rules.AVAILABILITY:
+    if callback_data.value not in rules.AVAILABILITY:
         raise StaleButton
     current = (await volunteering.volunteer_profile(screen.user_id)).availability
     await volunteering.save_volunteer_profile(
-        screen.user_id, availability=current ^ {callback_data.v}
+        screen.user_id, availability=current ^ {callback_data.value}
     )
     await show_skills(screen, volunteering)
 
 
-@router.callback_query(Vs.filter(F.a == "ikigai"))
+@router.callback_query(SkillsCb.filter(F.action == "ikigai"))
 async def skills_from_ikigai(
     query: CallbackQuery, screen: Screen, volunteering: VolunteerService
 ) -> None:
@@ -355,11 +409,11 @@ async def skills_from_ikigai(
     await show_skills(screen, volunteering)
 
 
-@router.callback_query(Vs.filter(F.a == "edit"))
+@router.callback_query(SkillsCb.filter(F.action == "edit"))
 async def skills_ask(query: CallbackQuery, screen: Screen) -> None:
     assert screen.state is not None
     await screen.state.set_state(Skills.typing)
-    markup = keyboard([[button(screen.tr._("« Back"), Vs(a="show"))]])
+    markup = keyboard([[button(screen.tr._("« Back"), SkillsCb(action="show"))]])
     await screen.show(screen.tr("volunteer/skills_edit.j2", limit=SKILLS_LIMIT), markup)
 
 

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain.paging import Page, asked, paged
-from bot.ui.keyboards import Ar, page_row
+from bot.ui.keyboards import ArticleCb, page_row
 
 totals = st.integers(min_value=0, max_value=500)
 sizes = st.integers(min_value=1, max_value=40)
@@ -66,8 +66,8 @@ def test_nonsense_is_refused(number: int, size: int, total: int) -> None:
 
 
 def test_page_row() -> None:
-    def to(n: int) -> Ar:
-        return Ar(action="list", p=n)
+    def to(n: int) -> ArticleCb:
+        return ArticleCb(action="list", page=n)
 
     assert page_row(paged(3, 0, 5), to) == []
     first, middle, last = (page_row(paged(15, n, 5), to) for n in range(3))

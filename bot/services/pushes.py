@@ -55,7 +55,7 @@ from bot.storage import outbox as outbox_repo
 from bot.storage import pushes as repo
 from bot.storage.outbox import Encoded, NewPush, PayloadTail
 from bot.storage.pushes import Recipient
-from bot.ui.keyboards import Gr, Menu, Unsub
+from bot.ui.keyboards import GrantCb, Menu, Unsub
 from bot.ui.render import MESSAGE_LIMIT, Renderer, escape_html, split_html, utf16_len
 
 log = logging.getLogger(__name__)
@@ -713,8 +713,8 @@ class Planner:
                 tr = self.renderer.bind(r.locale or "ru")
                 text = tr("push/reminder.j2", g=g, n=n, deadline=occurrence.close_at, tz=tz)
                 buttons = [
-                    [_button(tr._("💰 Open the grant"), Gr(action="card", key=g.key))],
-                    [_button(tr._("📅 Add to calendar"), Gr(action="ics", key=g.key))],
+                    [_button(tr._("💰 Open the grant"), GrantCb(action="card", key=g.key))],
+                    [_button(tr._("📅 Add to calendar"), GrantCb(action="ics", key=g.key))],
                     [_button(tr._("🔕 Unsubscribe from grants"), Unsub(what="grants"))],
                 ]
                 pushes.append(

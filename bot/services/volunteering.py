@@ -67,32 +67,32 @@ SKILLS_LIMIT: Final = 5
 SKILL_LENGTH: Final = 60
 
 
-class Vo(CallbackData, prefix="vo"):
-    """Volunteering: a = menu / topics / list / card / sign / cancel / ics / mine; `id` an
-    opportunity; t (topic), w (period) and p (page) lead back to the list it came from."""
+class VolunteerCb(CallbackData, prefix="vo"):
+    """Volunteering: action menu / topics / list / card / sign / cancel / ics / mine; `id` an
+    opportunity; topic, period and page lead back to the list it came from."""
 
-    a: str
+    action: str
     id: RowId = 0
-    t: str = ""
-    w: str = "a"
-    p: Small = 0
+    topic: str = ""
+    period: str = "a"
+    page: Small = 0
 
 
-class Vs(CallbackData, prefix="vs"):
-    """The volunteer's skills and time: a = show / edit / ikigai / av (toggle `v`)."""
+class SkillsCb(CallbackData, prefix="vs"):
+    """The volunteer's skills and time: action show / edit / ikigai / av (toggle `value`)."""
 
-    a: str
-    v: str = ""
+    action: str
+    value: str = ""
 
 
-class Oa(CallbackData, prefix="oa"):
-    """The organiser's tools: a = list / new / card / people / csv / msg / att / edit / set /
-    close / open / cancel / cancel_ok and wizard buttons; v a value, p a page."""
+class OrganiserCb(CallbackData, prefix="oa"):
+    """The organiser's tools: action list / new / card / people / csv / msg / att / edit / set /
+    close / open / cancel / cancel_ok and wizard buttons; `id` the opportunity."""
 
-    a: str
+    action: str
     id: RowId = 0
-    v: str = ""
-    p: Small = 0
+    value: str = ""
+    page: Small = 0
 
 
 def _button(text: str, data: CallbackData) -> dict[str, str]:
@@ -344,7 +344,9 @@ class VolunteerService:
         tz = user_zone(to.timezone, self.settings.default_timezone)
         tr = self.renderer.bind(to.locale or self.settings.default_locale)
         text = tr(template, opp=opp, tz=tz, **context)
-        buttons = [[_button(tr._("🙋 Open the opportunity"), Vo(a="card", id=opp.id))]]
+        buttons = [
+            [_button(tr._("🙋 Open the opportunity"), VolunteerCb(action="card", id=opp.id))]
+        ]
         if unsubscribe:
             buttons.append(
                 [_button(tr._("🔕 Unsubscribe from volunteering"), Unsub(what="opportunities"))]
@@ -474,7 +476,7 @@ class VolunteerService:
                         tr._("👥 Participants: {title}").format(
                             title=listing.opportunity.title[:40]
                         ),
-                        Oa(a="people", id=listing.opportunity.id),
+                        OrganiserCb(action="people", id=listing.opportunity.id),
                     )
                 ]
                 for listing, _, _ in groups[:5]

@@ -11,17 +11,17 @@ from bot.storage.broadcasts import SENDING, Broadcast
 from bot.ui.keyboards import RowId, Small, button, keyboard
 from bot.ui.render import Tr
 
-KEEP = "k"  # Bc.v of "new" / "menu": show the next screen as a new message
+KEEP = "k"  # BroadcastCb.value of "new" / "menu": show the next screen as a new message
 
 
-class Bc(CallbackData, prefix="bc"):
-    """A broadcast screen or action: `a` what, `id` the broadcast, `v` a value (role, stage,
-    topic, zone, region, preset, kind), `p` a page."""
+class BroadcastCb(CallbackData, prefix="bc"):
+    """A broadcast screen or action: `id` the broadcast, `value` a role, stage, topic, zone,
+    region, preset or kind."""
 
-    a: str
+    action: str
     id: RowId = 0
-    v: str = ""
-    p: Small = 0
+    value: str = ""
+    page: Small = 0
 
 
 def after_markup(tr: Tr, *, keep: bool = False) -> InlineKeyboardMarkup:
@@ -30,8 +30,8 @@ def after_markup(tr: Tr, *, keep: bool = False) -> InlineKeyboardMarkup:
     v = KEEP if keep else ""
     return keyboard(
         [
-            [button(tr._("📣 New broadcast"), Bc(a="new", v=v))],
-            [button(tr._("🛠 Coordinators' menu"), Bc(a="menu", v=v))],
+            [button(tr._("📣 New broadcast"), BroadcastCb(action="new", value=v))],
+            [button(tr._("🛠 Coordinators' menu"), BroadcastCb(action="menu", value=v))],
         ]
     )
 
@@ -46,5 +46,5 @@ def progress_view(
         return text, after_markup(tr, keep=True)
     text = tr("broadcast/progress.j2", b=b, p=progress)
     if b.status == SENDING:
-        return text, keyboard([[button(tr._("⛔ Cancel"), Bc(a="stop", id=b.id))]])
+        return text, keyboard([[button(tr._("⛔ Cancel"), BroadcastCb(action="stop", id=b.id))]])
     return text, None

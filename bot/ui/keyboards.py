@@ -67,26 +67,26 @@ class Place(CallbackData, prefix="pl"):
     region: str = ""
 
 
-class Ik(CallbackData, prefix="ik"):
+class IkigaiCb(CallbackData, prefix="ik"):
     """The ikigai exercise: col (show), next, edit, chg (change entry), del, topics, done."""
 
     action: str
-    col: str = ""
-    pos: Small = 0
+    column: str = ""
+    position: Small = 0
 
 
 class TopicCb(CallbackData, prefix="tp"):
     code: str
 
 
-class Qz(CallbackData, prefix="qz"):
+class AnswerCb(CallbackData, prefix="qz"):
     """An answer: question and option codes (≤ 24 characters each, so it fits 64 bytes)."""
 
-    q: str
-    o: str
+    question: str
+    option: str
 
 
-class QzNav(CallbackData, prefix="qn"):
+class QuizCb(CallbackData, prefix="qn"):
     """start / back."""
 
     action: str
@@ -99,34 +99,34 @@ class Check(CallbackData, prefix="ck"):
     code: str = ""
 
 
-class Dx(CallbackData, prefix="dx"):
+class DiagnosisCb(CallbackData, prefix="dx"):
     """Diagnosis screens: card, problems, crises, advice."""
 
     screen: str
 
 
-class Ms(CallbackData, prefix="ms"):
-    """Matched measures: type code or "all", page from 0."""
+class MeasuresCb(CallbackData, prefix="ms"):
+    """Matched measures: kind, a measure type code or "all"; page from 0."""
 
-    t: str = "all"
-    p: Small = 0
+    kind: str = "all"
+    page: Small = 0
 
 
-class Mc(CallbackData, prefix="mc"):
-    """A measure's card; t and p lead back to the list it was opened from."""
+class MeasureCb(CallbackData, prefix="mc"):
+    """A measure's card; kind and page lead back to the list it was opened from."""
 
     code: str
-    t: str = "all"
-    p: Small = 0
+    kind: str = "all"
+    page: Small = 0
 
 
-class Pf(CallbackData, prefix="pf"):
+class ProfileCb(CallbackData, prefix="pf"):
     """Profile: show, or edit a part (ikigai, topics, quiz, problems, crises, role, place)."""
 
     part: str = ""
 
 
-class Se(CallbackData, prefix="se"):
+class SettingsCb(CallbackData, prefix="se"):
     """/settings: toggle a category, or cycle digest / day / hour / quiet hours."""
 
     item: str
@@ -138,20 +138,20 @@ class Unsub(CallbackData, prefix="un"):
     what: str
 
 
-class Gr(CallbackData, prefix="gr"):
-    """Grants: action list (page p), card, follow (toggle), ics."""
+class GrantCb(CallbackData, prefix="gr"):
+    """Grants: action list (at page), card, follow (toggle), ics."""
 
     action: str
     key: str = ""
-    p: Small = 0
+    page: Small = 0
 
 
-class Ar(CallbackData, prefix="ar"):
-    """Articles: action list (page p) or card."""
+class ArticleCb(CallbackData, prefix="ar"):
+    """Articles: action list (at page) or card."""
 
     action: str
     key: str = ""
-    p: Small = 0
+    page: Small = 0
 
 
 Row = Sequence[InlineKeyboardButton]

@@ -30,7 +30,7 @@ from bot.storage.tables import (
     user_roles,
     users,
 )
-from bot.ui.broadcast import Bc
+from bot.ui.broadcast import BroadcastCb
 from bot.ui.keyboards import Unsub
 from tests.conftest import Launch, RunningBot
 from tests.e2e.test_journey import say, tap
@@ -570,10 +570,10 @@ async def test_a_volunteer_cannot_broadcast(
     else:
         data = {
             "cm:broadcast": "cm:broadcast",
-            "new": Bc(a="new").pack(),
-            "go": Bc(a="go", id=draft).pack(),
-            "at": Bc(a="at", id=draft, v="1h").pack(),
-            "stop": Bc(a="stop", id=draft).pack(),
+            "new": BroadcastCb(action="new").pack(),
+            "go": BroadcastCb(action="go", id=draft).pack(),
+            "at": BroadcastCb(action="at", id=draft, value="1h").pack(),
+            "stop": BroadcastCb(action="stop", id=draft).pack(),
         }[attempt]
         await volunteer.press_data(data)
     reply = await volunteer.next_message(timeout=5)
@@ -600,7 +600,7 @@ async def test_another_coordinator_cannot_touch_a_draft(
     await say(other, "/start")
     await appoint(running.app, 8003)
     other.skip_pending()
-    await other.press_data(Bc(a="go", id=draft).pack())
+    await other.press_data(BroadcastCb(action="go", id=draft).pack())
     reply = await other.next_message(timeout=5)
     assert "out of date" in reply.text
     assert await table_rows(running.app, outbox) == []
@@ -631,7 +631,9 @@ async def test_over_long_captions_and_other_things_are_refused(
     discarded = await tap(coordinator, "🗑 Discard", screen)
     assert "is cancelled; nobody got it" in discarded.text
     coordinator.skip_pending()
-    await coordinator.press_data(Bc(a="kind", id=1, v="stages").pack(), message=discarded)
+    await coordinator.press_data(
+        BroadcastCb(action="kind", id=1, value="stages").pack(), message=discarded
+    )
     stale = await coordinator.next_message()
     assert "out of date" in stale.text
     assert await table_rows(running.app, broadcasts) == []

@@ -14,7 +14,7 @@ from bot.emulator import ChatMessage, EmulatedUser, Emulator
 from bot.infra.clock import ManualClock
 from bot.services.content_admin import ContentAdminService
 from bot.storage.tables import audit_log, grants, user_roles
-from bot.ui.keyboards import Ms
+from bot.ui.keyboards import MeasuresCb
 from tests.conftest import Launch
 from tests.e2e.test_journey import current, say, tap
 from tests.e2e.test_pushes import onboard
@@ -342,13 +342,13 @@ async def test_an_article_and_a_local_measure_reach_a_fitting_activist(
     anna = await onboard(app, emulator, 8301, "Asia/Novosibirsk", "nvs")
     assert "Our resource centre's checklist" in await all_pages(anna, await say(anna, "/articles"))
     anna.skip_pending()
-    await anna.press_data(Ms().pack())
+    await anna.press_data(MeasuresCb().pack())
     measures = await all_pages(anna, current(anna))
     assert "Mayor's micro-grants for yards" in measures
     # One of another region gets the article, not the measure.
     kolya = await onboard(app, emulator, 8302, "Asia/Kamchatka", "kam")
     kolya.skip_pending()
-    await kolya.press_data(Ms().pack())
+    await kolya.press_data(MeasuresCb().pack())
     assert "Mayor's micro-grants for yards" not in await all_pages(kolya, current(kolya))
 
     # Editing the measure changes what activists see; closing removes it.
@@ -360,13 +360,13 @@ async def test_an_article_and_a_local_measure_reach_a_fitting_activist(
     saved = await tap(olga, "✅ Save")
     assert "Saved: L1 «City micro-grants for yards»" in saved.text
     anna.skip_pending()
-    await anna.press_data(Ms().pack())
+    await anna.press_data(MeasuresCb().pack())
     assert "City micro-grants for yards" in await all_pages(anna, current(anna))
     await tap(olga, "L1 · City micro-grants for yards")
     await tap(olga, "🗑 Close")
     await tap(olga, "🗑 Yes, close it")
     anna.skip_pending()
-    await anna.press_data(Ms().pack())
+    await anna.press_data(MeasuresCb().pack())
     assert "micro-grants for yards" not in await all_pages(anna, current(anna))
     assert await audit_actions(app) == [
         ("article.add", "A1"),

@@ -21,9 +21,9 @@ from bot.storage.tables import (
     user_roles,
     users,
 )
-from bot.ui.broadcast import Bc
+from bot.ui.broadcast import BroadcastCb
 from bot.ui.render import CAPTION_LIMIT, MESSAGE_LIMIT, utf16_len
-from handlers.content_admin import Ca
+from handlers.content_admin import ContentCb
 from tests.hostile.harness import (
     ADMIN,
     ADMIN_PREFIXES,
@@ -132,11 +132,11 @@ async def test_broadcast_compose_takes_any_message_within_telegrams_limits(
         [draft] = created
         assert draft["text"] == text
         assert all(e["type"] != "custom_emoji" for e in json.loads(draft["entities"] or "[]"))
-        preview = await harness.press(user, Bc(a="prev", id=draft["id"]).pack())
+        preview = await harness.press(user, BroadcastCb(action="prev", id=draft["id"]).pack())
         assert preview is not None
         shown = user.bot_messages[-2]  # the preview, then the controls under it
         assert shown.text == text
-        await harness.press(user, Bc(a="drop", id=draft["id"]).pack())
+        await harness.press(user, BroadcastCb(action="drop", id=draft["id"]).pack())
     assert len(await harness.rows(outbox)) == sent_before
 
 
@@ -204,7 +204,7 @@ async def test_content_forms_store_only_valid_items(harness: Harness, data: st.D
     user = await harness.coordinator(language_code=data.draw(st.sampled_from(["ru", "en"])))
     await harness.send(user, "/coordinator")
     kind = data.draw(st.sampled_from(KINDS))
-    await harness.press(user, Ca(a="new", k=kind).pack())
+    await harness.press(user, ContentCb(action="new", kind=kind).pack())
     await harness.wander(user, data, 16, ["cf", "ca", "cm"], typed=form_answers())
     await stored_items_are_valid(harness)
 
@@ -244,7 +244,7 @@ async def test_csv_import_of_hostile_files_is_all_or_nothing(
 ) -> None:
     user = await harness.coordinator()
     await harness.send(user, "/coordinator")
-    await harness.press(user, Ca(a="import", k=kind).pack())
+    await harness.press(user, ContentCb(action="import", kind=kind).pack())
     if raw is None:
         lines = [CSV_HEADER, *(";".join(cells) for cells in rows)]
         body = "\r\n".join(lines).encode()
@@ -335,7 +335,7 @@ async def coordinators_buttons(harness: Harness) -> list[str]:
     await harness.send(coordinator, "/coordinator")
     for section in ("grants", "articles", "measures", "opportunities", "organisers", "assess"):
         await harness.press(coordinator, f"cm:{section}")
-    await harness.press(coordinator, Ca(a="new", k="grant").pack())
+    await harness.press(coordinator, ContentCb(action="new", kind="grant").pack())
     seen = {
         b.callback_data
         for m in coordinator.bot_messages

@@ -12,7 +12,7 @@ from bot.content import get_catalog
 from bot.domain import ikigai as rules
 from bot.storage.settings import DIGESTS
 from bot.storage.tables import ikigai_entries, quiz_results, user_roles, user_settings, users
-from bot.ui.keyboards import Ik, Menu
+from bot.ui.keyboards import IkigaiCb, Menu
 from tests.hostile.harness import (
     MEDIA,
     PERSONAL_PREFIXES,
@@ -100,7 +100,7 @@ async def test_ikigai_stores_exactly_the_entries_it_accepted(
     expected, _ = _expected_ikigai(delivered)
 
     if replacement is not None and expected.get("want"):
-        await harness.press(user, Ik(action="chg", col="want", pos=1).pack())
+        await harness.press(user, IkigaiCb(action="chg", column="want", position=1).pack())
         await harness.send(user, replacement)
         entry = rules.clean_entry(telegram_text(replacement))
         if isinstance(entry, str):
@@ -184,7 +184,7 @@ async def test_the_ikigai_result_draws_any_entries(
         await profiles.set_ikigai_column(user.id, col, entries[3 * n : 3 * n + 3])
     await profiles.set_codes(user.id, "topics", frozenset(topics))
     await harness.send(user, "/menu")
-    await harness.press(user, Ik(action="done").pack())
+    await harness.press(user, IkigaiCb(action="done").pack())
     kinds = [m.kind for m in user.bot_messages]
     assert "photo" in kinds or harness.app.dp["font"] is None
     await harness.send(user, "/my_data")  # everything back, as a message and a file

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot.domain import opportunities as rules
 from bot.infra.clock import ManualClock
-from bot.services.volunteering import Draft, Oa
+from bot.services.volunteering import Draft, OrganiserCb
 from bot.storage import settings as settings_repo
 from tests.hostile.harness import Harness, few, telegram_text, texts
 
@@ -61,7 +61,7 @@ async def test_pushes_with_hostile_content_are_all_deliverable(
             await app.volunteering.sign_up(opportunity, volunteer.id)
     # The organiser writes to everyone who signed up (typed through the bot).
     await harness.send(organiser, "/opportunities")
-    await harness.press(organiser, Oa(a="msg", id=ids[0]).pack())
+    await harness.press(organiser, OrganiserCb(action="msg", id=ids[0]).pack())
     await harness.send(organiser, message)
     await app.tick()
     await harness.delivered()

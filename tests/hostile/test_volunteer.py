@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain import opportunities as rules
-from bot.services.volunteering import SKILL_LENGTH, SKILLS_LIMIT, Draft, Oa, Vo
+from bot.services.volunteering import SKILL_LENGTH, SKILLS_LIMIT, Draft, OrganiserCb, VolunteerCb
 from bot.storage.tables import opportunities, signups, volunteer_profiles
 from tests.hostile.harness import (
     FRAGMENTS,
@@ -149,17 +149,17 @@ async def test_tampered_ids_on_every_volunteering_screen(
     volunteer = await harness.consented(role="volunteer")
     await harness.send(volunteer, "/volunteer")
     menu = volunteer.last_bot_message
-    await harness.press(volunteer, Vo(a="list", w="a").pack())
+    await harness.press(volunteer, VolunteerCb(action="list", period="a").pack())
     listing = volunteer.last_bot_message
     await harness.send(volunteer, f"/start opp_{organised[0]}")
     card = volunteer.last_bot_message
     assert card is not None
-    await harness.press(volunteer, Vo(a="sign", id=organised[0]).pack(), card)
+    await harness.press(volunteer, VolunteerCb(action="sign", id=organised[0]).pack(), card)
     signed = volunteer.last_bot_message
     organiser = await harness.coordinator()
     await harness.send(organiser, "/opportunities")
     own = organiser.last_bot_message
-    await harness.press(organiser, Oa(a="card", id=organised[0]).pack())
+    await harness.press(organiser, OrganiserCb(action="card", id=organised[0]).pack())
     managed = organiser.last_bot_message
     pressed = 0
     for user, message in [
