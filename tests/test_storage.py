@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -161,3 +162,46 @@ async def test_profile_loads_everything_told_in_one_statement(engine) -> None:
     assert other.ikigai["want"] == ["чужое"]
     assert other.crises == frozenset({"quit"})
     assert [r.stage for r in other.history] == [7]
+
+
+async def test_content_items_read_back_as_they_were_written(engine) -> None:
+    """Grants, articles and local measures: one item type per table, written by the
+    coordinators' storage and read by the users' (one mapping each) — equal after the round
+    trip, closed ones gone."""
+    from bot.domain.csvio import ArticleItem, GrantItem, MeasureItem
+    from bot.domain.windows import parse_windows
+    from bot.storage import catalogs, content_admin, measures
+    from bot.storage.tables import grants
+
+    spring = parse_windows([{"yearly": {"open": "02-01", "close": "03-15"}}])
+    grant = GrantItem(
+        title="Сельские библиотеки", organiser="Фонд «Книга»", link="https://example.org/lib",
+        who="Библиотеки", windows=spring, timezone="Europe/Moscow",
+        amount="до 500 000 ₽", topics=("culture",), phases=("growth",), region="nvs",
+    )  # fmt: skip
+    article = ArticleItem(
+        title="Чек-лист", link="https://example.org/a", summary="Коротко.", stages=(3, 4),
+        topics=("education",),
+    )  # fmt: skip
+    measure = MeasureItem(
+        title="Микрогранты мэрии", description="До 100 000 ₽.", type="financial",
+        contact="+7 383 111-22-33", phase="formalization", region="nvs",
+        topics=("urban",), problems=("lack_of_funds",), link="https://example.org/m",
+    )  # fmt: skip
+    async with engine.begin() as conn:
+        grant_id = await content_admin.save_grant(conn, grant, 1, NOW)
+        article_id = await content_admin.save_article(conn, article, 1, NOW)
+        measure_id = await content_admin.save_measure(conn, measure, 1, NOW)
+    async with engine.connect() as conn:
+        assert await catalogs.open_grants(conn) == [replace(grant, id=grant_id)]
+        assert await catalogs.article(conn, article_id) == replace(article, id=article_id)
+        saved = await measures.measure(conn, measure_id)
+        assert saved == replace(measure, id=measure_id)
+        assert saved is not None
+        assert saved.code == f"L{measure_id}"
+        assert saved.created_at == NOW
+    async with engine.begin() as conn:
+        assert await content_admin.close(conn, grants, grant_id, NOW)
+    async with engine.connect() as conn:
+        assert await catalogs.open_grants(conn) == []
+        assert await catalogs.grant(conn, grant_id) is None

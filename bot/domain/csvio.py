@@ -34,7 +34,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Generic, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -235,6 +235,13 @@ class MeasureItem:
     problems: tuple[str, ...] = ()
     link: str | None = None
     id: int | None = None
+    # When it was saved (None: not yet); not part of what a coordinator edits or imports.
+    created_at: datetime | None = field(default=None, compare=False)
+
+    @property
+    def code(self) -> str:
+        """The measure's code among the matched ones: L and its id."""
+        return f"L{self.id}"
 
 
 # ── field rules ─────────────────────────────────────────────────────────────────────────────

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content import Catalog
 from bot.domain import grants as rules
-from bot.domain.windows import Window, current_or_next, parse_windows
+from bot.domain.windows import Window, current_or_next
 from bot.domain.zones import user_zone
 from bot.infra.clock import Clock
 from bot.services.profile import Profile, ProfileService
@@ -122,7 +122,7 @@ class CatalogService:
                 key=f"G{r.id}", title=Plain(r.title), organiser=Plain(r.organiser), site="",
                 link=r.link, who=Plain(r.who), amount=Plain(r.amount) if r.amount else None,
                 note=None, topics=r.topics, phases=r.phases, region=r.region,
-                timezone=r.timezone, windows=parse_windows(r.windows),
+                timezone=r.timezone, windows=r.windows,
             )
             for r in rows
         ]  # fmt: skip

@@ -36,8 +36,9 @@ from bot.infra.clock import Clock
 from bot.services.catalogs import ArticleView, GrantView, Plain
 from bot.services.measures import Card
 from bot.storage import audit as audit_repo
+from bot.storage import catalogs as catalogs_repo
 from bot.storage import content_admin as repo
-from bot.storage.measures import LocalMeasure
+from bot.storage import measures as measures_repo
 from bot.storage.tables import articles, grants, local_measures
 
 __all__ = [
@@ -176,7 +177,7 @@ def draft_of(item: Item) -> dict[str, Any]:
     draft: dict[str, Any] = {}
     for f in fields(item):
         value = getattr(item, f.name)
-        if f.name == "id":
+        if f.name in ("id", "created_at"):
             continue
         if f.name == "windows":
             value = [w.to_spec() for w in value]
@@ -210,11 +211,11 @@ class ContentAdminService:
     @staticmethod
     async def _open_items(conn: AsyncConnection, kind: str) -> list[Item]:
         if kind == "grant":
-            return list(await repo.open_grants(conn))
+            return list(await catalogs_repo.open_grants(conn))
         if kind == "article":
-            return list(await repo.open_articles(conn))
+            return list(await catalogs_repo.open_articles(conn))
         if kind == "measure":
-            return list(await repo.open_measures(conn))
+            return list(await measures_repo.open_measures(conn))
         raise StaleButton
 
     async def item(self, kind: str, item_id: int) -> Item | None:
@@ -225,11 +226,11 @@ class ContentAdminService:
     @staticmethod
     async def _item(conn: AsyncConnection, kind: str, item_id: int) -> Item | None:
         if kind == "grant":
-            return await repo.grant(conn, item_id)
+            return await catalogs_repo.grant(conn, item_id)
         if kind == "article":
-            return await repo.article(conn, item_id)
+            return await catalogs_repo.article(conn, item_id)
         if kind == "measure":
-            return await repo.measure(conn, item_id)
+            return await measures_repo.measure(conn, item_id)
         raise StaleButton
 
     # --- the forms ---
@@ -338,21 +339,9 @@ class ContentAdminService:
             stages=item.stages,
         )
 
-    def measure_card(self, item: MeasureItem) -> Card:
-        local = LocalMeasure(
-            id=item.id or 0,
-            title=item.title,
-            description=item.description,
-            type=item.type,
-            phase=item.phase,
-            region=item.region,
-            topics=frozenset(item.topics),
-            problems=frozenset(item.problems),
-            contact=item.contact,
-            link=item.link,
-            created_at=self.clock.now(),
-        )
-        return Card(match=None, local=local)
+    @staticmethod
+    def measure_card(item: MeasureItem) -> Card:
+        return Card(match=None, local=item)
 
     # --- saving and closing ---
 

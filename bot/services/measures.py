@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content import AdditionalMeasure, Catalog, Measure
+from bot.domain.csvio import MeasureItem
 from bot.domain.matching import Candidate, Match, Profile, rank
 from bot.storage import measures as repo
-from bot.storage.measures import LocalMeasure
 
 
 @dataclass(frozen=True)
@@ -20,13 +20,13 @@ class Card:
     match: Match | None
     matrix: Measure | None = None
     additional: AdditionalMeasure | None = None
-    local: LocalMeasure | None = None
+    local: MeasureItem | None = None
 
 
 @dataclass(frozen=True)
 class Matched:
     matches: list[Match]
-    locals: dict[str, LocalMeasure]
+    locals: dict[str, MeasureItem]
     catalog: Catalog
 
     def of_type(self, type_code: str | None) -> list[Match]:
@@ -43,16 +43,16 @@ class Matched:
             return self.catalog.additional_measure(code).name.get(locale)
 
 
-def local_candidate(m: LocalMeasure) -> Candidate:
+def local_candidate(m: MeasureItem) -> Candidate:
     return Candidate(
         code=m.code,
         kind="local",
         phase=m.phase,
         types=(m.type,),
-        problems=m.problems,
-        topics=m.topics,
+        problems=frozenset(m.problems),
+        topics=frozenset(m.topics),
         region=m.region,
-        order=m.id,
+        order=m.id or 0,
     )
 
 
@@ -62,7 +62,7 @@ class MeasureService:
         self.catalog = catalog
         self._catalog_candidates = candidates_from_catalog(catalog)
 
-    async def local_measures(self) -> list[LocalMeasure]:
+    async def local_measures(self) -> list[MeasureItem]:
         async with self.engine.connect() as conn:
             return await repo.open_measures(conn)
 
@@ -77,8 +77,8 @@ class MeasureService:
         match = next((m for m in matched.matches if m.candidate.code == code), None)
         if code.startswith("L") and code[1:].isdigit():
             async with self.engine.connect() as conn:
-                local = await repo.get(conn, int(code[1:]))
-            if local is None or local.closed_at is not None:
+                local = await repo.measure(conn, int(code[1:]))
+            if local is None:
                 return None
             return Card(match, local=local)
         try:

@@ -269,7 +269,8 @@ class Planner:
             if occurrence is not None:
                 openings.append((g, occurrence))
         week_ago = now - timedelta(days=7)
-        local = [m for m in await self.measures.local_measures() if m.created_at >= week_ago]
+        fresh = await self.measures.local_measures()
+        local = [m for m in fresh if m.created_at is not None and m.created_at >= week_ago]
         by_region: dict[str | None, list[Candidate]] = defaultdict(list)
         for m in local:
             by_region[m.region].append(local_candidate(m))

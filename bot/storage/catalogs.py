@@ -1,49 +1,25 @@
-"""Grants and articles that coordinators add (the starter ones live in content/), follows of
+"""Grants and articles that coordinators add (the starter ones live in content/), read as
+:mod:`bot.domain.csvio` items (the writing is in :mod:`bot.storage.content_admin`), follows of
 grants, and which articles a user was sent or opened."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, bindparam, delete, select, update
+from sqlalchemy import RowMapping, Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain.csvio import ArticleItem, GrantItem
+from bot.domain.windows import parse_windows
 from bot.storage.dialect import insert_ignore, upsert
 from bot.storage.tables import article_log, articles, grant_follows, grants
 
 
-@dataclass(frozen=True, slots=True)
-class GrantRow:
-    id: int
-    title: str
-    organiser: str
-    link: str
-    who: str
-    amount: str | None
-    topics: tuple[str, ...]
-    phases: tuple[str, ...]
-    region: str | None
-    windows: list[dict[str, object]]
-    timezone: str
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleRow:
-    id: int
-    title: str
-    link: str
-    summary: str
-    topics: tuple[str, ...]
-    stages: tuple[int, ...]
-    created_at: datetime
-
-
-def _grant(r: RowMapping) -> GrantRow:
-    return GrantRow(
+def grant_item(r: RowMapping) -> GrantItem:
+    """The one mapping of a ``grants`` row."""
+    return GrantItem(
         id=r["id"],
         title=r["title"],
         organiser=r["organiser"],
@@ -53,36 +29,52 @@ def _grant(r: RowMapping) -> GrantRow:
         topics=tuple(json.loads(r["topics"])),
         phases=tuple(json.loads(r["phases"])),
         region=r["region"],
-        windows=json.loads(r["windows"]),
+        windows=parse_windows(json.loads(r["windows"])),
         timezone=r["timezone"],
-        created_at=r["created_at"],
     )
 
 
-def _article(r: RowMapping) -> ArticleRow:
-    return ArticleRow(
+def article_item(r: RowMapping) -> ArticleItem:
+    """The one mapping of an ``articles`` row."""
+    return ArticleItem(
         id=r["id"],
         title=r["title"],
         link=r["link"],
         summary=r["summary"],
         topics=tuple(json.loads(r["topics"])),
         stages=tuple(json.loads(r["stages"])),
-        created_at=r["created_at"],
     )
 
 
-async def open_grants(conn: AsyncConnection) -> list[GrantRow]:
+async def open_grants(conn: AsyncConnection) -> list[GrantItem]:
     rows = await conn.execute(
         select(grants).where(grants.c.closed_at.is_(None)).order_by(grants.c.id)
     )
-    return [_grant(r) for r in rows.mappings()]
+    return [grant_item(r) for r in rows.mappings()]
 
 
-async def open_articles(conn: AsyncConnection) -> list[ArticleRow]:
+async def open_articles(conn: AsyncConnection) -> list[ArticleItem]:
     rows = await conn.execute(
         select(articles).where(articles.c.closed_at.is_(None)).order_by(articles.c.id)
     )
-    return [_article(r) for r in rows.mappings()]
+    return [article_item(r) for r in rows.mappings()]
+
+
+async def open_row(conn: AsyncConnection, table: Table, item_id: int) -> RowMapping | None:
+    """The row of an open item of a content table (None: closed, or never was)."""
+    query = select(table).where(table.c.id == item_id, table.c.closed_at.is_(None))
+    return (await conn.execute(query)).mappings().first()
+
+
+async def grant(conn: AsyncConnection, grant_id: int) -> GrantItem | None:
+    """An open grant (None: no such grant, or it is closed)."""
+    row = await open_row(conn, grants, grant_id)
+    return grant_item(row) if row else None
+
+
+async def article(conn: AsyncConnection, article_id: int) -> ArticleItem | None:
+    row = await open_row(conn, articles, article_id)
+    return article_item(row) if row else None
 
 
 async def followed(conn: AsyncConnection, user_id: int) -> set[str]:
@@ -176,6 +168,3 @@ async def mark_sent(conn: AsyncConnection, pairs: list[tuple[int, str]], now: da
         [{"u": user_id, "k": key} for user_id, key in pairs],
     )
 
-
-async def close_grant(conn: AsyncConnection, grant_id: int, now: datetime) -> None:
-    await conn.execute(update(grants).where(grants.c.id == grant_id).values(closed_at=now))

@@ -12,8 +12,9 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from bot.content import get_catalog
+from bot.domain.csvio import MeasureItem
 from bot.emulator import ChatMessage, EmulatedUser, Emulator
-from bot.storage import measures as measures_repo
+from bot.storage import content_admin as content_repo
 from bot.storage.tables import metadata, quiz_results, users
 from tests.conftest import Launch, RunningBot
 
@@ -342,25 +343,32 @@ async def test_local_measures_of_the_region_are_matched(
 ) -> None:
     now = running_bot.app.clock.now()
     async with running_bot.app.engine.begin() as conn:
-        await measures_repo.add(
+        await content_repo.save_measure(
             conn,
-            title="Грант мэрии Новосибирска на социальные проекты",
-            description="До 300 000 ₽ на проекты НКО города.",
-            type="financial",
-            phase="formalization",
-            region="nvs",
-            problems=frozenset({"lack_of_funds"}),
-            contact="+7 383 000-00-00",
-            link="https://example.org/grant",
-            now=now,
+            MeasureItem(
+                title="Грант мэрии Новосибирска на социальные проекты",
+                description="До 300 000 ₽ на проекты НКО города.",
+                type="financial",
+                phase="formalization",
+                region="nvs",
+                problems=("lack_of_funds",),
+                contact="+7 383 000-00-00",
+                link="https://example.org/grant",
+            ),
+            0,
+            now,
         )
-        await measures_repo.add(
+        await content_repo.save_measure(
             conn,
-            title="Субсидия Камчатского края",
-            description="Только для Камчатки.",
-            type="financial",
-            region="kam",
-            now=now,
+            MeasureItem(
+                title="Субсидия Камчатского края",
+                description="Только для Камчатки.",
+                type="financial",
+                region="kam",
+                contact="",
+            ),
+            0,
+            now,
         )
     user = emulator.user(2004, language_code="ru")
     await onboard_stage_4(user)
