@@ -74,7 +74,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("profile", _("My profile: ikigai, stage, region")),
     ("quiz", _("Stage quiz: where is my project")),
     ("volunteer", _("Volunteering: opportunities to help")),
-    ("grants", _("Grants open now and soon")),
+    ("grants", _("Grants and contests")),
     ("articles", _("Best practices for my stage")),
     ("calendar", _("Followed deadlines as a calendar file")),
     ("settings", _("Notifications: what and when")),

@@ -270,7 +270,7 @@ def _preview_text(
         card = tr(
             "grants/card.j2", g=preview.view, found=preview.found, tz=timezone, following=False
         )
-        extra = {"over": preview.found is None, "listed_from": preview.listed_from}
+        extra = {"undated": preview.found.status == "unannounced"}
     elif isinstance(item, csvio.ArticleItem):
         card = tr("articles/card.j2", a=service.article_view(item))
     else:
@@ -284,7 +284,7 @@ def _preview_text(
         draft=_display(draft_of(item)),
         labels={name: tr._(label) for name, label in LABELS.items()},
         tz=timezone,
-        **({"over": False, "listed_from": None} | extra),
+        **({"undated": False} | extra),
     )
 
 
@@ -585,8 +585,9 @@ async def step_typed(
         await show_step(screen, content_admin, session, settings, problem=hint, fresh=True)
         return
     try:
+        zone = screen.zone(settings.default_timezone)
         changes = content_admin.accept(
-            session.kind, step.name, message.text or "", screen.zone(settings.default_timezone)
+            session.kind, step.name, message.text or "", zone, session.draft
         )
     except Invalid as problem:
         hint = problem.render(tr._)

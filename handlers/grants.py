@@ -1,5 +1,6 @@
-"""/grants: open and upcoming application windows that fit the user, with days left; a card
-per grant with follow (deadline reminders) and "add to calendar"; /calendar for all followed."""
+"""/grants: every programme that fits the user, each with its status (open, opens soon, closed
+until the next season, dates not announced) — or only the open ones; a card per grant with
+follow (deadline reminders) and "add to calendar"; /calendar for all followed."""
 
 from __future__ import annotations
 
@@ -21,11 +22,19 @@ router = Router(name=__name__)
 PAGE = 5
 
 
+def _caveat(screen: Screen) -> str:
+    return screen.tr._(
+        "≈ The usual date, by past years: the programme has not announced this year's dates. "
+        "Check them on its official site."
+    )
+
+
 async def show_list(
-    screen: Screen, page: int, catalogs: CatalogService, fit: Fit, clock: Clock
+    screen: Screen, page: int, catalogs: CatalogService, fit: Fit, clock: Clock, only: str = ""
 ) -> None:
     now = clock.now()
-    found = catalogs.fitting(await catalogs.grants(), fit, now)
+    fitting = catalogs.fitting(await catalogs.grants(), fit, now)
+    found = [(g, o) for g, o in fitting if o.status == "open"] if only else fitting
     followed = await catalogs.followed(screen.user_id) if screen.user else set()
     at = paged(len(found), page, PAGE)
     shown = found[at.slice]
@@ -34,18 +43,25 @@ async def show_list(
         [
             button(
                 ("🔔 " if g.key in followed else "") + g.title.get(tr.locale)[:56],
-                GrantCb(action="card", key=g.key, page=at.number),
+                GrantCb(action="card", key=g.key, page=at.number, only=only),
             )
         ]
         for g, _ in shown
     ]
-    rows += [page_row(at, lambda n: GrantCb(action="list", page=n)), back_row(tr)]
+    rows.append(page_row(at, lambda n: GrantCb(action="list", page=n, only=only)))
+    if only:
+        rows.append([button(tr._("📋 All programmes"), GrantCb(action="list"))])
+    else:
+        rows.append([button(tr._("🟢 Only open now"), GrantCb(action="list", only="open"))])
+    rows.append(back_row(tr))
     text = tr(
         "grants/list.j2",
         found=shown,
         page=at.number + 1,
         pages=at.pages,
         total=len(found),
+        fitting=len(fitting),
+        only=only,
         fit=fit,
     )
     await screen.show(text, keyboard(rows))
@@ -77,12 +93,13 @@ async def list_page(
     clock: Clock,
 ) -> None:
     fit = await fit_for(profiles, screen.user, settings.default_timezone)
-    await show_list(screen, callback_data.page, catalogs, fit, clock)
+    await show_list(screen, callback_data.page, catalogs, fit, clock, callback_data.only)
 
 
 async def show_card(
-    screen: Screen, key: str, page: int, catalogs: CatalogService, fit: Fit, clock: Clock
+    screen: Screen, origin: GrantCb, catalogs: CatalogService, fit: Fit, clock: Clock
 ) -> None:
+    key, page, only = origin.key, origin.page, origin.only
     grant = await catalogs.grant(key)
     if grant is None:
         raise StaleButton
@@ -94,17 +111,16 @@ async def show_card(
         [
             button(
                 tr._("🔕 Stop following") if following else tr._("🔔 Follow deadlines"),
-                GrantCb(action="follow", key=key, page=page),
+                GrantCb(action="follow", key=key, page=page, only=only),
             ),
         ]
     ]
-    if found is not None and found.occurrence.close_at is not None:
-        rows.append(
-            [button(tr._("📅 Add to calendar"), GrantCb(action="ics", key=key, page=page))]
-        )
+    if found.occurrence is not None and found.occurrence.close_at is not None:
+        ics = GrantCb(action="ics", key=key, page=page, only=only)
+        rows.append([button(tr._("📅 Add to calendar"), ics)])
     if grant.link:
         rows.append([InlineKeyboardButton(text=tr._("🔗 Official site"), url=grant.link)])
-    rows.append([button(tr._("« Back to the list"), GrantCb(action="list", page=page))])
+    rows.append([button(tr._("« Back to the list"), GrantCb(action="list", page=page, only=only))])
     text = tr("grants/card.j2", g=grant, found=found, tz=fit.timezone, following=following)
     await screen.show(text, keyboard(rows))
 
@@ -120,7 +136,7 @@ async def card(
     clock: Clock,
 ) -> None:
     fit = await fit_for(profiles, screen.user, settings.default_timezone)
-    await show_card(screen, callback_data.key, callback_data.page, catalogs, fit, clock)
+    await show_card(screen, callback_data, catalogs, fit, clock)
 
 
 @router.callback_query(GrantCb.filter(F.action == "follow"))
@@ -139,7 +155,7 @@ async def follow(
         raise StaleButton
     await catalogs.toggle_follow(screen.user_id, callback_data.key)
     fit = await fit_for(profiles, screen.user, settings.default_timezone)
-    await show_card(screen, callback_data.key, callback_data.page, catalogs, fit, clock)
+    await show_card(screen, callback_data, catalogs, fit, clock)
 
 
 @router.callback_query(GrantCb.filter(F.action == "ics"))
@@ -153,7 +169,7 @@ async def add_to_calendar(
     grant = await catalogs.grant(callback_data.key)
     if grant is None:
         raise StaleButton
-    ics = catalogs.calendar([grant], screen.tr.locale, clock.now())
+    ics = catalogs.calendar([grant], screen.tr.locale, clock.now(), _caveat(screen))
     if ics is None:
         raise StaleButton
     await screen.document(
@@ -169,7 +185,8 @@ async def calendar_command(
 ) -> None:
     followed = await catalogs.followed(screen.user_id)
     grants = [g for g in await catalogs.grants() if g.key in followed]
-    ics = catalogs.calendar(grants, screen.tr.locale, clock.now()) if grants else None
+    now = clock.now()
+    ics = catalogs.calendar(grants, screen.tr.locale, now, _caveat(screen)) if grants else None
     if ics is None:
         await screen.send(
             screen.tr("grants/no_calendar.j2"),

@@ -163,7 +163,7 @@ AUTUMN = yearly("09-01", "10-15")
 
 def test_open_window_local_midnight_to_23_59_59() -> None:
     occ = current_or_next([AUTUMN], MSK, at(MSK, 2026, 9, 20, 12))
-    assert occ == Occurrence(utc(2026, 8, 31, 21), utc(2026, 10, 15, 20, 59, 59))
+    assert occ == Occurrence(utc(2026, 8, 31, 21), utc(2026, 10, 15, 20, 59, 59), expected=True)
     assert local_span(occ, MSK) == (at(MSK, 2026, 9, 1), at(MSK, 2026, 10, 15, 23, 59, 59))
     assert occ.open_at.tzinfo is UTC
     assert occ.close_at is not None
@@ -190,7 +190,7 @@ def test_roll_over_a_closed_window_gives_next_years() -> None:
 def test_the_edges_are_inclusive() -> None:
     opens = at(MSK, 2026, 9, 1)
     closes = at(MSK, 2026, 10, 15, 23, 59, 59)
-    this_year = Occurrence(opens.astimezone(UTC), closes.astimezone(UTC))
+    this_year = Occurrence(opens.astimezone(UTC), closes.astimezone(UTC), expected=True)
     assert current_or_next([AUTUMN], MSK, opens - timedelta(microseconds=1)) == this_year
     assert status(this_year, opens - timedelta(microseconds=1)) == "upcoming"
     assert current_or_next([AUTUMN], MSK, opens) == this_year
@@ -293,6 +293,21 @@ def test_fixed_window_supersedes_the_yearly_one_it_overlaps() -> None:
     assert local_span(occ, MSK)[0] == at(MSK, 2026, 9, 1)
     occ = current_or_next(PGF, MSK, at(MSK, 2026, 11, 29))
     assert local_span(occ, MSK) == (at(MSK, 2027, 2, 1), at(MSK, 2027, 3, 15, 23, 59, 59))
+
+
+def test_a_confirmed_window_is_not_expected_and_the_usual_one_is() -> None:
+    # the 2026 spring contest was announced: confirmed; the autumn one and the 2027 spring one
+    # are inferred from past years: expected
+    spring = current_or_next(PGF, MSK, at(MSK, 2026, 2, 10))
+    autumn = current_or_next(PGF, MSK, at(MSK, 2026, 5, 1))
+    next_spring = current_or_next(PGF, MSK, at(MSK, 2026, 12, 7))
+    always = current_or_next([Window.always()], MSK, at(MSK, 2026, 12, 7))
+    assert spring is not None
+    assert autumn is not None
+    assert next_spring is not None
+    assert always is not None
+    assert (spring.expected, autumn.expected, next_spring.expected) == (False, True, True)
+    assert always.expected is False
 
 
 def test_several_windows_open_one_with_the_earliest_deadline() -> None:

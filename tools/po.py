@@ -1,7 +1,8 @@
 """Keep `content/locales/<lang>/LC_MESSAGES/messages.po` in step with the code and templates.
 
 python tools/po.py                      # extract, then merge into every catalog
-python tools/po.py --fill ru new.json   # then set translations from {"msgid": "msgstr"}
+python tools/po.py --fill ru new.json   # then set translations from {"msgid": "msgstr"}; a
+                                        # plural message: its singular id and a list of forms
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ def fill(locale: str, source: Path) -> None:
         if msgid not in catalog:
             print(f"not in the catalog (run without --fill first): {msgid[:60]!r}")
             continue
-        catalog[msgid].string = msgstr
+        # a plural message: a list of the locale's forms (ru: one, few, many)
+        catalog[msgid].string = tuple(msgstr) if isinstance(msgstr, list) else msgstr
         catalog[msgid].flags.discard("fuzzy")
     with po.open("wb") as fh:
         write_po(fh, catalog, width=100)

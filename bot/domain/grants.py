@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from bot.domain.windows import Occurrence, Window, current_or_next, days_left, status
 
-HORIZON = timedelta(days=90)  # an upcoming window further away than this is not listed
+HORIZON = timedelta(days=90)  # a window opening within this is "soon"; later: "season"
 
 
 def fits(
@@ -31,38 +32,61 @@ def fits(
     return grant_region is None or grant_region == region
 
 
+Status = Literal["open", "soon", "season", "unannounced"]
+STATUSES: tuple[Status, ...] = ("open", "soon", "season", "unannounced")
+
+
 @dataclass(frozen=True)
 class Opening:
-    """A grant's current or next window as the user sees it."""
+    """A grant as the user sees it now, with one of four statuses:
+
+    * ``open`` — applications are accepted (``days_left`` to the deadline, None: all year);
+    * ``soon`` — the next window opens within HORIZON;
+    * ``season`` — closed until the next season, which usually opens later than that;
+    * ``unannounced`` — no dates known (regional contests, or only past confirmed windows):
+      ``occurrence`` None, the note and the site say what is known.
+
+    ``occurrence.expected`` tells whether its dates are inferred from past years."""
 
     key: str
-    occurrence: Occurrence
-    status: str  # open / upcoming
+    occurrence: Occurrence | None
+    status: Status
     days_left: int | None  # to the deadline, in the user's calendar days; None: no deadline
+
+    @property
+    def expected(self) -> bool:
+        return self.occurrence is not None and self.occurrence.expected
 
 
 def opening(
     key: str, windows: tuple[Window, ...], tz: str, now: datetime, user_tz: str
-) -> Opening | None:
-    """The window open now or opening within HORIZON; None when there is none."""
+) -> Opening:
+    """The grant's status at ``now``, with the window open now or next."""
     occurrence = current_or_next(windows, tz, now) if windows else None
-    if occurrence is None or occurrence.open_at > now + HORIZON:
-        return None
+    if occurrence is None:
+        return Opening(key=key, occurrence=None, status="unannounced", days_left=None)
+    if status(occurrence, now) == "open":
+        found: Status = "open"
+    else:
+        found = "soon" if occurrence.open_at <= now + HORIZON else "season"
     return Opening(
         key=key,
         occurrence=occurrence,
-        status=status(occurrence, now),
+        status=found,
         days_left=days_left(occurrence, now, user_tz),
     )
 
 
 def order(openings: list[Opening]) -> list[Opening]:
-    """Open ones first, nearest deadline first (no deadline last); then upcoming by opening."""
+    """Open ones first, nearest deadline first (no deadline last); then the others by the date
+    they open; those without dates last. Ties keep the given order (the catalog's)."""
+    far = datetime.max.replace(tzinfo=UTC)
 
-    def key(o: Opening) -> tuple[int, datetime, str]:
+    def key(o: Opening) -> tuple[int, datetime]:
+        if o.occurrence is None:
+            return 2, far
         if o.status == "open":
-            far = o.occurrence.open_at + timedelta(days=3650)
-            return 0, o.occurrence.close_at or far, o.key
-        return 1, o.occurrence.open_at, o.key
+            return 0, o.occurrence.close_at or far
+        return 1, o.occurrence.open_at
 
     return sorted(openings, key=key)

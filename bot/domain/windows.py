@@ -14,6 +14,10 @@ deadline is 23:59:59 local on ``close`` (both inclusive). A fixed window *supers
 yearly occurrences it overlaps: the usual "early Feb – mid Mar" gives way to this year's
 confirmed "2 Feb – 16 Mar".
 
+A yearly occurrence is *expected*: its dates are inferred from past years, and the programme
+may move them — the bot shows them with "≈" and asks to check the official site, and never
+calls its last day a deadline. A fixed window is *confirmed*: the programme announced it.
+
 Deadlines are shown and counted in the *user's* zone: a deadline of 23:59:59 in Moscow is
 08:59:59 the next day in Kamchatka, so there the last day is one calendar day later.
 """
@@ -186,10 +190,12 @@ def parse_windows(specs: Iterable[Mapping[str, Any]]) -> tuple[Window, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Occurrence:
-    """One concrete opening of a window, as UTC instants; ``close_at`` None: no deadline."""
+    """One concrete opening of a window, as UTC instants; ``close_at`` None: no deadline;
+    ``expected``: the dates are inferred from past years (a yearly window), not announced."""
 
     open_at: datetime
     close_at: datetime | None
+    expected: bool = False
 
     def __post_init__(self) -> None:
         _require_aware(self.open_at, "open_at")
@@ -212,10 +218,11 @@ def _require_aware(value: datetime, what: str) -> None:
         raise ValueError(f"{what} must be a timezone-aware datetime, got {value!r}")
 
 
-def _span(open_day: date, close_day: date, zone: ZoneInfo) -> Occurrence:
+def _span(open_day: date, close_day: date, zone: ZoneInfo, *, expected: bool) -> Occurrence:
     return Occurrence(
         open_at=datetime.combine(open_day, OPEN_TIME, tzinfo=zone).astimezone(UTC),
         close_at=datetime.combine(close_day, DEADLINE_TIME, tzinfo=zone).astimezone(UTC),
+        expected=expected,
     )
 
 
@@ -234,7 +241,7 @@ def current_or_next(windows: Sequence[Window], tz: str, now: datetime) -> Occurr
     _require_aware(now, "now")
     zone = zone_info(tz)
     today = now.astimezone(zone).date()
-    fixed = [_span(*w.dates(), zone) for w in windows if w.kind == "fixed"]
+    fixed = [_span(*w.dates(), zone, expected=False) for w in windows if w.kind == "fixed"]
     candidates = list(fixed)
     # a year before (a window spanning New Year) … a few after (superseded by fixed windows)
     years = range(today.year - 1, today.year + 3 + len(fixed))
@@ -245,7 +252,7 @@ def current_or_next(windows: Sequence[Window], tz: str, now: datetime) -> Occurr
             candidates.append(Occurrence(open_at=start, close_at=None))
         elif window.kind == "yearly":
             for year in years:
-                occurrence = _span(*window.dates_in(year), zone)
+                occurrence = _span(*window.dates_in(year), zone, expected=True)
                 if not any(_overlap(occurrence, f) for f in fixed):
                     candidates.append(occurrence)
     live = [c for c in candidates if c.close_at is None or now <= c.close_at]

@@ -134,7 +134,8 @@ class CatalogService:
     def fitting(
         self, grants: list[GrantView], fit: Fit, now: datetime
     ) -> list[tuple[GrantView, rules.Opening]]:
-        """Grants that fit, open now or opening soon, in the order to show them."""
+        """Every grant that fits, each with its status, in the order to show them: nothing
+        fitting is left out because its dates are far or unknown."""
         by_key = {g.key: g for g in grants}
         openings = []
         for g in grants:
@@ -143,9 +144,7 @@ class CatalogService:
                 phase=fit.phase, topics=fit.topics, region=fit.region,
             ):  # fmt: skip
                 continue
-            found = rules.opening(g.key, g.windows, g.timezone, now, fit.timezone)
-            if found is not None:
-                openings.append(found)
+            openings.append(rules.opening(g.key, g.windows, g.timezone, now, fit.timezone))
         return [(by_key[o.key], o) for o in rules.order(openings)]
 
     async def followed(self, user_id: int) -> set[str]:
@@ -161,19 +160,26 @@ class CatalogService:
             await repo.follow(conn, user_id, key, self.clock.now())
             return True
 
-    def calendar(self, grants: list[GrantView], locale: str, now: datetime) -> bytes | None:
-        """One .ics with the next deadline of each grant (None: no deadline among them)."""
+    def calendar(
+        self, grants: list[GrantView], locale: str, now: datetime, caveat: str
+    ) -> bytes | None:
+        """One .ics with the next deadline of each grant (None: no deadline among them). An
+        expected deadline (inferred from past years) is a TENTATIVE event, marked "≈" and with
+        ``caveat`` (check the dates on the site) at the top of its description."""
         events = []
         for g in grants:
             occurrence = current_or_next(g.windows, g.timezone, now) if g.windows else None
             if occurrence is None or occurrence.close_at is None:
                 continue
             deadline = occurrence.close_at
+            expected = occurrence.expected
+            who = g.who.get(locale)
             events.append(
                 CalendarEvent(
                     uid=f"grant-{g.key}-{deadline.date().isoformat()}",
-                    title=g.title.get(locale),
-                    description=g.who.get(locale),
+                    title=("≈ " if expected else "") + g.title.get(locale),
+                    description=f"{caveat}\n\n{who}" if expected else who,
+                    tentative=expected,
                     url=g.link or None,
                     deadline=deadline,
                     timezone=g.timezone,

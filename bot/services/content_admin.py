@@ -30,8 +30,8 @@ from bot.domain.csvio import (
     Vocabulary,
 )
 from bot.domain.errors import StaleButton
-from bot.domain.grants import HORIZON, Opening
-from bot.domain.windows import Window, current_or_next, days_left, parse_windows, status
+from bot.domain.grants import Opening, opening
+from bot.domain.windows import Window, parse_windows
 from bot.infra.clock import Clock
 from bot.services.catalogs import ArticleView, GrantView, Plain
 from bot.services.measures import Card
@@ -143,8 +143,7 @@ class GrantPreview:
     """A grant as activists will see it in /grants, seen from ``tz``."""
 
     view: GrantView
-    found: Opening | None  # the window open now or next (whatever how far); None: none left
-    listed_from: datetime | None  # beyond 90 days: /grants lists it from this instant
+    found: Opening  # its status in /grants now, with the window open now or next
 
 
 @dataclass(frozen=True)
@@ -244,14 +243,23 @@ class ContentAdminService:
     def today(self, timezone: str) -> date:
         return self.clock.now().astimezone(ZoneInfo(timezone)).date()
 
-    def accept(self, kind: str, name: str, text: str, timezone: str) -> dict[str, Any]:
-        """A typed answer to step ``name``: the draft's changes, or Invalid with a hint."""
+    def accept(
+        self, kind: str, name: str, text: str, timezone: str, draft: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """A typed answer to step ``name``: the draft's changes, or Invalid with a hint.
+
+        Typed usual dates (every year, shown as expected) replace the grant's windows; a typed
+        dated contest (confirmed) replaces only the confirmed ones, so the usual dates stay for
+        the years after — unless they were in another time zone."""
         step = step_of(kind, name)
         if step.input == "link":
             return {name: csvio.clean_link(text, required=not step.optional)}
         if step.input == "window":
             window = csvio.parse_typed_window(text, self.today(timezone))
-            return {name: [window.to_spec()], "timezone": timezone}
+            windows = [window.to_spec()]
+            if window.kind == "fixed" and draft.get("timezone") == timezone:
+                windows = [w for w in draft.get(name) or [] if "yearly" in w] + windows
+            return {name: windows, "timezone": timezone}
         if step.input == "text":
             value = csvio.clean_text(
                 text, limit=step.limit, multiline=step.multiline, required=not step.optional
@@ -315,17 +323,7 @@ class ContentAdminService:
             topics=item.topics, phases=item.phases, region=item.region, timezone=item.timezone,
             windows=item.windows,
         )  # fmt: skip
-        occurrence = current_or_next(item.windows, item.timezone, now)
-        if occurrence is None:
-            return GrantPreview(view, None, None)
-        found = Opening(
-            key=view.key,
-            occurrence=occurrence,
-            status=status(occurrence, now),
-            days_left=days_left(occurrence, now, viewer_tz),
-        )
-        far = occurrence.open_at > now + HORIZON
-        return GrantPreview(view, found, occurrence.open_at - HORIZON if far else None)
+        return GrantPreview(view, opening(view.key, item.windows, item.timezone, now, viewer_tz))
 
     @staticmethod
     def article_view(item: ArticleItem) -> ArticleView:

@@ -712,7 +712,10 @@ class Planner:
                 if key in page.planned:
                     continue
                 tr = self.renderer.bind(r.locale or "ru")
-                text = tr("push/reminder.j2", g=g, n=n, deadline=occurrence.close_at, tz=tz)
+                text = tr(
+                    "push/reminder.j2",
+                    g=g, n=n, deadline=occurrence.close_at, tz=tz, expected=occurrence.expected,
+                )  # fmt: skip
                 buttons = [
                     [_button(tr._("💰 Open the grant"), GrantCb(action="card", key=g.key))],
                     [_button(tr._("📅 Add to calendar"), GrantCb(action="ics", key=g.key))],

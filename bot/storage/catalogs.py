@@ -167,4 +167,3 @@ async def mark_sent(conn: AsyncConnection, pairs: list[tuple[int, str]], now: da
         .values(sent_at=now),
         [{"u": user_id, "k": key} for user_id, key in pairs],
     )
-

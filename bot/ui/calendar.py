@@ -45,6 +45,7 @@ class CalendarEvent:
     deadline: datetime  # timezone-aware
     timezone: str  # IANA zone of the deadline, e.g. "Europe/Moscow"
     alarm_before: timedelta = timedelta(days=1)
+    tentative: bool = False  # an expected date, not announced: STATUS:TENTATIVE
 
     def __post_init__(self) -> None:
         if not self.uid or any(c in self.uid for c in "\r\n"):
@@ -85,6 +86,7 @@ def _vevent(event: CalendarEvent, stamp: datetime) -> Event:
     vevent.add("description", _description(event))
     if event.url:
         vevent.add("url", event.url)
+    vevent.add("status", "TENTATIVE" if event.tentative else "CONFIRMED")
     vevent.add("transp", "TRANSPARENT")
     alarm = Alarm()
     alarm.add("action", "DISPLAY")

@@ -8,7 +8,7 @@ menu.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Annotated
+from typing import Annotated, Literal, Self
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -139,11 +139,21 @@ class Unsub(CallbackData, prefix="un"):
 
 
 class GrantCb(CallbackData, prefix="gr"):
-    """Grants: action list (at page), card, follow (toggle), ics."""
+    """Grants: action list (at page), card, follow (toggle), ics; ``only`` "open": the list
+    shows only the grants open now, "" every fitting one."""
 
     action: str
     key: str = ""
     page: Small = 0
+    only: Literal["", "open"] = ""
+
+    @classmethod
+    def unpack(cls, value: str) -> Self:
+        """Buttons sent before ``only`` existed (in reminders and digests weeks old) have one
+        part less: they mean the full list."""
+        if value.count(cls.__separator__) == 3:
+            value += cls.__separator__
+        return super().unpack(value)
 
 
 class ArticleCb(CallbackData, prefix="ar"):

@@ -3,6 +3,8 @@ deadline reminders on the right local days, quiet hours, one-tap unsubscribe."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -28,6 +30,22 @@ async def onboard(app: App, emulator: Emulator, uid: int, tz: str, region: str) 
     await app.profiles.set_place(uid, tz, region)
     await app.profiles.add_quiz_result(uid, 4, STAGE_4)
     return user
+
+
+async def add_grant(app: App, title: str, window: Mapping[str, object]) -> None:
+    """A coordinator's grant (G1 for the first) with one window, its dates in Moscow time."""
+    async with app.engine.begin() as conn:
+        await conn.execute(
+            grants.insert().values(
+                title=title,
+                organiser="Ресурсный центр",
+                link="https://example.org/grant",
+                who="НКО и инициативные группы",
+                windows=json.dumps([window]),
+                timezone="Europe/Moscow",
+                created_at=app.clock.now(),
+            )
+        )
 
 
 async def started(launch: Launch) -> tuple[App, ManualClock]:
@@ -64,18 +82,8 @@ async def test_digests_and_reminders_follow_each_users_clock(
     east = await onboard(app, emulator, 5001, "Asia/Vladivostok", "pri")
     west = await onboard(app, emulator, 5002, "Europe/Kaliningrad", "kgd")
     # A coordinator's grant with a deadline on 20 December, Moscow time.
-    async with app.engine.begin() as conn:
-        await conn.execute(
-            grants.insert().values(
-                title="Грант «Добрый Приморско-Калининградский»",
-                organiser="Ресурсный центр",
-                link="https://example.org/grant",
-                who="НКО и инициативные группы",
-                windows='[{"fixed": {"open": "2026-12-01", "close": "2026-12-20"}}]',
-                timezone="Europe/Moscow",
-                created_at=clock.now(),
-            )
-        )
+    window = {"fixed": {"open": "2026-12-01", "close": "2026-12-20"}}
+    await add_grant(app, "Грант «Добрый Приморско-Калининградский»", window)
     for uid in (5001, 5002):
         assert await app.catalogs.toggle_follow(uid, "G1")
 
@@ -95,13 +103,13 @@ async def test_digests_and_reminders_follow_each_users_clock(
     # Reminders: the deadline (20 Dec 23:59 MSK) is 21 Dec 06:59 in Vladivostok and
     # 20 Dec 22:59 in Kaliningrad, so "14 days before" falls on different local days.
     await tick(app, clock, datetime(2026, 12, 6, 8, 0, tzinfo=UTC))  # 6 Dec, 10:00 Kaliningrad
-    reminder = await delivered(west, "Срок через 14")
+    reminder = await delivered(west, "Срок подачи — через 14 дней")
     assert "Добрый Приморско-Калининградский" in reminder.text
     assert await rows(app, 5001, "reminder") == []  # 6 Dec 18:00 in Vladivostok: not its day
     await tick(app, clock, datetime(2026, 12, 7, 0, 0, tzinfo=UTC))  # 7 Dec, 10:00 Vladivostok
-    await delivered(east, "Срок через 14")
+    await delivered(east, "Срок подачи — через 14 дней")
     await tick(app, clock, datetime(2026, 12, 17, 8, 0, tzinfo=UTC))
-    await delivered(west, "Срок через 3")
+    await delivered(west, "Срок подачи — через 3 дня")
     await tick(app, clock, datetime(2026, 12, 19, 8, 0, tzinfo=UTC))
     tomorrow = await delivered(west, "Срок завтра")
     assert "🔕 Отписаться от грантов" in tomorrow.button_texts()
@@ -121,6 +129,28 @@ async def test_digests_and_reminders_follow_each_users_clock(
     assert len(await rows(app, 5001, "digest")) == east_before
     assert len(await rows(app, 5002, "digest")) == west_before + 1  # the west still gets theirs
     assert emulator.rejections() == []
+
+
+async def test_a_reminder_of_an_expected_deadline_asks_to_check_the_dates(
+    emulator: Emulator, launch: Launch
+) -> None:
+    """A deadline inferred from past years is reminded as the usual one: "≈", "by past years",
+    check the site; never an exact "applications until", never "last day"."""
+    app, clock = await started(launch)
+    user = await onboard(app, emulator, 5010, "Europe/Moscow", "mow")
+    usual = {"yearly": {"open": "12-01", "close": "12-20"}}
+    await add_grant(app, "Грант «Обычно в декабре»", usual)
+    assert await app.catalogs.toggle_follow(5010, "G1")
+    await tick(app, clock, datetime(2026, 12, 6, 9, 0, tzinfo=UTC))  # 6 Dec, 12:00 Moscow
+    reminder = await delivered(user, "Обычный срок подачи — примерно через 14 дней")
+    assert "Грант «Обычно в декабре»" in reminder.text
+    assert "По прошлым годам приём заявок заканчивается около 20.12.2026." in reminder.text
+    assert "проверьте их на официальном сайте" in reminder.text
+    assert "Приём заявок до" not in reminder.text
+    await tick(app, clock, datetime(2026, 12, 19, 9, 0, tzinfo=UTC))
+    tomorrow = await delivered(user, "примерно через 1 день")
+    assert "завтра" not in tomorrow.text
+    assert "последний день" not in tomorrow.text
 
 
 async def test_nothing_arrives_in_quiet_hours(emulator: Emulator, launch: Launch) -> None:

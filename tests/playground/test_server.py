@@ -58,8 +58,8 @@ async def test_a_page_walks_the_journey_switches_people_and_moves_the_clock(
     assert people[VERA]["admin"] is True
     assert all(p["messages"] == [] for p in state["people"])
     menu = {c["command"]: c["description"] for c in people[ANNA]["commands"]}
-    assert menu["grants"] == RU.gettext("ru", "Grants open now and soon")  # setMyCommands
-    assert menu["grants"] != "Grants open now and soon"
+    assert menu["grants"] == RU.gettext("ru", "Grants and contests")  # setMyCommands
+    assert menu["grants"] != "Grants and contests"
     assert state["language"] == "ru"
 
     role = await start_journey(page)
@@ -217,7 +217,7 @@ async def test_chats_clock_and_old_buttons_survive_a_restart(
         assert english["language"] == "en"
         assert {c["command"]: c["description"] for c in english["people"][0]["commands"]}[
             "grants"
-        ] == "Grants open now and soon"
+        ] == "Grants and contests"
         await page.ws.close()
     finally:
         await first.stop()
