@@ -847,6 +847,65 @@ def test_grant_windows_become_occurrences(catalog: Catalog) -> None:
     assert catalog.grant("moscow_kind_city").occurrence(now) is None  # no known dates
 
 
+def test_grant_facts_a_user_acts_on(catalog: Catalog) -> None:
+    """The facts corrected in content-facts.md on 2026-12-07 that change what a user does."""
+
+    def specs(code: str) -> list[dict[str, Any]]:
+        return [w.to_window().to_spec() for w in catalog.grant(code).windows]
+
+    # 1 May is the deadline of the social enterprise STATUS; the grant contests are regional.
+    social = catalog.grant("social_entrepreneur_grant")
+    assert specs("social_entrepreneur_grant") == []
+    assert social.note.ru.startswith("До 1 мая каждого года подают заявление на статус")
+    assert "это срок статуса, а не гранта" in social.note.ru
+    assert "1 May" in social.note.en
+    assert "the status deadline, not the grant's" in social.note.en
+
+    # Timchenko: six contests' windows are estimates of 6–9 weeks; «Человек дела» is an award.
+    timchenko = [g for g in catalog.grants if g.code.startswith("timchenko_")]
+    assert len(timchenko) == 6
+    for grant in timchenko:
+        [window] = grant.application_windows()
+        assert window.kind == "yearly", grant.code
+        for year in (2027, 2028):  # a common and a leap year
+            opens, closes = window.dates_in(year)
+            assert 6 * 7 <= (closes - opens).days <= 9 * 7, grant.code
+        assert "дата окончания — наша оценка по прошлым годам" in grant.note.ru, grant.code
+        assert "the closing date is our estimate from past years" in grant.note.en, grant.code
+    award = catalog.grant("timchenko_person_of_action")
+    for text in (award.title.ru, award.who.ru, award.note.ru):
+        assert "премия" in text
+    for text in (award.title.en, award.who.en, award.note.en):
+        assert "award" in text
+    assert "конкурс" not in award.title.ru
+
+    # «Регион добрых дел» is for regional governments: no deadline to remind activists of.
+    region = catalog.grant("region_of_good_deeds")
+    assert "для правительств регионов" in region.who.ru
+    assert "for regional governments" in region.who.en
+    assert specs("region_of_good_deeds") == []
+
+    # Rosmolodezh: the 2025 cap and the autumn season opening on 20 August.
+    youth = catalog.grant("rosmolodezh_youth")
+    assert youth.amount is not None
+    assert youth.amount.ru.startswith("До 1 млн ₽ (в 2025 году")
+    assert specs("rosmolodezh_youth") == [
+        {"yearly": {"open": "03-01", "close": "04-15"}},
+        {"yearly": {"open": "08-20", "close": "09-15"}},
+    ]
+
+    # The Cultural Initiatives Fund's second contest has no dates we could remind of.
+    assert specs("culture_initiatives_fund") == [{"yearly": {"open": "10-15", "close": "12-02"}}]
+    assert "его сроки нам не известны" in catalog.grant("culture_initiatives_fund").note.ru
+
+    # Dates resting on ⚠ facts alone are not guessed, and the notes call them unverified.
+    for code in ("potanin_foundation", "rosmolodezh_micro", "moscow_kind_city"):
+        assert specs(code) == [], code
+    for code in ("potanin_foundation", "rosmolodezh_micro", "presidential_nature_fund"):
+        assert catalog.grant(code).note.ru.startswith("Не проверено"), code
+        assert catalog.grant(code).note.en.startswith("Unverified"), code
+
+
 def test_grant_and_article_text_limits(catalog: Catalog) -> None:
     for article in catalog.articles:
         for text in (article.summary.ru, article.summary.en):
