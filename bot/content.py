@@ -145,6 +145,8 @@ class CrisisReaction(_Model):
     name: L10n
     description: L10n
     advice: Text400  # our own text, not the seed's
+    # our own: how to get from this reaction to the negotiating table sooner (not on the last)
+    sooner: Text300 | None = None
 
 
 class ProblemGroup(_Model):

@@ -9,6 +9,7 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery
 
 from bot.content import Catalog
+from bot.domain import crises
 from bot.domain.errors import StaleButton
 from bot.domain.quiz import QuizError, score
 from bot.services.profile import Profile, ProfileService
@@ -97,7 +98,8 @@ async def show_checklist(screen: Screen, catalog: Catalog, profile: Profile, kin
         ]
         chosen = profile.problems
     else:
-        items = [(r.code, tr.loc(r.name)) for r in catalog.crisis_reactions]
+        chain = catalog.crisis_reactions
+        items = [(r.code, f"{n}. {tr.loc(r.name)}") for n, r in enumerate(chain, 1)]
         chosen = profile.crises
     toggles = [
         button(("✅ " if code in chosen else "▫️ ") + label, Check(kind=kind, code=code))
@@ -106,7 +108,10 @@ async def show_checklist(screen: Screen, catalog: Catalog, profile: Profile, kin
     rows = [*grid(toggles, 1), [button(tr._("Done ▶"), Check(kind=kind))]]
     rows.append([button(tr._("« Back"), DiagnosisCb(screen="card"))])
     template = "diagnosis/problems.j2" if kind == "problems" else "diagnosis/crises.j2"
-    await screen.show(tr(template, stage=profile.stage, chosen=len(chosen)), keyboard(rows))
+    text = tr(
+        template, stage=profile.stage, chosen=len(chosen), reactions=catalog.crisis_reactions
+    )
+    await screen.show(text, keyboard(rows))
 
 
 @journey.step("problems")
@@ -163,13 +168,21 @@ async def checklist_done(
     if await journey.return_to_profile(screen, deps):
         return
     if callback_data.kind == "crises":
-        reactions = [r for r in catalog.crisis_reactions if r.code in profile.crises]
+        chain = catalog.crisis_reactions
+        reactions = [r for r in chain if r.code in profile.crises]
+        at = crises.position([r.code for r in chain], profile.crises)
+        by_code = {r.code: r for r in chain}
+        current = by_code[at.code] if at else None
+        following = by_code[at.next_code] if at and at.next_code else None
         markup = keyboard(
             [
                 [button(screen.tr._("🤝 Matched support measures"), MeasuresCb())],
                 [button(screen.tr._("« Back"), DiagnosisCb(screen="card"))],
             ]
         )
-        await screen.show(screen.tr("diagnosis/advice.j2", reactions=reactions), markup)
+        text = screen.tr(
+            "diagnosis/advice.j2", reactions=reactions, at=at, current=current, next=following
+        )
+        await screen.show(text, markup)
         return
     await journey.start_step("measures", screen, deps)

@@ -191,10 +191,19 @@ async def test_the_whole_journey_in_russian(emulator: Emulator, launch: Launch, 
     assert "Финансовая" in financial.text
     card = await tap(user, "« Диагноз")
     crises = await tap(user, "🆘 Кризис: самопроверка")
-    await tap(user, "▫️ Лавина авралов")
+    # The six reactions are one chain, each with its plain meaning.
+    assert "1. Лавина авралов — Количество задач начинает превышать" in crises.text
+    assert "6. Тяжелое утро — Измотанные стороны садятся за стол переговоров" in crises.text
+    await tap(user, "▫️ 1. Лавина авралов")
+    await tap(user, "▫️ 3. Тихий саботаж")
     advice = await tap(user, "Готово ▶")
-    assert "Лавина авралов" in advice.text
+    assert "📍 Где вы сейчас: шаг 3 из 6, «Тихий саботаж»." in advice.text
+    assert "⏭ Что обычно бывает дальше: «Танцы с бубном» — Все средства хороши" in advice.text
+    sooner = CATALOG.crisis_reaction("quiet_sabotage").sooner
+    assert sooner is not None
+    assert f"🤝 Как быстрее прийти к столу переговоров: {sooner.ru[:40]}" in advice.text
     assert CATALOG.crisis_reaction("rush_avalanche").advice.ru[:40] in advice.text
+    assert CATALOG.crisis_reaction("quiet_sabotage").advice.ru[:40] in advice.text
     assert crises.message_id == advice.message_id  # edited in place
 
     # The profile shows everything and edits come back to it.
