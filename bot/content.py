@@ -136,7 +136,7 @@ class Stage(_Model):
     name: L10n
     content: L10n
     factors: Annotated[tuple[Item, ...], Field(min_length=1)]
-    risks: Annotated[tuple[Item, ...], Field(min_length=1)]
+    risks: Annotated[tuple[Risk, ...], Field(min_length=1)]
     next_step: Text300  # our own text, not the seed's
 
 
@@ -147,6 +147,14 @@ class CrisisReaction(_Model):
     advice: Text400  # our own text, not the seed's
     # our own: how to get from this reaction to the negotiating table sooner (not on the last)
     sooner: Text300 | None = None
+
+
+class Risk(_Model):
+    """A stage's risk: the seed's name, and our own one-line meaning of it."""
+
+    code: Code
+    name: L10n
+    meaning: Text200  # our own text, not the seed's
 
 
 class ProblemGroup(_Model):
@@ -406,7 +414,7 @@ class Catalog(_Model):
     _stages: dict[str, Stage] = PrivateAttr()
     _stage_numbers: dict[int, Stage] = PrivateAttr()
     _factors: dict[str, Item] = PrivateAttr()
-    _risks: dict[str, Item] = PrivateAttr()
+    _risks: dict[str, Risk] = PrivateAttr()
     _phases: dict[str, Phase] = PrivateAttr()
     _measure_types: dict[str, MeasureType] = PrivateAttr()
     _measures: dict[str, Measure] = PrivateAttr()
@@ -467,7 +475,7 @@ class Catalog(_Model):
     def factor(self, code: str) -> Item:
         return _get(self._factors, "factor", code)
 
-    def risk(self, code: str) -> Item:
+    def risk(self, code: str) -> Risk:
         return _get(self._risks, "risk", code)
 
     def phase(self, code: str) -> Phase:

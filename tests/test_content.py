@@ -270,8 +270,9 @@ def test_ikigai(catalog: Catalog) -> None:
 def test_support_conditions(catalog: Catalog) -> None:
     # The seed's two slips of case are shown corrected (the list continues «зависят от:»).
     corrected = [
-        t.replace("сложившимися практиками и атмосферой", "сложившихся практик и атмосферы")
-        .replace("Отношением", "Отношения")
+        t.replace(
+            "сложившимися практиками и атмосферой", "сложившихся практик и атмосферы"
+        ).replace("Отношением", "Отношения")
         for t in SEED_CONDITIONS
     ]
     assert corrected != SEED_CONDITIONS
@@ -367,7 +368,10 @@ def code_lists(catalog: Catalog) -> dict[str, list[str]]:
     return {
         "definitions": [d.code for d in catalog.definitions],
         "stages": [s.code for s in catalog.stages],
-        "factors_and_risks": [i.code for s in catalog.stages for i in (*s.factors, *s.risks)],
+        "factors_and_risks": [
+            *(f.code for s in catalog.stages for f in s.factors),
+            *(r.code for s in catalog.stages for r in s.risks),
+        ],
         "phases": [p.code for p in catalog.phases],
         "measure_types": [t.code for t in catalog.measure_types],
         "measures_and_additional": [m.code for m in catalog.measures]

@@ -166,6 +166,13 @@ async def test_the_whole_journey_in_russian(emulator: Emulator, launch: Launch, 
     assert "Этап вашего проекта: 4/7 · Формализация" in screen.text
     assert "Почему этот этап" in screen.text
     assert "Дальше: этап 5" in screen.text
+    # The seed names the risks only; our one-line meaning is marked as ours, and so is the
+    # grouping of stages into phases.
+    assert (
+        "⚠️ Начало конца лидера: основатель упирается в собственные пределы: правила и команда "
+        "перерастают его ручное управление (пояснение Опоры)"
+    ) in screen.text
+    assert "Фаза: Формализация (группировку этапов по фазам предлагает Опора)" in screen.text
     async with running.app.engine.connect() as conn:
         stages = (await conn.execute(select(quiz_results.c.stage))).scalars().all()
     assert stages == [4]
@@ -211,6 +218,7 @@ async def test_the_whole_journey_in_russian(emulator: Emulator, launch: Launch, 
     assert "Роль: активист" in profile.text
     assert "Новосибирская область" in profile.text
     assert "4. Формализация" in profile.text
+    assert "Команда, делегирование, санкции, управление ресурсами, наемники" in profile.text
     assert "Кружок робототехники" in profile.text
     assert "Нехватка средств" in profile.text
     zones = await tap(user, "🕐 Регион")
