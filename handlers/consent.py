@@ -7,6 +7,7 @@ Declining stores nothing (and removes the id row /start made); the public screen
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aiogram import F, Router
@@ -14,6 +15,8 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
+from bot.config import Settings
+from bot.content import Catalog, UnknownCodeError
 from bot.services.profile import CONSENT_VERSION, ProfileService
 from bot.services.users import UserService
 from bot.ui.keyboards import Consent, Menu, MyData, back_row, button, keyboard, main_menu
@@ -74,13 +77,47 @@ async def policy(event: Message | CallbackQuery, screen: Screen) -> None:
     await screen.show(screen.tr("consent/policy.j2", version=CONSENT_VERSION), keyboard(rows))
 
 
+def _names(catalog: Catalog, locale: str) -> Callable[[str, str], str]:
+    """What a stored code is called on screen; a code the catalog no longer has shows as is."""
+    lookups: dict[str, Callable[[str], str]] = {
+        "region": lambda c: catalog.region(c).name(locale),
+        "topic": lambda c: catalog.topic(c).name.get(locale),
+        "problem": lambda c: catalog.problem(c).name.get(locale),
+        "crisis": lambda c: catalog.crisis_reaction(c).name.get(locale),
+        "ikigai": lambda c: catalog.ikigai.column(c).title.get(locale),
+        "stage": lambda c: catalog.stage_by_number(int(c)).name.get(locale),
+    }
+
+    def name(kind: str, code: str) -> str:
+        try:
+            return lookups[kind](code)
+        except (KeyError, ValueError, UnknownCodeError):
+            return code
+
+    return name
+
+
 @router.message(Command("my_data"))
-async def my_data(message: Message, screen: Screen, profiles: ProfileService) -> None:
+async def my_data(
+    message: Message,
+    screen: Screen,
+    profiles: ProfileService,
+    catalog: Catalog,
+    settings: Settings,
+) -> None:
     data = await profiles.export(screen.user_id)
     if data is None:
         await screen.send(screen.tr("consent/nothing_stored.j2"), main_menu(screen.tr, None))
         return
-    await screen.send(screen.tr("consent/my_data.j2", data=data))
+    user = screen.user
+    text = screen.tr(
+        "consent/my_data.j2",
+        data=data,
+        name=_names(catalog, screen.tr.locale),
+        consent_at=user.consent_at if user else None,
+        tz=screen.zone(settings.default_timezone),
+    )
+    await screen.send(text)
     payload = json.dumps(data, ensure_ascii=False, indent=2).encode()
     await screen.document(
         payload,

@@ -233,6 +233,14 @@ async def test_the_whole_journey_in_russian(emulator: Emulator, launch: Launch, 
     readable = await user.next_message(timeout=5)
     assert "Ваши данные в Опоре" in readable.text
     assert "Паять, программировать, учить" in readable.text
+    # Names, not the codes they are stored as.
+    assert "Язык: русский" in readable.text
+    assert "Регион: Калининградская область · часовой пояс: Europe/Kaliningrad" in readable.text
+    assert "Роли: активист" in readable.text
+    assert "Икигай «Что могут»: Паять, программировать, учить" in readable.text
+    assert "последний — этап 4, «Формализация»" in readable.text
+    for code in ("kgd", "activist", "«can»", "«want»", "lack_of_funds"):
+        assert code not in readable.text
     document = await user.next_message(timeout=5)
     assert document.file_name == "opora-my-data-2001.json"
     assert document.document is not None
