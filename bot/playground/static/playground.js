@@ -354,10 +354,14 @@
     return link;
   }
 
+  // A file's size in the page's language: 901 Б, 12,5 КБ / 901 B, 12.5 KB.
   function size(bytes) {
-    if (bytes < 1024) return bytes + " B";
-    if (bytes < 1024 * 1024) return (bytes / 1024).toFixed(1) + " KB";
-    return (bytes / 1024 / 1024).toFixed(1) + " MB";
+    const ru = state.language === "ru";
+    const units = ru ? ["Б", "КБ", "МБ"] : ["B", "KB", "MB"];
+    const number = (n) => n.toLocaleString(ru ? "ru-RU" : "en-GB", { maximumFractionDigits: 1 });
+    if (bytes < 1024) return bytes + " " + units[0];
+    if (bytes < 1024 * 1024) return number(bytes / 1024) + " " + units[1];
+    return number(bytes / 1024 / 1024) + " " + units[2];
   }
 
   function enhance(text) {
