@@ -89,8 +89,11 @@ async def article_card(
     if screen.user is not None and screen.user.consented:
         await catalogs.mark_read(screen.user_id, article.key)
     tr = screen.tr
+    # Our summaries link to the source's site, not to a page they retell: the button says so.
+    # A coordinator's article links to the article itself.
+    label = f"🔗 {article.source}" if article.source else tr._("🔗 Open the article")
     rows = [
-        [InlineKeyboardButton(text=tr._("🔗 Read at the source"), url=article.link)],
+        [InlineKeyboardButton(text=label, url=article.link)],
         [button(tr._("« Back to the list"), ArticleCb(action="list", page=callback_data.page))],
     ]
     await screen.show(tr("articles/card.j2", a=article), keyboard(rows))

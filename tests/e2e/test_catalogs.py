@@ -89,8 +89,13 @@ async def test_articles_are_matched_and_marked_read(emulator: Emulator, launch: 
     assert "Прочитано: 0 из" in listing.text
     first = next(b for b in listing.button_texts() if b.startswith("📖 "))
     card = await tap(user, first)
-    assert card.buttons[0][0].url is not None
-    assert card.buttons[0][0].url.startswith("https://")
+    article = next(
+        a for a in running.app.catalog.articles if a.title.ru == first.removeprefix("📖 ")
+    )
+    # Our own summary says so, and its button names the site it leads to.
+    assert f"Кратко от «Опоры» по материалам {article.source}" in card.text
+    assert card.buttons[0][0].text == f"🔗 {article.source}"
+    assert card.buttons[0][0].url == article.link
     listing = await tap(user, "« К списку")
     assert "Прочитано: 1 из" in listing.text
     assert first not in listing.button_texts()  # read ones go after the unread
