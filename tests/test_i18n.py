@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
@@ -47,3 +48,30 @@ def test_commands_have_both_languages() -> None:
         ru = renderer.gettext("ru", desc)
         assert ru
         assert ru != desc or "Language" in desc
+
+
+# content/glossary.md: one word per thing. What the Russian catalog must not say.
+RU_BANNED = {
+    r"(?<!«)Опор[аеуыой]": "«Опора» is written in quotes",
+    r"[Вв]олонтёр": "a volunteer is «доброволец»",
+    r"\((а|ла|ась|на)\)": "no gender brackets: rephrase neutrally",
+    r"[Дд]иагноз": "«диагностика», not a medical «диагноз»",
+    r"тест этапа": "«вопросы об этапе», not a calque of “stage quiz”",
+    r"Пономарев(?!ё)": "ё: Пономарёв",
+}
+
+
+def test_the_russian_catalog_follows_the_glossary() -> None:
+    po = ROOT / "content" / "locales" / "ru" / "LC_MESSAGES" / "messages.po"
+    with Path(po).open("rb") as fh:
+        catalog = read_po(fh, locale="ru")
+    found = []
+    for message in catalog:
+        if not message.id:
+            continue
+        forms = message.string if isinstance(message.string, tuple) else (message.string,)
+        for text in forms:
+            for pattern, rule in RU_BANNED.items():
+                if re.search(pattern, text):
+                    found.append(f"{rule}: {text[:80]!r}")
+    assert found == []

@@ -109,7 +109,7 @@ async def _to_topics(user: EmulatedUser) -> None:
     await user.next_message(timeout=5)
     for label in (
         "🚀 Начать: мой проект",
-        "✅ Согласен(на)",
+        "✅ Даю согласие",
         "🚀 Активист: веду или начинаю проект",
         "UTC+3 Москва",
         "Москва",

@@ -70,11 +70,11 @@ async def consent(user: EmulatedUser) -> ChatMessage:
     screen = await tap(user, "🚀 Начать: мой проект")
     assert "Согласие на обработку персональных данных" in screen.text
     assert screen.button_texts() == [
-        "✅ Согласен(на)",
+        "✅ Даю согласие",
         "📄 Политика полностью",
-        "✖ Не согласен(на)",
+        "✖ Не даю согласия",
     ]
-    return await tap(user, "✅ Согласен(на)")
+    return await tap(user, "✅ Даю согласие")
 
 
 async def test_the_whole_journey_in_russian(emulator: Emulator, launch: Launch, tmp_path) -> None:
@@ -89,7 +89,7 @@ async def test_the_whole_journey_in_russian(emulator: Emulator, launch: Launch, 
     assert row["consent_at"] is None
 
     role = await consent(user)
-    assert "Кто вы в Опоре?" in role.text
+    assert "Кто вы в «Опоре»?" in role.text
     async with running.app.engine.connect() as conn:
         row = (await conn.execute(select(users).where(users.c.id == 2001))).mappings().one()
     assert row["first_name"] == "Анна"
@@ -170,9 +170,9 @@ async def test_the_whole_journey_in_russian(emulator: Emulator, launch: Launch, 
     # grouping of stages into phases.
     assert (
         "⚠️ Начало конца лидера: основатель упирается в собственные пределы: правила и команда "
-        "перерастают его ручное управление (пояснение Опоры)"
+        "перерастают его ручное управление (пояснение «Опоры»)"
     ) in screen.text
-    assert "Фаза: Формализация (группировку этапов по фазам предлагает Опора)" in screen.text
+    assert "Фаза: Формализация (группировку этапов по фазам предлагает «Опора»)" in screen.text
     async with running.app.engine.connect() as conn:
         stages = (await conn.execute(select(quiz_results.c.stage))).scalars().all()
     assert stages == [4]
@@ -196,8 +196,8 @@ async def test_the_whole_journey_in_russian(emulator: Emulator, launch: Launch, 
         user, next(b for b in page2.button_texts() if b.startswith("Финансовая"))
     )
     assert "Финансовая" in financial.text
-    card = await tap(user, "« Диагноз")
-    crises = await tap(user, "🆘 Кризис: самопроверка")
+    card = await tap(user, "« Диагностика")
+    crises = await tap(user, "🆘 Проверка на кризис")
     # The six reactions are one chain, each with its plain meaning.
     assert "1. Лавина авралов — Количество задач начинает превышать" in crises.text
     assert "6. Тяжелое утро — Измотанные стороны садятся за стол переговоров" in crises.text
@@ -231,7 +231,7 @@ async def test_the_whole_journey_in_russian(emulator: Emulator, launch: Launch, 
     user.skip_pending()
     await user.send("/my_data")
     readable = await user.next_message(timeout=5)
-    assert "Ваши данные в Опоре" in readable.text
+    assert "Ваши данные в «Опоре»" in readable.text
     assert "Паять, программировать, учить" in readable.text
     # Names, not the codes they are stored as.
     assert "Язык: русский" in readable.text
@@ -267,7 +267,7 @@ async def test_declined_consent_stores_nothing_and_public_content_works(
     policy = await tap(user, "📄 Политика полностью")
     assert "152-ФЗ" in policy.text
     assert "здоровье" in policy.text.lower() or "здоровь" in policy.text
-    declined = await tap(user, "✖ Не согласен(на)")
+    declined = await tap(user, "✖ Не даю согласия")
     assert "ничего о вас не сохранили" in declined.text
     assert set((await rows_of(running_bot, 2002)).values()) == {0}
     stages = await tap(user, "🧭 Этапы проекта")
@@ -409,7 +409,7 @@ async def test_local_measures_of_the_region_are_matched(
     await tap(user, "• Все") if "• Все" in current(user).button_texts() else None
     listing = await say(user, "/profile")
     assert "Новосибирская область" in listing.text
-    diagnosis = await tap(user, "🩺 Диагноз")
+    diagnosis = await tap(user, "🩺 Диагностика")
     measures = await tap(user, "🤝 Подходящие меры поддержки", diagnosis)
     card = await tap(user, first)
     assert "+7 383 000-00-00" in card.text

@@ -186,8 +186,8 @@ def test_a_person_goes_from_start_to_the_first_ikigai_step_in_a_browser(
         # /start → «Начать» → consent → role → place: by clicking inline buttons.
         tap(driver, "🚀 Начать: мой проект")
         see(driver, "Согласие на обработку персональных данных")
-        tap(driver, "✅ Согласен(на)")
-        see(driver, "Кто вы в Опоре?")
+        tap(driver, "✅ Даю согласие")
+        see(driver, "Кто вы в «Опоре»?")
         assert "Согласие на обработку" not in chat_text(driver)  # edited in place
         tap(driver, "🚀 Активист: веду или начинаю проект")
         tap(driver, "UTC+7 Новосибирск")

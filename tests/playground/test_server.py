@@ -29,7 +29,7 @@ async def start_journey(page: Page) -> dict[str, Any]:
     mine = await page.message(ANNA, "/start")
     assert mine["out"] is True
     assert mine["html"] == '<a href="#" class="command" data-send="/start">/start</a>'
-    hello = await page.message(ANNA, "<b>Опора</b>")
+    hello = await page.message(ANNA, "<b>«Опора»</b>")
     assert hello["out"] is False
     first = hello["buttons"][0][0]
     assert (first["text"], first["kind"]) == ("🚀 Начать: мой проект", "callback")
@@ -37,9 +37,9 @@ async def start_journey(page: Page) -> dict[str, Any]:
     consent = await page.message(ANNA, "Согласие на обработку персональных данных")
     assert consent["id"] == hello["id"]  # the screen changed in place
     assert consent["edited"] is True
-    answer = await page.press(ANNA, consent, "✅ Согласен(на)")
+    answer = await page.press(ANNA, consent, "✅ Даю согласие")
     assert answer["text"] == "Спасибо! Начинаем."
-    role = await page.message(ANNA, "Кто вы в Опоре?")
+    role = await page.message(ANNA, "Кто вы в «Опоре»?")
     assert role["id"] == consent["id"]
     return role
 
