@@ -3,6 +3,7 @@
 `report` gathers the counts (consented users only), builds three pictures — participants by
 stage; top needs and top problems; sign-ups over 30 days and the delivery of recent broadcasts —
 and the CSV of anonymised profiles (row number, no names, no Telegram ids, no usernames).
+`territory` gives the same counts, labelled and cut to the top few, for the municipal brief.
 `draw` renders a picture off the event loop. The self-assessment rates the seed's six "support
 measures depend on" conditions 1–5; `assessment_picture` compares the latest two.
 """
@@ -27,7 +28,7 @@ from bot.infra.sqlite import off_loop
 from bot.storage import stats as repo
 from bot.storage.outbox import BLOCKED, FAILED, PENDING, SENDING, SENT, SKIPPED
 from bot.storage.stats import Assessment as Assessment  # handed on to the handlers
-from bot.storage.stats import Delivery, ProfileRow
+from bot.storage.stats import Delivery, ProfileRow, VolunteeringCounts
 from bot.ui.charts import (
     SQUARE,
     TALL,
@@ -42,6 +43,7 @@ from bot.ui.render import Tr
 
 DAYS = 30
 TOP = 8
+BRIEF_TOP = 3  # needs and problems named in the municipal brief
 RECENT_BROADCASTS = 6
 REPEAT_WINDOW = timedelta(seconds=60)  # the same scores again within it: a double tap
 SCORES = range(1, 6)
@@ -69,6 +71,30 @@ class Overview:
     broadcasts: int  # recent ones with outbox rows
     delivered: int
     addressed: int
+
+
+@dataclass(frozen=True)
+class Territory:
+    """The area's figures for the municipal brief: the counts /stats shows, labelled."""
+
+    day: date  # today, in the coordinator's zone
+    consented: int
+    roles: dict[str, int]
+    with_stage: int  # took the stage quiz
+    phases: tuple[tuple[str, int], ...]  # (phase name, participants) in the catalog's order
+    needs: tuple[tuple[str, int], ...]  # the most chosen topics, most chosen first
+    problems: tuple[tuple[str, int], ...]  # the most marked problems
+    volunteering: VolunteeringCounts
+
+    @property
+    def empty(self) -> bool:
+        """Nothing an administration could read as a fact about the area: no activists or
+        volunteers, no quiz, needs or problems, no volunteer opportunities."""
+        people = self.roles.get("activist", 0) + self.roles.get("volunteer", 0)
+        v = self.volunteering
+        return not (
+            people or self.with_stage or self.needs or self.problems or v.held or v.upcoming
+        )
 
 
 @dataclass(frozen=True)
@@ -194,6 +220,42 @@ class StatsService:
             ),
         )
         return Report(overview, pictures, self._export(tr, data.profiles, zone, today))
+
+    async def territory(
+        self, tr: Tr, timezone: str | None = None, top: int = BRIEF_TOP
+    ) -> Territory:
+        """The counts of /stats that a brief for the administration cites: participants,
+        roles, stage phases, the top needs and problems, and volunteering."""
+        now = self.clock.now()
+        with off_loop():  # counts over every user
+            async with self.engine.connect() as conn:
+                users = await repo.user_counts(conn)
+                roles = await repo.role_counts(conn)
+                stages = await repo.stage_counts(conn)
+                topics = await repo.code_counts(conn, "topics")
+                problems = await repo.code_counts(conn, "problems")
+                volunteering = await repo.volunteering_counts(conn, now)
+        by_phase: dict[str, int] = {}
+        for stage in self.catalog.stages:
+            by_phase[stage.phase] = by_phase.get(stage.phase, 0) + stages.get(stage.number, 0)
+        topic_order = [t.code for t in self.catalog.topics]
+        problem_order = [p.code for g in self.catalog.problem_groups for p in g.items]
+        return Territory(
+            day=now.astimezone(self.zone(timezone)).date(),
+            consented=users.consented,
+            roles=roles,
+            with_stage=sum(stages.values()),
+            phases=tuple((tr.loc(p.name), by_phase.get(p.code, 0)) for p in self.catalog.phases),
+            needs=tuple(
+                (self._topic_label(tr, code), n)
+                for code, n in self._top(topics, topic_order)[:top]
+            ),
+            problems=tuple(
+                (self._problem_label(tr, code), n)
+                for code, n in self._top(problems, problem_order)[:top]
+            ),
+            volunteering=volunteering,
+        )
 
     def _stages(self, tr: Tr, data: _Data) -> BarChart:
         by_phase: dict[str, int] = {}

@@ -1,5 +1,5 @@
-"""Counts for the coordinators' statistics, anonymised profile rows for the CSV, and the
-coordinators' self-assessments.
+"""Counts for the coordinators' statistics, anonymised profile rows for the CSV, the
+volunteering totals of the municipal brief, and the coordinators' self-assessments.
 
 Only users who gave consent are counted (before consent nothing beyond the id is stored). The
 profile rows never carry a Telegram id, name or username: the id is used inside the queries to
@@ -14,16 +14,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, insert, select
+from sqlalchemy import ColumnElement, case, distinct, func, insert, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain.opportunities import CANCELLED, CONFIRMED
 from bot.storage.tables import (
     broadcasts,
     ikigai_entries,
+    opportunities,
     outbox,
     quiz_results,
     self_assessments,
+    signups,
     user_problems,
     user_roles,
     user_topics,
@@ -60,6 +63,16 @@ class ProfileRow:
     problems: tuple[str, ...]
     ikigai: dict[str, int]  # column → number of entries
     consent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class VolunteeringCounts:
+    """Volunteer opportunities that were not cancelled, and the people on them."""
+
+    held: int  # ended before `now`
+    upcoming: int  # not ended yet
+    volunteers: int  # different people with a confirmed place on any of them
+    attended: int  # confirmed places the organiser marked as "came"
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +193,31 @@ async def deliveries(conn: AsyncConnection, limit: int) -> list[Delivery]:
             )
         )
     return result
+
+
+async def volunteering_counts(conn: AsyncConnection, now: datetime) -> VolunteeringCounts:
+    """Opportunities held and ahead (cancelled ones left out) and their confirmed places."""
+    kept = opportunities.c.status != CANCELLED
+    held, total = (
+        await conn.execute(
+            select(
+                func.sum(case((opportunities.c.ends_at < now, 1), else_=0)),
+                func.count(opportunities.c.id),
+            ).where(kept)
+        )
+    ).one()
+    volunteers, attended = (
+        await conn.execute(
+            select(
+                func.count(distinct(signups.c.user_id)),
+                func.sum(case((signups.c.attended.is_(True), 1), else_=0)),
+            )
+            .join(opportunities, opportunities.c.id == signups.c.opportunity_id)
+            .where(kept, signups.c.status == CONFIRMED)
+        )
+    ).one()
+    held, attended = int(held or 0), int(attended or 0)  # SUM of no rows is NULL
+    return VolunteeringCounts(held, int(total) - held, int(volunteers), attended)
 
 
 async def profiles(conn: AsyncConnection) -> list[ProfileRow]:
