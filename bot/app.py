@@ -36,6 +36,7 @@ from bot.infra.scheduler import Ticker
 from bot.infra.session import JsonSession
 from bot.infra.sqlite import inline_sql
 from bot.infra.turns import Turns
+from bot.services.brief import BriefService
 from bot.services.broadcasts import BroadcastService
 from bot.services.catalogs import CatalogService
 from bot.services.content_admin import ContentAdminService
@@ -331,11 +332,13 @@ def create_app(
     )
     coordination = CoordinationService(engine, clock)
     broadcasts = BroadcastService(engine, clock, renderer, sender, settings)
+    stats = StatsService(engine, clock, catalog, settings)
     deps.update(
         sender=sender,
         coordination=coordination,
         broadcasts=broadcasts,
-        stats=StatsService(engine, clock, catalog, settings),
+        stats=stats,
+        briefs=BriefService(stats, catalog, settings, clock),
         content_admin=ContentAdminService(engine, clock, catalog),
         volunteering=(volunteering := VolunteerService(engine, clock, renderer, settings)),
     )

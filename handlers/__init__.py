@@ -15,6 +15,7 @@ from handlers import (
     admin,
     articles,
     basics,
+    brief,
     broadcast,
     catalog,
     consent,
@@ -75,6 +76,7 @@ def _build() -> Router:
         broadcast.router,
         content_admin.router,
         stats.router,
+        brief.router,
         organisers.router,
     )
 

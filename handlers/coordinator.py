@@ -1,5 +1,6 @@
-"""The coordinators' menu: broadcasts, content, statistics, self-assessment (each its own flow
-module); only for coordinators and admins — the parent router checks the role."""
+"""The coordinators' menu: broadcasts, content, statistics, self-assessment, the brief for the
+municipality (each its own flow module); only for coordinators and admins — the parent router
+checks the role."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ router = Router(name=__name__)
 
 
 class CoordinatorCb(CallbackData, prefix="cm"):
-    """A coordinator screen: menu, broadcast, grants, articles, measures, stats, assess."""
+    """A coordinator screen: menu, broadcast, grants, articles, measures, stats, assess, brief
+    (and brief_pdf, which sends it as a document)."""
 
     section: str
 
@@ -41,6 +43,7 @@ async def coordinator_menu(event: Message | CallbackQuery, screen: Screen) -> No
                 button(tr._("📊 Statistics"), CoordinatorCb(section="stats")),
                 button(tr._("🧭 Self-assessment"), CoordinatorCb(section="assess")),
             ],
+            [button(tr._("📄 Brief for the municipality"), CoordinatorCb(section="brief"))],
             [button(tr._("☰ Menu"), Menu(section="home"))],
         ]
     )
