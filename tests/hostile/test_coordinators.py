@@ -1,6 +1,7 @@
 """Hostile input at the coordinators' and admins' tools: broadcast compose (any text, formatting,
 files), the content forms and CSV import, the statistics and self-assessment, naming people for
-a role; and nobody else gets anything done there with commands or tampered buttons."""
+a role; and nobody else gets anything done there with commands or tampered buttons, nor the
+brief for the municipality."""
 
 from __future__ import annotations
 
@@ -305,7 +306,7 @@ async def test_naming_people_for_a_role(harness: Harness, data: st.DataObject) -
 @pytest.fixture
 async def coordinators_buttons(harness: Harness) -> list[str]:
     """Real buttons of a coordinator's screens (a draft broadcast, a grant, an opportunity,
-    the statistics, the organisers), for others to forge."""
+    the statistics, the organisers, the brief), for others to forge."""
     coordinator = await harness.coordinator(language_code="en")
     volunteering = harness.app.volunteering
     from datetime import timedelta
@@ -333,7 +334,8 @@ async def coordinators_buttons(harness: Harness) -> list[str]:
     await harness.send(coordinator, "/broadcast")
     await harness.send(coordinator, "Subbotnik")
     await harness.send(coordinator, "/coordinator")
-    for section in ("grants", "articles", "measures", "opportunities", "organisers", "assess"):
+    sections = ("grants", "articles", "measures", "opportunities", "organisers", "assess", "brief")
+    for section in sections:
         await harness.press(coordinator, f"cm:{section}")
     await harness.press(coordinator, ContentCb(action="new", kind="grant").pack())
     seen = {
@@ -378,6 +380,7 @@ async def test_nobody_else_gets_anything_done_at_the_coordinators_tools(
             "/coordinator",
             "/stats",
             "/assess",
+            "/brief",
             "/opportunities",
             "/coordinators",
             "/audit",
@@ -395,3 +398,35 @@ async def test_nobody_else_gets_anything_done_at_the_coordinators_tools(
     assert await harness.snapshot(ignore_user=user.id, skip=skip) == before
     others_after = [o for o in await harness.rows(opportunities) if o["created_by"] != user.id]
     assert others_after == others_before
+
+
+@hostile
+@given(
+    data=st.data(),
+    persona=st.sampled_from(["stranger", "activist", "volunteer", "organiser"]),
+)
+async def test_nobody_else_gets_the_brief_for_the_municipality(
+    harness: Harness, data: st.DataObject, persona: str
+) -> None:
+    """The brief's command, its screen's button and the PDF's, pressed by anyone but a
+    coordinator (forged, or a coordinator's forwarded message): the polite refusal, no
+    document and not a line of the brief."""
+    if persona == "stranger":
+        user = await harness.started()
+    else:
+        user = await harness.consented(role="volunteer" if persona == "volunteer" else "activist")
+        if persona == "organiser":
+            await harness.grant(user.id, "organiser")
+    refusal = harness.app.renderer.render("ru", "errors/not_allowed.j2")
+    title = harness.app.renderer.gettext("ru", "Why support social initiatives")
+    for _ in range(data.draw(st.integers(1, 3))):
+        way = data.draw(st.sampled_from(["/brief", "cm:brief", "cm:brief_pdf"]))
+        before = len(user.chat.bot_messages)
+        if way.startswith("/"):
+            await harness.send(user, way)
+        else:
+            await harness.press(user, way)
+        replies = [m.snapshot() for m in user.chat.bot_messages[before:]]
+        assert [m.kind for m in replies] == ["text"], user.transcript()
+        assert replies[0].text == refusal
+        assert not any(title in m.text for m in user.chat.bot_messages), user.transcript()
