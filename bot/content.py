@@ -25,7 +25,14 @@ from pydantic import (
     model_validator,
 )
 
-from bot.domain.fields import HttpsLink, HttpsLinkOrEmpty, MonthDayText, TimeZone, site_of
+from bot.domain.fields import (
+    HttpsLink,
+    HttpsLinkOrEmpty,
+    IsoDate,
+    MonthDayText,
+    TimeZone,
+    site_of,
+)
 from bot.domain.windows import Occurrence, Window, current_or_next
 from bot.domain.zones import Region, Zone, load_regions, regions_in
 
@@ -60,6 +67,7 @@ __all__ = [
     "SupportCondition",
     "Topic",
     "UnknownCodeError",
+    "Way",
     "YearlyDates",
     "get_catalog",
     "load_catalog",
@@ -116,6 +124,7 @@ def _at_most(limit: int) -> Callable[[L10n], L10n]:
 
 Short28 = Annotated[L10n, AfterValidator(_at_most(28))]
 Short40 = Annotated[L10n, AfterValidator(_at_most(40))]
+Line160 = Annotated[L10n, AfterValidator(_at_most(160))]
 Text200 = Annotated[L10n, AfterValidator(_at_most(200))]
 Text300 = Annotated[L10n, AfterValidator(_at_most(300))]
 Text400 = Annotated[L10n, AfterValidator(_at_most(400))]
@@ -180,7 +189,98 @@ class MeasureType(_Model):
     name: L10n
 
 
-class Measure(_Model):
+# ── ways to get a measure (measures.yaml, additional_measures.yaml: our own content) ─────────
+
+SiteName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+FACTS = "content-facts"  # a `source`: /work/shared/content-facts.md, the project's checked facts
+WAYS_SHOWN = 3  # the card shows every way, so a measure has at most this many
+
+
+def _site_and_link_agree(site: str, link: str) -> None:
+    """``site`` («мойбизнес.рф») and ``link`` (its https URL in punycode): both or neither,
+    and the link leads to that site."""
+    if not link and site:
+        raise ValueError(f"link: empty, but site is {site!r} (give both or neither)")
+    if link and not site:
+        raise ValueError("site: empty, but there is a link (give both or neither)")
+    if link and site_of(link) != site.lower():
+        raise ValueError(f"link: its domain {site_of(link)!r} is not the site {site!r}")
+
+
+def _check_source(value: str) -> str:
+    if value != FACTS and not (
+        value.startswith(("https://", "http://")) and not any(c.isspace() for c in value)
+    ):
+        raise ValueError(
+            f"must be {FACTS!r} or the address of the page the fact was checked on, got {value!r}"
+        )
+    return value
+
+
+CheckSource = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+    AfterValidator(_check_source),
+]
+
+
+class Way(_Model):
+    """A concrete, real way to get a measure anywhere in Russia: an organisation or programme
+    that exists in every region or online. Our own wording.
+
+    ``checked`` is the day the facts of this way were checked, and ``source`` where: "content-
+    facts" or the address of the page; ``checked: null`` (written out) where nobody checked.
+    A way without a link (a kind of regional organisation, or a site we are not sure of) says
+    why in ``no_link``.
+    """
+
+    name: Title100
+    gives: Line160  # what it gives, one line
+    who: Line160  # who may use it
+    first_step: Line160  # how to start, one imperative line
+    site: SiteName = ""  # human-readable: «мойбизнес.рф»
+    link: HttpsLinkOrEmpty = ""  # https, Cyrillic domains in punycode
+    no_link: Text200 | None = None  # why there is no link; only without one
+    checked: IsoDate | None  # required: a date, or null
+    source: CheckSource | None = None  # required with a date, none without
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Way:
+        _site_and_link_agree(self.site, self.link)
+        if not self.link and self.no_link is None:
+            raise ValueError("no_link: a way without a link says why (no_link: {ru, en})")
+        if self.link and self.no_link is not None:
+            raise ValueError("no_link: given, but the way has a link")
+        if self.checked is not None and self.source is None:
+            raise ValueError("source: a checked way names where it was checked")
+        if self.checked is None and self.source is not None:
+            raise ValueError("checked: null, but there is a source (give a date or neither)")
+        return self
+
+
+class _WithWays(_Model):
+    """Ways to get a catalog measure: one to :data:`WAYS_SHOWN`, or ``no_nationwide_way: true``
+    with ``no_way_reason`` (e.g. a municipal concession); the card then suggests asking the
+    coordinator."""
+
+    ways: Annotated[tuple[Way, ...], Field(max_length=WAYS_SHOWN)] = ()
+    no_nationwide_way: Literal[True] | None = None
+    no_way_reason: Text300 | None = None
+
+    @model_validator(mode="after")
+    def _ways_or_reason(self) -> _WithWays:
+        if self.ways and (self.no_nationwide_way or self.no_way_reason is not None):
+            raise ValueError("ways: given, so no_nationwide_way and no_way_reason must be absent")
+        if not self.ways and not self.no_nationwide_way:
+            raise ValueError(
+                "ways: at least one way, or no_nationwide_way: true with no_way_reason"
+            )
+        if self.no_nationwide_way and self.no_way_reason is None:
+            raise ValueError("no_way_reason: no_nationwide_way needs the reason {ru, en}")
+        return self
+
+
+class Measure(_WithWays):
     code: Code
     phase: Code
     type: Code
@@ -188,7 +288,7 @@ class Measure(_Model):
     description: L10n
 
 
-class AdditionalMeasure(_Model):
+class AdditionalMeasure(_WithWays):
     code: Code
     name: L10n
     description: L10n
@@ -266,7 +366,6 @@ class Source(_Model):
 # ── grants and articles (grants.yaml, articles.yaml: our starter catalogs) ──────────────────
 
 
-SiteName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 StageNumber = Annotated[int, Field(ge=1, le=7)]
 
 
@@ -335,14 +434,7 @@ class Grant(_Model):
 
     @model_validator(mode="after")
     def _site_and_link(self) -> Grant:
-        if not self.link and self.site:
-            raise ValueError(f"link: empty, but site is {self.site!r} (give both or neither)")
-        if self.link and not self.site:
-            raise ValueError("site: empty, but there is a link (give both or neither)")
-        if self.link and site_of(self.link) != self.site.lower():
-            raise ValueError(
-                f"link: its domain {site_of(self.link)!r} is not the site {self.site!r}"
-            )
+        _site_and_link_agree(self.site, self.link)
         return self
 
     def application_windows(self) -> tuple[Window, ...]:
@@ -739,6 +831,32 @@ def _check(
     for i, extra in enumerate(additional.items):
         for t in extra.types:
             p.known("additional_measures.yaml", _at(additional.items, i), "types", t, types)
+    for name, items in (
+        ("measures.yaml", measures.items),
+        ("additional_measures.yaml", additional.items),
+    ):
+        _check_ways(p, name, items)
+
+
+def _check_ways(
+    p: _Problems, name: str, items: Sequence[Measure] | Sequence[AdditionalMeasure]
+) -> None:
+    """A measure's ways have distinct names and links; nothing is checked on a day to come."""
+    today = datetime.now(UTC).date()
+    for i, item in enumerate(items):
+        for field, values in (
+            ("name", [w.name.ru for w in item.ways]),
+            ("link", [w.link for w in item.ways if w.link]),
+        ):
+            if dupes := sorted({v for v in values if values.count(v) > 1}):
+                p.add(name, _at(items, i), f"ways: repeated {field} {dupes}")
+        for j, way in enumerate(item.ways):
+            if way.checked is not None and way.checked > today:
+                p.add(
+                    name,
+                    f"{_at(items, i)}, ways entry #{j + 1}",
+                    f"checked: {way.checked.isoformat()} is a day to come",
+                )
 
 
 def _check_quiz_and_matching(

@@ -16,9 +16,11 @@ from pydantic import BaseModel, ValidationError
 
 from bot.content import (
     CONTENT_DIR,
+    AdditionalMeasure,
     Catalog,
     ContentError,
     L10n,
+    Measure,
     UnknownCodeError,
     get_catalog,
     load_catalog,
@@ -1064,3 +1066,181 @@ def test_article_references(content: Path) -> None:
 def test_grants_file_is_required(content: Path) -> None:
     (content / "grants.yaml").unlink()
     assert "grants.yaml: file not found" in load_error(content)
+
+
+# ── ways to get each measure (measures.yaml, additional_measures.yaml: our own content) ─────
+
+
+def ways_of_catalog(catalog: Catalog) -> list[tuple[str, Measure | AdditionalMeasure]]:
+    """Every matrix and additional measure with its code, in the catalog's order."""
+    matrix = [(m.code, m) for m in catalog.measures]
+    return [*matrix, *((m.code, m) for m in catalog.additional_measures)]
+
+
+def test_every_measure_has_a_way_or_says_why_not(catalog: Catalog) -> None:
+    measures = ways_of_catalog(catalog)
+    assert len(measures) == 39 + 13  # the seed's matrix (its cells hold 39 items) and the 13
+    for code, measure in measures:
+        if measure.ways:
+            assert 1 <= len(measure.ways) <= 3, code  # the card shows them all, one screen
+            assert measure.no_nationwide_way is None, code
+            assert measure.no_way_reason is None, code
+        else:
+            assert measure.no_nationwide_way is True, code
+            assert measure.no_way_reason is not None, code
+    with_ways = [code for code, m in measures if m.ways]
+    assert len(with_ways) >= 45  # a reason instead of a way stays the exception
+    assert catalog.measure("concession").no_nationwide_way is True  # a municipal concession
+
+
+def test_way_links_are_https_ascii_and_lead_to_their_site(catalog: Catalog) -> None:
+    ways = [w for _code, m in ways_of_catalog(catalog) for w in m.ways]
+    linked = [w for w in ways if w.link]
+    assert len(linked) >= 60
+    for way in ways:
+        if not way.link:
+            assert way.site == "", way.name.ru
+            assert way.no_link is not None, way.name.ru  # says why there is no link
+            continue
+        assert way.link.isascii(), way.link
+        assert way.link.startswith("https://"), way.link
+        assert host(way.link) == way.site, way.link
+        assert urlsplit(way.link).path in ("", "/"), way.link  # site roots only
+        assert way.no_link is None, way.name.ru
+    hosts = {urlsplit(w.link).hostname for w in linked}
+    assert "university.dobro.ru" not in hosts  # Добро.Университет lives at edu.dobro.ru
+    assert not any("university.dobro" in w.link for w in linked)
+    assert "edu.dobro.ru" in hosts
+    assert "xn--90aifddrld7a.xn--p1ai" in hosts  # мойбизнес.рф, in punycode
+
+
+def test_every_checked_way_names_its_source(catalog: Catalog) -> None:
+    ways = [w for _code, m in ways_of_catalog(catalog) for w in m.ways]
+    checked = [w for w in ways if w.checked is not None]
+    assert checked, "some ways were checked"
+    assert any(w.checked is None for w in ways), "and some were not: they say nothing"
+    today = datetime.now(UTC).date()
+    for way in ways:
+        if way.checked is None:
+            assert way.source is None, way.name.ru
+            continue
+        assert way.source is not None, way.name.ru
+        assert way.source == "content-facts" or re.match(r"https?://\S+\Z", way.source), way.source
+        assert way.checked <= today, way.name.ru
+
+
+def test_way_texts_are_short_and_in_both_languages(catalog: Catalog) -> None:
+    for code, measure in ways_of_catalog(catalog):
+        names = [w.name.ru for w in measure.ways]
+        assert len(names) == len(set(names)), code
+        for way in measure.ways:
+            for text in (way.gives, way.who, way.first_step):
+                assert 0 < len(text.ru) <= 160, (code, text.ru)
+                assert 0 < len(text.en) <= 160, (code, text.en)
+            assert len(way.name.ru) <= 100, code
+            assert "«Опора»" not in way.first_step.en  # English has “Opora”
+
+
+def test_measure_without_ways_or_reason(content: Path) -> None:
+    def change(data: Any) -> None:
+        data["items"][0].pop("ways")
+        data["items"][1].update(ways=[], no_nationwide_way=True)
+        data["items"][2].update(no_nationwide_way=True, no_way_reason={"ru": "нет", "en": "no"})
+
+    edit(content, "measures.yaml", change)
+    message = load_error(content)
+    assert "measures.yaml: entry 'grants' (#1): ways: at least one way, or no_nationwide_way" in (
+        message
+    )
+    assert "entry 'tax_breaks_origin' (#2): no_way_reason: no_nationwide_way needs the reason" in (
+        message
+    )
+    assert "entry 'crowdfunding' (#3): ways: given, so no_nationwide_way and no_way_reason" in (
+        message
+    )
+
+
+def test_too_many_ways(content: Path) -> None:
+    def change(data: Any) -> None:
+        ways = data["items"][0]["ways"]
+        extra = dict(ways[0], name={"ru": "Ещё один", "en": "One more"}, link="", site="")
+        extra["no_link"] = {"ru": "Нет сайта.", "en": "No site."}
+        ways.append(extra)
+
+    edit(content, "measures.yaml", change)
+    message = load_error(content)
+    assert "entry 'grants' (#1): ways: Tuple should have at most 3 items" in message
+
+
+def test_way_links_are_validated(content: Path) -> None:
+    def change(data: Any) -> None:
+        data["items"][0]["ways"][0]["link"] = "http://grants.myrosmol.ru/"
+        data["items"][0]["ways"][1]["link"] = "https://фондкультурныхинициатив.рф/"
+        data["items"][0]["ways"][2]["site"] = "мойбизнес.рф"
+        data["items"][1]["ways"][1].pop("no_link")  # a resource centre: no site, no reason
+
+    edit(content, "measures.yaml", change)
+    message = load_error(content)
+    assert "entry 'grants' (#1), ways entry #1: link: must be an https:// URL" in message
+    assert "entry 'grants' (#1), ways entry #2: link: " in message
+    assert "punycode" in message
+    assert "ways entry #3: link: its domain 'президентскиегранты.рф' is not the site" in message
+    assert "entry 'tax_breaks_origin' (#2), ways entry #2: no_link: a way without a link" in (
+        message
+    )
+
+
+def test_a_check_needs_its_source_and_a_source_its_check(content: Path) -> None:
+    def change(data: Any) -> None:
+        data["items"][0]["ways"][0].pop("source")  # checked, but where?
+        data["items"][0]["ways"][1]["source"] = "a friend told me"
+        data["items"][1]["ways"][0]["source"] = "content-facts"  # checked: null
+        data["items"][1]["ways"][1].pop("checked")  # must be written out, null or a date
+        data["items"][2]["ways"][0]["checked"] = "07.12.2026"
+
+    edit(content, "measures.yaml", change)
+    message = load_error(content)
+    assert "entry 'grants' (#1), ways entry #1: source: a checked way names where" in message
+    assert (
+        "entry 'grants' (#1), ways entry #2: source: must be 'content-facts' or the address"
+        in (message)
+    )
+    assert (
+        "entry 'tax_breaks_origin' (#2), ways entry #1: checked: null, but there is a source"
+        in (message)
+    )
+    assert "entry 'tax_breaks_origin' (#2), ways entry #2: checked: Field required" in message
+    assert (
+        "entry 'crowdfunding' (#3), ways entry #1: checked: expected a date as 'YYYY-MM-DD'"
+        in (message)
+    )
+
+
+def test_way_checked_in_the_future_and_repeated_ways(content: Path) -> None:
+    def change(data: Any) -> None:
+        data["items"][0]["ways"][0]["checked"] = "2999-01-01"
+        data["items"][0]["ways"][1]["link"] = data["items"][0]["ways"][2]["link"]
+        data["items"][0]["ways"][1]["site"] = data["items"][0]["ways"][2]["site"]
+        data["items"][3]["ways"][1]["name"] = data["items"][3]["ways"][0]["name"]
+
+    edit(content, "measures.yaml", change)
+    message = load_error(content)
+    assert "entry 'grants' (#1), ways entry #1: checked: 2999-01-01 is a day to come" in message
+    assert "entry 'grants' (#1): ways: repeated link" in message
+    assert "entry 'subsidies' (#4): ways: repeated name" in message
+
+
+def test_additional_measure_ways_are_validated(content: Path) -> None:
+    def change(data: Any) -> None:
+        data["items"][0]["ways"] = []
+        data["items"][1]["ways"][0]["gives"]["ru"] = "ж" * 161
+
+    edit(content, "additional_measures.yaml", change)
+    message = load_error(content)
+    assert "additional_measures.yaml: entry 'resource_center' (#1): ways: at least one way" in (
+        message
+    )
+    assert (
+        "entry 'info_portal' (#2), ways entry #1: gives: ru has 161 characters, at most 160"
+        in (message)
+    )
