@@ -54,6 +54,7 @@ __all__ = [
     "Profile",
     "Reason",
     "ReasonKind",
+    "local_offers",
     "phase_for_stage",
     "rank",
 ]
@@ -200,3 +201,30 @@ def rank(
         if reasons:
             matches.append(Match(c, sum(r.points for r in reasons), reasons))
     return sorted(matches, key=_key)
+
+
+def local_offers(
+    candidates: Iterable[Candidate],
+    *,
+    region: str | None,
+    types: Collection[str],
+    phase: str | None = None,
+) -> list[Candidate]:
+    """The local measures to show on a catalog measure's card, above its nationwide ways.
+
+    Of ``candidates``, the ``local`` ones of one of ``types`` that a user in ``region`` may use
+    (of that region, or of every region; a region-bound one when the region is unknown, never)
+    and that fit ``phase`` (None: any; a local measure without a phase fits every phase). The
+    region's own come first, then the ones for every region; then by :attr:`Candidate.order`
+    and code.
+    """
+    wanted = frozenset(types)
+    found = [
+        c
+        for c in candidates
+        if c.kind == "local"
+        and not wanted.isdisjoint(c.types)
+        and (c.region is None or (region is not None and c.region == region))
+        and (phase is None or c.phase is None or c.phase == phase)
+    ]
+    return sorted(found, key=lambda c: (c.region is None, c.order, c.code))

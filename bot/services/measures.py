@@ -9,18 +9,23 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content import AdditionalMeasure, Catalog, Measure
 from bot.domain.csvio import MeasureItem
-from bot.domain.matching import Candidate, Match, Profile, rank
+from bot.domain.matching import Candidate, Match, Profile, local_offers, rank
 from bot.storage import measures as repo
+
+LOCAL_OFFERS_SHOWN = 3  # local offers on a catalog measure's card, like its ways (one screen)
 
 
 @dataclass(frozen=True)
 class Card:
-    """What a measure's card shows: exactly one of the three sources is set."""
+    """What a measure's card shows: exactly one of the three sources is set; a catalog
+    measure's card also lists the coordinators' local offers of its type in the user's region
+    (``locals``), which the card shows above the nationwide ways."""
 
     match: Match | None
     matrix: Measure | None = None
     additional: AdditionalMeasure | None = None
     local: MeasureItem | None = None
+    locals: tuple[MeasureItem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,13 +87,31 @@ class MeasureService:
                 return None
             return Card(match, local=local)
         try:
-            return Card(match, matrix=self.catalog.measure(code))
+            matrix = self.catalog.measure(code)
         except KeyError:
             pass
+        else:
+            offers = self._offers(matched, profile, (matrix.type,), matrix.phase)
+            return Card(match, matrix=matrix, locals=offers)
         try:
-            return Card(match, additional=self.catalog.additional_measure(code))
+            additional = self.catalog.additional_measure(code)
         except KeyError:
             return None
+        offers = self._offers(matched, profile, additional.types, None)
+        return Card(match, additional=additional, locals=offers)
+
+    @staticmethod
+    def _offers(
+        matched: Matched, profile: Profile, types: tuple[str, ...], phase: str | None
+    ) -> tuple[MeasureItem, ...]:
+        """Local measures of ``types`` that the user's region has (see ``local_offers``)."""
+        found = local_offers(
+            map(local_candidate, matched.locals.values()),
+            region=profile.region,
+            types=types,
+            phase=phase,
+        )
+        return tuple(matched.locals[c.code] for c in found[:LOCAL_OFFERS_SHOWN])
 
 
 def candidates_from_catalog(catalog: Catalog) -> list[Candidate]:
