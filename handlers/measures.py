@@ -106,11 +106,20 @@ async def card_pressed(
     rows = []
     if card.local is not None and card.local.link:
         rows.append([InlineKeyboardButton(text=tr._("🔗 Open the link"), url=card.local.link)])
+    kind, page = callback_data.kind, callback_data.page
+    for offer in card.locals:  # the region's own offers first, as on the card
+        rows.append(
+            [button(f"📍 {offer.title}"[:60], MeasureCb(code=offer.code, kind=kind, page=page))]
+        )
+    measure = card.matrix or card.additional
+    for way in measure.ways if measure is not None else ():
+        if way.link:  # the button says where it leads: «🔗 мойбизнес.рф»
+            rows.append([InlineKeyboardButton(text=f"🔗 {way.site}", url=way.link)])
     rows.append(
         [
             button(
                 tr._("« Back to the list"),
-                MeasuresCb(kind=callback_data.kind, page=callback_data.page),
+                MeasuresCb(kind=kind, page=page),
             )
         ]
     )
