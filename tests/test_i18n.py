@@ -69,7 +69,8 @@ def test_the_russian_catalog_follows_the_glossary() -> None:
     for message in catalog:
         if not message.id:
             continue
-        forms = message.string if isinstance(message.string, tuple) else (message.string,)
+        string = message.string
+        forms = [string] if isinstance(string, str) else list(string or ())
         for text in forms:
             for pattern, rule in RU_BANNED.items():
                 if re.search(pattern, text):
