@@ -85,7 +85,7 @@ async def journey(user: EmulatedUser, latencies: list[float]) -> None:
         user.skip_pending()
 
     await say("/start")
-    for label in ("🚀 Начать: мой проект", "✅ Согласен(на)",
+    for label in ("🚀 Начать: мой проект", "✅ Даю согласие",
                   "🚀 Активист: веду или начинаю проект", "UTC+7 Новосибирск",
                   "Новосибирская область"):  # fmt: skip
         await tap(label)

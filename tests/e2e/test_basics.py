@@ -100,7 +100,7 @@ async def test_menu_buttons_navigate_and_come_back(
     msg = await user.next_message(timeout=5)
     await user.press("ℹ️ О проекте", message=msg)
     about = await user.wait_edit(msg, timeout=5)
-    assert "Пономарев" in about.text
+    assert "Пономарёв" in about.text
     await user.press("« Главное меню", message=about)
     home = await user.wait_edit(about, timeout=5)
     assert "Главное меню" in home.text
