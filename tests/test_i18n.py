@@ -17,13 +17,15 @@ METHOD_MAP = [
     ("handlers/**.py", "python"),
     ("content/templates/**.j2", "jinja2"),
 ]
+# ngettext: a template's {% trans count=… %}…{% pluralize %}; n_: tr.n_ and csvio's n_ in Python
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "n_": (1, 2)}
 OPTIONS = {"content/templates/**.j2": {"extensions": "jinja2.ext.i18n", "trimmed": "false"}}
 
 
 def extracted() -> set[str]:
     ids = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT), METHOD_MAP, OPTIONS, keywords={"_": None, "gettext": None}
+        str(ROOT), METHOD_MAP, OPTIONS, keywords=KEYWORDS
     ):
         ids.add(message if isinstance(message, str) else message[0])
     return ids

@@ -46,6 +46,8 @@ def main() -> int:
             "_",
             "-k",
             "tr._",
+            "-k",
+            "n_:1,2",  # tr.n_(singular, plural, n) and csvio's n_(singular, plural)
             "--no-location",
             "--omit-header",
             "--sort-output",

@@ -1,10 +1,11 @@
 """Every user-visible text: Jinja2 templates in `content/templates/` and gettext catalogs in
 `content/locales/`.
 
-One mechanism for UI strings: gettext. Templates mark text with `{% trans %}` / `_()`; Python
-marks button labels with `tr._()`. Message ids are English; `content/locales/ru` translates them
-(Russian is the default locale). The `.po` files are compiled in memory at start, so nothing
-needs a build step.
+One mechanism for UI strings: gettext. Templates mark text with `{% trans %}` / `_()`, a count
+with `{% trans count=n %}…{% pluralize %}…{% endtrans %}`; Python marks button labels with
+`tr._()`, a text with a count with `tr.n_(singular, plural, n)`. Message ids are English;
+`content/locales/ru` translates them (Russian is the default locale, three plural forms). The
+`.po` files are compiled in memory at start, so nothing needs a build step.
 
 Templates are rendered with autoescape (Telegram's HTML parse mode) and StrictUndefined; a text
 longer than Telegram's limit is split on paragraph boundaries by `split_html`.
@@ -86,6 +87,10 @@ class Tr:
     def _(self, message: str) -> str:
         return self.renderer.gettext(self.locale, message)
 
+    def n_(self, singular: str, plural: str, n: int) -> str:
+        """The form of a message with a count `n` (ru: one/few/many; en: n == 1 or not)."""
+        return self.renderer.ngettext(self.locale, singular, plural, n)
+
     def loc(self, value: Localized) -> str:
         return value.get(self.locale)
 
@@ -112,6 +117,10 @@ class Renderer:
     def gettext(self, locale: str, message: str) -> str:
         tr = self.translations.get(locale) or self.translations[SUPPORTED_LOCALES[0]]
         return tr.gettext(message)
+
+    def ngettext(self, locale: str, singular: str, plural: str, n: int) -> str:
+        tr = self.translations.get(locale) or self.translations[SUPPORTED_LOCALES[0]]
+        return tr.ngettext(singular, plural, n)
 
     def bind(self, locale: str) -> Tr:
         return Tr(self, locale if locale in self.envs else SUPPORTED_LOCALES[0])
