@@ -481,7 +481,7 @@ async def show_preview(
         names = [s.name for s in FORMS[session.kind]]
         session.step = column if column in names else names[0]
         session.single, session.zone = True, ""
-        problem_text = problem.render(screen.tr._)
+        problem_text = problem.render(screen.tr)
         await show_step(screen, service, session, settings, problem=problem_text, fresh=fresh)
         return
     await _keep(screen, session, Form.preview)
@@ -590,7 +590,7 @@ async def step_typed(
             session.kind, step.name, message.text or "", zone, session.draft
         )
     except Invalid as problem:
-        hint = problem.render(tr._)
+        hint = problem.render(tr)
         await show_step(screen, content_admin, session, settings, problem=hint, fresh=True)
         return
     session.draft.update(changes)
@@ -635,7 +635,7 @@ async def multi_done(
     step = step_of(session.kind, session.step)
     session.draft.setdefault(step.name, [])
     if step.input == "stages" and not session.draft[step.name]:
-        hint = Invalid(csvio.NO_STAGE).render(screen.tr._)
+        hint = Invalid(csvio.NO_STAGE).render(screen.tr)
         await show_step(screen, content_admin, session, settings, problem=hint)
         return
     await advance(screen, content_admin, session, settings)
@@ -836,7 +836,7 @@ async def csv_received(
         screen.user_id, session.kind, data, screen.zone(settings.default_timezone)
     )
     if report.errors:
-        shown = [(e.line, e.column, e.render(tr._)) for e in report.errors[:ERRORS_SHOWN]]
+        shown = [(e.line, e.column, e.render(tr)) for e in report.errors[:ERRORS_SHOWN]]
         text = tr(
             "content_admin/import_errors.j2",
             errors=shown,

@@ -28,6 +28,10 @@ from bot.domain.csvio import (
     parse_windows_text,
 )
 from bot.domain.windows import Window
+from bot.ui.render import Renderer
+
+RENDERER = Renderer()
+ENGLISH, RUSSIAN = RENDERER.bind("en"), RENDERER.bind("ru")
 
 CATALOG = get_catalog()
 VOCABULARY = Vocabulary(
@@ -71,7 +75,7 @@ def grants_csv(*rows: str, header: str = GRANT_HEADER, end: str = "\r\n") -> byt
 
 
 def reasons(errors: tuple[RowError, ...]) -> list[tuple[int, str, str]]:
-    return [(e.line, e.column, e.render(str)) for e in errors]
+    return [(e.line, e.column, e.render(ENGLISH)) for e in errors]
 
 
 # --- round trip and format ---
@@ -206,7 +210,7 @@ def test_a_bad_row_is_named_with_line_and_column(
 ) -> None:
     parsed = parse_grants(grants_csv(grant_row(), grant_row(**cells)), VOCABULARY, MSK)
     assert [(e.line, e.column) for e in parsed.errors] == [(3, column)]
-    assert reason in parsed.errors[0].render(str)
+    assert reason in parsed.errors[0].render(ENGLISH)
     assert not parsed.ok
     assert parsed.items == [
         GrantItem("Грант", "Фонд", "https://example.org", "НКО", (Window.always(),), MSK)
@@ -243,6 +247,36 @@ def test_bad_articles() -> None:
 
 
 @pytest.mark.parametrize(
+    ("length", "english", "russian"),
+    [
+        (
+            201,
+            "too long: 201 characters, at most 200",
+            "слишком длинно: 201 символ, можно не больше 200",
+        ),
+        (
+            202,
+            "too long: 202 characters, at most 200",
+            "слишком длинно: 202 символа, можно не больше 200",
+        ),
+        (
+            211,
+            "too long: 211 characters, at most 200",
+            "слишком длинно: 211 символов, можно не больше 200",
+        ),
+    ],
+)
+def test_a_count_in_a_reason_picks_its_plural_form(
+    length: int, english: str, russian: str
+) -> None:
+    with pytest.raises(Invalid) as caught:
+        clean_text("ж" * length, limit=200)
+    assert caught.value.render(ENGLISH) == english
+    assert caught.value.render(RUSSIAN) == russian
+    assert str(caught.value) == english
+
+
+@pytest.mark.parametrize(
     ("data", "reason"),
     [
         (b"", "the first line must be the header"),
@@ -254,7 +288,7 @@ def test_bad_articles() -> None:
 def test_bad_files(data: bytes, reason: str) -> None:
     parsed = parse_grants(data, VOCABULARY, MSK)
     assert [e.line for e in parsed.errors] == [0]
-    assert reason in parsed.errors[0].render(str)
+    assert reason in parsed.errors[0].render(ENGLISH)
 
 
 def test_header_problems() -> None:
@@ -340,7 +374,7 @@ def test_typed_windows(typed: str, expected: Window) -> None:
 def test_bad_typed_windows(typed: str, reason: str) -> None:
     with pytest.raises(Invalid) as caught:
         parse_typed_window(typed, date(2026, 11, 29))
-    assert reason in caught.value.render(str)
+    assert reason in caught.value.render(ENGLISH)
 
 
 def test_windows_text_round_trip() -> None:

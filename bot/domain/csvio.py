@@ -20,10 +20,11 @@ CSV format (what :func:`export_grants` / :func:`export_articles` write and the p
 * a cell that starts with ``= + - @`` (or ``'``) is written with a leading ``'`` so that a
   spreadsheet never runs it as a formula; reading drops that one ``'`` again.
 
-Problems are :class:`Invalid` with an English message id (translated where it is shown) and
-its parameters; a file's problems are :class:`RowError` — line (the row number a spreadsheet
-shows, the header being line 1), column and reason. One bad row makes the whole file bad: the
-caller applies nothing unless :attr:`Parsed.errors` is empty.
+Problems are :class:`Invalid` with an English message id (translated where it is shown; one
+with a count is a :class:`Plural`, whose form the count picks) and its parameters; a file's
+problems are :class:`RowError` — line (the row number a spreadsheet shows, the header being
+line 1), column and reason. One bad row makes the whole file bad: the caller applies nothing
+unless :attr:`Parsed.errors` is empty.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from pydantic import TypeAdapter, ValidationError
@@ -52,8 +53,10 @@ __all__ = [
     "Invalid",
     "MeasureItem",
     "Parsed",
+    "Plural",
     "RowError",
     "RowInvalid",
+    "Translator",
     "Vocabulary",
     "article_cells",
     "article_from_cells",
@@ -79,6 +82,37 @@ def _(message: str) -> str:
     return message
 
 
+@dataclass(frozen=True)
+class Plural:
+    """A message id with a count: English singular and plural; the parameter ``count`` picks
+    the form (Russian has three) where it is shown."""
+
+    singular: str
+    plural: str
+
+    def english(self, count: int) -> str:
+        return self.singular if count == 1 else self.plural
+
+
+def n_(singular: str, plural: str) -> Plural:
+    """Marks a message id with a count for extraction (keyword ``n_:1,2``)."""
+    return Plural(singular, plural)
+
+
+class Translator(Protocol):
+    """What shows a problem: `bot.ui.render.Tr`, bound to the reader's language."""
+
+    def _(self, message: str) -> str: ...
+
+    def n_(self, singular: str, plural: str, n: int) -> str: ...
+
+
+def _translated(reason: str | Plural, params: Mapping[str, str], tr: Translator) -> str:
+    if isinstance(reason, Plural):
+        return tr.n_(reason.singular, reason.plural, int(params["count"])).format(**params)
+    return tr._(reason).format(**params)
+
+
 # ── limits ──────────────────────────────────────────────────────────────────────────────────
 
 TITLE_LIMIT = 200
@@ -91,7 +125,9 @@ ROW_LIMIT = 2000  # rows of a CSV file
 # ── reasons (message ids) ───────────────────────────────────────────────────────────────────
 
 EMPTY = _("this cannot be empty")
-TOO_LONG = _("too long: {length} characters, at most {limit}")
+TOO_LONG = n_(
+    "too long: {count} character, at most {limit}", "too long: {count} characters, at most {limit}"
+)
 ONE_LINE = _("must be one line, without line breaks")
 CONTROL = _("contains invisible control characters")
 LINK_SCHEME = _("a link must start with https:// (or http://), like https://example.org/grant")
@@ -127,28 +163,40 @@ UNKNOWN_PHASE = _("unknown phase «{code}»")
 # whole-file problems
 NOT_TEXT = _("this is not a text CSV file: save the table as «CSV UTF-8»")
 XLSX = _("this is an Excel workbook, not CSV: use «Save as» → «CSV UTF-8 (comma delimited)»")
-TOO_BIG = _("the file is too big: at most {limit} bytes")
-TOO_MANY_ROWS = _("too many rows: at most {limit} in one file")
+TOO_BIG = n_(
+    "the file is too big: at most {count} byte", "the file is too big: at most {count} bytes"
+)
+TOO_MANY_ROWS = n_(
+    "too many rows: at most {count} row in one file",
+    "too many rows: at most {count} rows in one file",
+)
 NO_HEADER = _("the first line must be the header: {columns}")
 UNKNOWN_COLUMN = _("unknown column «{column}» (known: {columns})")
 MISSING_COLUMN = _("the header has no column «{column}»")
 REPEATED_COLUMN = _("the column «{column}» is in the header twice")
-EXTRA_CELLS = _("this row has {count} cells, the header only {limit}")
+EXTRA_CELLS = n_(
+    "this row has {count} cell, the header only {limit}",
+    "this row has {count} cells, the header only {limit}",
+)
 BROKEN_CSV = _("the file cannot be read as CSV: {detail}")
 NO_ROWS = _("the file has a header but no rows")
 
 
 class Invalid(ValueError):
-    """A value that breaks a rule: ``reason`` is an English message id with ``{params}``."""
+    """A value that breaks a rule: ``reason`` is an English message id with ``{params}`` (a
+    :class:`Plural` has the parameter ``count``)."""
 
-    def __init__(self, reason: str, **params: object) -> None:
-        super().__init__(reason.format(**params))
+    def __init__(self, reason: str | Plural, **params: object) -> None:
+        english = (
+            reason.english(int(str(params["count"]))) if isinstance(reason, Plural) else reason
+        )
+        super().__init__(english.format(**params))
         self.reason = reason
         self.params = {key: str(value) for key, value in params.items()}
 
-    def render(self, gettext: Callable[[str], str]) -> str:
+    def render(self, tr: Translator) -> str:
         """The reason in the reader's language."""
-        return gettext(self.reason).format(**self.params)
+        return _translated(self.reason, self.params, tr)
 
 
 @dataclass(frozen=True)
@@ -158,15 +206,15 @@ class RowError:
 
     line: int
     column: str
-    reason: str
+    reason: str | Plural
     params: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of(cls, line: int, column: str, problem: Invalid) -> RowError:
         return cls(line, column, problem.reason, tuple(problem.params.items()))
 
-    def render(self, gettext: Callable[[str], str]) -> str:
-        return gettext(self.reason).format(**dict(self.params))
+    def render(self, tr: Translator) -> str:
+        return _translated(self.reason, dict(self.params), tr)
 
 
 class RowInvalid(ValueError):
@@ -267,7 +315,7 @@ def clean_text(
         elif unicodedata.category(ch) in ("Cc", "Cs"):
             raise Invalid(CONTROL)
     if len(text) > limit:
-        raise Invalid(TOO_LONG, length=len(text), limit=limit)
+        raise Invalid(TOO_LONG, count=len(text), limit=limit)
     return text
 
 
@@ -280,7 +328,7 @@ def _required_text(value: str, limit: int, *, multiline: bool = False) -> str:
 # the rules of bot.domain.fields; their errors are worded here (message ids, translated)
 _LINK: TypeAdapter[str] = TypeAdapter(Link)
 _TIME_ZONE: TypeAdapter[str] = TypeAdapter(TimeZone)
-_LINK_REASONS = {
+_LINK_REASONS: dict[str, str | Plural] = {
     "link_spaces": LINK_SPACES,
     "link_control": CONTROL,
     "link_form": LINK_FORM,
@@ -303,7 +351,10 @@ def clean_link(value: str, *, required: bool = True) -> str | None:
     except ValidationError as exc:
         error = exc.errors()[0]
         reason = _LINK_REASONS.get(error["type"], LINK_FORM)
-        raise Invalid(reason, **error.get("ctx", {})) from None
+        params = dict(error.get("ctx", {}))
+        if reason is TOO_LONG:
+            params["count"] = params.pop("length")  # the count that picks the plural form
+        raise Invalid(reason, **params) from None
 
 
 def readable_link(link: str) -> str:
@@ -754,7 +805,7 @@ def _read(data: bytes, columns: Sequence[str], required: frozenset[str]) -> _Tab
     table = _Table()
     try:
         if len(data) > FILE_LIMIT:
-            raise Invalid(TOO_BIG, limit=FILE_LIMIT)
+            raise Invalid(TOO_BIG, count=FILE_LIMIT)
         text = _decode(data)
         delimiter = _sniff(text, columns)
     except Invalid as problem:
@@ -777,7 +828,7 @@ def _read(data: bytes, columns: Sequence[str], required: frozenset[str]) -> _Tab
             if not any(c.strip() for c in record):
                 continue
             if len(table.rows) >= ROW_LIMIT:
-                table.errors.append(RowError.of(line, "", Invalid(TOO_MANY_ROWS, limit=ROW_LIMIT)))
+                table.errors.append(RowError.of(line, "", Invalid(TOO_MANY_ROWS, count=ROW_LIMIT)))
                 return table
             extra = [c for c in record[len(header) :] if c.strip()]
             if extra:
