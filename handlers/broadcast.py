@@ -639,7 +639,14 @@ async def show_control(
     tr = screen.tr
     count = await broadcasts.count(b.segment)
     rows = [
-        [button(tr._("🚀 Send now to {n}").format(n=count), BroadcastCb(action="go", id=b.id))]
+        [
+            button(
+                tr.n_(
+                    "🚀 Send now to {n} recipient", "🚀 Send now to {n} recipients", count
+                ).format(n=count),
+                BroadcastCb(action="go", id=b.id),
+            )
+        ]
         if count
         else [],
         [button(tr._("🕐 Schedule…"), BroadcastCb(action="when", id=b.id))] if count else [],

@@ -733,7 +733,11 @@ async def cancel_confirmed(
     callback_answer.text = (
         screen.tr._("It was cancelled already.")
         if told is None
-        else screen.tr._("Cancelled. Messages to participants: {n}.").format(n=told)
+        else screen.tr.n_(
+            "Cancelled. {n} participant gets a message.",
+            "Cancelled. {n} participants get a message.",
+            told,
+        ).format(n=told)
     )
     await show_card(screen, volunteering, bot, callback_data.id)
 

@@ -104,7 +104,7 @@ def _item_label(tr: Tr, listing: rules.Listing, tz: str) -> str:
     elif free == 0:
         tail = " · " + tr._("full")
     else:
-        tail = " · " + tr._("{n} free").format(n=free)
+        tail = " · " + tr.n_("{n} place free", "{n} places free", free).format(n=free)
     return f"{start} · {opp.title[:40]}{tail}"
 
 

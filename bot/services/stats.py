@@ -141,6 +141,12 @@ class _Data:
     profiles: list[ProfileRow]
 
 
+def _chosen_by(tr: Tr, named: int) -> str:
+    if not named:
+        return ""
+    return tr.n_("Chosen by {n} participant", "Chosen by {n} participants", named).format(n=named)
+
+
 class StatsService:
     def __init__(
         self, engine: AsyncEngine, clock: Clock, catalog: Catalog, settings: Settings
@@ -264,9 +270,12 @@ class StatsService:
         phases = " · ".join(
             f"{tr.loc(p.name)} {by_phase.get(p.code, 0)}" for p in self.catalog.phases
         )
-        took = tr._("{n} of {total} participants took the stage quiz").format(
-            n=sum(data.stages.values()), total=data.users.consented
-        )
+        total = data.users.consented
+        took = tr.n_(
+            "{n} of {total} participant took the stage quiz",
+            "{n} of {total} participants took the stage quiz",
+            total,
+        ).format(n=sum(data.stages.values()), total=total)
         return BarChart(
             title=tr._("Participants by stage"),
             subtitle=f"{took} · {phases}",
@@ -304,7 +313,7 @@ class StatsService:
         named = sum(1 for p in data.profiles if p.topics)
         return BarChart(
             title=tr._("Top needs of the territory"),
-            subtitle=tr._("Chosen by {n} participants").format(n=named) if named else "",
+            subtitle=_chosen_by(tr, named),
             bars=tuple(
                 Bar(self._topic_label(tr, code), (n,)) for code, n in self._top(data.topics, order)
             ),
@@ -319,7 +328,7 @@ class StatsService:
         named = sum(1 for p in data.profiles if p.problems)
         return BarChart(
             title=tr._("Top problems of projects"),
-            subtitle=tr._("Chosen by {n} participants").format(n=named) if named else "",
+            subtitle=_chosen_by(tr, named),
             bars=tuple(
                 Bar(self._problem_label(tr, code), (n,))
                 for code, n in self._top(data.problems, order)
@@ -339,17 +348,26 @@ class StatsService:
             return counts
 
         started, consented = per_day(data.started), per_day(data.consented)
+        new, agreed = len(data.started), len(data.consented)
         return ColumnChart(
-            title=tr._("New participants, last {n} days").format(n=DAYS),
-            subtitle=tr._("{started} started the bot, {consented} gave consent").format(
-                started=len(data.started), consented=len(data.consented)
+            title=tr.n_(
+                "New participants, last {n} day", "New participants, last {n} days", DAYS
+            ).format(n=DAYS),
+            subtitle=(
+                tr.n_("{n} person started the bot", "{n} people started the bot", new).format(
+                    n=new
+                )
+                + ", "
+                + tr.n_("{n} gave consent", "{n} gave consent", agreed).format(n=agreed)
             ),
             labels=tuple(d.strftime("%d.%m") for d in days),
             values=tuple((started.get(d, 0), consented.get(d, 0)) for d in days),
             series=(tr._("Started the bot"), tr._("Gave consent")),
             x_axis=tr._("Day"),
             y_axis=tr._("People"),
-            empty=tr._("No data yet: nobody new in {n} days").format(n=DAYS),
+            empty=tr.n_(
+                "No data yet: nobody new in {n} day", "No data yet: nobody new in {n} days", DAYS
+            ).format(n=DAYS),
             colors=(PALE, TEAL),
         )
 

@@ -228,11 +228,11 @@ async def test_formatted_photo_to_stage_4_in_novosibirsk(
     assert unsubscribe.callback_data == Unsub(what="announcements").pack()
     control = await coordinator.next_message()
     assert "this is how recipients will see it" in control.text
-    assert "🚀 Send now to 2" in control.button_texts()
+    assert "🚀 Send now to 2 recipients" in control.button_texts()
     assert await table_rows(app, outbox) == []  # nothing went out yet
 
     # Send: the control message becomes the live progress, then the report.
-    await coordinator.press("🚀 Send now to 2", message=control)
+    await coordinator.press("🚀 Send now to 2 recipients", message=control)
     first = await coordinator.wait_edit(control, timeout=10)
     assert "Broadcast #1" in first.text
     report = await until(coordinator, control, lambda t: "has gone out" in t)
@@ -335,7 +335,7 @@ async def test_participants_of_an_opportunity(emulator: Emulator, launch: Launch
     await coordinator.press("👁 Preview", message=segment)
     await coordinator.next_message()
     control = await coordinator.next_message()
-    await coordinator.press("🚀 Send now to 1", message=control)
+    await coordinator.press("🚀 Send now to 1 recipient", message=control)
     await until(coordinator, control, lambda t: "has gone out" in t)
     assert bot_count(going) == before[500] + 1
     assert bot_count(waiting) == before[501]
@@ -394,7 +394,7 @@ async def test_cancel_midway_stops_the_rest(emulator: Emulator, launch: Launch) 
     preview = await coordinator.next_message()
     assert preview.entities == [{"type": "bold", "offset": 0, "length": 9}]
     control = await coordinator.next_message()
-    await coordinator.press(f"🚀 Send now to {total}", message=control)
+    await coordinator.press(f"🚀 Send now to {total} recipients", message=control)
 
     def delivered() -> int:
         return sum(1 for p in people if p.bot_messages)
@@ -522,7 +522,7 @@ async def test_a_sending_broadcast_resumes_after_a_restart(
     await coordinator.press("👁 Preview", message=segment)
     await coordinator.next_message()
     control = await coordinator.next_message()
-    await coordinator.press("🚀 Send now to 80", message=control)
+    await coordinator.press("🚀 Send now to 80 recipients", message=control)
     await until(coordinator, control, lambda t: "Done: 0 of" not in t and "going out" in t)
     await running.stop()  # midway
 
