@@ -119,7 +119,7 @@ async def test_capacity_waiting_list_reminders_notices_and_csv(
 
     published = await create_opportunity(coordinator, title="Food bank shift", places="2")
     assert "https://t.me/opora_test_bot?start=opp_1" in published.text
-    assert "Free places: 2 of 2" in published.text
+    assert "2 places free out of 2" in published.text
 
     # Each volunteer opens the shared link: the card, in their own zone.
     cards = {}
@@ -228,7 +228,7 @@ async def test_capacity_waiting_list_reminders_notices_and_csv(
     # A message to all participants goes through the outbox to the confirmed ones.
     await tap(coordinator, "✉️ Message participants", card)
     sent = await say(coordinator, "Meet at the north gate <b>at 12:45</b>")
-    assert "on its way to 2 participant(s)" in sent.text
+    assert "on its way to 2 participants." in sent.text
     card = (await coordinator.messages_until(lambda m: "Share this link" in m.text))[-1]
     for uid in final:
         note = (await volunteers[uid].messages_until(lambda m: "Message from" in m.text))[-1]
@@ -255,7 +255,7 @@ async def test_capacity_waiting_list_reminders_notices_and_csv(
     second_mark = next(b for b in people.button_texts() if b.startswith("✅ 2."))
     people = await tap(coordinator, second_mark, people)
     assert [b[0] for b in people.button_texts()[:2]] == ["✅", "❌"]
-    assert "Did not come: 1" in people.text
+    assert "1 person did not come" in people.text
     assert emulator.rejections() == []
 
 
@@ -281,7 +281,7 @@ async def test_a_shared_link_opens_the_card_for_a_newcomer_after_consent(
     card = await tap(newcomer, "✅ I agree", consent)
     assert card.message_id == consent.message_id  # the consent screen turned into the card
     assert "Food bank shift" in card.text
-    assert "Free places: 5 of 5" in card.text
+    assert "5 places free out of 5" in card.text
     card = await tap(newcomer, "✅ Sign up", card)
     assert "✅ You are signed up." in card.text
     async with app.engine.connect() as conn:
@@ -355,7 +355,7 @@ async def test_stale_buttons_answer_with_the_current_state(
     card = await say(coordinator, "/opportunities")
     card = await tap(coordinator, next(b for b in card.button_texts() if "Choir" in b))
     ask = await tap(coordinator, "❌ Cancel the opportunity", card)
-    assert "(2)" in ask.text
+    assert "All 2 people signed up or waiting get a message." in ask.text
     done = await tap(coordinator, "❌ Yes, cancel it", ask)
     assert "cancelled" in done.text
     for uid in (9301, 9302):
@@ -411,7 +411,7 @@ async def test_organiser_edits_reach_the_participants(emulator: Emulator, launch
     await tap(coordinator, "✏️ Edit", online)
     await tap(coordinator, "Places")
     unlimited = await tap(coordinator, "No limit")
-    assert "No limit of places · signed up: 1" in unlimited.text
+    assert "No limit of places · 1 person signed up" in unlimited.text
     await coordinator.press("⏸ Close the sign-up", message=unlimited)
     boris = await person(app, emulator, 9402, "Boris", "Europe/Moscow", "mow")
     closed = await say(boris, "/start opp_1")
