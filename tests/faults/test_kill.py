@@ -89,7 +89,7 @@ async def test_kill_9_mid_broadcast_then_restart(
     assert "New broadcast" in composing.text, bot_process.logs()
     segment = await say(coordinator, "Субботник в субботу в 10:00 — ждём всех!")
     total = len(RECIPIENTS)
-    assert f"Recipients now: {total}" in segment.text
+    assert f"👥 {total} recipients now" in segment.text
     await coordinator.press("👁 Preview", message=segment)
     await coordinator.next_message()
     control = await coordinator.next_message()
@@ -111,7 +111,7 @@ async def test_kill_9_mid_broadcast_then_restart(
     assert served.missing == 0
     assert served.doubles == served.expected_doubles  # exactly the in-flight ones delivered
     assert served.doubles <= served.in_flight
-    assert f"Delivered: {total} of {total}" in report.text
+    assert f"Delivered: {total} of {total} messages" in report.text
     assert await statuses(engine, "broadcast") == {"sent": total}
     assert not bot_process.errors(), bot_process.logs()
 
