@@ -238,7 +238,7 @@ async def test_grants_csv_round_trip_and_all_or_nothing_import(
     exported = await export(olga)
     assert exported.file_name is not None
     assert exported.file_name.endswith(".csv")
-    assert "2 in the file" in exported.text
+    assert "2 items in the file." in exported.text
     data = exported.document
     assert data is not None
     assert data.startswith(b"\xef\xbb\xbf")
