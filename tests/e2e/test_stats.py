@@ -143,11 +143,11 @@ async def test_stats_sends_charts_csv_and_summary(
     assert "Asia/Vladivostok" in text
     for secret in SECRETS:
         assert secret not in text, f"the CSV leaks {secret!r}"
-    assert "Rows: 3" in document.text
+    assert "(UTF-8, comma-separated): 3 rows." in document.text
 
     summary = messages[-1]
-    assert "Gave consent: 3" in summary.text
-    assert "Activists: 3" in summary.text
+    assert "3 people gave consent" in summary.text
+    assert "3 activists · " in summary.text
     assert "1 of 3 messages delivered" in summary.text
     assert "🧭 Self-assessment" in summary.button_texts()
     async with app.engine.connect() as conn:
@@ -167,6 +167,8 @@ async def test_stats_sends_charts_csv_and_summary(
     again = [await colleague.next_message(timeout=20) for _ in range(5)]
     assert [m.kind for m in again] == ["photo", "photo", "photo", "document", "text"]
     assert "🧭 Самооценка" in again[-1].button_texts()
+    assert "Согласие дали 3 человека" in again[-1].text
+    assert "запятая): 3 строки." in again[3].text
     ru = again[3].document
     assert ru is not None
     ru_text = ru.decode("utf-8-sig")
@@ -186,7 +188,7 @@ async def test_empty_territory_gets_charts_that_say_so(emulator: Emulator, launc
         image_of(message)
     csv_rows = list(csv.reader(io.StringIO(messages[3].document.decode("utf-8-sig"))))  # type: ignore[union-attr]
     assert len(csv_rows) == 1  # the header only
-    assert "Gave consent: 0" in messages[-1].text
+    assert "0 people gave consent (0 started the bot)" in messages[-1].text
 
 
 async def test_without_a_font_stats_come_as_text(
