@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -105,3 +106,48 @@ def test_split_property(chunks: list[tuple[str, str]], limit: int) -> None:
 
 def test_utf16_len() -> None:
     assert utf16_len("a🙂") == 3
+
+
+def test_a_text_with_several_numbers_takes_its_plural_form_from_the_count() -> None:
+    """`{% pluralize count %}` names the count; the other numbers (a total, a limit) do not
+    change the form."""
+    renderer = Renderer()
+    places = '{% from "volunteer/_when.j2" import places %}{{ places(listing) }}'
+
+    def free(locale: str, free: int, capacity: int) -> str:
+        opportunity = SimpleNamespace(capacity=capacity)
+        listing = SimpleNamespace(opportunity=opportunity, free=free, confirmed=0, waiting=0)
+        return renderer.envs[locale].from_string(places).render(listing=listing)
+
+    assert free("ru", 1, 10) == "👥 Свободно 1 место из 10"
+    assert free("ru", 2, 21) == "👥 Свободно 2 места из 21"
+    assert free("ru", 21, 22) == "👥 Свободно 21 место из 22"
+    assert free("en", 1, 10) == "👥 1 place free out of 10"
+    assert free("en", 2, 21) == "👥 2 places free out of 21"
+
+    def full(locale: str, capacity: int, waiting: int) -> str:
+        opportunity = SimpleNamespace(capacity=capacity)
+        listing = SimpleNamespace(opportunity=opportunity, free=0, confirmed=0, waiting=waiting)
+        return renderer.envs[locale].from_string(places).render(listing=listing)
+
+    assert full("ru", 5, 1) == "👥 Заняты все 5 мест · в листе ожидания 1 человек"
+    assert full("ru", 1, 3) == "👥 Занято 1 место из 1 · в листе ожидания 3 человека"
+    assert full("en", 1, 3) == "👥 The 1 place is taken · 3 people on the waiting list"
+    assert full("en", 5, 1) == "👥 All 5 places are taken · 1 person on the waiting list"
+
+    progress = SimpleNamespace(
+        percent=0, done=1, total=21, sent=1, failed=0, blocked=5, rate=0, eta=None
+    )
+    broadcast = SimpleNamespace(id=3, status="sending")
+    shown = renderer.render("ru", "broadcast/progress.j2", p=progress, b=broadcast)
+    assert "Обработано 1 из 21 сообщения\n" in shown
+    assert "✅ доставлено 1 сообщение · ⚠️ 0 ошибок · 🚫 5 человек заблокировали бота" in shown
+    shown = renderer.render("en", "broadcast/progress.j2", p=progress, b=broadcast)
+    assert "Done: 1 of 21 messages\n" in shown
+    assert "✅ 1 message sent · ⚠️ 0 failed · 🚫 5 people blocked the bot" in shown
+
+    too_long = renderer.render(
+        "ru", "broadcast/too_long.j2", length=1021, limit=1024, caption=True
+    )
+    assert too_long.startswith("В подписи 1021 символ, а Telegram допускает")
+    assert "не больше 1024." in too_long
