@@ -53,6 +53,16 @@ def _(message: str) -> str:
     return message
 
 
+def n_(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a page text with a `{count}` (keyword ``n_:1,2``): the state carries its form
+    for each plural category (Intl.PluralRules), and the page picks one by the count."""
+    return (singular, plural)
+
+
+# a count of each category that our languages have (ru: one/few/many, en: one/other)
+PLURAL_SAMPLES = {"one": 1, "few": 2, "many": 5, "other": 5}
+
+
 @dataclass(frozen=True)
 class Person:
     id: int
@@ -70,7 +80,7 @@ PEOPLE = (
 COORDINATOR = PEOPLE[2]
 
 # The page's own texts; `{name}`-style fields are filled in by the page.
-TEXTS = {
+TEXTS: dict[str, str | tuple[str, str]] = {
     "title": _("Опора playground"),
     "bot_status": _("bot"),
     "people": _("Who you are"),
@@ -96,7 +106,7 @@ TEXTS = {
     "spoiler": _("Hidden text: press to show"),
     "copied": _("Copied"),
     "unsupported": _("This button does not work in the playground"),
-    "unread": _("{count} new"),
+    "unread": n_("{count} new message", "{count} new messages"),
     "ok": _("OK"),
     "connecting": _("Connecting to the playground…"),
     "too_long": _("The message is too long: at most {limit} characters at once."),
@@ -325,8 +335,17 @@ class Playground:
             "zone": self.settings.default_timezone,
         }
 
+    def _text(self, msgid: str | tuple[str, str]) -> str | dict[str, str]:
+        if isinstance(msgid, str):
+            return self.renderer.gettext(self.language, msgid)
+        singular, plural = msgid
+        return {
+            category: self.renderer.ngettext(self.language, singular, plural, n)
+            for category, n in PLURAL_SAMPLES.items()
+        }
+
     def _state(self) -> JSON:
-        texts = {key: self.renderer.gettext(self.language, msgid) for key, msgid in TEXTS.items()}
+        texts = {key: self._text(msgid) for key, msgid in TEXTS.items()}
         people = [
             {
                 "id": person.id,

@@ -61,6 +61,13 @@ async def test_a_page_walks_the_journey_switches_people_and_moves_the_clock(
     assert menu["grants"] == RU.gettext("ru", "Grants and contests")  # setMyCommands
     assert menu["grants"] != "Grants and contests"
     assert state["language"] == "ru"
+    # a text with a count: its form for each plural category, the page picks by the count
+    assert state["texts"]["unread"] == {
+        "one": "{count} новое сообщение",
+        "few": "{count} новых сообщения",
+        "many": "{count} новых сообщений",
+        "other": "{count} новых сообщений",
+    }
 
     role = await start_journey(page)
     await page.press(ANNA, role, "🚀 Активист: веду или начинаю проект")
@@ -215,6 +222,8 @@ async def test_chats_clock_and_old_buttons_survive_a_restart(
         await page.ws.send_json({"type": "language", "language": "en"})
         english = await page.wait(lambda e: e["type"] == "state")
         assert english["language"] == "en"
+        assert english["texts"]["unread"]["one"] == "{count} new message"
+        assert english["texts"]["unread"]["other"] == "{count} new messages"
         assert {c["command"]: c["description"] for c in english["people"][0]["commands"]}[
             "grants"
         ] == "Grants and contests"

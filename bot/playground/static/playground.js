@@ -34,6 +34,11 @@
 
   function t(key, fields) {
     let text = state.texts[key] || key;
+    if (typeof text === "object") {
+      // a text with a count: its form for each plural category (one, few, many, other)
+      const category = new Intl.PluralRules(state.language).select(Number(fields.count));
+      text = text[category] || text.other;
+    }
     for (const [name, value] of Object.entries(fields || {})) {
       text = text.split("{" + name + "}").join(String(value));
     }
