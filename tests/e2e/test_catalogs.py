@@ -3,6 +3,7 @@ follow, a calendar file with the right instant, read marks."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -86,7 +87,10 @@ async def test_articles_are_matched_and_marked_read(emulator: Emulator, launch: 
     running = await launch()
     user = await onboard(running.app, emulator, 6003, "Europe/Moscow", "mow")
     listing = await say(user, "/articles")
-    assert "Прочитано: 0 из" in listing.text
+    read = re.search(r"Прочитано: 0 из (\d+) (статьи|статей)\.", listing.text)
+    assert read is not None, listing.text
+    total = int(read.group(1))  # «из 21 статьи», «из 12 статей»
+    assert read.group(2) == ("статьи" if total % 10 == 1 and total % 100 != 11 else "статей")
     first = next(b for b in listing.button_texts() if b.startswith("📖 "))
     card = await tap(user, first)
     article = next(
@@ -97,7 +101,7 @@ async def test_articles_are_matched_and_marked_read(emulator: Emulator, launch: 
     assert card.buttons[0][0].text == f"🔗 {article.source}"
     assert card.buttons[0][0].url == article.link
     listing = await tap(user, "« К списку")
-    assert "Прочитано: 1 из" in listing.text
+    assert f"Прочитано: 1 из {total} {read.group(2)}." in listing.text
     assert first not in listing.button_texts()  # read ones go after the unread
     while "▶" in listing.button_texts():
         listing = await tap(user, "▶")
