@@ -70,7 +70,7 @@ def _(message: str) -> str:
 
 # The command menu: (command, description — English msgid, translated through gettext).
 COMMANDS: tuple[tuple[str, str], ...] = (
-    ("start", _("Start over: what Опора does")),
+    ("start", _("Start over: what Opora does")),
     ("menu", _("Main menu")),
     ("profile", _("My profile: ikigai, stage, region")),
     ("quiz", _("Stage quiz: where is my project")),

@@ -122,7 +122,7 @@ async def my_data(
     await screen.document(
         payload,
         f"opora-my-data-{screen.user_id}.json",
-        screen.tr._("Everything Опора stores about you, as JSON."),
+        screen.tr._("Everything Opora stores about you, as JSON."),
         keyboard([[button(screen.tr._("🗑 Delete my data"), MyData(action="delete"))]]),
     )
 

@@ -191,16 +191,16 @@ def grant_row(**cells: str) -> str:
         ({"link": "javascript:alert(1)"}, "link", "must start with https://"),
         ({"link": "https://exa mple.org"}, "link", "cannot contain spaces"),
         ({"link": "https://localhost"}, "link", "no valid site name"),
-        ({"topics": "culture|ecology"}, "topics", "unknown code «ecology»"),
+        ({"topics": "culture|ecology"}, "topics", "unknown code “ecology”"),
         ({"windows": "fixed 2026-02-30..2026-03-16"}, "windows", "not a date"),
         ({"windows": "yearly 13-01..10-15"}, "windows", "not a day of the year"),
         ({"windows": "fixed 2026-03-16..2026-02-02"}, "windows", "is before the opening date"),
-        ({"windows": "always; someday"}, "windows", "«someday» is not a window"),
+        ({"windows": "always; someday"}, "windows", "“someday” is not a window"),
         ({"windows": ""}, "windows", "give at least one window"),
         ({"title": ""}, "title", "cannot be empty"),
         ({"title": "Г" * 201}, "title", "too long: 201 characters, at most 200"),
         ({"who": "Н" * 1001}, "who", "too long: 1001 characters, at most 1000"),
-        ({"region": "xx"}, "region", "unknown region code «xx»"),
+        ({"region": "xx"}, "region", "unknown region code “xx”"),
         ({"timezone": "Mars/Olympus"}, "timezone", "unknown time zone"),
         ({"id": "A5"}, "id", "is not an id"),
     ],
@@ -241,7 +241,7 @@ def test_bad_articles() -> None:
     assert reasons(parsed.errors) == [
         (3, "id", "the id A1 is used by another row of this file too"),
         (4, "summary", "too long: 401 characters, at most 400"),
-        (4, "stages", "stages are numbers from 1 to 7 joined with |, got «8»"),
+        (4, "stages", "stages are numbers from 1 to 7 joined with |, got “8”"),
         (5, "stages", "choose at least one stage"),
     ]
 
@@ -294,8 +294,8 @@ def test_bad_files(data: bytes, reason: str) -> None:
 def test_header_problems() -> None:
     data = b"title;organiser;link;who;price\r\nA;B;https://example.org;C\r\n"
     assert reasons(parse_grants(data, VOCABULARY, MSK).errors) == [
-        (1, "price", "unknown column «price» (known: " + ", ".join(csvio.GRANT_COLUMNS) + ")"),
-        (1, "windows", "the header has no column «windows»"),
+        (1, "price", "unknown column “price” (known: " + ", ".join(csvio.GRANT_COLUMNS) + ")"),
+        (1, "windows", "the header has no column “windows”"),
     ]
     extra = grants_csv(";Грант;Фонд;https://example.org;НКО;;;;;always;;surplus")
     assert [(e.line, e.column) for e in parse_grants(extra, VOCABULARY, MSK).errors] == [(2, "")]
@@ -364,7 +364,7 @@ def test_typed_windows(typed: str, expected: Window) -> None:
     [
         ("20.12.2026 – 01.12.2026", "is before the opening date"),
         ("01.12 – 20.12.2026", "both dates with the year"),
-        ("31.02.2026 – 01.03.2026", "«31.02.2026» is not a date"),
+        ("31.02.2026 – 01.03.2026", "“31.02.2026” is not a date"),
         ("01.12.2026", "write two dates"),
         ("завтра", "write two dates"),
         ("01.09.26 – 15.10.26", "write two dates"),

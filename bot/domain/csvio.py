@@ -134,35 +134,35 @@ LINK_SCHEME = _("a link must start with https:// (or http://), like https://exam
 LINK_SPACES = _("a link cannot contain spaces")
 LINK_HOST = _("the link has no valid site name: write it like https://example.org/page")
 LINK_FORM = _("this is not a valid link: write it like https://example.org/page")
-UNKNOWN_CODE = _("unknown code «{code}» (known: {known})")
-REPEATED = _("«{code}» is listed twice")
-BAD_STAGE = _("stages are numbers from 1 to 7 joined with |, got «{value}»")
+UNKNOWN_CODE = _("unknown code “{code}” (known: {known})")
+REPEATED = _("“{code}” is listed twice")
+BAD_STAGE = _("stages are numbers from 1 to 7 joined with |, got “{value}”")
 NO_STAGE = _("choose at least one stage")
-UNKNOWN_REGION = _("unknown region code «{code}»")
-BAD_TIMEZONE = _("unknown time zone «{value}»: write an IANA zone like Europe/Moscow")
-BAD_ID = _("«{value}» is not an id: leave it empty for a new item or write one like {example}")
+UNKNOWN_REGION = _("unknown region code “{code}”")
+BAD_TIMEZONE = _("unknown time zone “{value}”: write an IANA zone like Europe/Moscow")
+BAD_ID = _("“{value}” is not an id: leave it empty for a new item or write one like {example}")
 DUPLICATE_ID = _("the id {value} is used by another row of this file too")
 NO_WINDOW = _(
     "give at least one window: yearly MM-DD..MM-DD, fixed YYYY-MM-DD..YYYY-MM-DD or always"
 )
 BAD_WINDOW = _(
-    "«{value}» is not a window: write yearly MM-DD..MM-DD, fixed YYYY-MM-DD..YYYY-MM-DD or always"
+    "“{value}” is not a window: write yearly MM-DD..MM-DD, fixed YYYY-MM-DD..YYYY-MM-DD or always"
 )
-BAD_MONTH_DAY = _("«{value}» is not a day of the year (MM-DD)")
-BAD_DATE = _("«{value}» is not a date (YYYY-MM-DD)")
+BAD_MONTH_DAY = _("“{value}” is not a day of the year (MM-DD)")
+BAD_DATE = _("“{value}” is not a date (YYYY-MM-DD)")
 CLOSE_BEFORE_OPEN = _("the closing date {close} is before the opening date {open}")
 TYPED_WINDOW = _(
     "write two dates: the opening and the closing one, like 01.09 – 15.10 (every year) "
     "or 02.02.2026 – 16.03.2026 (one contest)"
 )
 TYPED_MIXED = _("write both dates with the year (DD.MM.YYYY) or both without it (DD.MM)")
-TYPED_DATE = _("«{value}» is not a date: write DD.MM or DD.MM.YYYY")
+TYPED_DATE = _("“{value}” is not a date: write DD.MM or DD.MM.YYYY")
 ALREADY_CLOSED = _("this window closed on {close}, it is already over")
-UNKNOWN_TYPE = _("unknown measure type «{code}»")
-UNKNOWN_PHASE = _("unknown phase «{code}»")
+UNKNOWN_TYPE = _("unknown measure type “{code}”")
+UNKNOWN_PHASE = _("unknown phase “{code}”")
 # whole-file problems
-NOT_TEXT = _("this is not a text CSV file: save the table as «CSV UTF-8»")
-XLSX = _("this is an Excel workbook, not CSV: use «Save as» → «CSV UTF-8 (comma delimited)»")
+NOT_TEXT = _("this is not a text CSV file: save the table as “CSV UTF-8”")
+XLSX = _("this is an Excel workbook, not CSV: use “Save as” → “CSV UTF-8 (comma delimited)”")
 TOO_BIG = n_(
     "the file is too big: at most {count} byte", "the file is too big: at most {count} bytes"
 )
@@ -171,9 +171,9 @@ TOO_MANY_ROWS = n_(
     "too many rows: at most {count} rows in one file",
 )
 NO_HEADER = _("the first line must be the header: {columns}")
-UNKNOWN_COLUMN = _("unknown column «{column}» (known: {columns})")
-MISSING_COLUMN = _("the header has no column «{column}»")
-REPEATED_COLUMN = _("the column «{column}» is in the header twice")
+UNKNOWN_COLUMN = _("unknown column “{column}” (known: {columns})")
+MISSING_COLUMN = _("the header has no column “{column}”")
+REPEATED_COLUMN = _("the column “{column}” is in the header twice")
 EXTRA_CELLS = n_(
     "this row has {count} cell, the header only {limit}",
     "this row has {count} cells, the header only {limit}",

@@ -81,7 +81,7 @@ COORDINATOR = PEOPLE[2]
 
 # The page's own texts; `{name}`-style fields are filled in by the page.
 TEXTS: dict[str, str | tuple[str, str]] = {
-    "title": _("Опора playground"),
+    "title": _("Opora playground"),
     "bot_status": _("bot"),
     "people": _("Who you are"),
     "activist": _("Activist"),
@@ -98,7 +98,7 @@ TEXTS: dict[str, str | tuple[str, str]] = {
     "menu": _("Menu"),
     "commands": _("Commands"),
     "attach": _("Attach a file"),
-    "empty": _("{name} has not talked to the bot yet. Press «Start the bot» to begin."),
+    "empty": _("{name} has not talked to the bot yet. Press “Start the bot” to begin."),
     "start": _("Start the bot"),
     "edited": _("edited"),
     "download": _("Download"),

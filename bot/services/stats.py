@@ -312,7 +312,7 @@ class StatsService:
         order = [t.code for t in self.catalog.topics]
         named = sum(1 for p in data.profiles if p.topics)
         return BarChart(
-            title=tr._("Top needs of the territory"),
+            title=tr._("Top needs of the area"),
             subtitle=_chosen_by(tr, named),
             bars=tuple(
                 Bar(self._topic_label(tr, code), (n,)) for code, n in self._top(data.topics, order)

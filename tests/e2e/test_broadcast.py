@@ -197,9 +197,9 @@ async def test_formatted_photo_to_stage_4_in_novosibirsk(
 
     # Stage 4: the count follows every tap.
     stages = await tap(coordinator, "🧭 Stage")
-    stages = await tap(coordinator, "▫️ 4 · Formalization", stages)
+    stages = await tap(coordinator, "▫️ 4 · Formalisation", stages)
     assert "👥 4 recipients now" in stages.text  # 100, 101, 102, 103
-    assert "✅ 4 · Formalization" in stages.button_texts()
+    assert "✅ 4 · Formalisation" in stages.button_texts()
     segment = await tap(coordinator, "« Back", stages)
     assert "🧭 Stage · 1" in segment.button_texts()
 
@@ -214,7 +214,7 @@ async def test_formatted_photo_to_stage_4_in_novosibirsk(
     assert "▫️ The whole zone UTC+7 Novosibirsk" in zone.button_texts()
     segment = await tap(coordinator, "✔ Done", zone)
     assert "👥 2 recipients now" in segment.text
-    assert "stage: 4 · Formalization" in segment.text
+    assert "stage: 4 · Formalisation" in segment.text
     assert "region or time zone: Novosibirsk Oblast" in segment.text
 
     # The preview is the real message; the controls come under it.

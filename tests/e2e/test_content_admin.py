@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import select
 
 from bot.app import App
+from bot.content import get_catalog
 from bot.emulator import ChatMessage, EmulatedUser, Emulator
 from bot.infra.clock import ManualClock
+from bot.infra.db import make_engine
 from bot.services.content_admin import ContentAdminService
 from bot.storage.tables import audit_log, grants, user_roles
 from bot.ui.keyboards import MeasuresCb
@@ -101,12 +104,12 @@ async def test_a_grant_added_with_the_form_reaches_activists_until_closed(
     step = await say(olga, "Non-profits and initiative groups of the region")
     assert "Leave empty ▶" in step.button_texts()
     step = await tap(olga, "Leave empty ▶")  # no amount
-    assert "Which problems of the territory" in step.text
+    assert "Which problems of the area" in step.text
     step = await tap(olga, "▫️ Culture and outreach")
     assert "✅ Culture and outreach" in step.button_texts()
     step = await tap(olga, "Done ▶")
     assert "For which phases" in step.text
-    await tap(olga, "▫️ Formalization (4)")
+    await tap(olga, "▫️ Formalisation (4)")
     step = await tap(olga, "Done ▶")
     assert "Where may applicants come from?" in step.text
     assert "🇷🇺 Federal" in step.button_texts()
@@ -118,7 +121,7 @@ async def test_a_grant_added_with_the_form_reaches_activists_until_closed(
 
     # Dates: a bad one, a closing date before the opening one, then a fixed window.
     hint = await say(olga, "31.11.2026 – 20.12.2026")
-    assert "«31.11.2026» is not a date" in hint.text
+    assert "“31.11.2026” is not a date" in hint.text
     hint = await say(olga, "20.12.2026 – 01.12.2026")
     assert "the closing date 01.12.2026 is before the opening date 20.12.2026" in hint.text
     preview = await say(olga, "01.12.2026 – 20.12.2026")
@@ -139,7 +142,7 @@ async def test_a_grant_added_with_the_form_reaches_activists_until_closed(
     assert "Amount: up to 300 000 ₽" in preview.text
 
     saved = await tap(olga, "✅ Save")
-    assert "Saved: G1 «Good Neighbours grant»" in saved.text
+    assert "Saved: G1 “Good Neighbours grant”" in saved.text
     assert "G1 · Good Neighbours grant" in saved.button_texts()
     async with app.engine.connect() as conn:
         row = (await conn.execute(select(grants))).mappings().one()
@@ -159,7 +162,7 @@ async def test_a_grant_added_with_the_form_reaches_activists_until_closed(
     item = await tap(olga, "G1 · Good Neighbours grant")
     assert "as activists see it" in item.text
     ask = await tap(olga, "🗑 Close")
-    assert "Close G1 «Good Neighbours grant»?" in ask.text
+    assert "Close G1 “Good Neighbours grant”?" in ask.text
     closed = await tap(olga, "🗑 Yes, close it")
     assert "Closed: G1" in closed.text
     assert "None yet." in closed.text
@@ -323,7 +326,7 @@ async def test_an_article_and_a_local_measure_reach_a_fitting_activist(
     await say(olga, "Mayor's micro-grants for yards")
     await say(olga, "Up to 100 000 ₽ for a yard project of neighbours.")
     await tap(olga, "Financial")
-    await tap(olga, "Formalization (4)")
+    await tap(olga, "Formalisation (4)")
     await tap(olga, "UTC+7 Novosibirsk")
     await tap(olga, "Novosibirsk Oblast")
     await tap(olga, "Done ▶")  # any topic
@@ -358,7 +361,7 @@ async def test_an_article_and_a_local_measure_reach_a_fitting_activist(
     await tap(olga, "Title")
     await say(olga, "City micro-grants for yards")
     saved = await tap(olga, "✅ Save")
-    assert "Saved: L1 «City micro-grants for yards»" in saved.text
+    assert "Saved: L1 “City micro-grants for yards”" in saved.text
     anna.skip_pending()
     await anna.press_data(MeasuresCb().pack())
     assert "City micro-grants for yards" in await all_pages(anna, current(anna))
@@ -392,3 +395,34 @@ async def test_only_coordinators_reach_the_content_tools(
     refusal = await anna.next_message(timeout=5)
     assert "только для координаторов" in refusal.text
     assert await audit_actions(running.app) == [("denied", "admin,coordinator")]
+
+
+def test_typed_dates_confirm_this_years_contest_and_keep_the_usual_ones(tmp_path: Path) -> None:
+    """A coordinator marks a window confirmed by typing its dates: the dated contest replaces
+    only the confirmed windows, the usual yearly ones stay for the years after; typed usual
+    dates replace them all; in another time zone the old dates would shift, so all go."""
+    service = ContentAdminService(
+        make_engine(f"sqlite+aiosqlite:///{tmp_path / 'unused.sqlite'}"),
+        ManualClock(NOW),
+        get_catalog(),
+    )
+    msk = "Europe/Moscow"
+    draft = {
+        "timezone": msk,
+        "windows": [
+            {"yearly": {"open": "02-01", "close": "03-15"}},
+            {"fixed": {"open": "2026-02-02", "close": "2026-03-16"}},
+        ],
+    }
+    confirmed = service.accept("grant", "windows", "01.02.2027 – 14.03.2027", msk, draft)
+    assert confirmed == {
+        "timezone": msk,
+        "windows": [
+            {"yearly": {"open": "02-01", "close": "03-15"}},
+            {"fixed": {"open": "2027-02-01", "close": "2027-03-14"}},
+        ],
+    }
+    usual = service.accept("grant", "windows", "01.09 – 15.10", msk, draft)
+    assert usual["windows"] == [{"yearly": {"open": "09-01", "close": "10-15"}}]
+    elsewhere = service.accept("grant", "windows", "01.02.2027 – 14.03.2027", "Asia/Omsk", draft)
+    assert elsewhere["windows"] == [{"fixed": {"open": "2027-02-01", "close": "2027-03-14"}}]

@@ -295,7 +295,7 @@ async def test_journey_in_english_with_back_steps(
     screen = await tap(user, "🚀 Start: my project")
     assert "Consent to personal data processing" in screen.text
     role = await tap(user, "✅ I agree")
-    assert "Who are you in Опора?" in role.text
+    assert "Who are you in Opora?" in role.text
     zones = await tap(user, "🚀 Activist: I run or start a project")
     assert "UTC+12 Kamchatka" in zones.button_texts()
     await tap(user, "UTC+12 Kamchatka")
@@ -313,7 +313,7 @@ async def test_journey_in_english_with_back_steps(
     await tap(user, "Next ▶")
     await tap(user, "Skip ▶")
     topics = await tap(user, "Skip ▶")
-    assert "What the territory needs" in topics.text
+    assert "What the area needs" in topics.text
     user.skip_pending()
     await user.press("Done ▶")
     await user.messages_until(lambda m: "Question 1 / 10" in m.text, timeout=10)
@@ -341,7 +341,7 @@ async def test_journey_in_english_with_back_steps(
     assert "Last time" in screen.text
     assert "stage 4" in screen.text
     profile = await say(user, "/profile")
-    assert "4. Formalization" in profile.text
+    assert "4. Formalisation" in profile.text
     assert "5. Expansion" in profile.text
     assert emulator.rejections() == []
 

@@ -91,6 +91,13 @@ async def test_digests_and_reminders_follow_each_users_clock(
     await tick(app, clock, datetime(2026, 11, 30, 0, 0, tzinfo=UTC))
     digest = await delivered(east, "еженедельный дайджест")
     assert "🔕 Отписаться от дайджеста" in digest.button_texts()
+    # A usual window reads as expected (2 Dec 23:59 Moscow is 3 Dec in Vladivostok); the
+    # coordinator's dated one as confirmed.
+    assert (
+        "Конкурс Президентского фонда культурных инициатив — обычно до ≈ 03.12.2026, "
+        "по прошлым годам — проверьте на сайте"
+    ) in digest.text
+    assert "Грант «Добрый Приморско-Калининградский» — откроется 01.12.2026\n" in digest.text
     assert await rows(app, 5002, "digest") == []
     # 10:00 in Kaliningrad: now the west gets theirs, the east no second one.
     await tick(app, clock, datetime(2026, 11, 30, 8, 0, tzinfo=UTC))

@@ -113,7 +113,7 @@ async def test_stats_sends_charts_csv_and_summary(
     await add_broadcast(app, {80_417_101: "sent", 80_417_102: "blocked", 80_417_103: "failed"})
     coordinator = emulator.user(COORDINATOR, "Координатор", username="coord", language_code="en")
 
-    messages = await stats_messages(coordinator, "The territory in numbers")
+    messages = await stats_messages(coordinator, "The area in numbers")
     photos = [m for m in messages if m.kind == "photo"]
     documents = [m for m in messages if m.kind == "document"]
     assert len(messages) == 5  # three charts, the CSV, the summary
@@ -182,7 +182,7 @@ async def test_stats_sends_charts_csv_and_summary(
 async def test_empty_territory_gets_charts_that_say_so(emulator: Emulator, launch: Launch) -> None:
     await launch(admin_ids=str(COORDINATOR))
     coordinator = emulator.user(COORDINATOR, language_code="en")
-    messages = await stats_messages(coordinator, "The territory in numbers")
+    messages = await stats_messages(coordinator, "The area in numbers")
     assert [m.kind for m in messages] == ["photo", "photo", "photo", "document", "text"]
     for message in messages[:3]:
         image_of(message)
@@ -202,12 +202,12 @@ async def test_without_a_font_stats_come_as_text(
     await onboard_people(running.app, emulator)
     coordinator = emulator.user(COORDINATOR, language_code="en")
     with caplog.at_level(logging.WARNING):
-        messages = await stats_messages(coordinator, "The territory in numbers")
+        messages = await stats_messages(coordinator, "The area in numbers")
     assert [m.kind for m in messages] == ["text", "document", "text"]
     tables = messages[0].text
     assert "no font found" in tables
     assert "Participants by stage" in tables
-    assert "4. Formalization — 1" in tables
+    assert "4. Formalisation — 1" in tables
     assert any("no font" in r.getMessage() for r in caplog.records)
 
 
@@ -285,7 +285,7 @@ async def test_self_assessment_is_saved_and_compared(
     assert "1/6" in screen.text
     assert "✓" not in screen.text
     screen = await tap(coordinator, "« Back", screen)
-    assert "Self-assessment of the territory" in screen.text
+    assert "Self-assessment of the area" in screen.text
     assert await saved_rows(app) == []
 
     first = await rate(coordinator, "234123")
