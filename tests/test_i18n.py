@@ -4,18 +4,17 @@ every message with a count has the three Russian plural forms, picked by the cou
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
-from pydantic import BaseModel
 
 from bot.app import COMMANDS
 from bot.config import ROOT
-from bot.content import CONTENT_DIR, L10n, load_catalog
+from bot.content import CONTENT_DIR, load_catalog
 from bot.ui.render import Renderer, load_translations
+from tests.test_content import walk_l10n
 
 METHOD_MAP = [
     ("bot/**.py", "python"),
@@ -295,24 +294,11 @@ def _english_problems(text: str) -> list[str]:
     return [f"{rule}: {text[:80]!r}" for p, rule in EN_BANNED.items() if re.search(p, text)]
 
 
-def _english_of(value: object) -> Iterator[str]:
-    """Every English text of the loaded catalog (the YAML's `en:`), depth first."""
-    if isinstance(value, L10n):
-        yield value.en
-    elif isinstance(value, BaseModel):
-        for name in type(value).model_fields:
-            yield from _english_of(getattr(value, name))
-    elif isinstance(value, (tuple, list)):
-        for item in value:
-            yield from _english_of(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _english_of(item)
-
-
 def test_the_english_texts_follow_the_glossary() -> None:
     found = [problem for message in extracted() for problem in _english_problems(message)]
     found += [
-        p for text in _english_of(load_catalog(CONTENT_DIR)) for p in _english_problems(text)
+        p
+        for text in (t.en for t in walk_l10n(load_catalog(CONTENT_DIR)))
+        for p in _english_problems(text)
     ]
     assert found == []
