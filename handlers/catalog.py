@@ -21,7 +21,8 @@ async def stages(query: CallbackQuery, screen: Screen, catalog: Catalog) -> None
         [button(f"{s.number}. {tr.loc(s.name)}", StageCard(number=s.number))]
         for s in catalog.stages
     ]
-    await screen.show(tr("catalog/stages.j2"), keyboard([*rows, back_row(tr)]))
+    text = tr("catalog/stages.j2", stages=catalog.stages)
+    await screen.show(text, keyboard([*rows, back_row(tr)]))
 
 
 @router.callback_query(StageCard.filter())

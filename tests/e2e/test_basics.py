@@ -104,6 +104,12 @@ async def test_menu_buttons_navigate_and_come_back(
     await user.press("« Главное меню", message=about)
     home = await user.wait_edit(about, timeout=5)
     assert "Главное меню" in home.text
+    # The stages: each name with its plain meaning (the seed's content column).
+    await user.press("🧭 Этапы проекта", message=home)
+    stages = await user.wait_edit(home, timeout=5)
+    meaning = "Деятельность – хобби, необязательность, выработка первых правил игры"
+    assert f"3. Пляжный волейбол — {meaning}" in stages.text
+    assert "3. Пляжный волейбол" in stages.button_texts()
 
 
 async def test_stale_and_forged_buttons_get_a_fresh_menu(
