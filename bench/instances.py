@@ -37,6 +37,7 @@ os.environ.setdefault("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 from redis.asyncio import Redis  # noqa: E402
 
 from bench.common import percentile, table  # noqa: E402
+from bench.load import OPERATOR_ENV  # noqa: E402
 from bot.content import get_catalog  # noqa: E402
 from bot.emulator import DEFAULT_TOKEN, EmulatedUser, Emulator  # noqa: E402
 from tests.conftest import fresh_postgres  # noqa: E402
@@ -110,6 +111,7 @@ async def one_setup(instances: int, users: int, concurrency: int, first_id: int)
         try:
             for n, port in enumerate(ports):
                 env = {
+                    **OPERATOR_ENV,
                     "BOT_TOKEN": DEFAULT_TOKEN, "TELEGRAM_API_BASE": emulator.base_url,
                     "DATABASE_URL": db, "REDIS_URL": redis_url, "MODE": "webhook",
                     "WEBHOOK_URL": proxy.url, "WEBHOOK_SECRET": SECRET,

@@ -220,12 +220,16 @@ async def journey_load(
 
 # --------------------------------------------------------------------------- processes
 
+# A bot with a token must name its personal-data operator (bot/config.py).
+OPERATOR_ENV = {"OPERATOR_NAME": "АНО «Бенчмарк»", "OPERATOR_CONTACT": "bench@example.org"}
+
 
 def bot_env(emulator: Emulator, directory: Path, **extra: str) -> dict[str, str]:
     """The environment of a bot under test: the emulator, a fresh SQLite file, no flood guard
     in the way (scripted users are faster than people), warnings only."""
     return {
         "BOT_TOKEN": DEFAULT_TOKEN,
+        **OPERATOR_ENV,
         "TELEGRAM_API_BASE": emulator.base_url,
         "DATABASE_URL": f"sqlite+aiosqlite:///{directory / 'bench.db'}",
         "FLOOD_BURST": "100000",

@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             if settings.bot_token is not None:
                 settings.token()  # fail fast, before anything is built
+                settings.require_operator()
             asyncio.run(_run(settings))
     except (SettingsError, ContentError) as exc:
         print(f"opora: {exc}", file=sys.stderr)  # noqa: T201 - the one clear line

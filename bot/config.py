@@ -38,9 +38,11 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     # A TTF/OTF font with Cyrillic for pictures; empty: DejaVu Sans found on the system.
     font_path: str | None = None
-    # Who runs this deployment: the personal data operator named in the privacy policy.
-    operator_name: str = "Ресурсный центр, запустивший этого бота"
-    operator_contact: str = "через ресурсный центр, который пригласил вас в бот"
+    # Who runs this deployment: the personal data operator named on the consent screen and in
+    # the privacy policy, and how to reach them. Required with BOT_TOKEN (`require_operator`);
+    # the playground, without a token, says it has none.
+    operator_name: str | None = None
+    operator_contact: str | None = None
     # Flood guard: a user may send `flood_burst` updates at once, refilled at `flood_rate`/s.
     flood_burst: int = Field(default=10, ge=1)
     flood_rate: float = Field(default=2.0, gt=0)
@@ -75,6 +77,29 @@ class Settings(BaseSettings):
     # with a web chat at http://PLAYGROUND_HOST:PLAYGROUND_PORT.
     playground_host: str = "127.0.0.1"
     playground_port: int = Field(default=8080, ge=0, le=65535)
+
+    @field_validator("operator_name", "operator_contact", mode="after")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        text = " ".join((value or "").split())
+        return text or None
+
+    def require_operator(self) -> None:
+        """A real bot names its personal-data operator (152-ФЗ): SettingsError otherwise."""
+        missing = [
+            n
+            for n, v in (
+                ("OPERATOR_NAME", self.operator_name),
+                ("OPERATOR_CONTACT", self.operator_contact),
+            )
+            if not v
+        ]
+        if missing:
+            raise SettingsError(
+                f"{' and '.join(missing)} must be set with BOT_TOKEN: the consent screen and the "
+                "privacy policy name the personal-data operator and how to reach them "
+                "(see .env.example)."
+            )
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -24,6 +24,8 @@ from bot.emulator import DEFAULT_TOKEN, Emulator
 from bot.infra.clock import Clock
 
 TOKEN = DEFAULT_TOKEN
+# A real bot (one with a token) must name its personal-data operator: `python -m bot` children.
+OPERATOR_ENV = {"OPERATOR_NAME": "АНО «Тест»", "OPERATOR_CONTACT": "test@example.org"}
 
 
 POSTGRES_HINT = "set TEST_POSTGRES_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -36,6 +38,8 @@ def bot_backend() -> str:
     if choice not in DATABASE_CHOICES:
         raise pytest.UsageError(f"TEST_DATABASE must be one of {DATABASE_CHOICES}, not {choice!r}")
     return choice
+
+
 REDIS_HINT = "set TEST_REDIS_URL=redis://127.0.0.1:6379/15"
 
 

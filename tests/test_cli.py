@@ -19,7 +19,8 @@ from bot.config import Settings, SettingsError
 
 
 def run_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_URL"}}
+    drop = {"BOT_TOKEN", "DATABASE_URL", "OPERATOR_NAME", "OPERATOR_CONTACT"}
+    clean = {k: v for k, v in os.environ.items() if k not in drop}
     clean.update(env)
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
@@ -84,6 +85,20 @@ def test_malformed_token_is_one_clear_line(tmp_path: Path) -> None:
         line for line in result.stderr.strip().splitlines() if "BOT_TOKEN is malformed" in line
     ]
     assert "not-a-token" not in result.stderr
+
+
+def test_a_real_bot_without_its_operator_is_one_clear_line(tmp_path: Path) -> None:
+    """With a token the bot is real: it must name its personal-data operator (152-ФЗ)."""
+    token = "123456:" + "A" * 35
+    result = run_bot(tmp_path, BOT_TOKEN=token, OPERATOR_CONTACT="privacy@example.org")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "opora: OPERATOR_NAME must be set with BOT_TOKEN: the consent screen and the privacy "
+        "policy name the personal-data operator and how to reach them (see .env.example)."
+    ]
+    result = run_bot(tmp_path, BOT_TOKEN=token, OPERATOR_NAME="   ")
+    assert "OPERATOR_NAME and OPERATOR_CONTACT must be set with BOT_TOKEN" in result.stderr
+    assert token not in result.stderr
 
 
 def test_migrate_command_creates_the_database(tmp_path: Path) -> None:

@@ -151,3 +151,23 @@ def test_a_text_with_several_numbers_takes_its_plural_form_from_the_count() -> N
     )
     assert too_long.startswith("В подписи 1021 символ, а Telegram допускает")
     assert "не больше 1024." in too_long
+
+
+def test_consent_and_policy_name_the_operator_or_say_there_is_none() -> None:
+    """A real bot names its personal-data operator and contact on the consent screen and in
+    the policy; the playground, with none set, says it is a demonstration."""
+    from bot.config import Settings
+
+    real = Settings(
+        _env_file=None, operator_name="АНО «Вместе»", operator_contact="privacy@vmeste.example"
+    )
+    tr = Renderer(globals_={"settings": real}).bind("ru")
+    assert "<b>Оператор:</b> АНО «Вместе» · privacy@vmeste.example" in tr("consent/screen.j2")
+    policy = tr("consent/policy.j2", version="1")
+    assert "<b>Оператор.</b> АНО «Вместе» ведёт этого бота" in policy
+    assert "<b>Связь.</b> privacy@vmeste.example" in policy
+    assert "серверы которого оператор не контролирует" in policy
+
+    playground = Renderer(globals_={"settings": Settings(_env_file=None)}).bind("en")
+    assert "Operator:</b> none, this is the playground" in playground("consent/screen.j2")
+    assert "Not named: this is the playground" in playground("consent/policy.j2", version="1")

@@ -19,9 +19,6 @@ from bot.storage.users import User
 from bot.ui.brief import Brief, Definition, Figure
 from bot.ui.render import Tr
 
-# The settings' stand-in for an operator that nobody named: not a name to sign a brief with.
-UNNAMED_OPERATOR = Settings.model_fields["operator_name"].default
-
 
 class BriefService:
     def __init__(
@@ -77,9 +74,8 @@ class BriefService:
         )
 
     def operator(self) -> str:
-        """The operator's name from the settings; "" when it is the unnamed stand-in."""
-        name = " ".join(self.settings.operator_name.split())
-        return "" if name == UNNAMED_OPERATOR else name
+        """The operator's name from the settings; "" when none is named (the playground)."""
+        return self.settings.operator_name or ""
 
     @staticmethod
     def figures(tr: Tr, t: Territory) -> tuple[Figure, ...]:

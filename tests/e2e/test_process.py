@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from bot.emulator import Emulator
-from tests.conftest import TOKEN
+from tests.conftest import OPERATOR_ENV, TOKEN
 
 
 async def test_process_answers_logs_json_and_stops_on_ctrl_c(
@@ -20,6 +20,7 @@ async def test_process_answers_logs_json_and_stops_on_ctrl_c(
     env = {
         **{k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "ADMIN_IDS"}},
         "BOT_TOKEN": TOKEN,
+        **OPERATOR_ENV,
         "TELEGRAM_API_BASE": emulator.base_url,
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'data' / 'bot.db'}",
         "LOG_FORMAT": "json",

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.emulator import Emulator
 from bot.storage import settings as settings_repo
 from bot.storage.tables import outbox, quiz_results, users
+from tests.conftest import OPERATOR_ENV
 
 TOKEN = Emulator.DEFAULT_TOKEN
 # What the child must not inherit from a developer's shell or CI.
@@ -46,6 +47,7 @@ class BotProcess:
         return {
             **base,
             "BOT_TOKEN": TOKEN,
+            **OPERATOR_ENV,
             "TELEGRAM_API_BASE": self.emulator.base_url,
             "DATABASE_URL": self.url,
             "LOG_FORMAT": "json",

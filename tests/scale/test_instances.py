@@ -30,7 +30,7 @@ from sqlalchemy import func, insert, select
 from bot.emulator import Emulator
 from bot.infra.db import make_engine
 from bot.storage.tables import audit_log, broadcasts, outbox, user_settings, users
-from tests.conftest import TOKEN, fresh_postgres
+from tests.conftest import OPERATOR_ENV, TOKEN, fresh_postgres
 from tests.scale.cluster import ROOT, SECRET, BotProcess, RoundRobinProxy, free_port, wait_until
 
 RECIPIENTS = 5_000
@@ -94,6 +94,7 @@ def instance_env(
     emulator: Emulator, db: str, redis: str, proxy: RoundRobinProxy, port: int
 ) -> dict[str, str]:
     return {
+        **OPERATOR_ENV,
         "BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE": emulator.base_url, "DATABASE_URL": db,
         "REDIS_URL": redis, "MODE": "webhook", "WEBHOOK_URL": proxy.url,
         "WEBHOOK_SECRET": SECRET, "WEBHOOK_HOST": "127.0.0.1", "WEBHOOK_PORT": str(port),
@@ -179,14 +180,10 @@ async def test_three_instances_do_the_work_once(
                 async with engine.connect() as conn:
                     open_rows = (
                         await conn.execute(
-                            select(func.count()).where(
-                                outbox.c.status.in_(("pending", "sending"))
-                            )
+                            select(func.count()).where(outbox.c.status.in_(("pending", "sending")))
                         )
                     ).scalar_one()
-                    done = (
-                        await conn.execute(select(broadcasts.c.finished_at))
-                    ).scalar_one()
+                    done = (await conn.execute(select(broadcasts.c.finished_at))).scalar_one()
                 return open_rows == 0 and done is not None
 
             await wait_until(finished, 180, "all rows sent and the broadcast finished", 0.5)

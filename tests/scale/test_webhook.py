@@ -24,7 +24,7 @@ from bot.config import Settings, SettingsError
 from bot.emulator import Emulator
 from bot.storage.tables import users
 from bot.webhook import SECRET_HEADER, WebhookServer, webhook_target
-from tests.conftest import TOKEN, make_settings
+from tests.conftest import OPERATOR_ENV, TOKEN, make_settings
 from tests.scale.cluster import ROOT, SECRET, BotProcess, free_port, wait_until
 
 Serve = Callable[..., Awaitable[WebhookServer]]
@@ -64,9 +64,14 @@ async def serve(emulator: Emulator, bot_database_url: str) -> AsyncIterator[Serv
 
 
 async def post(url: str, body: Any, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-    async with aiohttp.ClientSession() as session, session.post(
-        url, data=json.dumps(body), headers={"Content-Type": "application/json", **(headers or {})}
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            url,
+            data=json.dumps(body),
+            headers={"Content-Type": "application/json", **(headers or {})},
+        ) as response,
+    ):
         return response.status, await response.text()
 
 
@@ -127,6 +132,7 @@ def test_webhook_target_joins_url_and_path() -> None:
 
 def test_process_without_webhook_url_says_so_in_one_line(tmp_path: Path) -> None:
     env = {
+        **OPERATOR_ENV,
         "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "BOT_TOKEN": TOKEN, "MODE": "webhook",
         "WEBHOOK_SECRET": SECRET, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
     }  # fmt: skip
@@ -144,6 +150,7 @@ def test_process_without_webhook_url_says_so_in_one_line(tmp_path: Path) -> None
 @pytest.mark.parametrize("mode", ["polling", "webhook"])
 def test_process_with_redis_away_says_so_in_one_line(tmp_path: Path, mode: str) -> None:
     env = {
+        **OPERATOR_ENV,
         "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "BOT_TOKEN": TOKEN, "MODE": mode,
         "WEBHOOK_URL": "https://bot.example.org", "WEBHOOK_SECRET": SECRET,
         "WEBHOOK_HOST": "127.0.0.1", "WEBHOOK_PORT": str(free_port()), "LOG_LEVEL": "ERROR",
@@ -308,7 +315,7 @@ async def test_process_in_webhook_mode_answers_and_stops_on_sigterm(
 ) -> None:
     port = free_port()
     env = {
-        "BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE": emulator.base_url,
+        "BOT_TOKEN": TOKEN, **OPERATOR_ENV, "TELEGRAM_API_BASE": emulator.base_url,
         "DATABASE_URL": bot_database_url, "MODE": "webhook", "WEBHOOK_URL": f"http://127.0.0.1:{port}",
         "WEBHOOK_SECRET": SECRET, "WEBHOOK_HOST": "127.0.0.1", "WEBHOOK_PORT": str(port),
         "LOG_LEVEL": "INFO",
