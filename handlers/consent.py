@@ -16,7 +16,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.config import Settings
-from bot.content import Catalog, UnknownCodeError
+from bot.content import Catalog
 from bot.services.profile import CONSENT_VERSION, ProfileService
 from bot.services.users import UserService
 from bot.ui.keyboards import Consent, Menu, MyData, back_row, button, keyboard, main_menu
@@ -91,7 +91,7 @@ def _names(catalog: Catalog, locale: str) -> Callable[[str, str], str]:
     def name(kind: str, code: str) -> str:
         try:
             return lookups[kind](code)
-        except (KeyError, ValueError, UnknownCodeError):
+        except (KeyError, ValueError):  # UnknownCodeError is a KeyError
             return code
 
     return name

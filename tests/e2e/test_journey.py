@@ -363,38 +363,41 @@ async def onboard_stage_4(user: EmulatedUser) -> ChatMessage:
     return screen
 
 
+# A coordinator's financial measure of another region: never offered in Novosibirsk.
+KAMCHATKA_SUBSIDY = MeasureItem(
+    title="Субсидия Камчатского края",
+    description="Только для Камчатки.",
+    type="financial",
+    region="kam",
+    contact="",
+)
+
+
+async def add_local_measures(running_bot: RunningBot, *items: MeasureItem) -> None:
+    """Coordinators' local measures, saved as the content forms save them."""
+    now = running_bot.app.clock.now()
+    async with running_bot.app.engine.begin() as conn:
+        for item in items:
+            await content_repo.save_measure(conn, item, 0, now)
+
+
 async def test_local_measures_of_the_region_are_matched(
     emulator: Emulator, running_bot: RunningBot
 ) -> None:
-    now = running_bot.app.clock.now()
-    async with running_bot.app.engine.begin() as conn:
-        await content_repo.save_measure(
-            conn,
-            MeasureItem(
-                title="Грант мэрии Новосибирска на социальные проекты",
-                description="До 300 000 ₽ на проекты НКО города.",
-                type="financial",
-                phase="formalization",
-                region="nvs",
-                problems=("lack_of_funds",),
-                contact="+7 383 000-00-00",
-                link="https://example.org/grant",
-            ),
-            0,
-            now,
-        )
-        await content_repo.save_measure(
-            conn,
-            MeasureItem(
-                title="Субсидия Камчатского края",
-                description="Только для Камчатки.",
-                type="financial",
-                region="kam",
-                contact="",
-            ),
-            0,
-            now,
-        )
+    await add_local_measures(
+        running_bot,
+        MeasureItem(
+            title="Грант мэрии Новосибирска на социальные проекты",
+            description="До 300 000 ₽ на проекты НКО города.",
+            type="financial",
+            phase="formalization",
+            region="nvs",
+            problems=("lack_of_funds",),
+            contact="+7 383 000-00-00",
+            link="https://example.org/grant",
+        ),
+        KAMCHATKA_SUBSIDY,
+    )
     user = emulator.user(2004, language_code="ru")
     await onboard_stage_4(user)
     measures = await tap(user, "🤝 Подходящие меры поддержки")

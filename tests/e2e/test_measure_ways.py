@@ -6,9 +6,14 @@ from __future__ import annotations
 
 from bot.domain.csvio import MeasureItem
 from bot.emulator import ChatMessage, EmulatedUser, Emulator
-from bot.storage import content_admin as content_repo
 from tests.conftest import RunningBot
-from tests.e2e.test_journey import CATALOG, onboard_stage_4, tap
+from tests.e2e.test_journey import (
+    CATALOG,
+    KAMCHATKA_SUBSIDY,
+    add_local_measures,
+    onboard_stage_4,
+    tap,
+)
 
 
 async def open_measure(user: EmulatedUser, list_screen: ChatMessage, name: str) -> ChatMessage:
@@ -25,34 +30,19 @@ async def open_measure(user: EmulatedUser, list_screen: ChatMessage, name: str) 
 async def test_card_shows_the_regions_offer_then_the_ways_to_get_it(
     emulator: Emulator, running_bot: RunningBot
 ) -> None:
-    now = running_bot.app.clock.now()
-    async with running_bot.app.engine.begin() as conn:
-        await content_repo.save_measure(
-            conn,
-            MeasureItem(
-                title="Субсидия мэрии Новосибирска для НКО",
-                description="До 500 000 ₽ на уставную деятельность.",
-                type="financial",
-                phase="formalization",
-                region="nvs",
-                contact="+7 383 000-00-01",
-                link="https://example.org/subsidy",
-            ),
-            0,
-            now,
-        )
-        await content_repo.save_measure(  # another region's offer is not listed
-            conn,
-            MeasureItem(
-                title="Субсидия Камчатского края",
-                description="Только для Камчатки.",
-                type="financial",
-                region="kam",
-                contact="",
-            ),
-            0,
-            now,
-        )
+    await add_local_measures(
+        running_bot,
+        MeasureItem(
+            title="Субсидия мэрии Новосибирска для НКО",
+            description="До 500 000 ₽ на уставную деятельность.",
+            type="financial",
+            phase="formalization",
+            region="nvs",
+            contact="+7 383 000-00-01",
+            link="https://example.org/subsidy",
+        ),
+        KAMCHATKA_SUBSIDY,  # another region's offer is not listed
+    )
     user = emulator.user(2101, language_code="ru")
     await onboard_stage_4(user)  # Новосибирская область, stage 4: Формализация
     measures = await tap(user, "🤝 Подходящие меры поддержки")
