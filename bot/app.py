@@ -44,6 +44,7 @@ from bot.services.coordination import CoordinationService
 from bot.services.measures import MeasureService
 from bot.services.profile import ProfileService
 from bot.services.pushes import Planner
+from bot.services.retention import RetentionService
 from bot.services.stats import StatsService
 from bot.services.users import UserService
 from bot.services.volunteering import VolunteerService
@@ -103,6 +104,7 @@ class App:
     planner: Planner
     broadcasts: BroadcastService
     volunteering: VolunteerService
+    retention: RetentionService
     ticker: Ticker
     redis: Redis | None = None  # with REDIS_URL: FSM, event isolation, the shared send rate
     ready: asyncio.Event = field(default_factory=asyncio.Event)  # set once updates may come
@@ -194,6 +196,7 @@ class App:
         """One scheduler tick: plan what is due, then wake the sender."""
         report = await self.planner.plan()
         await self.broadcasts.tick()
+        await self.retention.tick()
         if report.enqueued + await self.volunteering.tick():
             self.sender.wake()
 
@@ -380,6 +383,7 @@ def create_app(
         planner=planner,
         broadcasts=broadcasts,
         volunteering=volunteering,
+        retention=RetentionService(engine, clock, profiles, settings.retention_days),
         ticker=Ticker(settings.tick_seconds, lambda: app.tick()),
         redis=redis,
     )

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # the playground, without a token, says it has none.
     operator_name: str | None = None
     operator_contact: str | None = None
+    # The retention term: a user's data is deleted this many days after their last action (the
+    # consent screen and the policy say the same term, in years when it is whole years).
+    retention_days: int = Field(default=730, ge=30, le=3650)
     # Flood guard: a user may send `flood_burst` updates at once, refilled at `flood_rate`/s.
     flood_burst: int = Field(default=10, ge=1)
     flood_rate: float = Field(default=2.0, gt=0)

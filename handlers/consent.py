@@ -18,6 +18,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from bot.config import Settings
 from bot.content import Catalog
 from bot.services.profile import CONSENT_VERSION, ProfileService
+from bot.services.retention import OUTBOX_DAYS, UNCONSENTED_DAYS
 from bot.services.users import UserService
 from bot.ui.keyboards import Consent, Menu, MyData, back_row, button, keyboard, main_menu
 from bot.ui.screen import Screen
@@ -60,6 +61,39 @@ async def agreed(
     await journey.advance(screen, {"profiles": profiles, "users": users, **deps})
 
 
+@journey.step("announcements")
+async def announcements_question(screen: Screen, deps: dict[str, Any]) -> None:
+    """Coordinators' announcements are a mailing: asked on its own, never bundled."""
+    tr = screen.tr
+    markup = keyboard(
+        [
+            [button(tr._("🔔 Yes, send announcements"), Consent(action="mail_yes"))],
+            [button(tr._("🔕 No, thanks"), Consent(action="mail_no"))],
+        ]
+    )
+    await screen.show(tr("consent/announcements.j2"), markup)
+
+
+@router.callback_query(Consent.filter(F.action.in_({"mail_yes", "mail_no"})))
+async def announcements_answered(
+    query: CallbackQuery,
+    callback_data: Consent,
+    screen: Screen,
+    profiles: ProfileService,
+    callback_answer: CallbackAnswer,
+    **deps: Any,
+) -> None:
+    wanted = callback_data.action == "mail_yes"
+    settings = await profiles.push_settings(screen.user_id)
+    await profiles.save_push_settings(screen.user_id, settings.with_(announcements=wanted))
+    callback_answer.text = (
+        screen.tr._("Announcements: on. /settings to change it.")
+        if wanted
+        else screen.tr._("Announcements: off. /settings to change it.")
+    )
+    await journey.advance(screen, {"profiles": profiles, **deps})
+
+
 @router.callback_query(Consent.filter(F.action == "no"))
 async def declined(query: CallbackQuery, screen: Screen, profiles: ProfileService) -> None:
     if screen.state is not None:
@@ -74,7 +108,13 @@ async def declined(query: CallbackQuery, screen: Screen, profiles: ProfileServic
 async def policy(event: Message | CallbackQuery, screen: Screen) -> None:
     consented = screen.user is not None and screen.user.consented
     rows = [back_row(screen.tr)] if consented else [*consent_keyboard(screen).inline_keyboard[::2]]
-    await screen.show(screen.tr("consent/policy.j2", version=CONSENT_VERSION), keyboard(rows))
+    text = screen.tr(
+        "consent/policy.j2",
+        version=CONSENT_VERSION,
+        unconsented_days=UNCONSENTED_DAYS,
+        outbox_days=OUTBOX_DAYS,
+    )
+    await screen.show(text, keyboard(rows))
 
 
 def _names(catalog: Catalog, locale: str) -> Callable[[str, str], str]:

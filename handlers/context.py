@@ -47,6 +47,8 @@ class ContextMiddleware(BaseMiddleware):
     async def _bind(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         tg_user: TgUser | None = data.get("event_from_user")
         user = await self.users.get(tg_user.id) if tg_user else None
+        if user is not None:
+            await self.users.saw(user)
         locale = resolve_locale(
             user.locale if user else None,
             tg_user.language_code if tg_user else None,

@@ -60,8 +60,10 @@ async def advance(screen: Screen, deps: dict[str, Any]) -> None:
         await start_step("consent", screen, deps)
         return
     profile = await profiles.load(screen.user_id)
+    pushes = await profiles.push_settings(screen.user_id)
     name = next_step(
         consented=True,
+        announcements_asked=pushes.announcements is not None,
         role=profile.role,
         has_place=profile.user.timezone is not None,
         ikigai_done=profile.user.ikigai_done_at is not None,

@@ -261,7 +261,7 @@ async def card(
 def _toast(tr: Tr, outcome: Outcome) -> str:
     opp = outcome.card.opportunity
     texts = {
-        "confirmed": tr._("✅ You are signed up!"),
+        "confirmed": tr._("✅ You are signed up! The organiser sees your name and @username."),
         "waiting": tr._("🕐 No free places left — you are on the waiting list."),
         "already": tr._("You are signed up already."),
         "withdrawn": tr._("Your sign-up is cancelled."),

@@ -302,7 +302,7 @@ async def people(service: VolunteerService, ids: range, tz: str = "Europe/Moscow
 
 
 async def new_opportunity(
-    service: VolunteerService, capacity: int | None, **changes: object
+    service: VolunteerService, capacity: int | None, *, by: int = 1, **changes: object
 ) -> int:
     draft = Draft(
         title="Уборка берега",
@@ -318,7 +318,7 @@ async def new_opportunity(
         signup_until=None,
         contact=None,
     )
-    return await service.create(1, replace(draft, **changes))  # type: ignore[arg-type]
+    return await service.create(by, replace(draft, **changes))  # type: ignore[arg-type]
 
 
 async def states(service: VolunteerService, opportunity_id: int) -> dict[int, str]:

@@ -25,7 +25,7 @@ from bot.storage.settings import DIGESTS as DIGESTS
 from bot.storage.settings import PushSettings as PushSettings
 from bot.storage.users import User
 
-CONSENT_VERSION = "2026-11"
+CONSENT_VERSION = "2026-12"
 SELF_CHOSEN_ROLES = frozenset({"activist", "volunteer"})
 IKIGAI_COLUMNS = ("want", "can", "need")
 ENTRY_LIMIT = 200

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Final
+
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.infra.clock import Clock
 from bot.storage import users as repo
 from bot.storage.users import User as User  # the handlers' type of a user
+
+# How often the last action is written: the retention term is counted in days, and a write per
+# update would cost every update a transaction.
+SEEN_EVERY: Final = timedelta(days=1)
 
 
 class UserService:
@@ -25,6 +32,14 @@ class UserService:
     def roles(self, user_id: int, user: User | None) -> frozenset[str]:
         roles = user.roles if user else frozenset()
         return roles | {"admin"} if user_id in self.admin_ids else roles
+
+    async def saw(self, user: User) -> None:
+        """The user acted: the retention term starts again (written at most once a day)."""
+        now = self.clock.now()
+        if user.last_seen_at is not None and now - user.last_seen_at < SEEN_EVERY:
+            return
+        async with self.engine.begin() as conn:
+            await repo.seen(conn, user.id, now)
 
     async def started(self, user_id: int) -> None:
         """/start: make sure we know the id, and that a user who blocked us is back."""

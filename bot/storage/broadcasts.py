@@ -344,8 +344,9 @@ def audience_filter(
     conditions: list[ColumnElement[bool]] = [
         users.c.consent_at.is_not(None),
         users.c.blocked.is_(False),
-        ~exists().where(
-            user_settings.c.user_id == users.c.id, user_settings.c.announcements.is_(False)
+        # a mailing: only those who said yes to it (bot/storage/settings.py)
+        exists().where(
+            user_settings.c.user_id == users.c.id, user_settings.c.announcements.is_(True)
         ),
     ]
     if segment.roles:

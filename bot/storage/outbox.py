@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, exists, func, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -407,6 +407,24 @@ async def batch_counts(conn: AsyncConnection, batch_id: int) -> dict[str, int]:
         .group_by(outbox.c.status)
     )
     return {status: int(n) for status, n in rows.all()}
+
+
+EMPTY_PAYLOAD: Final = "{}"  # a scrubbed row's payload
+
+
+async def prune(conn: AsyncConnection, before: datetime) -> tuple[int, int]:
+    """Finished rows made before `before` are no longer needed to stop doubles (a digest's
+    key names its period, a reminder's its deadline): they go, their texts with them. A
+    broadcast's rows stay for its delivery figures, with the text scrubbed (the broadcast
+    keeps it). Returns (deleted, scrubbed)."""
+    done = and_(outbox.c.status.in_(sorted(FINAL_STATUSES)), outbox.c.created_at < before)
+    deleted = await conn.execute(delete(outbox).where(done, outbox.c.batch_id.is_(None)))
+    scrubbed = await conn.execute(
+        update(outbox)
+        .where(done, outbox.c.batch_id.is_not(None), outbox.c.payload != EMPTY_PAYLOAD)
+        .values(payload=EMPTY_PAYLOAD, error=None)
+    )
+    return int(deleted.rowcount or 0), int(scrubbed.rowcount or 0)
 
 
 async def counts(conn: AsyncConnection) -> dict[str, int]:

@@ -21,7 +21,7 @@ class PushSettings:
     measures: bool = True
     grants: bool = True
     articles: bool = True
-    announcements: bool = True
+    announcements: bool | None = None  # None: not asked yet, which means off
     opportunities: bool = True
     digest: str = "weekly"  # off / daily / weekly
     digest_hour: int = 10  # local hour

@@ -73,6 +73,9 @@ users = Table(
     Column("consent_at", UTCDateTime()),
     Column("blocked", Boolean, nullable=False, default=False, server_default=false()),
     Column("blocked_at", UTCDateTime()),
+    # The last update from the user, written at most once a day: the retention term counts
+    # from it (bot/services/retention.py).
+    Column("last_seen_at", UTCDateTime()),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
@@ -175,7 +178,9 @@ user_settings = Table(
     Column("measures", Boolean, nullable=False, default=True, server_default=true()),
     Column("grants", Boolean, nullable=False, default=True, server_default=true()),
     Column("articles", Boolean, nullable=False, default=True, server_default=true()),
-    Column("announcements", Boolean, nullable=False, default=True, server_default=true()),
+    # Coordinators' announcements are a mailing with a consent of its own: None until the user
+    # answers the question asked after consent (off meanwhile).
+    Column("announcements", Boolean),
     Column("opportunities", Boolean, nullable=False, default=True, server_default=true()),
     Column("digest", String(8), nullable=False, default="weekly", server_default="weekly"),
     Column("digest_hour", Integer, nullable=False, default=10, server_default="10"),  # local

@@ -6,7 +6,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import RowMapping, bindparam, delete, literal, select, update
+from sqlalchemy import (
+    RowMapping,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.infra.memo import memo
@@ -29,6 +40,7 @@ class User:
     blocked: bool = False
     roles: frozenset[str] = field(default_factory=frozenset)
     created_at: datetime | None = None
+    last_seen_at: datetime | None = None
 
     @property
     def consented(self) -> bool:
@@ -131,6 +143,7 @@ def _user(rows: Sequence[RowMapping]) -> User:
         blocked=row["blocked"],
         roles=frozenset(r["role"] for r in rows if r["role"] is not None),
         created_at=row["created_at"],
+        last_seen_at=row["last_seen_at"],
     )
 
 
@@ -140,7 +153,13 @@ async def ensure(conn: AsyncConnection, user_id: int, now: datetime) -> None:
     await upsert(
         conn,
         users,
-        {"id": user_id, "blocked": False, "created_at": now, "updated_at": now},
+        {
+            "id": user_id,
+            "blocked": False,
+            "created_at": now,
+            "updated_at": now,
+            "last_seen_at": now,
+        },
         key=["id"],
         update=(),
     )
@@ -183,3 +202,36 @@ async def delete_all(conn: AsyncConnection, user_id: int) -> None:
     await conn.execute(delete(fsm_states).where(fsm_states.c.user_id == user_id))
     await conn.execute(delete(user_roles).where(user_roles.c.user_id == user_id))
     await conn.execute(delete(users).where(users.c.id == user_id))
+
+
+async def seen(conn: AsyncConnection, user_id: int, now: datetime) -> None:
+    """The user acted now: the retention term starts again (`updated_at` is left alone)."""
+    _writes(conn, user_id)
+    await conn.execute(update(users).where(users.c.id == user_id).values(last_seen_at=now))
+
+
+async def expired(
+    conn: AsyncConnection, inactive_before: datetime, unconsented_before: datetime, limit: int
+) -> list[int]:
+    """Users whose data the retention term no longer covers: consented ones whose last action
+    is older than `inactive_before`, and ids stored at /start without consent whose last
+    action is older than `unconsented_before` — except those appointed to a role (a
+    coordinator added by id before their first /start). Rows from before `last_seen_at` count
+    from their last change."""
+    last = func.coalesce(users.c.last_seen_at, users.c.updated_at)
+    rows = await conn.execute(
+        select(users.c.id)
+        .where(
+            or_(
+                and_(users.c.consent_at.is_not(None), last < inactive_before),
+                and_(
+                    users.c.consent_at.is_(None),
+                    last < unconsented_before,
+                    ~exists().where(user_roles.c.user_id == users.c.id),
+                ),
+            )
+        )
+        .order_by(users.c.id)
+        .limit(limit)
+    )
+    return [int(r[0]) for r in rows]

@@ -362,7 +362,7 @@ class Person:
     created_at: datetime
     status_at: datetime
     attended: bool | None
-    no_shows: int  # at any opportunity, marked by organisers
+    no_shows: int  # at this organiser's opportunities
 
     @property
     def name(self) -> str:
@@ -371,10 +371,18 @@ class Person:
 
 
 async def roster(conn: AsyncConnection, opportunity_id: int) -> list[Person]:
-    """Confirmed and waiting sign-ups with names and no-show counts, in queue order."""
+    """Confirmed and waiting sign-ups with names and no-show counts, in queue order. A
+    no-show count covers the organiser's own opportunities only: what other organisers marked
+    is theirs (the privacy policy says an organiser sees attendance at their opportunity)."""
+    organiser = (
+        select(opportunities.c.created_by)
+        .where(opportunities.c.id == opportunity_id)
+        .scalar_subquery()
+    )
     misses = (
         select(signups.c.user_id, func.count().label("n"))
-        .where(signups.c.attended.is_(False))
+        .join(opportunities, opportunities.c.id == signups.c.opportunity_id)
+        .where(signups.c.attended.is_(False), opportunities.c.created_by == organiser)
         .group_by(signups.c.user_id)
         .subquery()
     )

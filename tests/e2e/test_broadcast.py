@@ -28,6 +28,7 @@ from bot.storage.tables import (
     outbox,
     signups,
     user_roles,
+    user_settings,
     users,
 )
 from bot.ui.broadcast import BroadcastCb
@@ -51,14 +52,20 @@ async def member(
     region: str | None,
     stages: tuple[int, ...] = (4,),
     role: str = "activist",
+    announcements: bool | None = True,
 ) -> EmulatedUser:
-    """A user who started the bot, consented, and took the quiz (latest stage last)."""
+    """A user who started the bot, consented, said yes to announcements (unless told
+    otherwise: None is "never answered"), and took the quiz (latest stage last)."""
     user = emulator.user(uid, language_code="en")
     await user.send("/start")
     await user.next_message(timeout=5)
     await app.profiles.give_consent(uid, f"User {uid}", None, None, locale="en")
     await app.profiles.set_role(uid, role)
     await app.profiles.set_place(uid, tz, region)
+    if announcements is not None:
+        await app.profiles.save_push_settings(
+            uid, settings_repo.PushSettings(announcements=announcements)
+        )
     for stage in stages:
         await app.profiles.add_quiz_result(uid, stage, ANSWERS)
     return user
@@ -169,6 +176,8 @@ async def test_formatted_photo_to_stage_4_in_novosibirsk(
         await member(app, emulator, 106, nsk, "nvs", stages=(4, 3)),  # was 4, now 3
         await member(app, emulator, 107, nsk, "nvs"),  # turned announcements off
         await member(app, emulator, 108, nsk, "nvs"),  # blocked the bot
+        # never answered the question about announcements: a mailing needs a yes
+        await member(app, emulator, 109, nsk, "nvs", announcements=None),
     ]
     async with app.engine.begin() as conn:
         await settings_repo.save(
@@ -364,6 +373,13 @@ async def many(app: App, emulator: Emulator, first: int, n: int) -> list[Emulate
                     "created_at": now,
                     "updated_at": now,
                 }
+                for uid in range(first, first + n)
+            ],
+        )
+        await conn.execute(
+            insert(user_settings),
+            [
+                {"user_id": uid, "announcements": True, "updated_at": now}
                 for uid in range(first, first + n)
             ],
         )

@@ -15,7 +15,7 @@ from bot.content import get_catalog
 from bot.domain.csvio import MeasureItem
 from bot.emulator import ChatMessage, EmulatedUser, Emulator
 from bot.storage import content_admin as content_repo
-from bot.storage.tables import metadata, quiz_results, users
+from bot.storage.tables import metadata, quiz_results, user_settings, users
 from tests.conftest import Launch, RunningBot
 
 CATALOG = get_catalog()
@@ -74,7 +74,11 @@ async def consent(user: EmulatedUser) -> ChatMessage:
         "📄 Политика полностью",
         "✖ Не даю согласия",
     ]
-    return await tap(user, "✅ Даю согласие")
+    mailing = await tap(user, "✅ Даю согласие")
+    # The announcements are a mailing: asked on their own, after consent, never bundled.
+    assert "Объявления координаторов" in mailing.text
+    assert mailing.button_texts() == ["🔔 Да, присылайте объявления", "🔕 Нет, спасибо"]
+    return await tap(user, "🔔 Да, присылайте объявления", mailing)
 
 
 async def test_the_whole_journey_in_russian(emulator: Emulator, launch: Launch, tmp_path) -> None:
@@ -93,8 +97,11 @@ async def test_the_whole_journey_in_russian(emulator: Emulator, launch: Launch, 
     async with running.app.engine.connect() as conn:
         row = (await conn.execute(select(users).where(users.c.id == 2001))).mappings().one()
     assert row["first_name"] == "Анна"
-    assert row["consent_version"] == "2026-11"
+    assert row["consent_version"] == "2026-12"
     assert row["consent_at"] is not None
+    async with running.app.engine.connect() as conn:
+        mailing = (await conn.execute(select(user_settings.c.announcements))).scalars().all()
+    assert mailing == [True]
 
     zones = await tap(user, "🚀 Активист: веду или начинаю проект")
     assert "Где вы?" in zones.text
@@ -294,7 +301,9 @@ async def test_journey_in_english_with_back_steps(
     await say(user, "/start")
     screen = await tap(user, "🚀 Start: my project")
     assert "Consent to personal data processing" in screen.text
-    role = await tap(user, "✅ I agree")
+    mailing = await tap(user, "✅ I agree")
+    assert "Announcements from coordinators" in mailing.text
+    role = await tap(user, "🔕 No, thanks", mailing)
     assert "Who are you in Opora?" in role.text
     zones = await tap(user, "🚀 Activist: I run or start a project")
     assert "UTC+12 Kamchatka" in zones.button_texts()

@@ -136,8 +136,8 @@ async def test_capacity_waiting_list_reminders_notices_and_csv(
     )
     toasts = sorted(a.text or "" for a in answers)
     assert toasts == [
-        "✅ You are signed up!",
-        "✅ You are signed up!",
+        "✅ You are signed up! The organiser sees your name and @username.",
+        "✅ You are signed up! The organiser sees your name and @username.",
         "🕐 No free places left — you are on the waiting list.",
     ]
     state = await statuses(app, 1)

@@ -145,6 +145,7 @@ async def seed_users(
             ],
         )
         chosen = settings_repo.PushSettings(  # weekly from Monday 00:00: due any time
+            announcements=True,
             digest="weekly" if digest_due else "off",
             digest_weekday=0,
             digest_hour=0,

@@ -346,13 +346,18 @@ class Harness:
         stage: int | None = None,
         ikigai_done: bool = False,
         first_name: str | None = None,
+        announcements: bool | None = False,
     ) -> EmulatedUser:
-        """A user who started the bot and consented (through the services: fast), with a role,
-        a place and a quiz result as asked."""
+        """A user who started the bot and consented (through the services: fast), answered
+        the question about announcements (None: not yet), with a role, a place and a quiz
+        result as asked."""
         user = await self.started(language_code, first_name=first_name)
         profiles = self.app.profiles
         locale = "en" if language_code == "en" else "ru"
         await profiles.give_consent(user.id, user.first_name, None, user.username, locale=locale)
+        if announcements is not None:
+            pushes = await profiles.push_settings(user.id)
+            await profiles.save_push_settings(user.id, pushes.with_(announcements=announcements))
         if role is not None:
             await profiles.set_role(user.id, role)
         if place is not None:

@@ -187,6 +187,7 @@ def test_a_person_goes_from_start_to_the_first_ikigai_step_in_a_browser(
         tap(driver, "🚀 Начать: мой проект")
         see(driver, "Согласие на обработку персональных данных")
         tap(driver, "✅ Даю согласие")
+        tap(driver, "🔕 Нет, спасибо")
         see(driver, "Кто вы в «Опоре»?")
         assert "Согласие на обработку" not in chat_text(driver)  # edited in place
         tap(driver, "🚀 Активист: веду или начинаю проект")

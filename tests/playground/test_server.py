@@ -39,6 +39,9 @@ async def start_journey(page: Page) -> dict[str, Any]:
     assert consent["edited"] is True
     answer = await page.press(ANNA, consent, "✅ Даю согласие")
     assert answer["text"] == "Спасибо! Начинаем."
+    mailing = await page.message(ANNA, "Объявления координаторов")
+    assert mailing["id"] == consent["id"]
+    await page.press(ANNA, mailing, "🔕 Нет, спасибо")
     role = await page.message(ANNA, "Кто вы в «Опоре»?")
     assert role["id"] == consent["id"]
     return role
