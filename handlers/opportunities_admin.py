@@ -405,7 +405,59 @@ async def new_typed(
         await _ask(screen, step, catalog, settings, problem=text)
         return
     screen.query = None
+    if step == "contact":
+        await _contact_consent(screen, draft, values["contact"])
+        return
     await _next(screen, draft, catalog, settings, **values)
+
+
+# --- a contact shown to everyone: its own consent (152-ФЗ art. 10.1) --------------------------
+
+PENDING = "pending_contact"
+
+
+async def _ask_contact_consent(
+    screen: Screen, contact: str, yes: OrganiserCb, rest: list[Any]
+) -> None:
+    """The contact shown to everyone who opens the card is personal data permitted for
+    dissemination when it is a person's: it needs that separate consent, asked here."""
+    tr = screen.tr
+    rows = [
+        [button(tr._("✅ I agree: show it to everyone"), yes)],
+        *rest,
+    ]
+    await screen.show(tr("opportunities/contact_consent.j2", contact=contact), keyboard(rows))
+
+
+async def _contact_consent(screen: Screen, draft: dict[str, Any], contact: str) -> None:
+    assert screen.state is not None
+    await screen.state.update_data({DRAFT: {**draft, PENDING: contact}})
+    tr = screen.tr
+    rest = [
+        [button(tr._("✏️ Another contact"), OrganiserCb(action="wconsent", value="again"))],
+        [button(tr._("Skip: no contact"), OrganiserCb(action="wcontact", value="skip"))],
+    ]
+    await _ask_contact_consent(screen, contact, OrganiserCb(action="wconsent", value="yes"), rest)
+
+
+@router.callback_query(OrganiserCb.filter(F.action == "wconsent"))
+async def new_contact_consent(
+    query: CallbackQuery,
+    callback_data: OrganiserCb,
+    screen: Screen,
+    catalog: Catalog,
+    settings: Settings,
+) -> None:
+    draft = await _draft(screen)
+    contact = draft.pop(PENDING, None)
+    if draft.get("step") != "contact" or not isinstance(contact, str):
+        raise StaleButton
+    if callback_data.value == "yes":
+        await _next(screen, draft, catalog, settings, contact=contact)
+        return
+    assert screen.state is not None
+    await screen.state.update_data({DRAFT: draft})
+    await _ask(screen, "contact", catalog, settings)
 
 
 @router.callback_query(OrganiserCb.filter(F.action == "wtopic"))
@@ -467,9 +519,12 @@ async def new_contact(
     draft = await _draft(screen)
     if draft.get("step") != "contact":
         raise StaleButton
+    draft.pop(PENDING, None)
     username = screen.user.username if screen.user else None
-    contact = f"@{username}" if callback_data.value == "me" and username else None
-    await _next(screen, draft, catalog, settings, contact=contact)
+    if callback_data.value == "me" and username:
+        await _contact_consent(screen, draft, f"@{username}")
+        return
+    await _next(screen, draft, catalog, settings, contact=None)
 
 
 @router.callback_query(OrganiserCb.filter(F.action == "publish"))
@@ -638,10 +693,35 @@ async def edit_typed(
         text = _problem(screen.tr, problem, LIMITS.get(field, 0))
         await _ask_field(screen, opp, field, catalog, problem=text)
         return
+    if field == "contact":
+        await screen.state.update_data({PENDING: values["contact"]})
+        rest = [
+            [
+                button(
+                    screen.tr._("✏️ Another contact"),
+                    OrganiserCb(action="field", id=opp.id, value="contact"),
+                )
+            ],
+            [button(screen.tr._("« Back"), OrganiserCb(action="card", id=opp.id))],
+        ]
+        yes = OrganiserCb(action="econsent", id=opp.id)
+        await _ask_contact_consent(screen, values["contact"], yes, rest)
+        return
     await _save(screen, volunteering, bot, sender, opp, catalog, field, **values)
 
 
-@router.callback_query(OrganiserCb.filter(F.action.in_({"etopic", "ecap", "ecut"})))
+async def _consented_contact(screen: Screen, opportunity_id: int) -> str:
+    """The contact typed for `opportunity_id` and now consented to (StaleButton: none)."""
+    assert screen.state is not None
+    data = await screen.state.get_data()
+    contact = data.get(PENDING)
+    if not isinstance(contact, str) or data.get("oa_id") != opportunity_id:
+        raise StaleButton
+    await screen.state.update_data({PENDING: None})
+    return contact
+
+
+@router.callback_query(OrganiserCb.filter(F.action.in_({"etopic", "ecap", "ecut", "econsent"})))
 async def edit_pressed(
     query: CallbackQuery,
     callback_data: OrganiserCb,
@@ -660,6 +740,8 @@ async def edit_pressed(
         field, values = "topic", {"topic": catalog.topic(callback_data.value).code}
     elif callback_data.action == "ecap":
         field, values = "capacity", {"capacity": None}
+    elif callback_data.action == "econsent":
+        field, values = "contact", {"contact": await _consented_contact(screen, opp.id)}
     else:
         field, values = (
             "signup_until",

@@ -515,8 +515,10 @@ class VolunteerService:
         }
         async with self.engine.begin() as conn:
             opportunity_id = await repo.create(conn, values, now)
+            # A contact on the card is shown to everyone: the form asked for that consent.
+            consent = {"contact_shown_to_all": True} if draft.contact else {}
             await audit_repo.add(
-                conn, organiser_id, "opportunity.create", str(opportunity_id), {}, now
+                conn, organiser_id, "opportunity.create", str(opportunity_id), consent, now
             )
         return opportunity_id
 

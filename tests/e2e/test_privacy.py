@@ -10,11 +10,13 @@ from sqlalchemy import insert, select
 
 from bot.emulator import Emulator
 from bot.infra.clock import ManualClock
+from bot.services.volunteering import OrganiserCb
 from bot.storage import outbox as outbox_repo
 from bot.storage import users as users_repo
-from bot.storage.tables import metadata, outbox, user_roles, users
+from bot.storage.tables import metadata, opportunities, outbox, user_roles, users
 from tests.conftest import Launch
 from tests.e2e.test_journey import say, tap
+from tests.e2e.test_volunteer import create_opportunity, person
 from tests.test_opportunities import new_opportunity
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -260,3 +262,42 @@ async def test_an_organiser_sees_no_shows_at_their_own_opportunities_only(
     [at_olgas] = await app.volunteering.roster(olgas)
     assert at_ivans.no_shows == 1  # Ivan marked it himself
     assert at_olgas.no_shows == 0  # what Ivan marked is not Olga's to see
+
+
+async def test_a_contact_shown_to_everyone_needs_its_own_consent(
+    emulator: Emulator, launch: Launch
+) -> None:
+    clock = ManualClock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    app = (await launch(clock=clock, **OPERATOR)).app
+    olga = await person(app, emulator, 7301, "Olga", "Europe/Moscow", "mow", role="coordinator")
+    card = await create_opportunity(olga, title="Food bank shift", places="5")
+    assert "+7 900 000-00-00" in card.text  # consented to in the form (create_opportunity)
+
+    screen = await tap(olga, "✏️ Edit", card)
+    screen = await tap(olga, "Contact", screen)
+    assert "an organisation's contact is better" in screen.text
+    screen = await say(olga, "@olga_private")
+    assert "Everyone who opens this opportunity will see this contact" in screen.text
+    assert "152-ФЗ, art. 10.1" in screen.text
+    assert screen.button_texts() == [
+        "✅ I agree: show it to everyone",
+        "✏️ Another contact",
+        "« Back",
+    ]
+    async with app.engine.connect() as conn:
+        stored = (await conn.execute(select(opportunities.c.contact))).scalar_one()
+    assert stored == "+7 900 000-00-00"  # nothing changes before the yes
+
+    screen = await tap(olga, "✏️ Another contact", screen)
+    assert "How do volunteers reach the organiser?" in screen.text
+    screen = await say(olga, "rc@example.org")
+    card = await tap(olga, "✅ I agree: show it to everyone", screen)
+    assert "rc@example.org" in card.text
+    async with app.engine.connect() as conn:
+        stored = (await conn.execute(select(opportunities.c.contact))).scalar_one()
+    assert stored == "rc@example.org"
+    # A stale yes (the draft is gone) changes nothing.
+    await olga.press_data(OrganiserCb(action="econsent", id=1).pack())
+    async with app.engine.connect() as conn:
+        stored = (await conn.execute(select(opportunities.c.contact))).scalar_one()
+    assert stored == "rc@example.org"

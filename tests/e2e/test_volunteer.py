@@ -80,6 +80,10 @@ async def create_opportunity(coordinator: EmulatedUser, *, title: str, places: s
     screen = await say(coordinator, places)
     screen = await tap(coordinator, "Until the start")
     screen = await say(coordinator, "+7 900 000-00-00")
+    # Shown to everyone: a contact needs its own consent (152-ФЗ art. 10.1).
+    assert "Everyone who opens this opportunity will see this contact" in screen.text
+    assert "+7 900 000-00-00" in screen.text
+    screen = await tap(coordinator, "✅ I agree: show it to everyone", screen)
     assert "Check and publish" in screen.text
     assert "05.12.2026 13:00–16:00 (Europe/Moscow)" in screen.text
     return await tap(coordinator, "✅ Publish")
@@ -319,6 +323,7 @@ async def test_stale_buttons_answer_with_the_current_state(
         await say(coordinator, typed)
     await tap(coordinator, "A day before")
     await say(coordinator, "+7 900 000-00-00")
+    await tap(coordinator, "✅ I agree: show it to everyone")
     published = await tap(coordinator, "✅ Publish")
     assert "until 04.12.2026 13:00" in published.text
 
