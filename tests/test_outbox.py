@@ -172,7 +172,7 @@ async def test_an_encoded_payload_is_stored_as_given_and_times_as_sqlalchemy_sto
 ) -> None:
     await add_users(engine, 1, 2)
     tail = repo.PayloadTail(parse_mode="HTML")
-    encoded = tail.encode([repo.escaped("Привет, "), repo.escaped('<b>мир</b> "\n')])
+    encoded = tail.encode([repo.escaped("Привет, "), repo.escaped("<b>мир</b> \"\n")])
     later = NOW + timedelta(hours=3, microseconds=7)
     pushes = [NewPush(1, 1, "digest", "digest:1", encoded, later), push(2, "b:2", at=later)]
     assert await enqueue(engine, pushes) == 2

@@ -58,7 +58,9 @@ def upgrade() -> None:
         sa.Column("created_at", ts, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_self_assessments"),
     )
-    op.create_index("ix_self_assessments_coordinator_id", "self_assessments", ["coordinator_id"])
+    op.create_index(
+        "ix_self_assessments_coordinator_id", "self_assessments", ["coordinator_id"]
+    )
 
 
 def downgrade() -> None:

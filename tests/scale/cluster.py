@@ -81,12 +81,9 @@ class BotProcess:
 
     async def healthy(self) -> bool:
         try:
-            async with (
-                aiohttp.ClientSession() as session,
-                session.get(
-                    f"{self.url}/healthz", timeout=aiohttp.ClientTimeout(total=2)
-                ) as response,
-            ):
+            async with aiohttp.ClientSession() as session, session.get(
+                f"{self.url}/healthz", timeout=aiohttp.ClientTimeout(total=2)
+            ) as response:
                 return response.status == 200
         except (aiohttp.ClientError, OSError, TimeoutError):
             if self.process.returncode is not None:

@@ -42,14 +42,8 @@ async def test_instances_starting_together_migrate_one_at_a_time(tmp_path: Path)
         env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "DATABASE_URL": url}
         procs = [
             await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "migrate",
-                cwd=tmp_path,
-                env=env,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.PIPE,
+                sys.executable, "-m", "bot", "migrate", cwd=tmp_path, env=env,
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
             )
             for _ in range(3)
         ]
