@@ -72,7 +72,7 @@ async def seed(url: str, now: datetime) -> None:
     settings = [
         {"user_id": FIRST + i, "digest": "weekly" if i < DIGESTS else "off",
          "digest_weekday": now.weekday(), "digest_hour": 0, "quiet_start": 0, "quiet_end": 0,
-         "updated_at": consented}
+         "announcements": True, "updated_at": consented}
         for i in range(RECIPIENTS)
     ]  # fmt: skip
     engine = make_engine(url)
