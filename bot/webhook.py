@@ -8,7 +8,11 @@ Each instance serves, on WEBHOOK_HOST:WEBHOOK_PORT:
   answered 200 at once and processed in the background through the very Dispatcher polling
   uses (the same middlewares, handlers and FSM), so a slow handler does not hold Telegram's
   connection. While the instance shuts down, updates are answered 503: Telegram (or the proxy)
-  delivers them again, to another instance.
+  delivers them again, to another instance. A body that is not an update (malformed, nested
+  past the JSON decoder's depth, not an object) is answered 400, a body over MAX_BODY 413.
+  Telegram delivers an update again when it did not get our answer, possibly to another
+  instance: an update_id already taken is answered 200 and not processed again (see
+  `RecentUpdates`).
 * `GET /healthz` — `{"database": "ok", "redis": "ok"|"off"}` with 200, or 503 with `"down"`
   for what does not answer (for the proxy's health checks and the orchestrator's probes).
 
@@ -34,6 +38,7 @@ import logging
 import re
 import secrets
 import signal
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from aiogram.exceptions import TelegramBadRequest
@@ -41,10 +46,13 @@ from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
+from redis.exceptions import RedisError
 
 from bot.config import Settings, SettingsError
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
     from bot.app import App
 
 log = logging.getLogger(__name__)
@@ -53,6 +61,13 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header's nam
 SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 HEALTH_PATH = "/healthz"
 LOCK_SECONDS = 30.0
+# An update is a few kilobytes (a 4096-character text with its entities and a quoted reply);
+# a longer body is answered 413 before it is read.
+MAX_BODY = 1 << 20
+# Telegram delivers a failed update again within minutes; an id is remembered for an hour
+# (in Redis a key per update: some 30 MB at a hundred updates a second).
+SEEN_SECONDS = 3600
+SEEN_IN_PROCESS = 10_000
 
 
 def webhook_target(settings: Settings) -> tuple[str, str]:
@@ -87,6 +102,41 @@ def webhook_target(settings: Settings) -> tuple[str, str]:
     return base.rstrip("/") + path, secret
 
 
+class RecentUpdates:
+    """The update_ids taken lately, so that an update delivered again is processed once.
+
+    With Redis (several instances behind one URL, where the copy may reach another instance)
+    an id is taken by `SET NX` with an expiry, atomically across instances, as the FSM and
+    the send rate already share it. Without Redis only one instance may run (`run_webhook`
+    says so), and the last SEEN_IN_PROCESS ids in memory are enough. When Redis does not
+    answer, the update is processed: twice is better than never."""
+
+    def __init__(self, redis: Redis | None, key: str, size: int = SEEN_IN_PROCESS) -> None:
+        self._redis = redis
+        self._key = key
+        self._size = size
+        self._ids: OrderedDict[int, None] = OrderedDict()
+
+    async def first_time(self, update_id: int) -> bool:
+        """True the first time `update_id` is offered (on any instance), False after."""
+        if self._redis is not None:
+            try:
+                taken = await self._redis.set(
+                    f"{self._key}:{update_id}", "1", nx=True, ex=SEEN_SECONDS
+                )
+            except RedisError as exc:
+                log.warning("update dedup: redis down", extra={"error": type(exc).__name__})
+                return True
+            return bool(taken)
+        if update_id in self._ids:
+            self._ids.move_to_end(update_id)
+            return False
+        self._ids[update_id] = None
+        if len(self._ids) > self._size:
+            self._ids.popitem(last=False)
+        return True
+
+
 class WebhookServer:
     """The bot in webhook mode: `await run()` (or `start()` … `stop()` in tests)."""
 
@@ -95,11 +145,13 @@ class WebhookServer:
         self.url, self._secret = webhook_target(app.settings)
         self.path = app.settings.webhook_path
         self.grace = grace
-        self.web = web.Application()
+        self.web = web.Application(client_max_size=MAX_BODY)
         self.web.router.add_post(self.path, self._on_update)
         self.web.router.add_get(HEALTH_PATH, self._on_health)
         self.accepted = 0  # updates taken for processing
         self.refused = 0  # calls answered 401 (a wrong or missing secret)
+        self.duplicates = 0  # updates delivered again, answered and not processed
+        self._recent = RecentUpdates(app.redis, f"opora:update:{app.bot.id}")
         self.registered: bool | None = None  # did this instance call setWebhook
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -237,9 +289,13 @@ class WebhookServer:
         try:
             raw = await request.json(loads=bot.session.json_loads)
             update = Update.model_validate(raw, context={"bot": bot})
-        except (ValueError, ValidationError):
+        except (ValueError, ValidationError, RecursionError):  # malformed, or nested too deep
             log.warning("webhook call refused: not an update", extra={"remote": request.remote})
             return web.json_response({"ok": False, "error": "not an update"}, status=400)
+        if not await self._recent.first_time(update.update_id):
+            self.duplicates += 1
+            log.info("update delivered again: skipped", extra={"update_id": update.update_id})
+            return web.json_response({})
         self.accepted += 1
         task = asyncio.create_task(self._process(update), name=f"update-{update.update_id}")
         self._inflight.add(task)

@@ -23,7 +23,7 @@ from bot.app import create_app
 from bot.config import Settings, SettingsError
 from bot.emulator import Emulator
 from bot.storage.tables import users
-from bot.webhook import SECRET_HEADER, WebhookServer, webhook_target
+from bot.webhook import MAX_BODY, SECRET_HEADER, WebhookServer, webhook_target
 from tests.conftest import OPERATOR_ENV, TOKEN, make_settings
 from tests.scale.cluster import ROOT, SECRET, BotProcess, free_port, wait_until
 
@@ -64,11 +64,12 @@ async def serve(emulator: Emulator, bot_database_url: str) -> AsyncIterator[Serv
 
 
 async def post(url: str, body: Any, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    """POST `body` as JSON (a str or bytes is sent as it is)."""
     async with (
         aiohttp.ClientSession() as session,
         session.post(
             url,
-            data=json.dumps(body),
+            data=body if isinstance(body, str | bytes) else json.dumps(body),
             headers={"Content-Type": "application/json", **(headers or {})},
         ) as response,
     ):
@@ -217,6 +218,66 @@ async def test_a_call_without_the_secret_is_refused_and_not_processed(
     assert (await post(hook, update, {SECRET_HEADER: SECRET}))[0] == 200
     await emulator.wait_for_call("sendMessage", timeout=10)
     assert emulator.calls_of("sendMessage")[0].params["chat_id"] == 9102
+
+
+async def test_a_body_too_deep_or_too_big_is_refused_without_a_traceback(
+    serve: Serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = await serve()
+    hook = f"http://127.0.0.1:{server.port}{server.path}"
+    with_secret = {SECRET_HEADER: SECRET}
+    deep = "[" * 100_000 + "]" * 100_000  # past the JSON decoder's recursion limit
+    inside = json.dumps(an_update(777_002, 9105, "/start"))[:-2] + ', "x": ' + deep + "}}"
+    for body in (deep, inside, "[" * 100_000, "\xff\xfe", "[]", '"text"', "null"):
+        status, answer = await post(hook, body, with_secret)
+        assert (status, json.loads(answer)) == (400, {"ok": False, "error": "not an update"})
+    status, _ = await post(hook, b"[" + b" " * (MAX_BODY + 1) + b"]", with_secret)
+    assert status == 413
+    assert server.accepted == 0
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+    # The server still takes updates.
+    assert (await post(hook, an_update(777_003, 9105, "/start"), with_secret))[0] == 200
+    assert server.accepted == 1
+
+
+async def test_an_update_delivered_twice_is_handled_once(emulator: Emulator, serve: Serve) -> None:
+    server = await serve()
+    hook = f"http://127.0.0.1:{server.port}{server.path}"
+    user = emulator.user(9106, language_code="ru")
+    user.chat.started = True  # the user has opened the chat: the bot may write to it
+    update = an_update(777_004, user.id, "/start")
+    # Telegram delivers again when it did not get our answer: the second copy is answered 200
+    # (so it stops) and not processed.
+    assert (await post(hook, update, {SECRET_HEADER: SECRET}))[0] == 200
+    assert (await post(hook, update, {SECRET_HEADER: SECRET}))[0] == 200
+    assert (server.accepted, server.duplicates) == (1, 1)
+    assert "Опора" in (await user.next_message(timeout=10)).text
+    # The next update (another id) is processed; once it is answered, nothing else came.
+    after = an_update(777_005, user.id, "/help")
+    assert (await post(hook, after, {SECRET_HEADER: SECRET}))[0] == 200
+    await user.next_message(timeout=10)
+    await wait_until(lambda: server.inflight == 0, 10, "the updates to be handled")
+    assert len(user.chat.bot_messages) == 2
+    assert (server.accepted, server.duplicates) == (2, 1)
+
+
+async def test_an_update_delivered_again_to_another_instance_is_handled_once(
+    emulator: Emulator, serve: Serve, redis_url: str
+) -> None:
+    proxy_port = free_port()  # both behind one public URL
+    first = await serve(redis_url=redis_url, webhook_url=f"http://127.0.0.1:{proxy_port}")
+    second = await serve(redis_url=redis_url, webhook_url=f"http://127.0.0.1:{proxy_port}")
+    user = emulator.user(9107, language_code="ru")
+    user.chat.started = True
+    update = an_update(777_006, user.id, "/start")
+    for server in (first, second, first):
+        hook = f"http://127.0.0.1:{server.port}{server.path}"
+        assert (await post(hook, update, {SECRET_HEADER: SECRET}))[0] == 200
+    assert (first.accepted, second.accepted) == (1, 0)
+    assert (first.duplicates, second.duplicates) == (1, 1)
+    assert "Опора" in (await user.next_message(timeout=10)).text
+    await wait_until(lambda: first.inflight == 0, 10, "the update to be handled")
+    assert len(user.chat.bot_messages) == 1
 
 
 async def test_healthz_reports_database_and_redis(serve: Serve, redis_url: str) -> None:
