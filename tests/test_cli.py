@@ -33,12 +33,15 @@ def run_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
     )
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize(
+    ("stop", "host"), [(signal.SIGINT, "127.0.0.1"), (signal.SIGTERM, "0.0.0.0")]
+)
 def test_without_a_token_the_playground_starts_and_stops_cleanly(
-    tmp_path: Path, stop: signal.Signals
+    tmp_path: Path, stop: signal.Signals, host: str
 ) -> None:
     env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_URL"}}
     env.update(
+        PLAYGROUND_HOST=host,
         PLAYGROUND_PORT="0",
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'data' / 'bot.db'}",
     )
@@ -63,6 +66,10 @@ def test_without_a_token_the_playground_starts_and_stops_cleanly(
         first = lines.get(timeout=120)  # the address, once the bot polls the emulator
         address = re.search(r"http://127\.0\.0\.1:\d+", first)
         assert address is not None, first
+        if host == "0.0.0.0":
+            # not a 0.0.0.0 address that opens nothing elsewhere, but where it can be opened
+            assert "listening on all interfaces" in first, first
+            assert "0.0.0.0" not in first, first
         assert "BOT_TOKEN" in lines.get(timeout=10)  # how to connect a real bot
         with urllib.request.urlopen(address.group(0), timeout=30) as response:
             assert response.status == 200

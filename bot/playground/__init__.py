@@ -40,14 +40,15 @@ async def run_playground(settings: Settings) -> None:
     playground = Playground(settings, folder)
     host, port = settings.playground_host, settings.playground_port
     try:
-        url = await playground.start(host, port)
+        await playground.start(host, port)
     except OSError as exc:
         raise SettingsError(
             f"the playground cannot listen on {host}:{port} ({exc.strerror or exc}); "
             "set PLAYGROUND_PORT to a free port."
         ) from None
     print(  # noqa: T201 - the address is the point of this command
-        f"Опора playground: open {url} — the bot runs on a built-in Telegram emulator.\n"
+        f"Опора playground: {playground.where()} — the bot runs on a built-in Telegram "
+        "emulator.\n"
         "To connect a real bot, put BOT_TOKEN=<token from @BotFather> into .env "
         "(see .env.example) and run again.",
         flush=True,

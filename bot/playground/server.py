@@ -7,6 +7,11 @@ command menus, the clock, the page's texts) on connect and after a change of lan
 `answer` (a button press was answered) and `notice` (input refused, with the reason). The page
 sends `send`, `press`, `clock` and `language`. Files go over plain HTTP: `GET /files/<id>`
 and `POST /upload`.
+
+Every request must name the playground in its Host header: localhost, a loopback address, the
+host it was told to listen on, or, listening on all interfaces, one of this machine's
+addresses or its name. Anything else is refused with 403: a site whose name its DNS points
+at this machine (DNS rebinding) would otherwise be the page's own origin and get all chats.
 """
 
 from __future__ import annotations
@@ -14,14 +19,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import ipaddress
 import json
 import logging
+import socket
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSMsgType, hdrs, web
 from pydantic import SecretStr
 
 from bot.config import Settings
@@ -46,6 +53,8 @@ CSP = (
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
     "form-action 'none'"
 )
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+ALL_INTERFACES = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 - names, not a bind
 
 
 def _(message: str) -> str:
@@ -186,7 +195,10 @@ class Playground:
             self.store.restore(self.emulator.state, user.chat, saved.chats.get(person.id, []))
             self.users[person.id] = user
         self.app: Any = None  # bot.app.App once started (imported late: it loads the catalog)
-        self.url: str | None = None
+        self.url: str | None = None  # the page's address on this machine
+        self._hosts: frozenset[str] = LOOPBACK  # the names a request's Host may give
+        self._everywhere = False  # listening on all interfaces
+        self._port = 0
         self._polling: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
         self._clients: set[_Client] = set()
@@ -250,7 +262,9 @@ class Playground:
         return self.url
 
     async def _serve(self, host: str, port: int) -> None:
-        web_app = web.Application(client_max_size=MAX_UPLOAD, middlewares=[_headers])
+        web_app = web.Application(
+            client_max_size=MAX_UPLOAD, middlewares=[_headers, _host_guard(self)]
+        )
         web_app.router.add_get("/", self._index)
         web_app.router.add_get("/ws", self._socket)
         web_app.router.add_get("/files/{file_id}", self._file)
@@ -264,10 +278,44 @@ class Playground:
             await runner.cleanup()
             raise
         self._runner = runner
-        bound_host, bound_port = runner.addresses[0][:2]
-        shown = "127.0.0.1" if bound_host in ("0.0.0.0", "::") else bound_host  # noqa: S104
-        shown = f"[{shown}]" if ":" in shown else shown
-        self.url = f"http://{shown}:{bound_port}"
+        bound = [str(address[0]) for address in runner.addresses]
+        self._everywhere = host.strip().lower() in ALL_INTERFACES
+        names = {socket.gethostname().lower()} if self._everywhere else {_bare(host), *bound}
+        self._hosts = LOOPBACK | names
+        bound_host, self._port = bound[0], int(runner.addresses[0][1])
+        shown = "127.0.0.1" if bound_host in ALL_INTERFACES else bound_host
+        self.url = f"http://{_bracketed(shown)}:{self._port}"
+
+    def where(self) -> str:
+        """Where to open the page, for the line `python -m bot` prints: its address, or,
+        listening on all interfaces, the local one and this machine's others."""
+        assert self.url is not None, "not started"
+        if not self._everywhere:
+            return f"open {self.url}"
+        port = self._port
+        others = [f"http://{_bracketed(a)}:{port}" for a in machine_addresses()]
+        elsewhere = ", ".join(others) or f"http://<this machine's address>:{port}"
+        return (
+            f"listening on all interfaces, port {port}: open {self.url} here, or {elsewhere} "
+            "from another device (anyone on the network can)"
+        )
+
+    def serves(self, host: str | None) -> bool:
+        """Whether a request with this Host header is for the playground (see the module)."""
+        name = _host_name(host)
+        if name is None:
+            return False
+        if name in self._hosts:
+            return True
+        if not self._everywhere:
+            return False
+        # Listening on all interfaces, a request by address came to one of this machine's
+        # (or to a port forwarded to it). An address is no name DNS rebinding can lend.
+        try:
+            ipaddress.ip_address(name)
+        except ValueError:
+            return False
+        return True
 
     async def stop(self) -> None:
         """Close the pages, stop the bot, save the chats, stop the emulator."""
@@ -548,6 +596,63 @@ async def _headers(request: web.Request, handler: Any) -> web.StreamResponse:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     return response
+
+
+def _host_guard(playground: Playground) -> Any:
+    @web.middleware
+    async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
+        if not playground.serves(request.headers.get(hdrs.HOST)):
+            raise web.HTTPForbidden(
+                text=f"This is not the playground's address: open {playground.url}"
+            )
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    return guard
+
+
+def _host_name(host: str | None) -> str | None:
+    """The name of a Host header (`name`, `name:port`, `[::1]:port`), lowercased, without
+    the port, the brackets or a final dot; None when malformed or absent."""
+    if not host:
+        return None
+    host = host.strip().lower()
+    port: str | None
+    if host.startswith("["):
+        name, bracket, rest = host[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else None
+        if not bracket or (rest and port is None):
+            return None
+    else:
+        name, colon, port = host.partition(":")
+        port = port if colon else None
+    if port is not None and not port.isdigit():
+        return None
+    name = name.rstrip(".")
+    return name or None
+
+
+def _bare(host: str) -> str:
+    """A configured host as a Host header names it: lowercased, no brackets, no final dot."""
+    return host.strip().strip("[]").lower().rstrip(".")
+
+
+def _bracketed(address: str) -> str:
+    return f"[{address}]" if ":" in address else address
+
+
+def machine_addresses() -> list[str]:
+    """This machine's addresses others may reach it by (best effort, loopback left out): the
+    one its default route leaves from, and those its host name resolves to."""
+    found: list[str] = []
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))  # nothing is sent: UDP only picks the route
+        found.append(probe.getsockname()[0])
+    with contextlib.suppress(OSError):
+        for *_, address in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            found.append(str(address[0]))
+    unique = dict.fromkeys(a for a in found if not ipaddress.ip_address(a).is_loopback)
+    return list(unique)
 
 
 def _same_origin(request: web.Request) -> bool:

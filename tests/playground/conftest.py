@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -104,14 +105,21 @@ def _answer_to(ref: int) -> Callable[[Event], bool]:
     return lambda e: e["type"] == "answer" and e["ref"] == ref
 
 
-@pytest.fixture
-async def playground(tmp_path: Path) -> AsyncIterator[Playground]:
+@contextlib.asynccontextmanager
+async def serving(tmp_path: Path, host: str = "127.0.0.1") -> AsyncIterator[Playground]:
+    """The playground on `host` and a free port, with its data in tmp_path."""
     served = Playground(playground_settings(tmp_path), tmp_path / "playground")
-    await served.start("127.0.0.1", 0)
+    await served.start(host, 0)
     try:
         yield served
     finally:
         await served.stop()
+
+
+@pytest.fixture
+async def playground(tmp_path: Path) -> AsyncIterator[Playground]:
+    async with serving(tmp_path) as served:
+        yield served
 
 
 @pytest.fixture

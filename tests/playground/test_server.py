@@ -18,7 +18,14 @@ from bot.config import ROOT, Settings
 from bot.playground import Playground, playground_paths
 from bot.playground.server import PEOPLE
 from bot.ui.render import Renderer
-from tests.playground.conftest import ANNA, VERA, Page, open_page, playground_settings
+from tests.playground.conftest import (
+    ANNA,
+    VERA,
+    Page,
+    open_page,
+    playground_settings,
+    serving,
+)
 
 RU = Renderer()
 
@@ -210,6 +217,67 @@ async def test_documents_download_and_foreign_pages_are_refused(
         await http.ws_connect(playground.url + "/ws", headers={"Origin": "http://evil.example"})
     assert refused.value.status == 403
     await page.ws.close()
+
+
+async def refused_paths(http: aiohttp.ClientSession, url: str, host: str) -> list[str]:
+    """The playground's addresses that refuse (403) a request naming `host` in its Host
+    header, as a page served from another name (DNS rebinding) would send it."""
+    refused = []
+    headers = {"Host": host}
+    for path in ("/", "/static/playground.js", "/files/nope"):
+        async with http.get(url + path, headers=headers) as response:
+            if response.status == 403:
+                refused.append(path)
+    form = aiohttp.FormData()
+    form.add_field("person", str(VERA))
+    form.add_field("file", b"title;link\n", filename="a.csv", content_type="text/csv")
+    async with http.post(url + "/upload", data=form, headers=headers) as response:
+        if response.status == 403:
+            refused.append("/upload")
+    origin = {"Origin": f"http://{host}", **headers}  # the page's own origin: same-origin passes
+    try:
+        ws = await http.ws_connect(url + "/ws", headers=origin)
+    except aiohttp.WSServerHandshakeError as error:
+        if error.status == 403:
+            refused.append("/ws")
+    else:
+        await ws.close()
+    return refused
+
+
+ALL_PATHS = ["/", "/static/playground.js", "/files/nope", "/upload", "/ws"]
+
+
+async def test_a_page_from_another_host_name_is_refused(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
+    assert playground.url is not None
+    port = playground.url.rsplit(":", 1)[1]
+    # A name the attacker's DNS points at 127.0.0.1: the browser sends that name as Host.
+    for host in (f"evil.example:{port}", "evil.example", f"127.0.0.1.evil.example:{port}"):
+        assert await refused_paths(http, playground.url, host) == ALL_PATHS, host
+    async with http.get(playground.url + "/", headers={"Host": "evil.example"}) as response:
+        assert "http://127.0.0.1:" in await response.text()  # where to open it instead
+    # The names of this machine's loopback are the playground's own.
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST.:{port}", f"[::1]:{port}"):
+        assert await refused_paths(http, playground.url, host) == [], host
+    # Bound to the loopback, another address of the machine is not the playground's either.
+    assert await refused_paths(http, playground.url, f"192.0.2.7:{port}") == ALL_PATHS
+
+
+async def test_bound_to_all_interfaces_it_says_where_it_listens(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    async with serving(tmp_path, "0.0.0.0") as served:
+        assert served.url is not None
+        port = served.url.rsplit(":", 1)[1]
+        where = served.where()
+        assert "0.0.0.0" not in where
+        assert where.startswith(f"listening on all interfaces, port {port}: open {served.url}")
+        assert served.url.startswith("http://127.0.0.1:")
+        # From another device the page is opened by one of the machine's addresses.
+        assert await refused_paths(http, served.url, f"192.0.2.7:{port}") == []
+        assert await refused_paths(http, served.url, f"evil.example:{port}") == ALL_PATHS
 
 
 async def test_chats_clock_and_old_buttons_survive_a_restart(
