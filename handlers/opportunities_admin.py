@@ -350,15 +350,15 @@ def _typed_value(
         value = rules.clean_text(text, LIMITS["place"])
         if value is None:
             return {}, "text"
-        if rules.is_link(value) and len(value) <= rules.LINK_LIMIT:
-            return {"place": None, "link": value, "region": None}, None
-        return {"place": value, "link": None}, None
+        if not rules.looks_like_link(value):
+            return {"place": value, "link": None}, None
+        link = rules.typed_link(value)
+        return ({"place": None, "link": link, "region": None}, None) if link else ({}, "link")
     if step == "link":
         if text.strip() in {"-", "—"}:
             return {"link": None}, None
-        if not rules.is_link(text) or len(text.strip()) > rules.LINK_LIMIT:
-            return {}, "link"
-        return {"link": text.strip()}, None
+        link = rules.typed_link(text)
+        return ({"link": link}, None) if link else ({}, "link")
     if step == "capacity":
         try:
             return {"capacity": rules.parse_capacity(text)}, None

@@ -204,8 +204,8 @@ def card_keyboard(tr: Tr, card: Card, origin: VolunteerCb) -> Any:
         rows.append(
             [button(tr._("📅 Add to calendar"), VolunteerCb(action="ics", id=opp.id, **where))]
         )
-    if opp.link and rules.is_link(opp.link):
-        rows.append([InlineKeyboardButton(text=tr._("💻 Online link"), url=opp.link)])
+    if opp.link and (url := rules.typed_link(opp.link)):
+        rows.append([InlineKeyboardButton(text=tr._("💻 Online link"), url=url)])
     back = (
         VolunteerCb(action="menu")
         if origin.action == "open"

@@ -309,6 +309,8 @@ def test_header_problems() -> None:
     [
         ("https://example.org", "https://example.org"),
         ("  http://Example.ORG/a b  ", None),
+        ("http://example.org", None),
+        ("https://192.168.0.1/", None),
         ("https://президентскиегранты.рф/", "https://xn--80afcdbalict6afooklqi5o.xn--p1ai/"),
         ("https://example.org/путь?q=да", "https://example.org/%D0%BF%D1%83%D1%82%D1%8C?q=%D0%B4%D0%B0"),
         ("javascript:alert(1)", None),
@@ -420,7 +422,7 @@ WINDOWS = st.one_of(
     st.tuples(_date, _date).map(lambda d: Window.fixed(min(d), max(d))),
 )
 LINKS = st.sampled_from(
-    ["https://example.org", "http://sub.example.com/a/b?c=d&e=f#g", "https://xn--p1ai.xn--p1ai/x"]
+    ["https://example.org", "https://sub.example.com/a/b?c=d&e=f#g", "https://xn--p1ai.xn--p1ai/x"]
 )
 
 GRANTS = st.builds(

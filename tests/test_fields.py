@@ -34,7 +34,17 @@ def error_of(adapter: TypeAdapter[Any], value: object) -> tuple[str, str]:
         ("https://example.org:99999", "link_form"),
         ("https://user:pw@example.org", "link_form"),
         ("ftp://example.org", "link_scheme"),
+        ("http://example.org", "link_scheme"),
+        ("http://x", "link_scheme"),
+        ("https://x", "link_host"),
         ("https://localhost", "link_host"),
+        ("https://app.localhost/", "link_host"),
+        ("https://printer.local/", "link_host"),
+        ("https://127.0.0.1/", "link_host"),
+        ("https://10.0.0.8/admin", "link_host"),
+        ("https://192.168.1.1", "link_host"),
+        ("https://169.254.169.254/latest", "link_host"),
+        ("https://0.0.0.0", "link_host"),
         ("https://example.org/" + "a" * 500, "link_too_long"),
     ],
 )
@@ -44,9 +54,10 @@ def test_a_link_error_names_the_rule_that_failed(value: str, kind: str) -> None:
 
 def test_the_two_link_rules_differ_where_they_should() -> None:
     coordinator, catalog = TypeAdapter(Link), TypeAdapter(HttpsLink)
-    # a coordinator's link is converted to ASCII, http is accepted
+    # a coordinator's link is converted to ASCII; https to a public site, as the catalog's
     assert coordinator.validate_python(" https://добро.рф/ ") == "https://xn--90af4abj.xn--p1ai/"
-    assert coordinator.validate_python("http://example.org") == "http://example.org"
+    assert coordinator.validate_python("HTTPS://Example.org") == "https://example.org"
+    assert coordinator.validate_python("https://93.184.215.14/a") == "https://93.184.215.14/a"
     # the catalog's link is https, written in punycode, and kept exactly as written
     assert "punycode" in error_of(catalog, "https://добро.рф/")[1]
     assert error_of(catalog, "http://example.org")[1] == (

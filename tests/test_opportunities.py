@@ -213,8 +213,21 @@ def test_capacity_and_time_checks() -> None:
         "cutoff_after_start"
     )
     assert rules.time_problem(NOW, NOW + timedelta(days=400), end, None) == "start_far"
-    assert rules.is_link("https://meet.example.org/abc")
-    assert not rules.is_link("ул. Ленина, 1")
+    # a typed link keeps to the one rule of links (bot.domain.fields.Link)
+    assert rules.typed_link(" https://meet.example.org/abc ") == "https://meet.example.org/abc"
+    assert rules.typed_link("https://встреча.рф/") == "https://xn--80adj7beg1b.xn--p1ai/"
+    for bad in (
+        "ул. Ленина, 1",
+        "http://x",
+        "http://meet.example.org",
+        "https://x",
+        "https://localhost:8080/",
+        "https://192.168.1.1/",
+    ):
+        assert rules.typed_link(bad) is None, bad
+    assert rules.looks_like_link("HTTP://x")
+    assert rules.looks_like_link("https://")
+    assert not rules.looks_like_link("ул. Ленина, 1, http://map.example.org")
 
 
 # --- matching -------------------------------------------------------------------------------

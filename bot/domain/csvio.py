@@ -130,7 +130,7 @@ TOO_LONG = n_(
 )
 ONE_LINE = _("must be one line, without line breaks")
 CONTROL = _("contains invisible control characters")
-LINK_SCHEME = _("a link must start with https:// (or http://), like https://example.org/grant")
+LINK_SCHEME = _("a link must start with https://, like https://example.org/grant")
 LINK_SPACES = _("a link cannot contain spaces")
 LINK_HOST = _("the link has no valid site name: write it like https://example.org/page")
 LINK_FORM = _("this is not a valid link: write it like https://example.org/page")
@@ -339,8 +339,8 @@ _LINK_REASONS: dict[str, str | Plural] = {
 
 
 def clean_link(value: str, *, required: bool = True) -> str | None:
-    """A link by the rule of :data:`bot.domain.fields.Link`: an http(s) URL with a real host,
-    ASCII as Telegram wants it; empty: :data:`EMPTY` when ``required``, else None."""
+    """A link by the rule of :data:`bot.domain.fields.Link`: an https URL to a site on the
+    Internet, ASCII as Telegram wants it; empty: :data:`EMPTY` when ``required``, else None."""
     text = value.strip()
     if not text:
         if required:

@@ -8,14 +8,17 @@ needs the parsed value rather than the text (a ``(month, day)``, a ``date``, a `
 it calls the function the type is built on (:func:`parse_month_day`, :func:`parse_iso_date`,
 :func:`zone_info`), which raises ``ValueError``.
 
-* :data:`Link` — a link a coordinator types or pastes: http or https, a real host, stored in
-  ASCII as Telegram wants it (a Cyrillic domain to punycode, the rest percent-encoded). Its
+* :data:`Link` — a link a coordinator or an organiser types or pastes (grants, articles,
+  measures, opportunities, their CSV files): https to a site on the Internet (a domain of two
+  labels or more, or a public IPv4 address; not localhost, ``.local`` or a private address),
+  stored in ASCII as Telegram wants it (a Cyrillic domain to punycode, the rest
+  percent-encoded). Its
   errors are ``PydanticCustomError`` s whose ``type`` names the rule that failed
   (``link_spaces``, ``link_control``, ``link_form``, ``link_scheme``, ``link_host``,
   ``link_too_long``), so that a caller can word each one itself.
 * :data:`HttpsLink` / :data:`HttpsLinkOrEmpty` — a link of our own YAML catalog: https only,
   already written in ASCII (punycode) and kept exactly as written. Not the same rule as
-  :data:`Link`, which accepts http, converts instead of refusing and checks the host harder.
+  :data:`Link`, which converts instead of refusing and checks the host harder.
 * :data:`MonthDayText` — a yearly window's day, ``"MM-DD"``; any day of a leap year.
 * :data:`IsoDate` — a date written ``YYYY-MM-DD`` (or already a ``date``).
 * :data:`TimeZone` — a key of the IANA time zone database, exactly as written (any zone, not
@@ -25,6 +28,7 @@ it calls the function the type is built on (:func:`parse_month_day`, :func:`pars
 from __future__ import annotations
 
 import calendar
+import ipaddress
 import re
 import unicodedata
 from datetime import date, datetime
@@ -57,6 +61,8 @@ LINK_LIMIT = 500  # characters of a stored link
 
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
 _IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}\Z")
+# names that never lead to a site on the Internet (RFC 6761, 6762, 8375; ICANN's .internal)
+_LOCAL_SUFFIXES = ("localhost", "local", "internal", "home.arpa", "test", "invalid")
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 _QUERY_SAFE = _PATH_SAFE + "?"
 
@@ -70,11 +76,13 @@ def _bad_form() -> PydanticCustomError:
 
 
 def _ascii_host(host: str) -> str:
-    """The host in ASCII (a Cyrillic domain in punycode): a domain of two labels or more, or
-    an IPv4 address."""
+    """The host in ASCII (a Cyrillic domain in punycode): a domain of two labels or more, not
+    a local one, or a public IPv4 address."""
     host = host.rstrip(".").lower()
     if _IPV4.match(host):
-        if all(int(part) <= 255 for part in host.split(".")):
+        if all(int(part) <= 255 for part in host.split(".")) and (
+            ipaddress.IPv4Address(host).is_global
+        ):
             return host
         raise _bad_host()
     try:
@@ -86,13 +94,16 @@ def _ascii_host(host: str) -> str:
         raise _bad_host()
     if labels[-1].isdigit():
         raise _bad_host()
+    if any(ascii_host == end or ascii_host.endswith("." + end) for end in _LOCAL_SUFFIXES):
+        raise _bad_host()
     return ascii_host
 
 
 def _clean_link(value: str) -> str:
-    """An http(s) URL with a real host, ASCII as Telegram wants it (a Cyrillic domain goes to
-    punycode, other non-ASCII characters are percent-encoded); no spaces, no ``javascript:``,
-    no ``user:password@``; at most :data:`LINK_LIMIT` characters."""
+    """An https URL with a real host, ASCII as Telegram wants it (a Cyrillic domain goes to
+    punycode, other non-ASCII characters are percent-encoded); no spaces, no ``http:`` (the
+    page would travel unencrypted), no ``javascript:``, no ``user:password@``; at most
+    :data:`LINK_LIMIT` characters."""
     text = value.strip()
     if any(ch.isspace() for ch in text):
         raise PydanticCustomError("link_spaces", "a link cannot contain spaces")
@@ -104,8 +115,8 @@ def _clean_link(value: str) -> str:
     except ValueError:
         raise _bad_form() from None
     scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise PydanticCustomError("link_scheme", "a link must start with https:// or http://")
+    if scheme != "https":
+        raise PydanticCustomError("link_scheme", "a link must start with https://")
     if not parts.hostname:
         raise _bad_host()
     if parts.username is not None or parts.password is not None:

@@ -23,7 +23,8 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event
 
-from bot.domain.csvio import spreadsheet
+from bot.domain.csvio import Invalid, clean_link, spreadsheet
+from bot.domain.fields import LINK_LIMIT as LINK_LIMIT  # a stored link's characters
 from bot.domain.schedule import allowed_at
 
 # --- the opportunity ----------------------------------------------------------------------
@@ -40,7 +41,6 @@ WITHDRAWN: Final = "cancelled"  # a sign-up the volunteer cancelled (or left the
 TITLE_LIMIT: Final = 200
 DESCRIPTION_LIMIT: Final = 2000
 PLACE_LIMIT: Final = 300
-LINK_LIMIT: Final = 500
 CONTACT_LIMIT: Final = 200
 MAX_CAPACITY: Final = 10_000
 MAX_AHEAD: Final = timedelta(days=366)
@@ -268,8 +268,18 @@ def clean_text(text: str | None, limit: int) -> str | None:
     return value if value and len(value) <= limit else None
 
 
-def is_link(text: str) -> bool:
-    return re.match(r"^https?://\S+$", text.strip()) is not None
+def typed_link(text: str) -> str | None:
+    """A link typed into the form, by the one rule of links (:data:`bot.domain.fields.Link`:
+    https to a site on the Internet, in ASCII as Telegram wants it); None when it breaks it."""
+    try:
+        return clean_link(text)
+    except Invalid:
+        return None
+
+
+def looks_like_link(text: str) -> bool:
+    """Typed as a link (it starts with a scheme): an online place, not an address."""
+    return re.match(r"[a-z][a-z0-9+.-]*://", text.strip(), re.IGNORECASE) is not None
 
 
 # --- matching volunteers and opportunities --------------------------------------------------

@@ -407,6 +407,9 @@ async def test_organiser_edits_reach_the_participants(emulator: Emulator, launch
     # Online now: a link instead of the address.
     await tap(coordinator, "✏️ Edit", again)
     await tap(coordinator, "Place")
+    for bad in ("http://x", "http://meet.example.org/food", "https://localhost/food"):
+        asked = await say(coordinator, bad)  # a link, but not one to open: asked again
+        assert "A link starts with https:// and names a site" in asked.text, bad
     online = await say(coordinator, "https://meet.example.org/food")
     assert "💻 Online: https://meet.example.org/food" in online.text
     news = (await anna.messages_until(lambda m: "New place" in m.text))[-1]

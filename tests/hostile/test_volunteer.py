@@ -66,7 +66,7 @@ async def check_opportunities(harness: Harness) -> None:
         assert len(opp["description"]) <= rules.DESCRIPTION_LIMIT
         assert opp["place"] is None or len(opp["place"]) <= rules.PLACE_LIMIT
         assert opp["contact"] is None or len(opp["contact"]) <= rules.CONTACT_LIMIT
-        assert opp["link"] is None or rules.is_link(opp["link"])
+        assert opp["link"] is None or rules.typed_link(opp["link"]) is not None
         assert opp["ends_at"] > opp["starts_at"]
         assert opp["capacity"] is None or 1 <= opp["capacity"] <= rules.MAX_CAPACITY
         confirmed = [
