@@ -16,7 +16,13 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.types import BotCommand, BotCommandScopeDefault, TelegramObject, Update
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeDefault,
+    LinkPreviewOptions,
+    TelegramObject,
+    Update,
+)
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -62,6 +68,11 @@ log = logging.getLogger(__name__)
 
 
 QUEUED_PER_TURN = 16  # polling fetches no more while this many updates per turn are waiting
+# HTML, and no link previews: set as link_preview, because aiogram's link_preview_is_disabled
+# also sends the replaced disable_web_page_preview beside link_preview_options.
+BOT_DEFAULTS = DefaultBotProperties(
+    parse_mode=ParseMode.HTML, link_preview=LinkPreviewOptions(is_disabled=True)
+)
 
 
 def _(message: str) -> str:
@@ -296,7 +307,7 @@ def create_app(
     bot = Bot(
         token,
         session=session,
-        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+        default=BOT_DEFAULTS,
     )
     engine = make_engine(settings.database_url)
     renderer = Renderer(globals_={"catalog": catalog, "settings": settings})

@@ -12,15 +12,14 @@ from typing import Any
 
 import pytest
 from aiogram import Bot
-from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError, TelegramServerError
 from aiogram.methods import BanChatMember, SendMessage, SendPhoto
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 from aiohttp import web
 from PIL import Image
 
+from bot.app import BOT_DEFAULTS
 from bot.emulator import DEFAULT_TOKEN, Emulator
 from bot.infra.session import JsonSession
 
@@ -30,7 +29,7 @@ KEYBOARD = InlineKeyboardMarkup(
         [InlineKeyboardButton(text="Сайт", url="https://example.org/?a=1&b=2")],
     ]
 )
-DEFAULTS = DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True)
+DEFAULTS = BOT_DEFAULTS  # the app's
 
 
 def _bot(base: str) -> Bot:
@@ -88,8 +87,7 @@ def test_the_body_holds_objects_as_objects_and_leaves_out_what_is_unset() -> Non
         "chat_id": 42,
         "text": "<b>Привет</b>",
         "parse_mode": "HTML",  # the bot's defaults, resolved
-        "link_preview_options": {"is_disabled": True},
-        "disable_web_page_preview": True,  # aiogram sends the older form of it too
+        "link_preview_options": {"is_disabled": True},  # and not the replaced parameter
         "reply_markup": {
             "inline_keyboard": [
                 [{"text": "Дальше ▶ <b>&", "callback_data": "ik:next"}],

@@ -19,7 +19,7 @@ from .client import EmulatedUser, EmulatorTimeout
 from .errors import ApiError, not_found, unauthorized
 from .methods import METHODS, MethodSpec
 from .models import ApiCall
-from .params import MAX_BODY, Params, Upload, normalize, read_request
+from .params import MAX_BODY, Params, Upload, check_replaced, normalize, read_request
 from .state import BotState, Chat, EmulatorState, Notifier, WebhookConfig
 
 if TYPE_CHECKING:
@@ -485,6 +485,7 @@ class Emulator:
         self, bot: BotState, spec: MethodSpec, params: Params, started: float
     ) -> tuple[Any, ApiError | None]:
         try:
+            check_replaced(params.values)
             result = await spec.handler(self.state, bot, params)
         except ApiError as exc:
             self._record(bot.id, spec.name, params.values, started, error=exc)

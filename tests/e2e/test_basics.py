@@ -34,6 +34,10 @@ async def test_start_greets_in_russian_with_menu(
     async with running_bot.app.engine.connect() as conn:
         row = (await conn.execute(select(users).where(users.c.id == 1001))).mappings().one()
     assert row["first_name"] is None  # nothing beyond the id before consent
+    # Link previews are off the one way the Bot API has now (not the replaced parameter too).
+    (call,) = emulator.calls_of("sendMessage")
+    assert call.params["link_preview_options"] == {"is_disabled": True}
+    assert "disable_web_page_preview" not in call.params
     assert emulator.rejections() == []
 
 

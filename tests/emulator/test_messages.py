@@ -264,6 +264,32 @@ async def test_edit_message_text(api: Api, anna: EmulatedUser) -> None:
     assert anna.current(first).buttons == []
 
 
+async def test_the_replaced_link_preview_parameter_is_refused(
+    emu: Emulator, api: Api, anna: EmulatedUser
+) -> None:
+    """disable_web_page_preview gave way to link_preview_options (Bot API 7.0) and is gone from
+    the spec; a client that still sends it beside the new one may not get what it meant."""
+    replaced = (
+        400,
+        "Bad Request: disable_web_page_preview is no longer a parameter of the Bot API: "
+        "use link_preview_options",
+    )
+    off = {"is_disabled": True}
+    link = "https://example.org"
+    for encoding in ("json", "form"):
+        assert await api.call(
+            "sendMessage", chat_id=anna.id, text=link, disable_web_page_preview=True,
+            link_preview_options=off, encoding=encoding,
+        ) == (400, {"ok": False, "error_code": 400, "description": replaced[1]})  # fmt: skip
+    sent = await api.ok("sendMessage", chat_id=anna.id, text=link, link_preview_options=off)
+    assert emu.calls_of("sendMessage")[-1].params["link_preview_options"] == off
+    assert await api.error(
+        "editMessageText", chat_id=anna.id, message_id=sent["message_id"], text=link + "/a",
+        disable_web_page_preview=True,
+    ) == replaced  # fmt: skip
+    assert [call.error_code for call in emu.rejections()] == [400, 400, 400]
+
+
 async def test_edit_not_modified(api: Api, anna: EmulatedUser) -> None:
     markup = inline([{"text": "A", "callback_data": "a"}])
     sent = await api.ok(
