@@ -1,5 +1,6 @@
 """Admins (ADMIN_IDS): /coordinators to list, appoint (by a forwarded message or the id of a
-user who has started the bot) and remove coordinators; /audit shows the latest actions."""
+user who has started the bot) and remove coordinators; /audit pages through the audit log,
+newest first (‹ › between pages)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.services.coordination import CoordinationService
-from bot.ui.keyboards import Menu, TelegramId, button, keyboard
+from bot.ui.keyboards import Menu, Small, TelegramId, button, keyboard, page_row
 from bot.ui.screen import Screen
 from handlers.people import person_id
 
 router = Router(name=__name__)
+AUDIT_PAGE = 20  # rows a page of /audit: short lines, well within one message
 
 
 class CoordinatorsCb(CallbackData, prefix="co"):
@@ -22,6 +24,12 @@ class CoordinatorsCb(CallbackData, prefix="co"):
 
     action: str
     user_id: TelegramId = 0
+
+
+class AuditCb(CallbackData, prefix="au"):
+    """A page of the audit log, from 0 (newest)."""
+
+    page: Small = 0
 
 
 class Appointing(StatesGroup):
@@ -98,6 +106,11 @@ async def remove(
 
 
 @router.message(Command("audit"))
-async def audit(message: Message, screen: Screen, coordination: CoordinationService) -> None:
-    entries = await coordination.log(30)
-    await screen.send(screen.tr("admin/audit.j2", entries=entries))
+@router.callback_query(AuditCb.filter())
+async def audit(
+    event: Message | CallbackQuery, screen: Screen, coordination: CoordinationService
+) -> None:
+    wanted = AuditCb.unpack(event.data or "").page if isinstance(event, CallbackQuery) else 0
+    entries, at = await coordination.log(wanted, AUDIT_PAGE)
+    text = screen.tr("admin/audit.j2", entries=entries, page=at.number + 1, pages=at.pages)
+    await screen.show(text, keyboard([page_row(at, lambda n: AuditCb(page=n), "‹", "›")]))

@@ -33,7 +33,7 @@ class RequireConsent(BaseMiddleware):
 
 class RequireRole(BaseMiddleware):
     """A handler runs only for a user with one of `roles`; anyone else gets a polite refusal,
-    nothing changes, and the attempt is logged and audited."""
+    nothing changes, and the attempt is logged and counted in the audit log."""
 
     def __init__(self, *roles: str) -> None:
         self.roles = frozenset(roles)
@@ -54,7 +54,7 @@ class RequireRole(BaseMiddleware):
         )
         coordination: CoordinationService | None = data.get("coordination")
         if coordination is not None and user_id is not None:
-            await coordination.audit(user_id, "denied", ",".join(sorted(self.roles)))
+            await coordination.refused(user_id, "denied", ",".join(sorted(self.roles)))
         if screen is not None:
             screen.query = None
             await screen.send(screen.tr("errors/not_allowed.j2"))

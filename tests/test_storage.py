@@ -205,3 +205,31 @@ async def test_content_items_read_back_as_they_were_written(engine) -> None:
     async with engine.connect() as conn:
         assert await catalogs.open_grants(conn) == []
         assert await catalogs.grant(conn, grant_id) is None
+
+
+async def test_refusals_are_counted_an_hour_to_a_row(engine) -> None:
+    """A refusal adds one to the row its actor's same attempt opened within the hour; other
+    actors, other attempts, later hours and every real action keep rows of their own."""
+    from bot.services.coordination import CoordinationService
+
+    clock = ManualClock(NOW)
+    service = CoordinationService(engine, clock)
+    for _ in range(40):
+        await service.refused(5, "denied", "admin")
+        clock.advance(timedelta(minutes=1))  # 40 minutes: all within the row's hour
+    await service.refused(6, "denied", "admin")
+    await service.refused(5, "denied", "admin,coordinator")
+    await service.audit(1, "coordinator.appoint", "7")
+    clock.advance(timedelta(minutes=30))
+    await service.refused(5, "denied", "admin")  # 70 minutes after the first: a new row
+    entries, page = await service.log(0, 10)
+    assert [(e.actor_id, e.target, e.times) for e in reversed(entries)] == [
+        (5, "admin", 40),
+        (6, "admin", 1),
+        (5, "admin,coordinator", 1),
+        (1, "7", 1),
+        (5, "admin", 1),
+    ]
+    assert (page.number, page.pages, page.total) == (0, 1, 5)
+    stale, last = await service.log(7, 2)  # a stale button past the end: the last page
+    assert (last.number, [e.actor_id for e in stale]) == (2, [5])

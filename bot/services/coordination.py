@@ -1,14 +1,21 @@
 """Who coordinates: admins (ADMIN_IDS) appoint and remove coordinators; every coordinator and
-admin action, and every refused attempt, goes to the audit log."""
+admin action goes to the audit log, and refused attempts are counted there.
+
+A refusal adds one to the row of the same actor, action and target opened within
+`REFUSALS_WINDOW` instead of writing a row each: forged presses by the dozen once pushed a
+real appointment off /audit. The log keeps who tried what and how often, hour by hour, and
+the list stays readable (it pages through every row)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.errors import UserError
+from bot.domain.paging import Page, asked
 from bot.infra.clock import Clock
 from bot.storage import audit as audit_repo
 from bot.storage import users as users_repo
@@ -18,6 +25,7 @@ from bot.storage.users import User
 
 COORDINATOR = "coordinator"
 ORGANISER = "organiser"  # an activist a coordinator allowed to publish opportunities
+REFUSALS_WINDOW = timedelta(hours=1)  # one audit row counts an actor's refusals in it
 
 
 class CoordinationService:
@@ -31,9 +39,21 @@ class CoordinationService:
         async with self.engine.begin() as conn:
             await audit_repo.add(conn, actor_id, action, target, details, self.clock.now())
 
-    async def log(self, limit: int = 20) -> list[AuditEntry]:
+    async def refused(self, actor_id: int, action: str, target: str | None = None) -> None:
+        """Count a refused attempt (see the module's note)."""
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            await audit_repo.add_refusal(conn, actor_id, action, target, now, REFUSALS_WINDOW)
+
+    async def log(self, page: int, size: int) -> tuple[list[AuditEntry], Page]:
+        """Page `page` of the log, newest first; past the end (a stale button), the last."""
+        wanted = asked(page, size)
         async with self.engine.connect() as conn:
-            return await audit_repo.latest(conn, limit)
+            entries, total = await audit_repo.page(conn, wanted.offset, wanted.limit)
+            at = wanted.counted(total).clamped()
+            if at.number != wanted.number:
+                entries, _ = await audit_repo.page(conn, at.offset, at.limit)
+        return entries, at
 
     async def coordinators(self) -> list[User]:
         return await self.holders(COORDINATOR)

@@ -281,7 +281,10 @@ audit_log = Table(
     Column("action", String(48), nullable=False),
     Column("target", String(200)),
     Column("details", Text, nullable=False, default="{}", server_default="{}"),  # JSON
-    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),  # a refusal's: the window's first
+    # Refusals are counted, not logged one by one: one row per actor, action and target in
+    # a window (bot/services/coordination.py), `times` the presses it stands for.
+    Column("times", Integer, nullable=False, default=1, server_default="1"),
     Index("ix_audit_log_created_at", "created_at"),
 )
 

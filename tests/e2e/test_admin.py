@@ -3,6 +3,8 @@ command or replays its button data is refused politely, changes nothing, and is 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -83,3 +85,43 @@ async def test_others_are_refused_and_nothing_changes(
         denied = (await conn.execute(select(audit_log.c.action))).scalars().all()
     assert roles == (["coordinator"] if attempt == "co:del:7002" else [])
     assert denied == ["denied"]
+
+
+async def test_forged_presses_are_counted_and_the_audit_pages_through_everything(
+    emulator: Emulator, launch: Launch
+) -> None:
+    running = await launch(admin_ids=str(ADMIN))
+    forger = emulator.user(7003, language_code="ru")
+    await say(emulator.user(7002, language_code="ru"), "/start")  # to be appointed
+    await say(forger, "/start")
+    admin = emulator.user(ADMIN, language_code="ru")
+    for _ in range(40):
+        await forger.press_data("co:add:0")
+    coordination = running.app.dp["coordination"]
+    await coordination.appoint(ADMIN, 7002)
+    async with running.app.engine.connect() as conn:
+        rows = (await conn.execute(select(audit_log.c.action, audit_log.c.times))).all()
+    assert [tuple(r) for r in rows] == [("denied", 40), ("coordinator.appoint", 1)]
+    log = await say(admin, "/audit")
+    assert "coordinator.appoint" in log.text
+    assert "denied · admin · 40 раз" in log.text
+
+    for n in range(45):  # older pages: the appointment and the refusals move past the first
+        await coordination.audit(ADMIN, "stats.export", f"T{n}")
+    first = await say(admin, "/audit")
+    assert "страница 1 из 3" in first.text
+    assert first.button_texts() == ["›"]
+    assert "T44" in first.text
+    assert "coordinator.appoint" not in first.text
+    second = await tap(admin, "›", first)
+    assert "страница 2 из 3" in second.text
+    assert second.button_texts() == ["‹", "›"]
+    last = await tap(admin, "›", second)
+    assert "страница 3 из 3" in last.text
+    assert last.button_texts() == ["‹"]
+    assert "coordinator.appoint" in last.text
+    pages = "\n".join([first.text, second.text, last.text])
+    seen = re.findall(r"stats\.export · (T\d+)", pages)
+    assert seen == [f"T{n}" for n in reversed(range(45))]  # every row once, newest first
+    assert (await tap(admin, "‹", last)).text == second.text
+    assert emulator.rejections() == []
