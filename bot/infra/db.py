@@ -33,10 +33,12 @@ def make_engine(url: str, *, busy_timeout: float = BUSY_TIMEOUT, **kwargs: Any) 
     holds a stale snapshot and never meets the busy error SQLite gives without waiting
     (SQLITE_BUSY_SNAPSHOT). What can still escape — a lock held longer than `busy_timeout` —
     fails that transaction whole; the outbox sender and the scheduler's ticks try again.
+
+    Both hide a statement's parameters from its errors' text: they may be what a user typed.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True, **kwargs)
+        return create_async_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
     database = parsed.database
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -48,6 +50,7 @@ def make_engine(url: str, *, busy_timeout: float = BUSY_TIMEOUT, **kwargs: Any) 
             url,
             module=DBAPI,
             connect_args={"timeout": busy_timeout},
+            hide_parameters=True,  # an error's text never quotes values (bot/infra/logs.py)
             **{"pool_size": SQLITE_POOL, "max_overflow": SQLITE_POOL, **kwargs},
         ).sync_engine
     )

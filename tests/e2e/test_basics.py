@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.emulator import Emulator
-from bot.storage.tables import users
+from bot.infra.logs import JsonFormatter, TextFormatter
+from bot.storage.tables import broadcasts, users
 from tests.conftest import TOKEN, Launch, RunningBot
+from tests.e2e.test_broadcast import appoint
 
 
 async def test_start_greets_in_russian_with_menu(
@@ -199,6 +203,47 @@ async def test_token_never_reaches_logs(
     lines = [formatter.format(r) for r in caplog.records]
     assert not any(TOKEN in line for line in lines)
     assert not any("секретный текст" in line for line in lines)
+
+
+async def test_typed_text_of_a_failed_write_never_reaches_logs(
+    emulator: Emulator,
+    running_bot: RunningBot,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A database error carries the statement's values (SQLAlchemy's `[parameters: …]`, the
+    server's `Failing row contains (…)`): the log keeps the error, not what the user typed."""
+    app = running_bot.app
+
+    async def broken_insert(conn: AsyncConnection, author_id: int, content: Any, *_: Any) -> int:
+        # A real write of the typed text that the database refuses (author_id NOT NULL).
+        await conn.execute(insert(broadcasts).values(author_id=None, text=content.text))
+        raise AssertionError("the insert above fails")
+
+    monkeypatch.setattr("bot.storage.broadcasts.create", broken_insert)
+    coordinator = emulator.user(1014, language_code="en")
+    await coordinator.send("/start")
+    await coordinator.next_message(timeout=5)
+    await appoint(app, 1014)
+    await coordinator.send("/broadcast")
+    await coordinator.next_message(timeout=5)
+    caplog.clear()
+    caplog.set_level(logging.DEBUG)
+    await coordinator.send("Секретный план: встреча у Ивана, +7 900 123-45-67")
+    apology = await coordinator.next_message(timeout=5)
+    assert "Sorry, something went wrong" in apology.text
+    failures = [r for r in caplog.records if r.getMessage() == "update failed"]
+    assert len(failures) == 1
+    assert failures[0].exc_info is not None
+    error = failures[0].exc_info[1]
+    assert type(error).__name__ == "IntegrityError"  # the very error is logged
+    assert "parameters hidden" in str(error)  # by the engine, for any handler
+    for formatter in (TextFormatter(), JsonFormatter()):
+        lines = "\n".join(formatter.format(r) for r in caplog.records)
+        assert "IntegrityError" in lines
+        assert "INSERT INTO broadcasts" in lines  # the statement, without its values
+        for typed in ("Секретный план", "123-45-67", "Иван"):
+            assert typed not in lines
 
 
 async def test_a_failing_handler_gets_an_apology_and_polling_goes_on(
