@@ -1,7 +1,9 @@
 """Content management for coordinators: the step-by-step forms of grants, articles and local
 support measures (their steps, what a typed answer or a button means, the preview), saving and
 closing with an audit entry in the same transaction, and the CSV import/export of grants and
-articles (all-or-nothing: one bad row and nothing changes).
+articles (all-or-nothing: one bad row and nothing changes). A file is parsed in a worker
+thread and written `IMPORT_CHUNK` rows at a time, the event loop free between chunks: a
+2 000-row import held every other user for two seconds.
 
 The rules of every field live in :mod:`bot.domain.csvio`; a form's draft is checked by the
 same code as a CSV row, so both accept exactly the same items.
@@ -9,6 +11,7 @@ same code as a CSV row, so both accept exactly the same items.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
@@ -43,6 +46,7 @@ from bot.storage.tables import articles, grants, local_measures
 
 __all__ = [
     "FORMS",
+    "IMPORT_CHUNK",
     "KINDS",
     "ContentAdminService",
     "GrantPreview",
@@ -56,6 +60,9 @@ __all__ = [
 def _(message: str) -> str:
     """Marks a message id for extraction; it is translated where it is shown."""
     return message
+
+
+IMPORT_CHUNK = 50  # rows an import writes before it lets other updates run (~20 ms)
 
 
 Kind = Literal["grant", "article", "measure"]
@@ -395,8 +402,9 @@ class ContentAdminService:
         self, actor: int, kind: str, data: bytes, default_timezone: str
     ) -> ImportReport:
         """Check every row, then apply them all in one transaction — or, with any problem,
-        nothing. Rows with an id update that open item; rows without one add new items."""
-        parsed = self.parse(kind, data, default_timezone)
+        nothing. Rows with an id update that open item; rows without one add new items.
+        Parsed in a worker thread, written in chunks with the loop free between them."""
+        parsed = await asyncio.to_thread(self.parse, kind, data, default_timezone)
         if not parsed.ok:
             return ImportReport(errors=parsed.errors)
         now = self.clock.now()
@@ -412,7 +420,9 @@ class ContentAdminService:
             )
             if errors:
                 return ImportReport(errors=errors)
-            for _line, item in parsed.rows:
+            for at, (_line, item) in enumerate(parsed.rows):
+                if at and not at % IMPORT_CHUNK:
+                    await asyncio.sleep(0)  # on SQLite the statements run on the loop: yield
                 if item.id is not None and current[item.id] == item:
                     unchanged.append(key_of(kind, item.id))
                     continue

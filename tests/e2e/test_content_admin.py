@@ -4,18 +4,25 @@ seen by a fitting activist; CSV export and import of grants (all or nothing)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.app import App
 from bot.content import get_catalog
+from bot.domain import csvio
 from bot.emulator import ChatMessage, EmulatedUser, Emulator
 from bot.infra.clock import ManualClock
-from bot.infra.db import make_engine
-from bot.services.content_admin import ContentAdminService
+from bot.infra.db import make_engine, migrate
+from bot.infra.sqlite import inline_sql
+from bot.services.content_admin import IMPORT_CHUNK, ContentAdminService
+from bot.storage import content_admin as content_repo
 from bot.storage.tables import audit_log, grants, user_roles
 from bot.ui.keyboards import MeasuresCb
 from tests.conftest import Launch
@@ -426,3 +433,51 @@ def test_typed_dates_confirm_this_years_contest_and_keep_the_usual_ones(tmp_path
     assert usual["windows"] == [{"yearly": {"open": "09-01", "close": "10-15"}}]
     elsewhere = service.accept("grant", "windows", "01.02.2027 – 14.03.2027", "Asia/Omsk", draft)
     assert elsewhere["windows"] == [{"fixed": {"open": "2027-02-01", "close": "2027-03-14"}}]
+
+
+async def test_a_large_import_lets_other_updates_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """2 000 rows, imported as inside an update (SQLite statements on the event loop): the
+    file is parsed in a worker thread and written in chunks that yield, so another coroutine
+    runs during both — it could not while the import held the loop."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'import.sqlite'}")
+    await migrate(engine)
+    service = ContentAdminService(engine, ManualClock(NOW), get_catalog())
+    rows = 2000
+    data = b"title,organiser,link,who,windows\n" + b"".join(
+        b"Grant %d,Fund,https://example.org/g%d,Anyone,always\n" % (n, n) for n in range(rows)
+    )
+    other_ran = threading.Event()  # set by the other coroutine, waited for by the parse
+    turns = 0  # how often the other coroutine has run
+    seen: list[int] = []  # `turns` at each row written
+
+    parse, save = csvio.parse_grants, content_repo.save_grant
+
+    def parse_waiting(*args: Any) -> Any:
+        assert other_ran.wait(timeout=10), "the parse held the event loop"
+        return parse(*args)
+
+    async def save_counting(*args: Any) -> int:
+        seen.append(turns)
+        return await save(*args)
+
+    async def other() -> None:
+        nonlocal turns
+        other_ran.set()
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    monkeypatch.setattr("bot.domain.csvio.parse_grants", parse_waiting)
+    monkeypatch.setattr("bot.storage.content_admin.save_grant", save_counting)
+    running = asyncio.create_task(other())
+    try:
+        with inline_sql():
+            report = await service.import_csv(1, "grant", data, "Europe/Moscow")
+    finally:
+        running.cancel()
+        await engine.dispose()
+    assert len(report.added) == rows
+    assert len(seen) == rows
+    assert len(set(seen)) >= rows // IMPORT_CHUNK  # the other ran between the chunks
