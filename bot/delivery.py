@@ -15,13 +15,18 @@ The outbox row is the truth; the sender only moves rows along:
   `not_before` = when it may go; with a `ChatPacer` the chat is also held across instances,
   and a row whose chat another instance is writing to goes back for a moment), and at most
   `concurrency` requests in flight. With a shared pace the rows held in memory are sized to
-  what this instance actually sends in a quarter of the lease.
-* **Errors.** 429 pauses *all* sending for `retry_after` seconds and puts the row back
-  pending (the attempt is given back); 403 marks the user blocked (their other pending rows
-  are skipped); 400 and other refusals fail the row at once; 5xx, timeouts and dropped
-  connections retry with exponential backoff (`backoff_base` · 2ⁿ, capped) until
-  `max_attempts`, then fail. Nothing kills the loops; each failure is logged with the row id,
-  never the text.
+  what this instance actually sends in a quarter of the lease. Under it, the sender's own
+  `Pace`: after a 429 the sender goes at half its rate, and climbs back by a twentieth of
+  `rate` after each second's worth of sends without one (see `Pace`).
+* **Errors.** 429 pauses *all* sending for `retry_after` seconds, halves the sender's own
+  rate (once for the requests in flight together: they met the same flood) and puts the row
+  back pending (the attempt is given back). A sender that came back at the full rate after
+  each pause met a 429 after every pause under a lower limit, one per request in flight
+  (608 in a minute); now a few a minute, and the rate climbs back when the limit goes. 403
+  marks the user blocked (their other pending rows are skipped); 400 and other refusals fail
+  the row at once; 5xx, timeouts and dropped connections retry with exponential backoff
+  (`backoff_base` · 2ⁿ, capped) until `max_attempts`, then fail. Nothing kills the loops;
+  each failure is logged with the row id, never the text.
 * **Results** are written in small batches by one writer task (one transaction each), so a
   busy sender does not queue on the database.
 * **Crashes.** A row claimed by an instance that dies stays `sending` until its lease runs
@@ -116,18 +121,23 @@ class TokenBucket:
         rate: float,
         burst: float | None = None,
         *,
-        monotonic: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
+        self._burst = burst
+        self.set_rate(rate)
+        self._monotonic = monotonic or _monotonic
+        self._sleep = sleep
+        self._next = -math.inf  # the theoretical time of the next free slot
+
+    def set_rate(self, rate: float) -> None:
+        """From now on `rate` a second (slots booked already keep their times)."""
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
-        self.burst = max(1.0, burst if burst is not None else rate / 10)
+        self.burst = max(1.0, self._burst if self._burst is not None else rate / 10)
         self._interval = 1.0 / rate
         self._tolerance = (self.burst - 1.0) * self._interval
-        self._monotonic = monotonic
-        self._sleep = sleep
-        self._next = -math.inf  # the theoretical time of the next free slot
 
     async def acquire(self) -> None:
         now = self._monotonic()
@@ -136,6 +146,73 @@ class TokenBucket:
         wait = slot - now
         if wait > 0:
             await self._sleep(wait)
+
+
+def _monotonic() -> float:
+    return time.monotonic()
+
+
+class Pace:
+    """This sender's own rate under the configured one: lowered by Telegram's 429, climbed
+    back slowly (AIMD, as TCP does under congestion).
+
+    A 429 halves the rate (not below `floor`); requests already in flight when it was cut
+    answer for the same flood and cut nothing more. Each window of sends without a 429
+    (as many as the rate sends in a second) adds `step` (a twentieth of the configured
+    rate), up to the configured rate; there `acquire()` costs nothing and the global
+    `RateLimiter` alone paces. Without it the sender came back at the full rate after every
+    pause into a limit lower than its own: one 429 a second, one for every request in flight.
+    """
+
+    def __init__(
+        self,
+        ceiling: float,
+        *,
+        floor: float = 1.0,
+        step: float | None = None,
+        monotonic: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        self.ceiling = ceiling
+        self.rate = ceiling
+        self.floor = min(ceiling, floor)
+        self.step = step if step is not None else ceiling / 20
+        self._monotonic = monotonic or _monotonic
+        self._bucket = TokenBucket(ceiling, monotonic=self._monotonic, sleep=sleep)
+        self._clean = 0  # sends since the last change, none of them refused
+        self._cut_at = -math.inf  # when the rate was last cut
+
+    @property
+    def lowered(self) -> bool:
+        return self.rate < self.ceiling
+
+    async def acquire(self) -> None:
+        if self.lowered:
+            await self._bucket.acquire()
+
+    def started(self) -> float:
+        """When a request starts (to tell `throttled` whether it began before a cut)."""
+        return self._monotonic()
+
+    def throttled(self, started: float) -> bool:
+        """A 429 for a request that started at `started`: True when it cut the rate."""
+        if started < self._cut_at:
+            return False
+        self._cut_at = self._monotonic()
+        self._set(max(self.floor, self.rate / 2))
+        return True
+
+    def sent(self) -> None:
+        if not self.lowered:
+            return
+        self._clean += 1
+        if self._clean >= self.rate:
+            self._set(min(self.ceiling, self.rate + self.step))
+
+    def _set(self, rate: float) -> None:
+        self._clean = 0
+        self.rate = rate
+        self._bucket.set_rate(rate)
 
 
 # --------------------------------------------------------------------------- statistics
@@ -257,6 +334,7 @@ class Sender:
         self.poll_interval = poll_interval
         self.idle_interval = max(poll_interval, idle_interval)
         self.limiter: RateLimiter = limiter or TokenBucket(rate)
+        self.pace = Pace(rate)  # this sender's own rate, lowered by 429s
         self.chat_pacer = chat_pacer
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
@@ -526,11 +604,13 @@ class Sender:
         async with self._sem:
             if not await self._unpaused():
                 return self._release(row)
+            await self.pace.acquire()
             await self.limiter.acquire()
             if not await self._unpaused():
                 return self._release(row)
             if self._claim_aging(row):
                 return self._give_back(row)
+            started = self.pace.started()
             try:
                 message_id = await self._send_paced(row)
             except _ChatBusy as busy:  # another instance is writing to this chat right now
@@ -539,6 +619,9 @@ class Sender:
             except TelegramRetryAfter as exc:
                 self.stats.throttled_429 += 1
                 self._pause(exc.retry_after)
+                if self.pace.throttled(started):
+                    slower = {"rate": self.pace.rate, "instance": self.instance}
+                    log.warning("sender slowed down", extra=slower)
                 log.warning(
                     "outbox send throttled",
                     extra={"outbox_id": row.id, "retry_after": exc.retry_after},
@@ -563,6 +646,10 @@ class Sender:
             except (ValueError, TypeError, KeyError) as exc:  # a malformed payload
                 return self._fail(row, f"bad payload: {type(exc).__name__}")
         self.stats.note_sent()
+        if self.pace.lowered:
+            self.pace.sent()
+            if not self.pace.lowered:
+                log.info("sender back at full rate", extra={"instance": self.instance})
         return _Outcome("sent", row, message_id=message_id)
 
     async def _send_paced(self, row: OutboxRow) -> int:

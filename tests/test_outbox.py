@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.delivery import SenderStats, TokenBucket
+from bot.delivery import Pace, SenderStats, TokenBucket
 from bot.infra.db import make_engine, migrate
 from bot.storage import outbox as repo
 from bot.storage import users
@@ -388,6 +388,43 @@ async def test_concurrent_acquirers_share_the_rate() -> None:
     start = fake.now
     await asyncio.gather(*(bucket.acquire() for _ in range(300)))
     assert fake.now - start == pytest.approx(2.99, abs=0.02)
+
+
+def test_pace_halves_once_per_flood_and_climbs_back_a_step_a_window() -> None:
+    fake = FakeTime()
+    pace = Pace(60.0, monotonic=fake.monotonic)
+    assert (pace.rate, pace.lowered, pace.step) == (60.0, False, 3.0)
+    in_flight = [pace.started() for _ in range(8)]
+    fake.now += 0.1
+    assert [pace.throttled(t) for t in in_flight] == [True] + [False] * 7  # one flood, one cut
+    assert pace.rate == 30.0
+    assert pace.throttled(pace.started())  # a request after the cut: the limit is lower still
+    assert pace.rate == 15.0
+    for _ in range(14):
+        pace.sent()
+    assert pace.rate == 15.0  # a window is a second's worth of sends at the rate: 15
+    pace.sent()
+    assert pace.rate == 18.0
+    while pace.lowered:
+        pace.sent()
+    assert pace.rate == 60.0
+    for _ in range(10):
+        assert pace.throttled(pace.started())
+    assert pace.rate == pace.floor == 1.0
+
+
+async def test_a_lowered_pace_spaces_sends_at_its_rate() -> None:
+    fake = FakeTime()
+    pace = Pace(100.0, monotonic=fake.monotonic, sleep=fake.sleep)
+    start = fake.now
+    for _ in range(100):
+        await pace.acquire()  # at the configured rate: the global limiter alone paces
+    assert fake.now == start
+    pace.throttled(pace.started())
+    for _ in range(50):
+        await pace.acquire()
+    # 50/s: a tenth of a second's worth at once, then 1/50 s apart
+    assert fake.now - start == pytest.approx((50 - 5) / 50, abs=0.03)
 
 
 def test_recent_rate() -> None:

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -18,14 +19,16 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.delivery import Sender
+from bot.delivery import Sender, TokenBucket
 from bot.emulator import Emulator
 from bot.infra.clock import Clock, ManualClock, SystemClock
 from bot.infra.db import make_engine, migrate
+from bot.infra.sqlite import inline_sql
 from bot.storage import outbox as repo
 from bot.storage import users
 from bot.storage.outbox import NewPush
 from bot.storage.tables import outbox
+from tests.virtual_time import LoopClock, VirtualTimeLoop, run_virtual
 
 LEASE = 60.0
 
@@ -461,3 +464,71 @@ async def test_a_crash_mid_broadcast_resumes_and_doubles_only_rows_in_flight(
     )
     assert doubles <= in_flight
     assert sum(delivered.values()) == 1000 + doubles
+
+
+# --------------------------------------------------------------------------- a lower limit
+
+
+def test_under_a_sustained_limit_the_sender_slows_down_and_recovers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Telegram lets through 20 messages/s where the sender is set to 60 (a limit lowered for
+    the bot, or shared with another sender), for minutes, with 100 ms per request. Resuming at
+    the full rate after every pause met a 429 after every pause (hundreds a minute, each in
+    flight at once); halving the rate after a 429 and climbing back slowly meets a few. Then
+    the limit goes: the sender climbs back to 60/s. On virtual time (tests/virtual_time.py)."""
+    configured, limit, latency = 60.0, 20.0, 0.1
+    first, second = 1800, 1500
+
+    async def main(loop: VirtualTimeLoop) -> tuple[int, Sender, list[float]]:
+        monkeypatch.setattr("bot.delivery.time", SimpleNamespace(monotonic=loop.time))
+        emulator = Emulator(clock=loop.time)
+        await emulator.start()
+        engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'limit.db'}")
+        bot = emulator.make_bot()
+        try:
+            await migrate(engine)
+            clock = LoopClock(loop)
+
+            async def enqueue_now(ids: range, tag: str) -> None:  # due on the loop's clock
+                async with engine.begin() as conn:
+                    await repo.enqueue(conn, pushes_for(ids, tag, at=clock.now()), clock.now())
+
+            await register(emulator, engine, range(1, first + second + 1))
+            emulator.set_flood_limits(global_rate=limit, retry_after=1)
+            emulator.delay_next(latency, count=10**6, method="sendMessage")
+            with inline_sql():  # SQLite on the loop: no thread's wait to jump over
+                sender = Sender(
+                    bot, engine, clock, rate=configured, chat_interval=0.0, concurrency=8,
+                    max_attempts=5, lease=LEASE, poll_interval=0.05,
+                    limiter=TokenBucket(configured, monotonic=loop.time),
+                )  # fmt: skip
+                await enqueue_now(range(1, first + 1), "slow")
+                await sender.start()
+                await until(sender, all_done(engine, first), within=3600)
+                throttled = emulator.flood_429_count
+                span = loop.time()
+                emulator.disable_flood_limits()
+                await enqueue_now(range(first + 1, first + second + 1), "fast")
+                sender.wake()
+                await until(sender, all_done(engine, first + second), within=3600)
+                await sender.stop()
+            assert await counts(engine) == {"sent": first + second}
+            fast = sorted(
+                c.time for c in emulator.calls_of("sendMessage") if c.ok and c.time > span
+            )
+            return throttled, sender, fast
+        finally:
+            await bot.session.close()
+            await engine.dispose()
+            await emulator.stop()
+
+    throttled, sender, fast = run_virtual(main)
+    assert sender.stats.throttled_429 == throttled
+    # 1800 messages at the limit take 90 s or more: 319 refusals when the sender came back at
+    # the full rate after each pause, 30 with the rate halved and climbing back.
+    assert throttled <= first // 40, f"{throttled} refusals for {first} messages"
+    # Back at the configured rate: the last ten seconds go at 60/s.
+    assert sender.pace.rate == configured
+    last = [t for t in fast if t > fast[-1] - 10]
+    assert len(last) / 10 >= 0.9 * configured
