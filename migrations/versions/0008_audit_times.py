@@ -5,7 +5,7 @@ A refusal now adds one to the row of the same actor, action and target opened wi
 hour; every other action still writes a row of its own (times = 1).
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-01
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
