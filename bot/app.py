@@ -14,7 +14,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, StorageKey
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import (
     BotCommand,
@@ -289,6 +289,18 @@ def _fsm(
     return SqlStorage(engine, clock), SimpleEventIsolation()
 
 
+def _state_forgetter(bot: Bot, storage: BaseStorage) -> Callable[[int], Awaitable[None]]:
+    """Ends a user's conversation state in their private chat (the erasure deletes the rows of
+    SqlStorage itself; Redis keeps it outside the database)."""
+
+    async def forget(user_id: int) -> None:
+        key = StorageKey(bot_id=bot.id, chat_id=user_id, user_id=user_id)
+        await storage.set_state(key, None)
+        await storage.set_data(key, {})
+
+    return forget
+
+
 def create_app(
     settings: Settings, *, clock: Clock | None = None, catalog: Catalog | None = None
 ) -> App:
@@ -312,7 +324,14 @@ def create_app(
     engine = make_engine(settings.database_url)
     renderer = Renderer(globals_={"catalog": catalog, "settings": settings})
     users = UserService(engine, clock, settings.admin_ids)
-    profiles = ProfileService(engine, clock)
+    storage, isolation = _fsm(engine, clock, redis)
+    volunteering = VolunteerService(engine, clock, renderer, settings)
+    profiles = ProfileService(
+        engine,
+        clock,
+        organisers=volunteering,
+        forget_state=None if isinstance(storage, SqlStorage) else _state_forgetter(bot, storage),
+    )
     measures = MeasureService(engine, catalog)
     catalogs = CatalogService(engine, catalog, clock)
     font = find_font(settings.font_path)
@@ -321,7 +340,6 @@ def create_app(
             "no font found: ikigai pictures are off, the text summary still works",
             extra={"hint": "install fonts-dejavu-core or set FONT_PATH"},
         )
-    storage, isolation = _fsm(engine, clock, redis)
     deps: dict[str, Any] = {
         "settings": settings,
         "catalog": catalog,
@@ -354,7 +372,7 @@ def create_app(
         stats=stats,
         briefs=BriefService(stats, catalog, settings, clock),
         content_admin=ContentAdminService(engine, clock, catalog),
-        volunteering=(volunteering := VolunteerService(engine, clock, renderer, settings)),
+        volunteering=volunteering,
     )
     dp = _Dispatcher(storage=storage, events_isolation=isolation, **deps)
     # After aiogram's own (errors, user context, the FSM's per-user lock): the state is stored

@@ -7,14 +7,17 @@ Everything here needs the user's consent (152-ФЗ): writes check it on the serv
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.domain import matching
 from bot.domain.errors import UserError
 from bot.infra.clock import Clock
+from bot.storage import personal as personal_repo
 from bot.storage import profile as repo
 from bot.storage import settings as settings_repo
 from bot.storage import users as users_repo
@@ -24,6 +27,8 @@ from bot.storage.settings import CATEGORIES as CATEGORIES  # handed on to the ha
 from bot.storage.settings import DIGESTS as DIGESTS
 from bot.storage.settings import PushSettings as PushSettings
 from bot.storage.users import User
+
+log = logging.getLogger(__name__)
 
 CONSENT_VERSION = "2026-12"
 SELF_CHOSEN_ROLES = frozenset({"activist", "volunteer"})
@@ -67,10 +72,30 @@ class Profile:
         return min(chosen) if chosen else None
 
 
+class Organisers(Protocol):
+    """What erasing a person needs of volunteering (bot.services.volunteering): cancel the
+    opportunities they published and tell those signed up, in the erasure's transaction."""
+
+    async def organiser_leaves(self, conn: AsyncConnection, organiser_id: int) -> int: ...
+
+
 class ProfileService:
-    def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
+    """`organisers` tells the participants of an erased organiser's opportunities (without it
+    those are cancelled silently); `forget_state` ends a conversation state kept outside the
+    database (Redis)."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        clock: Clock,
+        *,
+        organisers: Organisers | None = None,
+        forget_state: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
         self.engine = engine
         self.clock = clock
+        self.organisers = organisers
+        self.forget_state = forget_state
 
     async def _consented(self, conn: AsyncConnection, user_id: int) -> User:
         user = await users_repo.get(conn, user_id)
@@ -108,9 +133,28 @@ class ProfileService:
             )
 
     async def forget(self, user_id: int) -> None:
-        """Declined consent or /delete_me: every row about the user goes, at once."""
+        """Declined consent, /delete_me or the retention purge (no update needed): in one
+        transaction every row about the user goes, and what they did that stays names them
+        no more (bot.storage.personal). Their published opportunities not started yet are
+        cancelled, and those signed up are told."""
         async with self.engine.begin() as conn:
-            await users_repo.delete_all(conn, user_id)
+            told = 0
+            if self.organisers is not None:  # first: it takes the opportunities' locks
+                told = await self.organisers.organiser_leaves(conn, user_id)
+            erased = await personal_repo.erase(conn, user_id, self.clock.now())
+        if self.forget_state is not None:
+            await self.forget_state(user_id)
+        if erased.pseudonym is not None or told:
+            log.info(
+                "personal data erased",
+                extra={
+                    "pseudonym": personal_repo.label(erased.pseudonym)
+                    if erased.pseudonym is not None
+                    else None,
+                    "masked": erased.masked,
+                    "told": told,
+                },
+            )
 
     # --- role and place ---
 

@@ -602,27 +602,49 @@ class VolunteerService:
             if opp.status == CANCELLED:
                 return None
             now = self.clock.now()
-            await repo.set_fields(conn, opportunity_id, now, status=CANCELLED)
-            cancelled = replace(opp, status=CANCELLED)
-            active = [s for s in await repo.signups_of(conn, opportunity_id) if s.active]
-            who = await repo.addressees(conn, [s.user_id for s in active])
-            pushes = [
-                self._push(
-                    a,
-                    "opp_cancelled",
-                    f"opp-cancelled:{opportunity_id}:{a.id}",
-                    "volunteer/push_cancelled.j2",
-                    cancelled,
-                    now,
-                    urgent=True,
-                )
-                for a in who.values()
-            ]
-            told = await outbox_repo.enqueue(conn, pushes, now)
-            await repo.cancel_pending(conn, "opp_reminder", f"opp-remind:{opportunity_id}:")
+            told = await self._cancel(conn, opp, now)
             await audit_repo.add(
                 conn, actor_id, "opportunity.cancel", str(opportunity_id), {"told": told}, now
             )
+        return told
+
+    async def organiser_leaves(self, conn: AsyncConnection, organiser_id: int) -> int:
+        """The organiser's data is being erased (`ProfileService.forget`, in its transaction,
+        whose first statement this is: it takes the opportunities' locks). Their opportunities
+        not started yet are cancelled and everyone signed up or waiting is told, without the
+        organiser's contact (the erasure removes it). Returns how many were told."""
+        now = self.clock.now()
+        told = 0
+        for opp in await repo.lock_upcoming_of(conn, organiser_id, now):
+            n = await self._cancel(conn, replace(opp, contact=None), now)
+            details = {"told": n, "reason": "the organiser's data was erased"}
+            await audit_repo.add(
+                conn, organiser_id, "opportunity.cancel", str(opp.id), details, now
+            )
+            told += n
+        return told
+
+    async def _cancel(self, conn: AsyncConnection, opp: Opportunity, now: datetime) -> int:
+        """Under the lock: cancel the opportunity, tell everyone signed up or waiting, drop the
+        reminders not sent yet. Returns how many were told."""
+        await repo.set_fields(conn, opp.id, now, status=CANCELLED)
+        cancelled = replace(opp, status=CANCELLED)
+        active = [s for s in await repo.signups_of(conn, opp.id) if s.active]
+        who = await repo.addressees(conn, [s.user_id for s in active])
+        pushes = [
+            self._push(
+                a,
+                "opp_cancelled",
+                f"opp-cancelled:{opp.id}:{a.id}",
+                "volunteer/push_cancelled.j2",
+                cancelled,
+                now,
+                urgent=True,
+            )
+            for a in who.values()
+        ]
+        told = await outbox_repo.enqueue(conn, pushes, now)
+        await repo.cancel_pending(conn, "opp_reminder", f"opp-remind:{opp.id}:")
         return told
 
     async def set_open(self, opportunity_id: int, actor_id: int, open_: bool) -> Opportunity:

@@ -37,6 +37,21 @@ metadata = MetaData(
 )
 
 
+# What erasing a person's data (bot.storage.personal.erase) does with a column that may hold
+# their Telegram id, beyond the columns with a foreign key to users.id (their rows are
+# deleted): `column.info[ERASE]` is PSEUDONYM (the column says who did something that stays:
+# it gets their pseudonym, see `erasures`), NULL (it is set to NULL) or DELETE (the row goes).
+ERASE = "erase"
+PSEUDONYM = "pseudonym"
+NULL = "null"
+DELETE = "delete"
+
+
+def _who(name: str, *, nullable: bool = True) -> Column[int]:
+    """A column naming who did something that outlives their data: a pseudonym after erasure."""
+    return Column(name, BigInteger, nullable=nullable, info={ERASE: PSEUDONYM})
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC in Python, the same instant on every backend."""
 
@@ -85,7 +100,7 @@ user_roles = Table(
     metadata,
     Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("role", String(16), primary_key=True),
-    Column("granted_by", BigInteger),
+    _who("granted_by"),
     Column("granted_at", UTCDateTime(), nullable=False),
 )
 
@@ -93,7 +108,7 @@ fsm_states = Table(
     "fsm_states",
     metadata,
     Column("key", String(255), primary_key=True),
-    Column("user_id", BigInteger),
+    Column("user_id", BigInteger, info={ERASE: DELETE}),
     Column("state", String(255)),
     Column("data", Text, nullable=False, default="{}", server_default="{}"),
     Column("updated_at", UTCDateTime(), nullable=False),
@@ -163,7 +178,7 @@ local_measures = Table(
     Column("problems", Text, nullable=False, default="[]", server_default="[]"),  # JSON codes
     Column("contact", String(200)),
     Column("link", String(500)),
-    Column("created_by", BigInteger),
+    _who("created_by"),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("closed_at", UTCDateTime()),
 )
@@ -204,7 +219,7 @@ grants = Table(
     Column("region", String(16)),  # None: federal
     Column("windows", Text, nullable=False),  # JSON, see bot.domain.windows
     Column("timezone", String(64), nullable=False, default="Europe/Moscow"),
-    Column("created_by", BigInteger),
+    _who("created_by"),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("closed_at", UTCDateTime()),
 )
@@ -218,7 +233,7 @@ articles = Table(
     Column("summary", Text, nullable=False),
     Column("topics", Text, nullable=False, default="[]", server_default="[]"),
     Column("stages", Text, nullable=False, default="[]", server_default="[]"),  # JSON numbers
-    Column("created_by", BigInteger),
+    _who("created_by"),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("closed_at", UTCDateTime()),
 )
@@ -251,7 +266,7 @@ outbox = Table(
         "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     ),
     Column("user_id", BigInteger, _user_fk(), nullable=False),
-    Column("chat_id", BigInteger, nullable=False),
+    Column("chat_id", BigInteger, nullable=False, info={ERASE: DELETE}),
     Column("kind", String(16), nullable=False),  # digest, reminder, broadcast, …
     Column("dedup_key", String(200), nullable=False, unique=True),
     Column("payload", Text, nullable=False),  # JSON, see bot.delivery
@@ -276,8 +291,9 @@ audit_log = Table(
     "audit_log",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("actor_id", BigInteger, nullable=False),  # kept after /delete_me: the log is the
-    # operator's record of who did what; it holds no personal data beyond the id
+    # Who did it: a Telegram user id, or after that user's data was erased their pseudonym
+    # (`erasures`, as a negative number); the log is the operator's record of who did what.
+    _who("actor_id", nullable=False),
     Column("action", String(48), nullable=False),
     Column("target", String(200)),
     Column("details", Text, nullable=False, default="{}", server_default="{}"),  # JSON
@@ -288,11 +304,22 @@ audit_log = Table(
     Index("ix_audit_log_created_at", "created_at"),
 )
 
+# One row per person whose data was erased (/delete_me, the retention purge) while something
+# they did stays: their id in the columns that say who did what (audit_log.actor_id,
+# opportunities.created_by, broadcasts.author_id, …) becomes `-id` of this row, and in text
+# "deleted-<id>". A counter, not derived from the Telegram id: nothing leads back to it.
+erasures = Table(
+    "erasures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("erased_at", UTCDateTime(), nullable=False),
+)
+
 broadcasts = Table(
     "broadcasts",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("author_id", BigInteger, nullable=False),
+    _who("author_id", nullable=False),
     Column("text", Text, nullable=False),
     Column("entities", Text),  # JSON MessageEntity list: the formatting the author used
     Column("photo", String(255)),  # file_id
@@ -302,7 +329,7 @@ broadcasts = Table(
     Column("status", String(12), nullable=False, default="draft", server_default="draft"),
     Column("scheduled_at", UTCDateTime()),
     Column("recipients", Integer, nullable=False, default=0, server_default="0"),
-    Column("progress_chat_id", BigInteger),
+    Column("progress_chat_id", BigInteger, info={ERASE: NULL}),  # the author's chat
     Column("progress_message_id", BigInteger),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("started_at", UTCDateTime()),
@@ -315,7 +342,7 @@ self_assessments = Table(
     "self_assessments",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("coordinator_id", BigInteger, nullable=False),
+    Column("coordinator_id", BigInteger, nullable=False, info={ERASE: DELETE}),
     Column("scores", Text, nullable=False),  # JSON {support condition code: 1..5}
     Column("created_at", UTCDateTime(), nullable=False),
     Index("ix_self_assessments_coordinator_id", "coordinator_id"),
@@ -350,7 +377,7 @@ opportunities = Table(
     Column("seq", Integer, nullable=False, default=0, server_default="0"),
     # The last opportunity_changes.id the organiser was told about.
     Column("noticed_change", Integer, nullable=False, default=0, server_default="0"),
-    Column("created_by", BigInteger, nullable=False),
+    _who("created_by", nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Index("ix_opportunities_starts_at", "starts_at"),

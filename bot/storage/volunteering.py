@@ -109,6 +109,24 @@ async def lock(conn: AsyncConnection, opportunity_id: int) -> Opportunity | None
     return None if row is None else _opportunity(row)
 
 
+async def lock_upcoming_of(
+    conn: AsyncConnection, organiser_id: int, now: datetime
+) -> list[Opportunity]:
+    """Lock (as `lock`) the organiser's opportunities not started nor cancelled yet, and return
+    them with their new `seq`, in id order."""
+    result = await conn.execute(
+        update(opportunities)
+        .where(
+            opportunities.c.created_by == organiser_id,
+            opportunities.c.status != CANCELLED,
+            opportunities.c.starts_at > now,
+        )
+        .values(seq=opportunities.c.seq + 1)
+        .returning(*opportunities.c)
+    )
+    return sorted((_opportunity(m) for m in result.mappings()), key=lambda o: o.id)
+
+
 async def set_fields(
     conn: AsyncConnection, opportunity_id: int, now: datetime, **values: Any
 ) -> None:
