@@ -330,6 +330,7 @@ def create_app(
         engine,
         clock,
         organisers=volunteering,
+        catalog=catalog,
         forget_state=None if isinstance(storage, SqlStorage) else _state_forgetter(bot, storage),
     )
     measures = MeasureService(engine, catalog)

@@ -6,7 +6,6 @@ Declining stores nothing (and removes the id row /start made); the public screen
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +16,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.config import Settings
 from bot.content import Catalog
-from bot.services.profile import CONSENT_VERSION, ProfileService
+from bot.services.profile import CONSENT_VERSION, ProfileService, export_json
 from bot.services.retention import OUTBOX_DAYS, UNCONSENTED_DAYS
 from bot.services.users import UserService
 from bot.ui.keyboards import Consent, Menu, MyData, back_row, button, keyboard, main_menu
@@ -126,6 +125,7 @@ def _names(catalog: Catalog, locale: str) -> Callable[[str, str], str]:
         "crisis": lambda c: catalog.crisis_reaction(c).name.get(locale),
         "ikigai": lambda c: catalog.ikigai.column(c).title.get(locale),
         "stage": lambda c: catalog.stage_by_number(int(c)).name.get(locale),
+        "condition": lambda c: catalog.support_condition(c).name.get(locale),
     }
 
     def name(kind: str, code: str) -> str:
@@ -145,22 +145,20 @@ async def my_data(
     catalog: Catalog,
     settings: Settings,
 ) -> None:
-    data = await profiles.export(screen.user_id)
+    data = await profiles.export(screen.user_id, screen.tr.locale)
     if data is None:
         await screen.send(screen.tr("consent/nothing_stored.j2"), main_menu(screen.tr, None))
         return
-    user = screen.user
     text = screen.tr(
         "consent/my_data.j2",
         data=data,
         name=_names(catalog, screen.tr.locale),
-        consent_at=user.consent_at if user else None,
+        consent_at=data["user"]["consent_at"],
         tz=screen.zone(settings.default_timezone),
     )
-    await screen.send(text)
-    payload = json.dumps(data, ensure_ascii=False, indent=2).encode()
+    await screen.send(text)  # long lists are cut in the text (the file has all); split if long
     await screen.document(
-        payload,
+        export_json(data),
         f"opora-my-data-{screen.user_id}.json",
         screen.tr._("Everything Opora stores about you, as JSON."),
         keyboard([[button(screen.tr._("🗑 Delete my data"), MyData(action="delete"))]]),

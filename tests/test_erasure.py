@@ -79,7 +79,7 @@ async def world(database_url: str) -> AsyncIterator[World]:
     values: dict[str, Any] = {"database_url": database_url}
     settings = Settings(_env_file=None, **values)
     volunteering = VolunteerService(engine, clock, Renderer(), settings)
-    profiles = ProfileService(engine, clock, organisers=volunteering)
+    profiles = ProfileService(engine, clock, organisers=volunteering, catalog=get_catalog())
     yield World(profiles, volunteering, CoordinationService(engine, clock), clock)
     await engine.dispose()
 

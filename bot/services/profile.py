@@ -6,14 +6,17 @@ Everything here needs the user's consent (152-ФЗ): writes check it on the serv
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.content import Catalog
 from bot.domain import matching
 from bot.domain.errors import UserError
 from bot.infra.clock import Clock
@@ -81,8 +84,8 @@ class Organisers(Protocol):
 
 class ProfileService:
     """`organisers` tells the participants of an erased organiser's opportunities (without it
-    those are cancelled silently); `forget_state` ends a conversation state kept outside the
-    database (Redis)."""
+    those are cancelled silently); `catalog` names the catalog's grants and articles in the
+    export; `forget_state` ends a conversation state kept outside the database (Redis)."""
 
     def __init__(
         self,
@@ -90,11 +93,13 @@ class ProfileService:
         clock: Clock,
         *,
         organisers: Organisers | None = None,
+        catalog: Catalog | None = None,
         forget_state: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.organisers = organisers
+        self.catalog = catalog
         self.forget_state = forget_state
 
     async def _consented(self, conn: AsyncConnection, user_id: int) -> User:
@@ -241,8 +246,10 @@ class ProfileService:
 
     # --- the user's own data (152-ФЗ) ---
 
-    async def export(self, user_id: int) -> dict[str, Any] | None:
-        """Everything stored about the user, or None when nothing is."""
+    async def export(self, user_id: int, locale: str | None = None) -> dict[str, Any] | None:
+        """Everything stored about the user (times as datetimes; `export_json` makes the
+        file), or None when nothing is. Titles of the catalog's grants and articles in
+        `locale` (the user's by default)."""
         async with self.engine.connect() as conn:
             user = await users_repo.get(conn, user_id)
             if user is None:
@@ -256,10 +263,44 @@ class ProfileService:
                 "crisis_reactions": sorted(await repo.codes(conn, user_id, "crises")),
                 "quiz_results": [asdict(r) for r in await repo.quiz_history(conn, user_id)],
                 "push_settings": asdict(await settings_repo.get(conn, user_id)),
-                "volunteering": await volunteering_repo.export(conn, user_id),
+                "followed_grants": await personal_repo.followed_grants(conn, user_id),
+                "articles": await personal_repo.seen_articles(conn, user_id),
+                "volunteering": {
+                    **await volunteering_repo.export(conn, user_id),
+                    "changes": await personal_repo.sign_up_changes(conn, user_id),
+                },
+                "published_opportunities": await personal_repo.published(conn, user_id),
+                "broadcasts": await personal_repo.authored(conn, user_id),
+                "added": await personal_repo.added_content(conn, user_id),
+                "self_assessments": await personal_repo.self_assessments_of(conn, user_id),
+                "waiting_messages": await personal_repo.waiting_messages(conn, user_id),
+                "audit": await personal_repo.audit_entries(conn, user_id),
             }
-        result: dict[str, Any] = json.loads(json.dumps(data, default=str))
-        return result
+        self._name_catalog_items(data, locale or user.locale)
+        return data
+
+    def _name_catalog_items(self, data: dict[str, Any], locale: str | None) -> None:
+        """A followed grant or an article of the catalog gets its title (a coordinator's has
+        one from its row)."""
+        if self.catalog is None:
+            return
+        for section, lookup in (
+            ("followed_grants", self.catalog.grant),
+            ("articles", self.catalog.article),
+        ):
+            for item in data[section]:
+                # a key no longer in the catalog stays as it is
+                with contextlib.suppress(KeyError):
+                    item["title"] = item["title"] or lookup(item["key"]).title.get(locale)
+
+
+def export_json(data: dict[str, Any]) -> bytes:
+    """The export as the JSON file the user gets: times in ISO 8601, UTC."""
+
+    def plain(value: object) -> str:
+        return value.isoformat() if isinstance(value, datetime) else str(value)
+
+    return json.dumps(data, ensure_ascii=False, indent=2, default=plain).encode()
 
 
 def _name(value: str | None, limit: int) -> str | None:

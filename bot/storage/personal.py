@@ -1,5 +1,8 @@
-"""A person's data as a whole (152-ФЗ): the erasure that /delete_me and the retention purge
-run.
+"""A person's data as a whole (152-ФЗ): what /my_data exports of each area, and the erasure
+that /delete_me and the retention purge run.
+
+**Export.** One function per area the other repositories do not already export, each
+returning plain values (datetimes stay datetimes; the service makes the JSON).
 
 **Erasure** (`erase`, in the caller's transaction) leaves no row that names the person:
 
@@ -55,17 +58,25 @@ from bot.storage import audit as audit_repo
 from bot.storage import broadcasts as broadcasts_repo
 from bot.storage import outbox as outbox_repo
 from bot.storage import users as users_repo
+from bot.storage import volunteering as volunteering_repo
 from bot.storage.tables import (
     DELETE,
     ERASE,
     NULL,
     PSEUDONYM,
+    article_log,
+    articles,
     audit_log,
     broadcasts,
     erasures,
+    grant_follows,
+    grants,
+    local_measures,
     metadata,
     opportunities,
+    opportunity_changes,
     outbox,
+    self_assessments,
     users,
 )
 
@@ -85,6 +96,162 @@ _DIGITS = r"(?<!\d){}(?!\d)"  # the id, not a part of a longer number
 def _names_id(column: ColumnElement[str], user_id: int) -> ColumnElement[bool]:
     """`column` (text) may hold the id: its digits are there (`_DIGITS` tells for sure)."""
     return column.contains(str(user_id))
+
+
+# --- export ----------------------------------------------------------------------------------
+
+
+def _keyed_ids(keys: Iterable[str], prefix: str) -> dict[str, int]:
+    """ "G12" → 12 for the keys of rows coordinators added (catalog codes are left out)."""
+    found = {}
+    for key in keys:
+        if key.startswith(prefix) and key[len(prefix) :].isdigit():
+            found[key] = int(key[len(prefix) :])
+    return found
+
+
+async def _titles(conn: AsyncConnection, table: Table, ids: Iterable[int]) -> dict[int, str]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = await conn.execute(select(table.c.id, table.c.title).where(table.c.id.in_(wanted)))
+    return {int(i): str(t) for i, t in rows.all()}
+
+
+async def followed_grants(conn: AsyncConnection, user_id: int) -> list[dict[str, Any]]:
+    """The grants they follow, oldest first: key, the title of a coordinator's grant (None for
+    a catalog code: the catalog names it), since when."""
+    rows = (
+        await conn.execute(
+            select(grant_follows.c.grant_key, grant_follows.c.created_at)
+            .where(grant_follows.c.user_id == user_id)
+            .order_by(grant_follows.c.created_at, grant_follows.c.grant_key)
+        )
+    ).all()
+    ids = _keyed_ids((k for k, _ in rows), "G")
+    titles = await _titles(conn, grants, ids.values())
+    return [{"key": k, "title": titles.get(ids.get(k, 0)), "followed_at": at} for k, at in rows]
+
+
+async def seen_articles(conn: AsyncConnection, user_id: int) -> list[dict[str, Any]]:
+    """The articles sent to them or opened: key, title (as `followed_grants`), when."""
+    rows = (
+        await conn.execute(
+            select(article_log.c.article_key, article_log.c.sent_at, article_log.c.read_at)
+            .where(article_log.c.user_id == user_id)
+            .order_by(article_log.c.article_key)
+        )
+    ).all()
+    ids = _keyed_ids((k for k, _, _ in rows), "A")
+    titles = await _titles(conn, articles, ids.values())
+    found = [
+        {"key": k, "title": titles.get(ids.get(k, 0)), "sent_at": sent, "read_at": read}
+        for k, sent, read in rows
+    ]
+    found.sort(key=lambda a: min(t for t in (a["sent_at"], a["read_at"]) if t is not None))
+    return found
+
+
+async def published(conn: AsyncConnection, user_id: int) -> list[dict[str, Any]]:
+    """The opportunities they published, soonest first, with the contact they gave and how
+    many signed up and wait."""
+    counts = volunteering_repo.sign_up_counts()
+    o = opportunities.c
+    shown = [o.id, o.title, o.starts_at, o.ends_at, o.timezone, o.place, o.link, o.contact]
+    rows = await conn.execute(
+        select(
+            *shown,
+            o.status,
+            o.capacity,
+            o.created_at,
+            func.coalesce(counts.c.confirmed, 0).label("confirmed"),
+            func.coalesce(counts.c.waiting, 0).label("waiting"),
+        )
+        .outerjoin(counts, counts.c.opportunity_id == o.id)
+        .where(o.created_by == user_id)
+        .order_by(o.starts_at, o.id)
+    )
+    return [
+        {**m, "confirmed": int(m["confirmed"]), "waiting": int(m["waiting"])}
+        for m in rows.mappings()
+    ]
+
+
+async def authored(conn: AsyncConnection, user_id: int) -> list[dict[str, Any]]:
+    """Their broadcasts, newest first."""
+    b = broadcasts.c
+    rows = await conn.execute(
+        select(b.id, b.text, b.status, b.recipients, b.created_at, b.started_at, b.finished_at)
+        .where(b.author_id == user_id)
+        .order_by(b.created_at.desc(), b.id.desc())
+    )
+    return [dict(m) for m in rows.mappings()]
+
+
+async def sign_up_changes(conn: AsyncConnection, user_id: int) -> list[dict[str, Any]]:
+    """Their sign-up changes (the log organisers are told from), oldest first."""
+    rows = await conn.execute(
+        select(
+            opportunities.c.title, opportunity_changes.c.change, opportunity_changes.c.created_at
+        )
+        .join(opportunities, opportunities.c.id == opportunity_changes.c.opportunity_id)
+        .where(opportunity_changes.c.user_id == user_id)
+        .order_by(opportunity_changes.c.id)
+    )
+    return [{"opportunity": t, "change": c, "at": at} for t, c, at in rows.all()]
+
+
+async def added_content(conn: AsyncConnection, user_id: int) -> dict[str, list[dict[str, Any]]]:
+    """The local measures, grants and articles they added as a coordinator."""
+    found = {}
+    for name, table in (("measures", local_measures), ("grants", grants), ("articles", articles)):
+        rows = await conn.execute(
+            select(table.c.id, table.c.title, table.c.created_at, table.c.closed_at)
+            .where(table.c.created_by == user_id)
+            .order_by(table.c.created_at, table.c.id)
+        )
+        found[name] = [dict(m) for m in rows.mappings()]
+    return found
+
+
+async def self_assessments_of(conn: AsyncConnection, user_id: int) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        select(self_assessments.c.scores, self_assessments.c.created_at)
+        .where(self_assessments.c.coordinator_id == user_id)
+        .order_by(self_assessments.c.created_at, self_assessments.c.id)
+    )
+    return [{"scores": json.loads(s), "at": at} for s, at in rows.all()]
+
+
+async def waiting_messages(conn: AsyncConnection, user_id: int) -> dict[str, int]:
+    """Messages to them not sent yet: kind → how many."""
+    rows = await conn.execute(
+        select(outbox.c.kind, func.count())
+        .where(
+            outbox.c.user_id == user_id,
+            outbox.c.status.in_([outbox_repo.PENDING, outbox_repo.SENDING]),
+        )
+        .group_by(outbox.c.kind)
+        .order_by(outbox.c.kind)
+    )
+    return {str(kind): int(n) for kind, n in rows.all()}
+
+
+async def audit_entries(conn: AsyncConnection, user_id: int) -> list[dict[str, Any]]:
+    """Audit entries where they acted or were acted upon (the target names their id), newest
+    first; `by_them` tells which."""
+    a = audit_log.c
+    rows = await conn.execute(
+        select(a.action, a.target, a.actor_id, a.created_at)
+        .where(or_(a.actor_id == user_id, _names_id(a.target, user_id)))
+        .order_by(a.created_at.desc(), a.id.desc())
+    )
+    mine = re.compile(_DIGITS.format(user_id))
+    return [
+        {"action": action, "target": target, "by_them": actor == user_id, "at": at}
+        for action, target, actor, at in rows.all()
+        if actor == user_id or (target and mine.search(target))
+    ]
 
 
 # --- erasure ---------------------------------------------------------------------------------

@@ -137,7 +137,7 @@ async def set_fields(
     )
 
 
-def _counts() -> Any:
+def sign_up_counts() -> Any:
     """confirmed and waiting counts per opportunity (a subquery)."""
     return (
         select(
@@ -151,7 +151,7 @@ def _counts() -> Any:
 
 
 def _listing_query() -> Any:
-    counts = _counts()
+    counts = sign_up_counts()
     return select(
         opportunities,
         func.coalesce(counts.c.confirmed, 0).label("n_confirmed"),
@@ -604,7 +604,7 @@ async def starting_soon(conn: AsyncConnection, now: datetime, until: datetime) -
 
 async def fillable(conn: AsyncConnection, now: datetime) -> list[int]:
     """Opportunities not started nor cancelled with someone waiting and a place free."""
-    counts = _counts()
+    counts = sign_up_counts()
     rows = await conn.execute(
         select(opportunities.c.id)
         .join(counts, counts.c.opportunity_id == opportunities.c.id)
@@ -762,7 +762,7 @@ async def save_volunteer_profile(
 
 
 async def export(conn: AsyncConnection, user_id: int) -> dict[str, Any]:
-    """What volunteering stores about the user (for /my_data)."""
+    """What volunteering stores about the user (for /my_data; times as datetimes)."""
     profile = await volunteer_profile(conn, user_id)
     rows = await conn.execute(
         select(signups, opportunities.c.title, opportunities.c.starts_at)
@@ -780,9 +780,9 @@ async def export(conn: AsyncConnection, user_id: int) -> dict[str, Any]:
         "signups": [
             {
                 "opportunity": m["title"],
-                "starts_at": m["starts_at"].isoformat(),
+                "starts_at": m["starts_at"],
                 "status": m["status"],
-                "signed_up_at": m["created_at"].isoformat(),
+                "signed_up_at": m["created_at"],
                 "attended": m["attended"],
             }
             for m in rows.mappings()
