@@ -25,6 +25,7 @@ from bot.infra.db import make_engine, migrate
 from bot.services.coordination import CoordinationService
 from bot.services.profile import ProfileService
 from bot.services.volunteering import VolunteerService
+from bot.storage import audit as audit_repo
 from bot.storage import broadcasts as broadcasts_repo
 from bot.storage import catalogs as catalogs_repo
 from bot.storage import content_admin as content_repo
@@ -251,6 +252,8 @@ async def test_after_forget_no_table_names_the_person(world: World) -> None:
         assert json.loads(export["details"]) == {"about": label, "note": label}
         cancels = [e for e in entries if e["action"] == "opportunity.cancel"]
         assert [(e["actor_id"], e["target"]) for e in cancels] == [(pseudonym, str(ids["mine"]))]
+        shown = Renderer().bind("en")("admin/audit.j2", entries=await audit_repo.latest(conn, 50))
+        assert f"<code>{label}</code> · organiser.appoint · {IRA}" in shown
         # Ira keeps the permission Zeb gave, and learns who signed up — minus Zeb.
         assert (
             await conn.execute(select(user_roles.c.granted_by).where(user_roles.c.user_id == IRA))

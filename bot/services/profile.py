@@ -20,6 +20,7 @@ from bot.content import Catalog
 from bot.domain import matching
 from bot.domain.errors import UserError
 from bot.infra.clock import Clock
+from bot.infra.sqlite import off_loop
 from bot.storage import personal as personal_repo
 from bot.storage import profile as repo
 from bot.storage import settings as settings_repo
@@ -142,11 +143,12 @@ class ProfileService:
         transaction every row about the user goes, and what they did that stays names them
         no more (bot.storage.personal). Their published opportunities not started yet are
         cancelled, and those signed up are told."""
-        async with self.engine.begin() as conn:
-            told = 0
-            if self.organisers is not None:  # first: it takes the opportunities' locks
-                told = await self.organisers.organiser_leaves(conn, user_id)
-            erased = await personal_repo.erase(conn, user_id, self.clock.now())
+        with off_loop():  # it reads every table: not on the event loop
+            async with self.engine.begin() as conn:
+                told = 0
+                if self.organisers is not None:  # first: it takes the opportunities' locks
+                    told = await self.organisers.organiser_leaves(conn, user_id)
+                erased = await personal_repo.erase(conn, user_id, self.clock.now())
         if self.forget_state is not None:
             await self.forget_state(user_id)
         if erased.pseudonym is not None or told:

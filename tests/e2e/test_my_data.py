@@ -21,7 +21,7 @@ from bot.storage import content_admin as content_repo
 from bot.storage import users as users_repo
 from bot.storage.tables import opportunities, outbox
 from tests.conftest import Launch
-from tests.e2e.test_journey import say, tap
+from tests.e2e.test_journey import consent, say, tap
 from tests.e2e.test_volunteer import START, TUESDAY, person
 from tests.test_opportunities import draft
 
@@ -116,3 +116,25 @@ async def test_my_data_shows_follows_opportunities_broadcasts_and_the_file_has_a
     assert "River bank clean-up" in notice[-1].text
     assert CONTACT not in notice[-1].text
     assert emulator.rejections() == []
+
+
+async def test_forget_outside_an_update_ends_a_flow_kept_in_redis(
+    emulator: Emulator, launch: Launch, redis_url: str
+) -> None:
+    """The retention purge calls `forget` from a scheduler tick: a conversation state that lives
+    in Redis, not in the database, goes too."""
+    from redis.asyncio import Redis
+
+    app = (await launch(redis_url=redis_url)).app
+    user = emulator.user(ZEB, language_code="ru")
+    await consent(user)
+    await tap(user, "🚀 Активист: веду или начинаю проект")
+    await tap(user, "UTC+3 Москва")
+    await tap(user, "Москва")  # the ikigai asks: its state is in Redis now
+    client = Redis.from_url(redis_url)
+    try:
+        assert await client.keys(f"*:{ZEB}:*")
+        await app.profiles.forget(ZEB)
+        assert await client.keys(f"*:{ZEB}:*") == []
+    finally:
+        await client.aclose()
