@@ -7,7 +7,7 @@ their NOT NULL: a pseudonym is a value, so no table has to be rebuilt (on SQLite
 `opportunities` would delete the sign-ups that cascade from it).
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-02
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
