@@ -20,12 +20,15 @@ class Ticker:
         self.scheduler: AsyncIOScheduler | None = None
         self.ticks = 0
         self._busy = False
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     async def _run(self) -> None:
         if self._busy:  # the previous tick is still at work (a short TICK_SECONDS): skip
             log.debug("tick skipped: the previous one still runs")
             return
         self._busy = True
+        self._idle.clear()
         try:
             await self.tick()
             self.ticks += 1
@@ -35,6 +38,11 @@ class Ticker:
             log.exception("tick failed")
         finally:
             self._busy = False
+            self._idle.set()
+
+    async def idle(self) -> None:
+        """Return once no tick is running (after `stop`, none starts again)."""
+        await self._idle.wait()
 
     def start(self) -> None:
         # APScheduler logs two INFO lines per run and a WARNING per overlapping one; a tick
