@@ -35,9 +35,11 @@ from bot.infra.db import make_engine, migrate
 from bot.infra.memo import remembered
 from bot.infra.middlewares import (
     AnswerPresses,
+    EndPrompts,
     FloodGuard,
     RetryRequests,
 )
+from bot.infra.routing import prompts
 from bot.infra.scheduler import Ticker
 from bot.infra.session import JsonSession
 from bot.infra.sqlite import inline_sql
@@ -384,9 +386,11 @@ def create_app(
     dp.update.outer_middleware(
         FloodGuard(flood_refusal(renderer), settings.flood_burst, settings.flood_rate)
     )
+    router = build_router()
+    dp.update.outer_middleware(EndPrompts(prompts(router)))  # before the screen takes the state
     dp.update.outer_middleware(ContextMiddleware(users, renderer, settings.default_locale))
     dp.callback_query.middleware(presses)
-    dp.include_router(build_router())
+    dp.include_router(router)
     planner = Planner(
         engine,
         clock,

@@ -213,6 +213,9 @@ def _step_keyboard(screen: Screen, step: str, catalog: Catalog, back: OrganiserC
 async def _ask(
     screen: Screen, step: str, catalog: Catalog, settings: Settings, problem: str = ""
 ) -> None:
+    """Ask the new opportunity's `step`: a typed answer is awaited (after a press too)."""
+    assert screen.state is not None
+    await screen.state.set_state(NewOpportunity.typing)
     text = screen.tr(
         "opportunities/ask.j2",
         new=True,
@@ -308,6 +311,8 @@ async def _preview(screen: Screen, draft: dict[str, Any]) -> None:
         ]
     )
     text = tr("opportunities/card.j2", listing=Listing(opp), preview=True, share="")
+    if screen.state is not None:  # the preview is answered with buttons
+        await screen.state.set_state(None)
     await screen.show(text, markup)
 
 
@@ -320,7 +325,6 @@ async def new(query: CallbackQuery, screen: Screen, catalog: Catalog, settings: 
         "timezone": screen.zone(settings.default_timezone),
         "region": user.region if user else None,
     }
-    await screen.state.set_state(NewOpportunity.typing)
     await screen.state.update_data({DRAFT: draft})
     await _ask(screen, STEPS[0], catalog, settings)
 
@@ -600,6 +604,10 @@ async def edit_menu(
 async def _ask_field(
     screen: Screen, opp: Opportunity, field: str, catalog: Catalog, problem: str = ""
 ) -> None:
+    """Ask for a new value of `field`; all but the topic (buttons only) may be typed."""
+    if field != "topic" and screen.state is not None:
+        await screen.state.set_state(EditOpportunity.typing)
+        await screen.state.update_data(oa_id=opp.id, oa_field=field)
     text = screen.tr(
         "opportunities/ask.j2",
         new=False,
@@ -623,14 +631,10 @@ async def edit_field(
     volunteering: VolunteerService,
     catalog: Catalog,
 ) -> None:
-    assert screen.state is not None
     field = callback_data.value
     listing = await volunteering.listing(callback_data.id)
     if field not in FIELDS or listing is None:
         raise StaleButton
-    if field not in ("topic",):
-        await screen.state.set_state(EditOpportunity.typing)
-        await screen.state.update_data(oa_id=callback_data.id, oa_field=field)
     await _ask_field(screen, listing.opportunity, field, catalog)
 
 

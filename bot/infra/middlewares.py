@@ -1,6 +1,6 @@
-"""Middlewares of every update: the flood guard (outer); the press answerer; and the session
-middleware that retries a reply Telegram could not take. The per-update context (user, roles,
-locale, screen) is `handlers.context`."""
+"""Middlewares of every update: the flood guard (outer); the end of a prompt the user left; the
+press answerer; and the session middleware that retries a reply Telegram could not take. The
+per-update context (user, roles, locale, screen) is `handlers.context`."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from aiogram.client.session.middlewares.base import (
     NextRequestMiddlewareType,
 )
 from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.storage.base import StateType
 from aiogram.methods import SendChatAction
 from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
@@ -104,6 +106,59 @@ class FloodGuard(BaseMiddleware):
         elif first:
             await bot.send_message(inner.chat.id, text)
         return None
+
+
+class _Watched(FSMContext):
+    """The conversation's state, noting whether the handler set it (even to what it was)."""
+
+    touched = False
+
+    async def set_state(self, state: StateType = None) -> None:
+        self.touched = True
+        await super().set_state(state)
+
+
+def is_command(message: Message) -> bool:
+    """Text that aiogram's `Command` filter would read as a command (`/name …`)."""
+    text = message.text or message.caption
+    return text is not None and text.lstrip().startswith("/")
+
+
+class EndPrompts(BaseMiddleware):
+    """Outer update middleware, after aiogram's FSM one and before the user's context: a
+    screen that waits for typed text (a prompt: one of the `prompts`, the states some message
+    handler filters on — `bot.infra.routing.prompts`) takes only the answer to its question.
+
+    * A command ends the prompt before it is routed, so it runs as it would anywhere.
+    * A button press ends it after its handler, unless the handler set the state itself: a
+      screen that still asks for text (the form's next step, the same question again) arms
+      its prompt again as it is shown; any other screen leaves it ended, so a later text is
+      not taken as the answer to a question no longer on screen.
+
+    Other states (the quiz's, a list's) are kept as they are: buttons, not typed text, answer
+    them. The FSM data stays; only the state is reset."""
+
+    def __init__(self, prompts: frozenset[str]) -> None:
+        self.prompts = prompts
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        state = data.get("state")
+        if data.get("raw_state") not in self.prompts or not isinstance(state, FSMContext):
+            return await handler(event, data)
+        inner = event.event if isinstance(event, Update) else event
+        if isinstance(inner, Message):
+            if is_command(inner):
+                await state.set_state(None)
+                data["raw_state"] = None  # what the routers' state filters read
+            return await handler(event, data)
+        if not isinstance(inner, CallbackQuery):
+            return await handler(event, data)
+        watched = data["state"] = _Watched(storage=state.storage, key=state.key)
+        try:
+            return await handler(event, data)
+        finally:
+            if not watched.touched:
+                await watched.set_state(None)
 
 
 class AnswerPresses(BaseMiddleware):

@@ -40,7 +40,7 @@ from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import TelegramObject
 
-__all__ = ["Gate", "Tree", "filters_on_the_loop", "route"]
+__all__ = ["Gate", "Tree", "filters_on_the_loop", "prompts", "route"]
 
 
 class _Open:
@@ -186,6 +186,18 @@ def _gate(router: Router, update_type: str) -> Gate | _Open | None:
             gate = gate or Gate()
             gate.add(below)
     return gate
+
+
+def prompts(root: Router) -> frozenset[str]:
+    """The states in which some message handler below `root` waits: the screens that ask for
+    typed text (bot/infra/middlewares.py's `EndPrompts` ends them when the user leaves)."""
+    found: set[str] = set()
+    for router in _routers(root):
+        observer = router.observers.get("message")
+        for handler in observer.handlers if observer is not None else ():
+            for f in handler.filters or ():
+                found |= {s for s in _states(_original(f.callback)) or () if s is not None}
+    return frozenset(found)
 
 
 def _routers(router: Router) -> Iterable[Router]:
