@@ -24,6 +24,7 @@ from bot.content import Catalog
 from bot.delivery import Sender
 from bot.domain import opportunities as rules
 from bot.domain.errors import StaleButton
+from bot.infra.middlewares import ANSWER_LIMIT
 from bot.services.volunteering import (
     SKILLS_LIMIT,
     Card,
@@ -33,7 +34,7 @@ from bot.services.volunteering import (
     VolunteerService,
 )
 from bot.ui.keyboards import Consent, Menu, button, grid, keyboard, page_row
-from bot.ui.render import Tr
+from bot.ui.render import Tr, utf16_len
 from bot.ui.screen import Screen
 from handlers import journey
 
@@ -274,9 +275,13 @@ def _toast(tr: Tr, outcome: Outcome) -> str:
         "cutoff": tr._("The sign-up has ended."),
     }
     if outcome.result == "cutoff" and outcome.card.mine is not None:
-        return tr._("It is too late to cancel here — please tell the organiser: {contact}").format(
+        told = tr._("It is too late to cancel here — please tell the organiser: {contact}").format(
             contact=opp.contact or "—"
         )
+        if utf16_len(told) <= ANSWER_LIMIT:
+            return told
+        # A long contact stays on the card, which shows it in full.
+        return tr._("It is too late to cancel here — please tell the organiser (see the card).")
     return texts.get(outcome.result, "")
 
 

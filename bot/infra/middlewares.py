@@ -161,11 +161,30 @@ class EndPrompts(BaseMiddleware):
                 await watched.set_state(None)
 
 
+ANSWER_LIMIT = 200  # what Telegram shows of a press's answer (UTF-16 units; it refuses more)
+
+
+def fit_answer(text: str | None, limit: int = ANSWER_LIMIT) -> str | None:
+    """A press's answer as Telegram takes it: over `limit` UTF-16 units it is cut at a whole
+    character and ends with "…" (an answer is plain text: no tag or entity to break)."""
+    if text is None or len(text) * 2 <= limit or len(text.encode("utf-16-le")) // 2 <= limit:
+        return text
+    kept: list[str] = []
+    room = limit - 1  # for the "…"
+    for ch in text:
+        room -= 2 if ord(ch) > 0xFFFF else 1
+        if room < 0:
+            break
+        kept.append(ch)
+    return "".join(kept).rstrip() + "…"
+
+
 class AnswerPresses(BaseMiddleware):
     """Inner middleware: every button press gets exactly one answerCallbackQuery.
 
-    Like aiogram's CallbackAnswerMiddleware (handlers may set `callback_answer.text`), and it
-    remembers which presses it answered, so the error router does not answer them twice.
+    Like aiogram's CallbackAnswerMiddleware (handlers may set `callback_answer.text`, cut to
+    what Telegram takes: `fit_answer`), and it remembers which presses it answered, so the
+    error router does not answer them twice.
     A handler about to do something slow may answer first: `await answer_press()`.
     """
 
@@ -190,7 +209,7 @@ class AnswerPresses(BaseMiddleware):
             self.answered[event.id] = None
             if len(self.answered) > self.remember:
                 self.answered.popitem(last=False)
-            await event.answer(text=answer.text, show_alert=answer.show_alert)
+            await event.answer(text=fit_answer(answer.text), show_alert=answer.show_alert)
 
         data["answer_press"] = answer_press
         try:

@@ -2,13 +2,15 @@
 
 On a button press the screen is edited in place (mobile-friendly: no message pile-up); after a
 typed message or a command a new message is sent. Text over Telegram's limit is split on
-paragraphs, the keyboard under the last part. Built once per update by the context middleware.
+paragraphs, the keyboard under the last part; a caption over its limit follows its file as a
+message. Built once per update by the context middleware.
 """
 
 from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from typing import Literal
 
 from aiogram import Bot
 from aiogram.enums import ChatAction
@@ -76,22 +78,29 @@ class Screen:
     async def photo(
         self, png: bytes, caption: str, markup: InlineKeyboardMarkup | None = None
     ) -> None:
+        await self._file("photo", BufferedInputFile(png, filename="picture.png"), caption, markup)
+
+    async def document(
+        self, data: bytes, filename: str, caption: str, markup: InlineKeyboardMarkup | None = None
+    ) -> None:
+        await self._file("document", BufferedInputFile(data, filename=filename), caption, markup)
+
+    async def _file(
+        self,
+        kind: Literal["photo", "document"],
+        file: BufferedInputFile,
+        caption: str,
+        markup: InlineKeyboardMarkup | None,
+    ) -> None:
+        """A file with its caption; a caption over Telegram's limit follows as a message (split
+        like any text), the keyboard under it."""
         fits = visible_length(caption) <= CAPTION_LIMIT
-        await self.bot.send_photo(
+        send = self.bot.send_photo if kind == "photo" else self.bot.send_document
+        await send(
             self.chat_id,
-            BufferedInputFile(png, filename="picture.png"),
+            file,
             caption=caption if fits else None,
             reply_markup=markup if fits else None,
         )
         if not fits:
             await self.send(caption, markup)
-
-    async def document(
-        self, data: bytes, filename: str, caption: str, markup: InlineKeyboardMarkup | None = None
-    ) -> None:
-        await self.bot.send_document(
-            self.chat_id,
-            BufferedInputFile(data, filename=filename),
-            caption=caption,
-            reply_markup=markup,
-        )
