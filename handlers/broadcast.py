@@ -836,7 +836,13 @@ async def typed_time(
     try:
         at = parse_when(message.text or "", now, tz)
     except WhenError as exc:
-        text = screen.tr("broadcast/when_hint.j2", reason=exc.reason, offset=offset_label(tz, now))
+        text = screen.tr(
+            "broadcast/when_hint.j2",
+            reason=exc.reason,
+            offset=offset_label(tz, now),
+            earliest=exc.earliest,
+            latest=exc.latest,
+        )
         await screen.send(text, _schedule_markup(screen.tr, b, now, tz))
         return
     await _scheduled(screen, broadcasts, catalog, settings, b, at, None)

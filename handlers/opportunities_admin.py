@@ -23,6 +23,7 @@ from bot.content import Catalog
 from bot.delivery import Sender
 from bot.domain import opportunities as rules
 from bot.domain.errors import StaleButton
+from bot.domain.fields import DayOutOfRange
 from bot.domain.opportunities import Listing, Opportunity
 from bot.infra.clock import Clock
 from bot.services.volunteering import Draft, OpportunityProblem, OrganiserCb, VolunteerService
@@ -72,9 +73,14 @@ async def _share_link(bot: Bot, opportunity_id: int) -> str:
     return f"https://t.me/{me.username}?start=opp_{opportunity_id}"
 
 
-def _problem(tr: Tr, problem: str, limit: int = 0) -> str:
+def _problem(tr: Tr, problem: str, limit: int = 0, **params: Any) -> str:
     return tr(
-        "opportunities/problem.j2", problem=problem, limit=limit, max_capacity=rules.MAX_CAPACITY
+        "opportunities/problem.j2",
+        problem=problem,
+        limit=limit,
+        max_capacity=rules.MAX_CAPACITY,
+        earliest=params.get("earliest", ""),
+        latest=params.get("latest", ""),
     )
 
 
@@ -346,7 +352,18 @@ async def discard(
 def _typed_value(
     step: str, text: str, tz: str, now: datetime, draft: dict[str, Any]
 ) -> tuple[dict[str, Any], str | None]:
-    """An answer typed at `step` → (draft values, problem code or None)."""
+    """An answer typed at `step` → (draft values, None), or (the problem's parameters, its
+    code)."""
+    try:
+        return _typed(step, text, tz, now, draft)
+    except DayOutOfRange as out:  # a date typed at any of the date steps
+        days = {"earliest": out.earliest, "latest": out.latest}
+        return {k: v.strftime("%d.%m.%Y") for k, v in days.items()}, "out_of_range"
+
+
+def _typed(
+    step: str, text: str, tz: str, now: datetime, draft: dict[str, Any]
+) -> tuple[dict[str, Any], str | None]:
     if step in ("title", "description", "contact"):
         value = rules.clean_text(text, LIMITS[step])
         return ({step: value}, None) if value else ({}, "text")
@@ -405,7 +422,7 @@ async def new_typed(
         return
     values, problem = _typed_value(step, message.text, draft["timezone"], clock.now(), draft)
     if problem is not None:
-        text = _problem(screen.tr, problem, LIMITS.get(step, 0))
+        text = _problem(screen.tr, problem, LIMITS.get(step, 0), **values)
         await _ask(screen, step, catalog, settings, problem=text)
         return
     screen.query = None
@@ -694,7 +711,7 @@ async def edit_typed(
             if opp.signup_until is not None:
                 values["signup_until"] = new - (opp.starts_at - opp.signup_until)
     if problem is not None:
-        text = _problem(screen.tr, problem, LIMITS.get(field, 0))
+        text = _problem(screen.tr, problem, LIMITS.get(field, 0), **values)
         await _ask_field(screen, opp, field, catalog, problem=text)
         return
     if field == "contact":

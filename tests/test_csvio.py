@@ -196,6 +196,8 @@ def grant_row(**cells: str) -> str:
         ({"windows": "yearly 13-01..10-15"}, "windows", "not a day of the year"),
         ({"windows": "fixed 2026-03-16..2026-02-02"}, "windows", "is before the opening date"),
         ({"windows": "always; someday"}, "windows", "“someday” is not a window"),
+        ({"windows": "fixed 0001-01-01..2026-03-16"}, "windows", "“0001-01-01” is out of range"),
+        ({"windows": "fixed 2026-01-01..9999-12-31"}, "windows", "from 2000-01-01 to 2099-12-31"),
         ({"windows": ""}, "windows", "give at least one window"),
         ({"title": ""}, "title", "cannot be empty"),
         ({"title": "Г" * 201}, "title", "too long: 201 characters, at most 200"),
@@ -371,6 +373,9 @@ def test_typed_windows(typed: str, expected: Window) -> None:
         ("завтра", "write two dates"),
         ("01.09.26 – 15.10.26", "write two dates"),
         ("01.10.2026 – 15.11.2026", "already over"),
+        ("01.01.0001 – 02.01.0001", "“01.01.0001” is out of range"),
+        ("01.12.2026 – 31.12.9999", "write a date from 27.11.2024 to 29.11.2028"),
+        ("01.11.2024 – 01.12.2026", "“01.11.2024” is out of range"),
     ],
 )
 def test_bad_typed_windows(typed: str, reason: str) -> None:

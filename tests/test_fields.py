@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from bot.domain.fields import (
+    DayOutOfRange,
     HttpsLink,
     HttpsLinkOrEmpty,
     IsoDate,
     Link,
     MonthDayText,
     TimeZone,
+    check_day,
+    day_range,
     site_of,
 )
 
@@ -82,3 +85,17 @@ def test_days_dates_and_zones() -> None:
             error_of(TypeAdapter(TimeZone), bad)[1]
             == f"Value error, unknown IANA time zone {bad!r}"
         )
+
+
+def test_typed_days_stay_near_today() -> None:
+    today = date(2026, 5, 1)
+    assert day_range(today) == (date(2026, 4, 30), date(2028, 5, 1))
+    assert day_range(date(2028, 2, 29)) == (date(2028, 2, 28), date(2030, 2, 28))
+    assert day_range(today, timedelta(days=10))[0] == date(2026, 4, 21)
+    earliest, latest = day_range(today)
+    for day in (earliest, today, latest):
+        assert check_day(day, earliest, latest) == day
+    for day in (date(1, 1, 1), earliest - timedelta(days=1), latest + timedelta(days=1)):
+        with pytest.raises(DayOutOfRange) as out:
+            check_day(day, earliest, latest)
+        assert (out.value.day, out.value.earliest, out.value.latest) == (day, earliest, latest)

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -18,7 +19,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.config import Settings
+from bot.content import get_catalog
 from bot.domain import opportunities as rules
+from bot.domain.fields import DayOutOfRange, day_range
 from bot.domain.opportunities import Listing, Opportunity, VolunteerFit
 from bot.infra.clock import ManualClock
 from bot.infra.db import make_engine, migrate
@@ -196,6 +199,24 @@ def test_dates_and_times_are_read_in_the_organisers_zone() -> None:
     assert rules.parse_end("26.12.2026 18:00", start, msk, NOW) == datetime(
         2026, 12, 26, 15, 0, tzinfo=UTC
     )
+
+
+RUSSIAN_ZONES = sorted({z.iana for z in get_catalog().zones})
+ABSURD = ["01.01.0001 00:00", "0001-01-01 00:00", "01.01.0001 23:59", "31.12.9999 23:59"]
+
+
+@pytest.mark.parametrize("tz", RUSSIAN_ZONES)
+def test_a_date_far_from_today_is_refused_in_every_zone(tz: str) -> None:
+    """Year 0001 overflowed the zone conversion; any day outside yesterday … two years ahead
+    is refused with the range, the rest is read as before."""
+    today = NOW.astimezone(ZoneInfo(tz)).date()
+    for typed in [*ABSURD, "01.01.2025 10:00", "01.01.2030 10:00"]:
+        with pytest.raises(DayOutOfRange) as out:
+            rules.parse_when(typed, tz, NOW)
+        assert (out.value.earliest, out.value.latest) == day_range(today)
+        with pytest.raises(DayOutOfRange):
+            rules.parse_end(typed, NOW + timedelta(days=1), tz, NOW)
+    assert rules.parse_when("25.12.2027 10:00", tz, NOW) is not None  # far, but in range
 
 
 def test_capacity_and_time_checks() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -216,13 +217,28 @@ def test_typed_times(text: str, expected: datetime) -> None:
         ("", "format"),
         ("25.11 10:00", "past"),  # two days ago: not next year
         ("26.11 18:00", "past"),  # an hour ago, local
-        ("27.11.2028 10:00", "far"),
+        ("26.12.2027 10:00", "far"),  # farther than 2 years: "range"
     ],
 )
 def test_typed_times_that_cannot_be_used(text: str, reason: str) -> None:
     with pytest.raises(WhenError) as error:
         parse_when(text, NOW, NSK)
     assert error.value.reason == reason
+
+
+@pytest.mark.parametrize("tz", sorted({z.iana for z in CATALOG.zones}))
+@pytest.mark.parametrize(
+    "text", ["01.01.0001 00:00", "01.01.0001 10:00", "31.12.9999 23:59", "01.01.2030 10:00"]
+)
+def test_typed_days_far_from_today_name_the_range(tz: str, text: str) -> None:
+    """Year 0001 overflowed the zone conversion (and was read as 2001): a day outside
+    yesterday … two years ahead is refused with the range."""
+    with pytest.raises(WhenError) as error:
+        parse_when(text, NOW, tz)
+    assert error.value.reason == "range"
+    today = NOW.astimezone(ZoneInfo(tz)).date()
+    assert error.value.earliest == (today - timedelta(days=1)).strftime("%d.%m.%Y")
+    assert error.value.latest == today.replace(year=today.year + 2).strftime("%d.%m.%Y")
 
 
 # ------------------------------------------------------------------ progress and content

@@ -35,14 +35,23 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from pydantic import TypeAdapter, ValidationError
 
 from bot.domain.fields import LINK_LIMIT as LINK_LIMIT  # a stored link's characters
-from bot.domain.fields import IsoDate, Link, TimeZone, format_month_day, parse_month_day
+from bot.domain.fields import (
+    DayOutOfRange,
+    IsoDate,
+    Link,
+    TimeZone,
+    check_day,
+    day_range,
+    format_month_day,
+    parse_month_day,
+)
 from bot.domain.windows import Window
 
 __all__ = [
@@ -158,6 +167,7 @@ TYPED_WINDOW = _(
 TYPED_MIXED = _("write both dates with the year (DD.MM.YYYY) or both without it (DD.MM)")
 TYPED_DATE = _("“{value}” is not a date: write DD.MM or DD.MM.YYYY")
 ALREADY_CLOSED = _("this window closed on {close}, it is already over")
+OUT_OF_RANGE = _("“{value}” is out of range: write a date from {earliest} to {latest}")
 UNKNOWN_TYPE = _("unknown measure type “{code}”")
 UNKNOWN_PHASE = _("unknown phase “{code}”")
 # whole-file problems
@@ -470,11 +480,30 @@ _WINDOW = re.compile(r"(yearly|fixed)\s+(\S+?)\s*\.\.\s*(\S+)", re.IGNORECASE)
 _ISO_DATE: TypeAdapter[date] = TypeAdapter(IsoDate)
 
 
+# The dates of a file's windows: its history too (an export re-imported years later), but
+# nothing a time zone cannot convert. Typed dates are held closer to today (`_typed_day`).
+FILE_DAYS: tuple[date, date] = (date(2000, 1, 1), date(2099, 12, 31))
+TYPED_DAYS_BACK = timedelta(days=2 * 366)  # a contest typed in may have opened long ago
+
+
+def _in_range(day: date, value: str, earliest: date, latest: date, shown: str) -> date:
+    try:
+        return check_day(day, earliest, latest)
+    except DayOutOfRange:
+        raise Invalid(
+            OUT_OF_RANGE,
+            value=value,
+            earliest=earliest.strftime(shown),
+            latest=latest.strftime(shown),
+        ) from None
+
+
 def _iso_date(text: str) -> date:
     try:
-        return _ISO_DATE.validate_python(text)
+        day = _ISO_DATE.validate_python(text)
     except ValidationError:
         raise Invalid(BAD_DATE, value=text) from None
+    return _in_range(day, text, *FILE_DAYS, "%Y-%m-%d")
 
 
 def parse_windows_text(text: str) -> tuple[Window, ...]:
@@ -522,7 +551,8 @@ def parse_typed_window(text: str, today: date | None = None) -> Window:
     """A window the coordinator typed: ``01.09 – 15.10`` every year (over New Year when the
     closing day comes earlier in the year), or ``02.02.2026 – 16.03.2026`` once. The dates are
     in the coordinator's zone (the caller stores that zone with the grant). With ``today``
-    a one-time window must not have closed already."""
+    a one-time window must not have closed already, and its dates lie within two years of
+    it (without: within :data:`FILE_DAYS`)."""
     found = list(_TYPED_DAY.finditer(text))
     rest = _FILLER.sub("", _TYPED_DAY.sub("", text))
     if len(found) != 2 or rest:
@@ -541,9 +571,11 @@ def parse_typed_window(text: str, today: date | None = None) -> Window:
     dates = []
     for m in found:
         try:
-            dates.append(date(int(m[3]), int(m[2]), int(m[1])))
+            day = date(int(m[3]), int(m[2]), int(m[1]))
         except ValueError:
             raise Invalid(TYPED_DATE, value=m[0]) from None
+        bounds = day_range(today, TYPED_DAYS_BACK) if today is not None else FILE_DAYS
+        dates.append(_in_range(day, m[0], *bounds, "%d.%m.%Y"))
     first, last = dates
     if last < first:
         raise Invalid(CLOSE_BEFORE_OPEN, open=_ru_date(first), close=_ru_date(last))

@@ -23,6 +23,11 @@ it calls the function the type is built on (:func:`parse_month_day`, :func:`pars
 * :data:`IsoDate` — a date written ``YYYY-MM-DD`` (or already a ``date``).
 * :data:`TimeZone` — a key of the IANA time zone database, exactly as written (any zone, not
   only Russia's: see ``bot.domain.zones.is_russian_zone`` for that).
+
+A day typed by a person (an opportunity's start, a broadcast's time, a contest's dates) is
+checked by :func:`check_day`, usually against :func:`day_range`, before it meets a time zone:
+a year like 0001 or 9999 is a typo, and converting it would overflow (``OverflowError``).
+:class:`DayOutOfRange` names the range, for the caller's message.
 """
 
 from __future__ import annotations
@@ -31,8 +36,8 @@ import calendar
 import ipaddress
 import re
 import unicodedata
-from datetime import date, datetime
-from typing import Annotated
+from datetime import date, datetime, timedelta
+from typing import Annotated, Final
 from urllib.parse import quote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
@@ -41,13 +46,16 @@ from pydantic_core import PydanticCustomError
 
 __all__ = [
     "LINK_LIMIT",
+    "DayOutOfRange",
     "HttpsLink",
     "HttpsLinkOrEmpty",
     "IsoDate",
     "Link",
     "MonthDayText",
     "TimeZone",
+    "check_day",
     "check_month_day",
+    "day_range",
     "format_month_day",
     "parse_iso_date",
     "parse_month_day",
@@ -228,6 +236,41 @@ def parse_iso_date(value: object) -> date:
         except ValueError:
             pass
     raise ValueError(f"expected a date as 'YYYY-MM-DD', got {value!r}")
+
+
+DAYS_BACK: Final = timedelta(days=1)  # a typed day may be yesterday (in another zone: today)
+YEARS_AHEAD: Final = 2  # ... and at most this many years ahead
+
+
+class DayOutOfRange(ValueError):
+    """A typed day outside the range the bot takes (`earliest` … `latest`, both included)."""
+
+    def __init__(self, day: date, earliest: date, latest: date) -> None:
+        super().__init__(f"{day.isoformat()} is not between {earliest} and {latest}")
+        self.day = day
+        self.earliest = earliest
+        self.latest = latest
+
+
+def _years_later(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def day_range(today: date, back: timedelta = DAYS_BACK) -> tuple[date, date]:
+    """The days a person may type: from ``today`` − ``back`` (one day, unless the caller
+    allows more) to ``today`` + two years."""
+    return today - back, _years_later(today, YEARS_AHEAD)
+
+
+def check_day(day: date, earliest: date, latest: date) -> date:
+    """``day`` if it is within ``earliest`` … ``latest`` (usually :func:`day_range` of today by
+    the bot's clock, in the zone the day was typed in); :class:`DayOutOfRange` if not."""
+    if not earliest <= day <= latest:
+        raise DayOutOfRange(day, earliest, latest)
+    return day
 
 
 MonthDayText = Annotated[str, AfterValidator(_month_day_text)]  # "MM-DD", kept as text

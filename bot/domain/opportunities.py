@@ -25,6 +25,7 @@ from icalendar import Alarm, Calendar, Event
 
 from bot.domain.csvio import Invalid, clean_link, spreadsheet
 from bot.domain.fields import LINK_LIMIT as LINK_LIMIT  # a stored link's characters
+from bot.domain.fields import check_day, day_range
 from bot.domain.schedule import allowed_at
 
 # --- the opportunity ----------------------------------------------------------------------
@@ -189,41 +190,53 @@ _ISO = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})[T\s]+(\d{1,2}):(\d{2})\s*$")
 _TIME = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*$")
 
 
-def _local(year: int, month: int, day: int, hour: int, minute: int, tz: str) -> datetime | None:
+def _day(year: int, month: int, day: int) -> date | None:
     try:
-        return datetime(year, month, day, hour, minute, tzinfo=ZoneInfo(tz))
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _local(day: date, hour: int, minute: int, tz: str) -> datetime | None:
+    try:
+        return datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo(tz))
     except ValueError:
         return None
 
 
 def parse_when(text: str, tz: str, now: datetime) -> datetime | None:
     """A local date and time typed by the organiser, as UTC: `25.12.2026 10:00`, `25.12 10:00`
-    (the next such date) or `2026-12-25 10:00`. None: not understood."""
+    (the next such date) or `2026-12-25 10:00`. None: not understood; DayOutOfRange: a day
+    too far from today in `tz` (bot.domain.fields.day_range)."""
+    today = now.astimezone(ZoneInfo(tz)).date()
     if m := _ISO.match(text):
         y, mo, d, h, mi = (int(g) for g in m.groups())
-        found = _local(y, mo, d, h, mi, tz)
+        day = _day(y, mo, d)
     elif m := _DAY_MONTH.match(text):
         d, mo = int(m[1]), int(m[2])
         h, mi = int(m[4]), int(m[5])
         if m[3] is not None:
-            y = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
-            found = _local(y, mo, d, h, mi, tz)
-        else:
-            this_year = now.astimezone(ZoneInfo(tz)).year
-            found = _local(this_year, mo, d, h, mi, tz)
+            day = _day(int(m[3]) + (2000 if len(m[3]) == 2 else 0), mo, d)
+        else:  # this year's, unless it has passed: next year's
+            day = _day(today.year, mo, d)
+            found = None if day is None else _local(day, h, mi, tz)
             if found is not None and found < now - timedelta(days=1):
-                found = _local(this_year + 1, mo, d, h, mi, tz)
+                day = _day(today.year + 1, mo, d)
     else:
         return None
+    if day is None:
+        return None
+    found = _local(check_day(day, *day_range(today)), h, mi, tz)
     return None if found is None else found.astimezone(UTC)
 
 
 def parse_end(text: str, starts_at: datetime, tz: str, now: datetime) -> datetime | None:
     """The end: a time alone (`13:00`, the start's local day — or the next day for an
-    overnight event) or a full date and time. None: not understood."""
+    overnight event) or a full date and time. None: not understood; DayOutOfRange as
+    `parse_when`."""
     if m := _TIME.match(text):
         start = starts_at.astimezone(ZoneInfo(tz))
-        end = _local(start.year, start.month, start.day, int(m[1]), int(m[2]), tz)
+        end = _local(start.date(), int(m[1]), int(m[2]), tz)
         if end is None:
             return None
         if end <= start:

@@ -29,10 +29,11 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+from bot.domain.fields import DayOutOfRange, check_day, day_range
 from bot.domain.zones import Region, Zone
 
 ROLES: Final = ("activist", "volunteer", "coordinator")
@@ -271,11 +272,14 @@ PRESET_HOUR = 10
 
 
 class WhenError(ValueError):
-    """A typed time that cannot be used; `reason` is "format", "past" or "far"."""
+    """A typed time that cannot be used; `reason` is "format", "past", "far" or "range" (a
+    day outside `earliest` … `latest`, typed as DD.MM.YYYY)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, earliest: str = "", latest: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.earliest = earliest
+        self.latest = latest
 
 
 def _local(now: datetime, tz: str) -> datetime:
@@ -308,13 +312,22 @@ _DATE_TIME = re.compile(
 _TIME = re.compile(r"^\s*(?P<hh>\d{1,2})[:.](?P<mm>\d{2})\s*$")
 
 
+def _in_range(day: date, today: date) -> None:
+    try:
+        check_day(day, *day_range(today))
+    except DayOutOfRange as out:
+        earliest, latest = (d.strftime("%d.%m.%Y") for d in (out.earliest, out.latest))
+        raise WhenError("range", earliest, latest) from None
+
+
 def parse_when(text: str, now: datetime, tz: str) -> datetime:
     """A typed time in the coordinator's zone → an instant (UTC).
 
     Accepts `DD.MM HH:MM`, `DD.MM.YYYY HH:MM` (or `.YY`) and `HH:MM` (today, or tomorrow
     when that time has passed). Without a year: this year, or the next one when the date is
     more than a month gone (typing 05.01 in December). Raises WhenError: "format" (not a
-    time), "past" (not after now), "far" (more than a year ahead).
+    time), "range" (a day too far from today: bot.domain.fields.day_range), "past" (not
+    after now), "far" (more than a year ahead).
     """
     local = _local(now, tz)
     zone = local.tzinfo
@@ -324,8 +337,8 @@ def parse_when(text: str, now: datetime, tz: str) -> datetime:
             day, month = int(match["d"]), int(match["m"])
             hour, minute = int(match["hh"]), int(match["mm"])
             if match["y"]:
-                year = int(match["y"])
-                year += 2000 if year < 100 else 0
+                year = int(match["y"]) + (2000 if len(match["y"]) == 2 else 0)
+                _in_range(date(year, month, day), local.date())
                 when = datetime(year, month, day, hour, minute, tzinfo=zone)
             else:
                 when = datetime(local.year, month, day, hour, minute, tzinfo=zone)
