@@ -44,6 +44,7 @@ from bot.infra.scheduler import Ticker
 from bot.infra.session import JsonSession
 from bot.infra.sqlite import inline_sql
 from bot.infra.turns import Turns
+from bot.infra.updates import without_nul
 from bot.services.brief import BriefService
 from bot.services.broadcasts import BroadcastService
 from bot.services.catalogs import CatalogService
@@ -236,10 +237,12 @@ def _where(url: str) -> str:
 class _Dispatcher(Dispatcher):
     """Each update is handled with its SQLite statements on the event loop (bot/infra/sqlite.py):
     an update's reads and writes are a user's few rows, and a thread trip per statement cost
-    more than SQLite itself. Its conversation state is read once (bot/storage/fsm.py).
-    Polling and webhooks both come through here."""
+    more than SQLite itself. Its conversation state is read once (bot/storage/fsm.py), and it
+    carries no NUL character (bot/infra/updates.py). Polling and webhooks both come through
+    here."""
 
     async def feed_update(self, bot: Bot, update: Update, **kwargs: Any) -> Any:
+        update = without_nul(update, bot)
         with inline_sql(), remembered():
             try:
                 return await super().feed_update(bot, update, **kwargs)

@@ -23,7 +23,7 @@ from bot.content import Catalog
 from bot.delivery import Sender
 from bot.domain import opportunities as rules
 from bot.domain.errors import StaleButton
-from bot.domain.fields import DayOutOfRange
+from bot.domain.fields import DayOutOfRange, blank
 from bot.domain.opportunities import Listing, Opportunity
 from bot.infra.clock import Clock
 from bot.services.volunteering import Draft, OpportunityProblem, OrganiserCb, VolunteerService
@@ -957,6 +957,9 @@ async def message_typed(
     assert message.text is not None
     opportunity_id = int((await screen.state.get_data()).get("oa_id", 0))
     text = message.text.strip()[: rules.DESCRIPTION_LIMIT]
+    if blank(text):  # nothing anyone would see
+        await not_text(message, screen)
+        return
     added = await volunteering.message(
         opportunity_id, screen.user_id, text, str(message.message_id)
     )

@@ -16,6 +16,7 @@ from bot.domain.fields import (
     Link,
     MonthDayText,
     TimeZone,
+    blank,
     check_day,
     day_range,
     site_of,
@@ -99,3 +100,12 @@ def test_typed_days_stay_near_today() -> None:
         with pytest.raises(DayOutOfRange) as out:
             check_day(day, earliest, latest)
         assert (out.value.day, out.value.earliest, out.value.latest) == (day, earliest, latest)
+
+
+def test_a_text_of_invisible_characters_is_blank() -> None:
+    invisible = "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    invisible += "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
+    for text in (None, "", " \n\t", invisible, f" {invisible}\n{invisible} "):
+        assert blank(text)
+    for text in ("a", f"{invisible}a", "\u200fשלום", "·", "🫠"):
+        assert not blank(text)

@@ -47,6 +47,7 @@ from bot.domain.fields import (
     IsoDate,
     Link,
     TimeZone,
+    blank,
     check_day,
     day_range,
     format_month_day,
@@ -312,9 +313,10 @@ def clean_text(
 ) -> str | None:
     """Trimmed text of at most ``limit`` characters; line breaks only where ``multiline``.
 
-    Empty: :data:`EMPTY` when ``required``, else None."""
+    Empty (nothing visible: :func:`~bot.domain.fields.blank`): :data:`EMPTY` when
+    ``required``, else None."""
     text = value.replace("\r\n", "\n").translate(_LINE_BREAKS).strip()
-    if not text:
+    if blank(text):
         if required:
             raise Invalid(EMPTY)
         return None

@@ -24,6 +24,9 @@ it calls the function the type is built on (:func:`parse_month_day`, :func:`pars
 * :data:`TimeZone` — a key of the IANA time zone database, exactly as written (any zone, not
   only Russia's: see ``bot.domain.zones.is_russian_zone`` for that).
 
+:func:`blank` tells a typed text that shows nothing (whitespace, zero-width characters and
+direction controls only): every text field refuses it as empty.
+
 A day typed by a person (an opportunity's start, a broadcast's time, a contest's dates) is
 checked by :func:`check_day`, usually against :func:`day_range`, before it meets a time zone:
 a year like 0001 or 9999 is a typo, and converting it would overflow (``OverflowError``).
@@ -53,6 +56,7 @@ __all__ = [
     "Link",
     "MonthDayText",
     "TimeZone",
+    "blank",
     "check_day",
     "check_month_day",
     "day_range",
@@ -185,6 +189,19 @@ HttpsLink = Annotated[str, StringConstraints(min_length=1), AfterValidator(_chec
 def site_of(link: str) -> str:
     """A checked link's domain as people write it (punycode decoded): «президентскиегранты.рф»."""
     return _unicode_host(urlsplit(link).hostname or "").lower()
+
+
+# ── typed text ──────────────────────────────────────────────────────────────────────────────
+
+# Zero-width characters and direction controls: they take no room on screen.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def blank(text: str | None) -> bool:
+    """``text`` shows nothing: None, empty, or only whitespace, zero-width characters and
+    direction controls (U+200B–U+200F, U+202A–U+202E, U+2060–U+2064, U+2066–U+2069, U+FEFF).
+    A text with something visible keeps them (a right-to-left mark in a name is legitimate)."""
+    return not text or not _INVISIBLE.sub("", text).strip()
 
 
 # ── days of the year and dates ──────────────────────────────────────────────────────────────

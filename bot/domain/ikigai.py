@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from enum import Enum
 
+from bot.domain.fields import blank
+
 COLUMNS = ("want", "can", "need")
 MAX_ENTRIES = 3
 ENTRY_LIMIT = 200
@@ -17,11 +19,9 @@ class EntryProblem(Enum):
 
 def clean_entry(text: str | None) -> str | EntryProblem:
     """The entry as stored (whitespace folded), or what is wrong with it."""
-    if text is None:
+    if text is None or blank(text):
         return EntryProblem.EMPTY
     folded = " ".join(text.split())
-    if not folded:
-        return EntryProblem.EMPTY
     if len(folded) > ENTRY_LIMIT:
         return EntryProblem.TOO_LONG
     return folded

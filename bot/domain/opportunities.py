@@ -25,7 +25,7 @@ from icalendar import Alarm, Calendar, Event
 
 from bot.domain.csvio import Invalid, clean_link, spreadsheet
 from bot.domain.fields import LINK_LIMIT as LINK_LIMIT  # a stored link's characters
-from bot.domain.fields import check_day, day_range
+from bot.domain.fields import blank, check_day, day_range
 from bot.domain.schedule import allowed_at
 
 # --- the opportunity ----------------------------------------------------------------------
@@ -276,9 +276,10 @@ def time_problem(
 
 
 def clean_text(text: str | None, limit: int) -> str | None:
-    """Typed text trimmed; None when empty or over `limit` characters."""
+    """Typed text trimmed; None when empty (nothing visible: `fields.blank`) or over `limit`
+    characters."""
     value = (text or "").strip()
-    return value if value and len(value) <= limit else None
+    return value if not blank(value) and len(value) <= limit else None
 
 
 def typed_link(text: str) -> str | None:

@@ -38,6 +38,7 @@ from bot.content import get_catalog
 from bot.delivery import Sender, send_payload
 from bot.domain.broadcasts import Progress as Progress
 from bot.domain.errors import StaleButton, UserError
+from bot.domain.fields import blank
 from bot.domain.paging import Page, asked
 from bot.domain.segments import Geography, Segment
 from bot.infra.clock import Clock
@@ -95,7 +96,7 @@ def check_content(content: Content) -> None:
     length = utf16_len(content.text)
     if length > limit:
         raise TooLong(length=length, limit=limit, caption=content.has_file)
-    if not content.text.strip() and not content.has_file:
+    if blank(content.text) and not content.has_file:
         raise TooLong(length=0, limit=limit, caption=False)
 
 

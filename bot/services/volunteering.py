@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.config import Settings
 from bot.domain import opportunities as rules
 from bot.domain.errors import StaleButton, UserError
+from bot.domain.fields import blank
 from bot.domain.opportunities import (
     CANCELLED,
     CLOSED,
@@ -774,7 +775,7 @@ class VolunteerService:
                 raise ConsentRequired
             current = await self._volunteer_profile(conn, user_id)
             if skills is not None:
-                clean = [s.strip()[:SKILL_LENGTH] for s in skills if s.strip()]
+                clean = [s.strip()[:SKILL_LENGTH] for s in skills if not blank(s)]
                 current = replace(current, skills=tuple(dict.fromkeys(clean))[:SKILLS_LIMIT])
             if availability is not None:
                 current = replace(

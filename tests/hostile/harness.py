@@ -400,6 +400,15 @@ class Harness:
         """Send a text; returns the bot's messages sent in reply (at least one)."""
         return await self._message(user, lambda: user.send(text), repr(text[:80]))
 
+    async def send_raw(self, user: EmulatedUser, text: str) -> list[ChatMessage]:
+        """Send a text as it is, without a Telegram client's cleaning (which turns control
+        characters such as NUL into spaces): what a forged update can carry."""
+
+        async def post() -> None:
+            user._post("text", text=text)
+
+        return await self._message(user, post, repr(text[:80]))
+
     async def send_media(
         self, user: EmulatedUser, kind: str, caption: str | None = None
     ) -> list[ChatMessage]:

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.domain.fields import blank
 from bot.emulator import EmulatedUser
 from bot.services.content_admin import KINDS, draft_of
 from bot.storage.tables import (
@@ -117,7 +118,8 @@ async def test_broadcast_compose_takes_any_message_within_telegrams_limits(
     harness: Harness, how: str, content: tuple[str, list[dict[str, Any]]], filename: str
 ) -> None:
     """Whatever the coordinator sends: a draft when Telegram could deliver it, a hint and no
-    draft when not (over 4096 characters, a caption over 1024, a sticker); the preview is the
+    draft when not (over 4096 characters, a caption over 1024, a sticker, a text nobody would
+    see: zero-width characters and direction marks only); the preview is the
     message as recipients will get it; nothing reaches anyone before "Send"."""
     user = await harness.coordinator(language_code="en")
     sent_before = len(await harness.rows(outbox))
@@ -127,7 +129,7 @@ async def test_broadcast_compose_takes_any_message_within_telegrams_limits(
     created = [b for b in await harness.rows(broadcasts) if b["id"] not in before]
     text = content[0]
     limit = CAPTION_LIMIT if how in ("photo", "document") else MESSAGE_LIMIT
-    fits = how != "sticker" and utf16_len(text) <= limit and (how != "text" or text.strip() != "")
+    fits = how != "sticker" and utf16_len(text) <= limit and (how != "text" or not blank(text))
     assert len(created) == (1 if fits else 0), user.transcript()
     if created:
         [draft] = created
