@@ -299,7 +299,7 @@ async def add_user(
     topics: tuple[str, ...] = (),
     consent: bool = True,
     blocked: bool = False,
-    announcements: bool | None = None,
+    announcements: bool | None = True,  # None: never answered the question (no settings row)
 ) -> None:
     await conn.execute(
         insert(users).values(
@@ -343,6 +343,7 @@ async def people(engine):
             conn, 9, tz="Asia/Tomsk", region="tom", stages=(1,), topics=("culture", "publishing")
         )
         await add_user(conn, 10, announcements=True, roles=("volunteer",), stages=())
+        await add_user(conn, 11, announcements=None)  # a mailing needs a yes
         await conn.execute(update(users).where(users.c.id == 2).values(locale="en"))
     return engine
 
@@ -358,7 +359,7 @@ async def audience(engine, **filters) -> set[int]:
 
 
 async def test_everyone_means_who_may_get_announcements(people) -> None:
-    # no consent (5), blocked (6), announcements off (7) are never reached
+    # no consent (5), blocked (6), announcements off (7) or never asked (11) are never reached
     assert await audience(people) == {1, 2, 3, 4, 8, 9, 10}
 
 
