@@ -86,7 +86,7 @@ async def journey(user: EmulatedUser, latencies: list[float]) -> None:
         user.skip_pending()
 
     await say("/start")
-    for label in ("🚀 Начать: мой проект", "✅ Даю согласие",
+    for label in ("🚀 Начать: мой проект", "✅ Даю согласие", "🔕 Нет, спасибо",
                   "🚀 Активист: веду или начинаю проект", "UTC+7 Новосибирск",
                   "Новосибирская область"):  # fmt: skip
         await tap(label)

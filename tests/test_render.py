@@ -162,12 +162,16 @@ def test_consent_and_policy_name_the_operator_or_say_there_is_none() -> None:
         _env_file=None, operator_name="АНО «Вместе»", operator_contact="privacy@vmeste.example"
     )
     tr = Renderer(globals_={"settings": real}).bind("ru")
-    assert "<b>Оператор:</b> АНО «Вместе» · privacy@vmeste.example" in tr("consent/screen.j2")
-    policy = tr("consent/policy.j2", version="1")
+    consent = tr("consent/screen.j2")
+    assert "<b>Оператор персональных данных:</b> АНО «Вместе»." in consent
+    assert "<b>Как связаться:</b> privacy@vmeste.example" in consent
+    policy = tr("consent/policy.j2", version="1", unconsented_days=3, outbox_days=30)
     assert "<b>Оператор.</b> АНО «Вместе» ведёт этого бота" in policy
     assert "<b>Связь.</b> privacy@vmeste.example" in policy
     assert "серверы которого оператор не контролирует" in policy
 
     playground = Renderer(globals_={"settings": Settings(_env_file=None)}).bind("en")
     assert "Operator:</b> none, this is the playground" in playground("consent/screen.j2")
-    assert "Not named: this is the playground" in playground("consent/policy.j2", version="1")
+    assert "Not named: this is the playground" in playground(
+        "consent/policy.j2", version="1", unconsented_days=3, outbox_days=30
+    )
