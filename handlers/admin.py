@@ -10,6 +10,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.config import Settings
 from bot.services.coordination import CoordinationService
 from bot.ui.keyboards import Menu, Small, TelegramId, button, keyboard, page_row
 from bot.ui.screen import Screen
@@ -108,9 +109,18 @@ async def remove(
 @router.message(Command("audit"))
 @router.callback_query(AuditCb.filter())
 async def audit(
-    event: Message | CallbackQuery, screen: Screen, coordination: CoordinationService
+    event: Message | CallbackQuery,
+    screen: Screen,
+    coordination: CoordinationService,
+    settings: Settings,
 ) -> None:
     wanted = AuditCb.unpack(event.data or "").page if isinstance(event, CallbackQuery) else 0
     entries, at = await coordination.log(wanted, AUDIT_PAGE)
-    text = screen.tr("admin/audit.j2", entries=entries, page=at.number + 1, pages=at.pages)
+    text = screen.tr(
+        "admin/audit.j2",
+        entries=entries,
+        page=at.number + 1,
+        pages=at.pages,
+        tz=screen.zone(settings.default_timezone),
+    )
     await screen.show(text, keyboard([page_row(at, lambda n: AuditCb(page=n), "‹", "›")]))

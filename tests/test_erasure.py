@@ -253,8 +253,10 @@ async def test_after_forget_no_table_names_the_person(world: World) -> None:
         cancels = [e for e in entries if e["action"] == "opportunity.cancel"]
         assert [(e["actor_id"], e["target"]) for e in cancels] == [(pseudonym, str(ids["mine"]))]
         logged, _ = await audit_repo.page(conn, 0, 50)
-        shown = Renderer().bind("en")("admin/audit.j2", entries=logged, page=1, pages=1)
-        assert f"<code>{label}</code> · organiser.appoint · {IRA}" in shown
+        shown = Renderer().bind("en")(
+            "admin/audit.j2", entries=logged, page=1, pages=1, tz="Europe/Moscow"
+        )
+        assert f"<code>{label}</code> · publishing opportunities allowed · {IRA}" in shown
         # Ira keeps the permission Zeb gave, and learns who signed up — minus Zeb.
         assert (
             await conn.execute(select(user_roles.c.granted_by).where(user_roles.c.user_id == IRA))

@@ -50,7 +50,9 @@ async def test_admin_appoints_and_removes_a_coordinator(
         actions = (await conn.execute(select(audit_log.c.action))).scalars().all()
     assert actions == ["coordinator.appoint", "coordinator.remove", "denied"]
     log = await say(admin, "/audit")
-    assert "coordinator.appoint" in log.text
+    assert "назначен координатор" in log.text  # in words, not the code
+    assert "coordinator.appoint" not in log.text
+    assert "Время — Europe/Moscow." in log.text
     assert emulator.rejections() == []
 
 
@@ -103,8 +105,8 @@ async def test_forged_presses_are_counted_and_the_audit_pages_through_everything
         rows = (await conn.execute(select(audit_log.c.action, audit_log.c.times))).all()
     assert [tuple(r) for r in rows] == [("denied", 40), ("coordinator.appoint", 1)]
     log = await say(admin, "/audit")
-    assert "coordinator.appoint" in log.text
-    assert "denied · admin · 40 раз" in log.text
+    assert "назначен координатор" in log.text
+    assert "отказано: нет прав · admin · 40 раз" in log.text
 
     for n in range(45):  # older pages: the appointment and the refusals move past the first
         await coordination.audit(ADMIN, "stats.export", f"T{n}")
@@ -112,16 +114,16 @@ async def test_forged_presses_are_counted_and_the_audit_pages_through_everything
     assert "страница 1 из 3" in first.text
     assert first.button_texts() == ["›"]
     assert "T44" in first.text
-    assert "coordinator.appoint" not in first.text
+    assert "назначен координатор" not in first.text
     second = await tap(admin, "›", first)
     assert "страница 2 из 3" in second.text
     assert second.button_texts() == ["‹", "›"]
     last = await tap(admin, "›", second)
     assert "страница 3 из 3" in last.text
     assert last.button_texts() == ["‹"]
-    assert "coordinator.appoint" in last.text
+    assert "назначен координатор" in last.text
     pages = "\n".join([first.text, second.text, last.text])
-    seen = re.findall(r"stats\.export · (T\d+)", pages)
+    seen = re.findall(r"выгрузка статистики · (T\d+)", pages)
     assert seen == [f"T{n}" for n in reversed(range(45))]  # every row once, newest first
     assert (await tap(admin, "‹", last)).text == second.text
     assert emulator.rejections() == []

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.app import COMMANDS
 from bot.emulator import Emulator
 from bot.infra.logs import JsonFormatter, TextFormatter
 from bot.storage.tables import broadcasts, users
@@ -74,6 +75,8 @@ async def test_help_and_back_to_menu(emulator: Emulator, running_bot: RunningBot
     msg = await user.next_message(timeout=5)
     assert "/language" in msg.text
     assert "Справка" in msg.text
+    # /help names every command of the menu Telegram shows beside the message box.
+    assert [c for c, _ in COMMANDS if f"/{c} — " not in msg.text] == []
     answer = await user.press("« Главное меню", message=msg)
     assert answer is not None
     edited = await user.wait_edit(msg, timeout=5)
