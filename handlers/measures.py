@@ -44,6 +44,15 @@ async def show_list(screen: Screen, deps: dict[str, Any], type_code: str, page: 
     shown = matches[at.slice]
     tr = screen.tr
     names = {m.candidate.code: matched.name(m.candidate.code, tr.locale) for m in shown}
+    # Two measures of one name (the seed has «Конкурсы» as information and as personnel
+    # support): each says its type.
+    every = [matched.name(m.candidate.code, tr.locale) for m in matches]
+    twice = {n for n in every if every.count(n) > 1}
+    for m in shown:
+        code = m.candidate.code
+        if names[code] in twice and m.candidate.types:
+            kind = tr.loc(catalog.measure_type(m.candidate.types[0]).name)
+            names[code] = f"{names[code]} · {kind.lower()}"
     rows: list[list[InlineKeyboardButton]] = [
         [
             button(

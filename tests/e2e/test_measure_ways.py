@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bot.domain.csvio import MeasureItem
 from bot.emulator import ChatMessage, EmulatedUser, Emulator
+from bot.ui.keyboards import MeasuresCb
 from tests.conftest import RunningBot
 from tests.e2e.test_journey import (
     CATALOG,
@@ -98,3 +99,30 @@ async def test_card_shows_the_regions_offer_then_the_ways_to_get_it(
     ) in bulletin.text
     assert [b.text for row in bulletin.buttons for b in row] == ["« К списку"]
     assert emulator.rejections() == []
+
+
+async def test_two_measures_of_one_name_each_say_their_type(
+    emulator: Emulator, running_bot: RunningBot
+) -> None:
+    # The seed names «Конкурсы» twice in the first phase: information and personnel support.
+    app = running_bot.app
+    user = emulator.user(2102, language_code="ru")
+    await user.send("/start")
+    await user.next_message(timeout=5)
+    await app.profiles.give_consent(user.id, "Аня", None, None)
+    await app.profiles.set_role(user.id, "activist")
+    await app.profiles.set_place(user.id, "Asia/Novosibirsk", "nvs")
+    await app.profiles.add_quiz_result(user.id, 1, {"problem": "tackling"})
+    user.skip_pending()
+    listed = []
+    start = user.last_bot_message
+    assert start is not None
+    await user.press_data(MeasuresCb(kind="all").pack(), message=start)
+    screen = await user.wait_edit(start, timeout=5)
+    while True:
+        listed += [b.split(". ", 1)[1] for b in screen.button_texts() if ". " in b[:4]]
+        if "▶" not in screen.button_texts():
+            break
+        screen = await tap(user, "▶", screen)
+    contests = sorted(n for n in listed if n.startswith("Конкурсы"))
+    assert contests == ["Конкурсы · информационная", "Конкурсы · кадровая"]
