@@ -89,7 +89,7 @@ async def test_a_grant_added_with_the_form_reaches_activists_until_closed(
 
     # A title too long and a title on two lines are refused with a hint; the step repeats.
     hint = await say(olga, "G" * 201)
-    assert "too long: 201 characters, at most 200" in hint.text
+    assert "Too long: 201 characters, at most 200" in hint.text
     assert "step 1 of 9" in hint.text
     step = await say(olga, "Good Neighbours grant")
     assert "step 2 of 9" in step.text
@@ -105,6 +105,8 @@ async def test_a_grant_added_with_the_form_reaches_activists_until_closed(
     ]:
         hint = await say(olga, bad)
         assert reason in hint.text
+        assert hint.text.startswith("⚠️ ")
+        assert hint.text[3].isupper()  # a warning starts as a sentence does
         assert "step 3 of 9" in hint.text
     step = await say(olga, "https://example.org/good-neighbours")
     assert "Who may apply?" in step.text
@@ -130,7 +132,7 @@ async def test_a_grant_added_with_the_form_reaches_activists_until_closed(
     hint = await say(olga, "31.11.2026 – 20.12.2026")
     assert "“31.11.2026” is not a date" in hint.text
     hint = await say(olga, "20.12.2026 – 01.12.2026")
-    assert "the closing date 01.12.2026 is before the opening date 20.12.2026" in hint.text
+    assert "The closing date 01.12.2026 is before the opening date 20.12.2026" in hint.text
     preview = await say(olga, "01.12.2026 – 20.12.2026")
     assert "Preview: this is how activists will see it" in preview.text
     assert "💰 Good Neighbours grant" in preview.text
@@ -318,7 +320,7 @@ async def test_an_article_and_a_local_measure_reach_a_fitting_activist(
     await say(olga, "What to put into the first report to a funder, in ten lines.")
     await tap(olga, "Done ▶")  # any topic
     step = await tap(olga, "Done ▶")  # no stage ticked yet
-    assert "choose at least one stage" in step.text
+    assert "Choose at least one stage" in step.text
     await tap(olga, "▫️ 4")
     preview = await tap(olga, "Done ▶")
     assert "📖 Our resource centre's checklist" in preview.text
