@@ -324,6 +324,11 @@ async def test_an_article_and_a_local_measure_reach_a_fitting_activist(
     await tap(olga, "▫️ 4")
     preview = await tap(olga, "Done ▶")
     assert "📖 Our resource centre's checklist" in preview.text
+    # No source: the title is followed by the summary, with no empty source line between.
+    assert (
+        "📖 Our resource centre's checklist for a first report\n\n"
+        "What to put into the first report to a funder, in ten lines."
+    ) in preview.text
     assert "Stages: 4" in preview.text
     saved = await tap(olga, "✅ Save")
     assert "Saved: A1" in saved.text
