@@ -146,14 +146,18 @@ def telegram_text(text: str) -> str:
 
 
 def texts(*, commands: bool = False) -> st.SearchStrategy[str]:
-    """Hostile texts a user can send (never empty after Telegram's own cleaning)."""
+    """Hostile texts a user can send (never empty after Telegram's own cleaning); a text that
+    starts with "/" is a command, which always runs (it ends any prompt), so only `commands`
+    gives those."""
     unicode = st.text(st.characters(exclude_categories=NO_SURROGATES), min_size=1, max_size=120)
     parts = st.lists(st.sampled_from(FRAGMENTS) | unicode, min_size=1, max_size=12).map("".join)
     long = (st.sampled_from(FRAGMENTS) | unicode | st.just("я")).map(_long)
     options = [st.sampled_from(FRAGMENTS), unicode, parts, long]
     if commands:
         options.append(st.sampled_from(COMMANDS))
-    return st.one_of(options).filter(lambda t: bool(telegram_text(t)))
+    return st.one_of(options).filter(
+        lambda t: bool(telegram_text(t)) and (commands or not telegram_text(t).startswith("/"))
+    )
 
 
 def _fits(data: str) -> bool:
