@@ -36,6 +36,7 @@ from handlers import (
     settings,
     stats,
     volunteer,
+    volunteer_setup,
 )
 from handlers.guards import OwnOpportunities, RequireConsent, RequireRole
 
@@ -66,6 +67,7 @@ def _build() -> Router:
         profile.router,
         settings.router,
         volunteer.router,
+        volunteer_setup.router,
     )
 
     coordinating = Tree(name="coordinating")

@@ -32,6 +32,25 @@ async def start_opportunity(
     await journey.start_step("opportunity", screen, step_deps)
 
 
+async def _consent_given(
+    query: CallbackQuery,
+    screen: Screen,
+    profiles: ProfileService,
+    users: UserService,
+    callback_answer: CallbackAnswer,
+    role: str | None = None,
+) -> None:
+    """Consent recorded as on /start's screen (with a role the screen was for), thanked."""
+    tg = query.from_user
+    await profiles.give_consent(
+        tg.id, tg.first_name, tg.last_name, tg.username, locale=screen.tr.locale
+    )
+    if role is not None:
+        await profiles.add_role(tg.id, role)
+    screen.user = await users.get(tg.id)
+    callback_answer.text = screen.tr._("Thank you! Let's begin.")
+
+
 @router.callback_query(Consent.filter(F.action.regexp(OPPORTUNITY_LINK)))
 async def agreed_for_opportunity(
     query: CallbackQuery,
@@ -44,14 +63,57 @@ async def agreed_for_opportunity(
 ) -> None:
     """ "I agree" on a shared link's consent screen (the id rides in the button): consent is
     recorded as on /start's screen, then the card follows instead of the next journey step."""
-    tg = query.from_user
-    await profiles.give_consent(
-        tg.id, tg.first_name, tg.last_name, tg.username, locale=screen.tr.locale
-    )
-    screen.user = await users.get(tg.id)
-    callback_answer.text = screen.tr._("Thank you! Let's begin.")
+    await _consent_given(query, screen, profiles, users, callback_answer)
     step_deps = {**deps, "opportunity_id": callback_data.action[4:]}
     await journey.start_step("opportunity", screen, step_deps)
+
+
+def newcomer(screen: Screen) -> bool:
+    """Someone who has not consented (yet)."""
+    return screen.user is None or not screen.user.consented
+
+
+def _newcomer(event: object, screen: Screen) -> bool:
+    return newcomer(screen)
+
+
+@router.message(Command("volunteer"), _newcomer)
+async def volunteer_newcomer(message: Message, screen: Screen, **deps: Any) -> None:
+    """/volunteer before consent: the volunteer's consent screen, not the activist's."""
+    await journey.start_step("volunteer_consent", screen, deps)
+
+
+@router.callback_query(Menu.filter(F.section == "helping"))
+async def want_to_help(
+    query: CallbackQuery, screen: Screen, profiles: ProfileService, **deps: Any
+) -> None:
+    """ "🤝 I want to help": the volunteer's consent first; for someone who consented, the
+    volunteer role added (an activist keeps theirs) and the volunteer's path."""
+    if newcomer(screen):
+        await journey.start_step("volunteer_consent", screen, deps)
+        return
+    await profiles.add_role(screen.user_id, "volunteer")
+    screen.user = await deps["users"].get(screen.user_id)
+    step_deps = {"profiles": profiles, **deps}
+    if screen.user is not None and "activist" in screen.user.roles:
+        await journey.start_step("volunteer_path", screen, step_deps)
+    else:
+        await journey.advance(screen, step_deps)
+
+
+@router.callback_query(Consent.filter(F.action == "vol"))
+async def agreed_as_volunteer(
+    query: CallbackQuery,
+    screen: Screen,
+    profiles: ProfileService,
+    users: UserService,
+    callback_answer: CallbackAnswer,
+    **deps: Any,
+) -> None:
+    """ "I agree" on the volunteer's consent screen: consent, the volunteer role, and the
+    volunteer's journey (announcements, place, interests and the rest)."""
+    await _consent_given(query, screen, profiles, users, callback_answer, role="volunteer")
+    await journey.advance(screen, {"profiles": profiles, "users": users, **deps})
 
 
 @router.message(CommandStart())

@@ -1,6 +1,6 @@
-"""The activist's journey as a chain of steps: each flow module registers the screen that
-starts its step; `advance` shows the first step the user has not done yet. Modules never import
-each other, only this registry."""
+"""The journey (the activist's or the volunteer's) as a chain of steps: each flow module
+registers the screen that starts its step; `advance` shows the first step the user has not
+done yet. Modules never import each other, only this registry."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.domain.journey import next_step
 from bot.services.profile import ProfileService
+from bot.services.volunteering import VolunteerService
 from bot.ui.screen import Screen
 
 StepStart = Callable[[Screen, dict[str, Any]], Awaitable[None]]
@@ -61,6 +62,10 @@ async def advance(screen: Screen, deps: dict[str, Any]) -> None:
         return
     profile = await profiles.load(screen.user_id)
     pushes = await profiles.push_settings(screen.user_id)
+    volunteer_ready = False
+    if profile.role == "volunteer":
+        volunteering: VolunteerService = deps["volunteering"]
+        volunteer_ready = (await volunteering.volunteer_profile(screen.user_id)).reach is not None
     name = next_step(
         consented=True,
         announcements_asked=pushes.announcements is not None,
@@ -68,5 +73,6 @@ async def advance(screen: Screen, deps: dict[str, Any]) -> None:
         has_place=profile.user.timezone is not None,
         ikigai_done=profile.user.ikigai_done_at is not None,
         quiz_taken=bool(profile.history),
+        volunteer_ready=volunteer_ready,
     )
     await start_step(name, screen, deps)

@@ -48,6 +48,16 @@ async def role_chosen(
     await journey.advance(screen, {"profiles": profiles, **deps})
 
 
+@router.callback_query(Menu.filter(F.section == "own_project"))
+async def own_project(
+    query: CallbackQuery, screen: Screen, profiles: ProfileService, **deps: Any
+) -> None:
+    """A volunteer with a project of their own: the activist's journey is added, and the
+    volunteer's stays (role, sign-ups, skills, time)."""
+    await profiles.add_role(screen.user_id, "activist")
+    await journey.advance(screen, {"profiles": profiles, **deps})
+
+
 @journey.step("place")
 async def zone_screen(screen: Screen, deps: dict[str, Any]) -> None:
     tr = screen.tr

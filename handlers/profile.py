@@ -9,9 +9,11 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
+from bot.config import Settings
 from bot.content import Catalog
 from bot.domain.errors import StaleButton
-from bot.services.profile import ProfileService
+from bot.services.profile import Profile, ProfileService
+from bot.services.volunteering import SetupCb, SkillsCb, VolunteerService
 from bot.ui.keyboards import (
     Consent,
     DiagnosisCb,
@@ -42,6 +44,9 @@ async def profile_screen(screen: Screen, deps: dict[str, Any]) -> None:
     profiles: ProfileService = deps["profiles"]
     catalog: Catalog = deps["catalog"]
     profile = await profiles.load(screen.user_id)
+    if profile.role == "volunteer":
+        await volunteer_profile_screen(screen, profile, deps)
+        return
     tr = screen.tr
     region = catalog.region(profile.user.region) if profile.user.region else None
     text = tr(
@@ -79,11 +84,42 @@ async def profile_screen(screen: Screen, deps: dict[str, Any]) -> None:
     await screen.show(text, keyboard(rows))
 
 
-@journey.step("volunteer")
-async def volunteer_done(screen: Screen, deps: dict[str, Any]) -> None:
-    await screen.send(screen.tr("profile/volunteer.j2"))
-    screen.query = None
-    await profile_screen(screen, deps)
+async def volunteer_profile_screen(screen: Screen, profile: Profile, deps: dict[str, Any]) -> None:
+    """A volunteer's profile: where, topics, skills, time, reach, and what they came to."""
+    catalog: Catalog = deps["catalog"]
+    volunteering: VolunteerService = deps["volunteering"]
+    settings: Settings = deps["settings"]
+    tr = screen.tr
+    history = await volunteering.history(screen.user_id)
+    hours = round(sum((end - start).total_seconds() for _, start, end in history) / 3600)
+    text = tr(
+        "profile/volunteer.j2",
+        profile=profile,
+        vp=await volunteering.volunteer_profile(screen.user_id),
+        region=catalog.region(profile.user.region) if profile.user.region else None,
+        topics=[catalog.topic(c) for c in sorted(profile.topics)],
+        history=history,
+        hours=hours,
+        tz=screen.zone(settings.default_timezone),
+    )
+    rows = [
+        [
+            button(tr._("🗺 Topics"), SetupCb(action="topics")),
+            button(tr._("🛠 Skills and time"), SkillsCb(action="show")),
+        ],
+        [
+            button(tr._("👤 Role"), ProfileCb(part="role")),
+            button(tr._("🕐 Region"), ProfileCb(part="place")),
+        ],
+        [
+            button(tr._("🔔 Notifications"), Menu(section="settings")),
+            button(tr._("🌐 Language"), Menu(section="lang")),
+        ],
+        [button(tr._("🔒 My data"), ProfileCb(part="data"))],
+        [button(tr._("🚀 I have a project of my own too"), Menu(section="own_project"))],
+        [button(tr._("☰ Menu"), Menu(section="home"))],
+    ]
+    await screen.show(text, keyboard(rows))
 
 
 @router.message(Command("profile"))

@@ -33,7 +33,15 @@ from bot.services.volunteering import (
     VolunteerCb,
     VolunteerService,
 )
-from bot.ui.keyboards import Consent, Menu, button, grid, keyboard, page_row
+from bot.ui.keyboards import (
+    Consent,
+    Menu,
+    availability_toggles,
+    button,
+    grid,
+    keyboard,
+    page_row,
+)
 from bot.ui.render import Tr, utf16_len
 from bot.ui.screen import Screen
 from handlers import journey
@@ -329,6 +337,7 @@ async def add_to_calendar(
 
 
 @router.callback_query(VolunteerCb.filter(F.action == "mine"))
+@router.callback_query(Menu.filter(F.section == "signups"))
 async def my_signups(
     query: CallbackQuery, screen: Screen, volunteering: VolunteerService, settings: Settings
 ) -> None:
@@ -361,18 +370,9 @@ async def my_signups(
 async def show_skills(screen: Screen, volunteering: VolunteerService) -> None:
     tr = screen.tr
     profile = await volunteering.volunteer_profile(screen.user_id)
-    names = {
-        "weekdays": tr._("Weekdays"),
-        "evenings": tr._("Weekday evenings"),
-        "weekends": tr._("Weekends"),
-    }
-    toggles = [
-        button(
-            ("✅ " if code in profile.availability else "▫️ ") + names[code],
-            SkillsCb(action="av", value=code),
-        )
-        for code in rules.AVAILABILITY
-    ]
+    toggles = availability_toggles(
+        tr, profile.availability, lambda code: SkillsCb(action="av", value=code)
+    )
     rows = [
         [button(tr._("✏️ Type my skills"), SkillsCb(action="edit"))],
         [button(tr._("🌱 Take them from my ikigai"), SkillsCb(action="ikigai"))],
@@ -397,12 +397,7 @@ async def skills(query: CallbackQuery, screen: Screen, volunteering: VolunteerSe
 async def toggle_availability(
     query: CallbackQuery, callback_data: SkillsCb, screen: Screen, volunteering: VolunteerService
 ) -> None:
-    if callback_data.value not in rules.AVAILABILITY:
-        raise StaleButton
-    current = (await volunteering.volunteer_profile(screen.user_id)).availability
-    await volunteering.save_volunteer_profile(
-        screen.user_id, availability=current ^ {callback_data.value}
-    )
+    await volunteering.toggle_availability(screen.user_id, callback_data.value)
     await show_skills(screen, volunteering)
 
 

@@ -1,8 +1,9 @@
-"""Which step of the activist's journey comes next (pure)."""
+"""Which step of the journey comes next, the activist's or the volunteer's (pure)."""
 
 from __future__ import annotations
 
 STEPS = ("consent", "announcements", "role", "place", "ikigai", "quiz", "diagnosis")
+VOLUNTEER_STEPS = ("consent", "announcements", "role", "place", "volunteer_setup", "volunteer")
 
 
 def next_step(
@@ -13,11 +14,14 @@ def next_step(
     has_place: bool,
     ikigai_done: bool,
     quiz_taken: bool,
+    volunteer_ready: bool = False,
 ) -> str:
     """The first missing step; "diagnosis" once everything is there.
 
-    Volunteers skip the stage quiz: they have no project of their own to place. Right after
-    consent comes the question about announcements, a mailing with a consent of its own.
+    Volunteers have a path of their own: no ikigai of a project, no stage quiz — their
+    interests, skills, time and reach ("volunteer_setup"), then the opportunities that fit
+    ("volunteer"). Right after consent comes the question about announcements, a mailing
+    with a consent of its own.
     """
     if not consented:
         return "consent"
@@ -27,10 +31,10 @@ def next_step(
         return "role"
     if not has_place:
         return "place"
+    if role == "volunteer":
+        return "volunteer" if volunteer_ready else "volunteer_setup"
     if not ikigai_done:
         return "ikigai"
-    if role == "volunteer":
-        return "volunteer"
     if not quiz_taken:
         return "quiz"
     return "diagnosis"

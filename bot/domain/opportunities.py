@@ -320,6 +320,8 @@ class VolunteerFit(NamedTuple):
     skills: tuple[str, ...] = ()
     availability: frozenset[str] = frozenset()  # empty: any time
     taken: frozenset[int] = frozenset()  # opportunities they are signed up for already
+    reach: str | None = None  # how far they travel (REACH); None: not said, their region
+    city: str | None = None  # their town, as typed (with reach "town")
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,9 +356,22 @@ def interest(fit: VolunteerFit, opp: Opportunity) -> int:
     return (2 if opp.topic in fit.topics else 0) + skill_hits(fit.skills, opp)
 
 
+REACH: Final = ("online", "town", "region", "far")  # how far a volunteer travels
+
+
 def in_reach(fit: VolunteerFit, opp: Opportunity) -> bool:
-    """Online, region-less, the volunteer's region — or a volunteer who gave no region."""
-    return opp.online or opp.region is None or fit.region is None or opp.region == fit.region
+    """Online always; for a volunteer who helps only online, nothing else. Otherwise
+    region-less, the volunteer's region, or a volunteer who gave no region (or travels
+    further); one who stays in their town, only a place that names it."""
+    if opp.online or fit.reach == "far":
+        return True
+    if fit.reach == "online":
+        return False
+    if not (opp.region is None or fit.region is None or opp.region == fit.region):
+        return False
+    if fit.reach == "town" and fit.city and opp.place:
+        return bool(_stems([fit.city]) & _stems([opp.place]))
+    return True
 
 
 def opportunities_for(

@@ -175,6 +175,15 @@ class ProfileService:
                 await users_repo.revoke_role(conn, user_id, other)
             await users_repo.grant_role(conn, user_id, role, now)
 
+    async def add_role(self, user_id: int, role: str) -> None:
+        """One more self-chosen role, keeping the other: a volunteer with a project of their
+        own is both, and each journey keeps what was told in it."""
+        if role not in SELF_CHOSEN_ROLES:
+            raise ValueError(role)
+        async with self.engine.begin() as conn:
+            await self._consented(conn, user_id)
+            await users_repo.grant_role(conn, user_id, role, self.clock.now())
+
     async def set_place(self, user_id: int, timezone: str, region: str | None) -> None:
         now = self.clock.now()
         async with self.engine.begin() as conn:

@@ -66,6 +66,8 @@ PAGE: Final = 5
 NOTICE_LINES: Final = 15  # changes listed per opportunity in one notice
 SKILLS_LIMIT: Final = 5
 SKILL_LENGTH: Final = 60
+CITY_LENGTH: Final = 100
+NEWS_HORIZON: Final = timedelta(days=90)  # how far ahead a new opportunity is worth a push
 
 
 class VolunteerCb(CallbackData, prefix="vo"):
@@ -81,6 +83,14 @@ class VolunteerCb(CallbackData, prefix="vo"):
 
 class SkillsCb(CallbackData, prefix="vs"):
     """The volunteer's skills and time: action show / edit / ikigai / av (toggle `value`)."""
+
+    action: str
+    value: str = ""
+
+
+class SetupCb(CallbackData, prefix="vj"):
+    """The volunteer's onboarding: topics / tp (toggle `value`) / skills / time / av (toggle)
+    / reach / go (reach `value`) / done / notify."""
 
     action: str
     value: str = ""
@@ -521,7 +531,44 @@ class VolunteerService:
             await audit_repo.add(
                 conn, organiser_id, "opportunity.create", str(opportunity_id), consent, now
             )
+            await self._tell_waiting(conn, opportunity_id, now)
         return opportunity_id
+
+    async def _tell_waiting(
+        self, conn: AsyncConnection, opportunity_id: int, now: datetime
+    ) -> int:
+        """The volunteers who asked to be told when something fitting appears, told of the
+        opportunity just published if it fits them (as the onboarding matched: topics, skills,
+        time, reach). Returns how many messages were enqueued."""
+        listing = await repo.listing(conn, opportunity_id)
+        waiting = await repo.waiting_for_news(conn)
+        if listing is None or not waiting:
+            return 0
+        pushes = []
+        for user_id, addressee in (await repo.addressees(conn, waiting)).items():
+            user = await users_repo.get(conn, user_id)
+            if user is None or not addressee.wants_opportunities:
+                continue
+            fit = _fit_of(
+                user_zone(user.timezone, self.settings.default_timezone),
+                user.region,
+                await profile_repo.codes(conn, user_id, "topics"),
+                waiting[user_id],
+            )
+            if not rules.opportunities_for(fit, [listing], now, limit=1, horizon=NEWS_HORIZON):
+                continue
+            pushes.append(
+                self._push(
+                    addressee,
+                    "opp_new",
+                    f"opp_new:{opportunity_id}:{user_id}",
+                    "volunteer/push_new.j2",
+                    listing.opportunity,
+                    now,
+                    unsubscribe=True,
+                )
+            )
+        return await outbox_repo.enqueue(conn, pushes, now) if pushes else 0
 
     async def listing(self, opportunity_id: int) -> Listing | None:
         async with self.engine.connect() as conn:
@@ -768,6 +815,9 @@ class VolunteerService:
         *,
         skills: Sequence[str] | None = None,
         availability: frozenset[str] | None = None,
+        reach: str | None = None,
+        city: str | None = None,
+        notify_new: bool | None = None,
     ) -> VolunteerProfile:
         async with self.engine.begin() as conn:
             user = await users_repo.get(conn, user_id)
@@ -781,8 +831,23 @@ class VolunteerService:
                 current = replace(
                     current, availability=availability & frozenset(rules.AVAILABILITY)
                 )
+            if reach is not None:
+                if reach not in rules.REACH:
+                    raise StaleButton
+                current = replace(current, reach=reach)
+            if city is not None:
+                current = replace(current, city=city.strip()[:CITY_LENGTH] or None)
+            if notify_new is not None:
+                current = replace(current, notify_new=notify_new)
             await repo.save_volunteer_profile(conn, user_id, current, self.clock.now())
         return replace(current, saved=True)
+
+    async def toggle_availability(self, user_id: int, code: str) -> VolunteerProfile:
+        """One time slot (weekdays, evenings, weekends) on or off."""
+        if code not in rules.AVAILABILITY:
+            raise StaleButton
+        current = (await self.volunteer_profile(user_id)).availability
+        return await self.save_volunteer_profile(user_id, availability=current ^ {code})
 
     async def seed_skills_from_ikigai(self, user_id: int) -> VolunteerProfile:
         async with self.engine.connect() as conn:
@@ -805,17 +870,36 @@ class VolunteerService:
                 return []
             if not (await settings_repo.get(conn, user_id)).opportunities:
                 return []
-            profile = await self._volunteer_profile(conn, user_id)
-            fit = VolunteerFit(
-                timezone=user_zone(user.timezone, self.settings.default_timezone),
-                region=user.region,
-                topics=await profile_repo.codes(conn, user_id, "topics"),
-                skills=profile.skills,
-                availability=profile.availability,
-                taken=await repo.taken_by(conn, user_id),
-            )
+            fit = await self._fit(conn, user)
             listings = await repo.upcoming(conn, now, now + DIGEST_HORIZON)
         return rules.opportunities_for(fit, listings, now, limit=limit, horizon=DIGEST_HORIZON)
+
+    async def _fit(self, conn: AsyncConnection, user: users_repo.User) -> VolunteerFit:
+        profile = await self._volunteer_profile(conn, user.id)
+        fit = _fit_of(
+            user_zone(user.timezone, self.settings.default_timezone),
+            user.region,
+            await profile_repo.codes(conn, user.id, "topics"),
+            profile,
+        )
+        return fit._replace(taken=await repo.taken_by(conn, user.id))
+
+    async def fitting(self, user_id: int, *, limit: int = 5) -> list[Listing]:
+        """What the volunteer's onboarding ends with: the upcoming opportunities that fit what
+        they just told (whatever their /settings say — they asked)."""
+        now = self.clock.now()
+        async with self.engine.connect() as conn:
+            user = await users_repo.get(conn, user_id)
+            if user is None or not user.consented:
+                raise ConsentRequired
+            fit = await self._fit(conn, user)
+            listings = await repo.upcoming(conn, now, now + NEWS_HORIZON)
+        return rules.opportunities_for(fit, listings, now, limit=limit, horizon=NEWS_HORIZON)
+
+    async def history(self, user_id: int) -> list[tuple[str, datetime, datetime]]:
+        """The opportunities the volunteer came to (marked by the organiser), oldest first."""
+        async with self.engine.connect() as conn:
+            return await repo.attended(conn, user_id)
 
     # The digest planner asks for thousands of users at once: the listings once per tick
     # (`digest_matcher`), the volunteers' profiles once per page of users (`volunteer_rows`,
@@ -857,6 +941,8 @@ class VolunteerService:
                 skills=skills,
                 availability=availability,
                 taken=taken.get(p.id, frozenset()),
+                reach=profile.reach if profile is not None else None,
+                city=profile.city if profile is not None else None,
             )
         return fits
 
@@ -867,6 +953,21 @@ class VolunteerService:
 
     def ics(self, opp: Opportunity, url: str | None = None) -> bytes:
         return rules.to_ics(opp, self.clock.now(), url=url)
+
+
+def _fit_of(
+    tz: str, region: str | None, topics: frozenset[str], profile: VolunteerProfile
+) -> VolunteerFit:
+    """What matching knows of a volunteer: where they are, their topics and profile."""
+    return VolunteerFit(
+        timezone=tz,
+        region=region,
+        topics=topics,
+        skills=profile.skills,
+        availability=profile.availability,
+        reach=profile.reach,
+        city=profile.city,
+    )
 
 
 class VolunteerRows(NamedTuple):
@@ -971,6 +1072,8 @@ class DigestOpportunities:
             fit.availability,
             fit.timezone if fit.availability else None,
             fit.taken & self._ids if fit.taken else fit.taken,
+            None if fit.reach == "region" else fit.reach,
+            fit.city if fit.reach == "town" else None,
         )
 
     def pick(self, fit: VolunteerFit, limit: int = 3) -> list[Listing]:
@@ -982,6 +1085,12 @@ class DigestOpportunities:
 
         def suits(i: int) -> bool:
             oid, _, where, anywhere, _ = info[i]
+            if fit.reach is not None and fit.reach != "region":  # online only, town, far
+                return (
+                    oid not in taken
+                    and rules.in_reach(fit, base[i].opportunity)
+                    and (slots is None or slots[i] in availability)
+                )
             return (
                 oid not in taken
                 and (anywhere or region is None or where == region)

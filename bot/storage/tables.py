@@ -415,5 +415,9 @@ volunteer_profiles = Table(
     Column("user_id", BigInteger, _user_fk(), primary_key=True),
     Column("skills", Text, nullable=False, default="[]", server_default="[]"),  # JSON strings
     Column("availability", Text, nullable=False, default="[]", server_default="[]"),  # JSON
+    Column("reach", String(8)),  # online / town / region / far; None: not asked yet
+    Column("city", String(100)),  # the town, typed (the catalog has no districts)
+    # Told the moment a fitting opportunity is published (asked when none fitted).
+    Column("notify_new", Boolean, nullable=False, default=False, server_default=false()),
     Column("updated_at", UTCDateTime(), nullable=False),
 )

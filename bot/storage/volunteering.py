@@ -724,6 +724,20 @@ class VolunteerProfile:
     skills: tuple[str, ...] = ()
     availability: frozenset[str] = frozenset()
     saved: bool = False  # False: never saved (skills come from the ikigai)
+    reach: str | None = None  # online / town / region / far; None: not asked yet
+    city: str | None = None
+    notify_new: bool = False  # told when a fitting opportunity is published
+
+
+def _profile(m: RowMapping) -> VolunteerProfile:
+    return VolunteerProfile(
+        skills=tuple(json.loads(m["skills"])),
+        availability=frozenset(json.loads(m["availability"])),
+        saved=True,
+        reach=m["reach"],
+        city=m["city"],
+        notify_new=bool(m["notify_new"]),
+    )
 
 
 async def volunteer_profile(conn: AsyncConnection, user_id: int) -> VolunteerProfile:
@@ -738,11 +752,7 @@ async def volunteer_profile(conn: AsyncConnection, user_id: int) -> VolunteerPro
     )
     if row is None:
         return VolunteerProfile()
-    return VolunteerProfile(
-        skills=tuple(json.loads(row["skills"])),
-        availability=frozenset(json.loads(row["availability"])),
-        saved=True,
-    )
+    return _profile(row)
 
 
 async def save_volunteer_profile(
@@ -755,6 +765,9 @@ async def save_volunteer_profile(
             "user_id": user_id,
             "skills": json.dumps(list(profile.skills), ensure_ascii=False),
             "availability": json.dumps(sorted(profile.availability)),
+            "reach": profile.reach,
+            "city": profile.city,
+            "notify_new": profile.notify_new,
             "updated_at": now,
         },
         key=["user_id"],
@@ -774,6 +787,9 @@ async def export(conn: AsyncConnection, user_id: int) -> dict[str, Any]:
         "volunteer_profile": {
             "skills": list(profile.skills),
             "availability": sorted(profile.availability),
+            "reach": profile.reach,
+            "city": profile.city,
+            "notify_new": profile.notify_new,
         }
         if profile.saved
         else None,
@@ -817,14 +833,7 @@ async def volunteer_profiles_between(
     rows = await conn.execute(
         select(volunteer_profiles).where(_ids_between(volunteer_profiles.c.user_id, first, last))
     )
-    return {
-        int(m["user_id"]): VolunteerProfile(
-            skills=tuple(json.loads(m["skills"])),
-            availability=frozenset(json.loads(m["availability"])),
-            saved=True,
-        )
-        for m in rows.mappings()
-    }
+    return {int(m["user_id"]): _profile(m) for m in rows.mappings()}
 
 
 async def ikigai_can_between(conn: AsyncConnection, first: int, last: int) -> dict[int, list[str]]:
@@ -855,3 +864,30 @@ async def taken_between(conn: AsyncConnection, first: int, last: int) -> dict[in
     for user_id, opportunity_id in rows.all():
         found.setdefault(int(user_id), set()).add(int(opportunity_id))
     return {user_id: frozenset(ids) for user_id, ids in found.items()}
+
+
+async def waiting_for_news(conn: AsyncConnection) -> dict[int, VolunteerProfile]:
+    """The profiles of volunteers who asked to be told when a fitting opportunity appears
+    (consented, not blocked), by user id."""
+    rows = await conn.execute(
+        select(volunteer_profiles)
+        .join(users, users.c.id == volunteer_profiles.c.user_id)
+        .where(
+            volunteer_profiles.c.notify_new.is_(True),
+            users.c.consent_at.is_not(None),
+            users.c.blocked.is_(False),
+        )
+    )
+    return {int(m["user_id"]): _profile(m) for m in rows.mappings()}
+
+
+async def attended(conn: AsyncConnection, user_id: int) -> list[tuple[str, datetime, datetime]]:
+    """The opportunities the organiser marked the user as having come to: title, start, end,
+    oldest first."""
+    rows = await conn.execute(
+        select(opportunities.c.title, opportunities.c.starts_at, opportunities.c.ends_at)
+        .join(signups, signups.c.opportunity_id == opportunities.c.id)
+        .where(signups.c.user_id == user_id, signups.c.attended.is_(True))
+        .order_by(opportunities.c.starts_at)
+    )
+    return [(str(t), s, e) for t, s, e in rows.all()]

@@ -205,15 +205,29 @@ def main_menu(
 ) -> InlineKeyboardMarkup:
     """The main menu; a user who consented gets their project and profile on top, and a
     coordinator or admin their tools at the bottom."""
-    personal = (
-        [
+    mine = user.roles if user is not None else frozenset()
+    if user is None or not user.consented:
+        personal = [
+            [button(tr._("🚀 Start: my project"), Menu(section="journey"))],
+            [button(tr._("🤝 I want to help"), Menu(section="helping"))],
+        ]
+    elif "volunteer" in mine and "activist" not in mine:  # opportunities first
+        personal = [
+            [button(tr._("🙋 Opportunities"), Menu(section="volunteer"))],
+            [button(tr._("✅ My sign-ups"), Menu(section="signups"))],
+            [button(tr._("👤 Profile"), Menu(section="profile"))],
+            [button(tr._("🚀 I have a project of my own too"), Menu(section="own_project"))],
+        ]
+    else:
+        personal = [
             [button(tr._("🚀 My project"), Menu(section="journey"))],
             [button(tr._("👤 Profile"), Menu(section="profile"))],
-            [button(tr._("🙋 Volunteering"), Menu(section="volunteer"))],
+            [
+                button(tr._("🙋 Volunteering"), Menu(section="volunteer"))
+                if "volunteer" in mine
+                else button(tr._("🤝 I want to help"), Menu(section="helping"))
+            ],
         ]
-        if user is not None and user.consented
-        else [[button(tr._("🚀 Start: my project"), Menu(section="journey"))]]
-    )
     return keyboard(
         [
             *personal,
@@ -236,6 +250,21 @@ def main_menu(
             else [],
         ]
     )
+
+
+def availability_toggles(
+    tr: Tr, chosen: frozenset[str], data: Callable[[str], CallbackData]
+) -> list[InlineKeyboardButton]:
+    """A volunteer's time slots as toggles that show their state (✅ on, ▫️ off)."""
+    names = {
+        "weekdays": tr._("Weekdays"),
+        "evenings": tr._("Weekday evenings"),
+        "weekends": tr._("Weekends"),
+    }
+    return [
+        button(("✅ " if code in chosen else "▫️ ") + name, data(code))
+        for code, name in names.items()
+    ]
 
 
 def language_menu(tr: Tr) -> InlineKeyboardMarkup:

@@ -28,6 +28,7 @@ async def test_start_greets_in_russian_with_menu(
     assert "семь этапов" in msg.text
     assert msg.button_texts() == [
         "🚀 Начать: мой проект",
+        "🤝 Хочу помогать",
         "🧭 Этапы проекта",
         "🤝 Меры поддержки",
         "💰 Гранты",

@@ -40,7 +40,10 @@ TABLE_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "grant_follows": (("grants you follow",), ("grants you follow",)),
     "article_log": (("articles you were sent or read",), ("articles you were sent or read",)),
     "signups": (("sign-ups", "attendance marks"), ("sign-ups", "attendance marks")),
-    "volunteer_profiles": (("skills", "free time"), ("skills", "free time")),
+    "volunteer_profiles": (
+        ("skills", "free time"),
+        ("skills", "free time", "how far you travel", "your town", "new opportunities"),
+    ),
     # Coordinators' own records: the policy names them (the consent screen is the activist's
     # and the volunteer's; a coordinator is appointed, and told).
     "local_measures": ((), ("measures",)),
@@ -100,6 +103,39 @@ async def test_consent_and_policy_name_every_kind_of_data_and_the_term(
     assert len(text) <= 4096
 
 
+# What a volunteer shares: the tables their path writes, as the volunteer's consent says them.
+VOLUNTEER_WORDS: dict[str, tuple[str, ...]] = {
+    "users": ("Telegram id", "name", "@username", "language", "region", "town", "time zone"),
+    "user_roles": ("role",),
+    "user_topics": ("topics",),
+    "user_settings": ("notification settings",),
+    "signups": ("sign-ups", "attendance marks"),
+    "volunteer_profiles": ("skills", "free time", "how far you travel"),
+}
+
+
+async def test_the_volunteers_consent_names_what_they_share_who_sees_it_and_the_term(
+    emulator: Emulator, launch: Launch
+) -> None:
+    await launch(**OPERATOR)
+    user = emulator.user(7104, first_name="Vera", language_code="en")
+    await say(user, "/start")
+    consent = await tap(user, "🤝 I want to help")
+    text = consent.text
+    assert "Consent to personal data processing" in text
+    assert [(t, w) for t, words in VOLUNTEER_WORDS.items() for w in words if w not in text] == []
+    assert "АНО «Ресурсный центр Томска»" in text
+    assert "rc@example.org" in text
+    assert "its organiser sees your name, @username and whether you came" in text
+    assert "coordinators see only anonymised statistics" in text
+    assert "at most 2 years after your last action" in text
+    for activist_only in ("ikigai", "stage quiz", "crisis", "problems", "grants"):
+        assert activist_only not in text
+    assert consent.button_texts() == ["✅ I agree", "📄 Full privacy policy", "✖ I don't agree"]
+    policy = await tap(user, "📄 Full privacy policy", consent)
+    assert unnamed(policy.text, 1) == []
+
+
 async def test_the_russian_texts_say_the_same(emulator: Emulator, launch: Launch) -> None:
     await launch(retention_days=365, **OPERATOR)
     user = emulator.user(7102, first_name="Аня", language_code="ru")
@@ -109,6 +145,11 @@ async def test_the_russian_texts_say_the_same(emulator: Emulator, launch: Launch
     assert "организатор видит ваше имя, @username и отметки о посещении" in consent.text
     policy = await tap(user, "📄 Политика полностью", consent)
     assert "Роскомнадзор" in policy.text
+    await say(user, "/start")
+    helping = await tap(user, "🤝 Хочу помогать")
+    assert "через 1 год после вашего последнего действия" in helping.text
+    assert "организатор видит ваше имя, @username и отметки о посещении" in helping.text
+    assert "АНО «Ресурсный центр Томска»" in helping.text
     assert "через 3 дня" in policy.text
     assert "хранятся 30 дней" in policy.text
 
