@@ -38,7 +38,7 @@ def _opportunity(i: int, draw: Any) -> Listing:
         title=f"Помощь {' '.join(words)}",
         description=draw(st.sampled_from(("Нужны люди.", "Ждём волонтёров: " + " ".join(words)))),
         topic=draw(st.sampled_from(TOPICS)),
-        place=None if online else "ул. Ленина, 1",
+        place=None if online else draw(st.sampled_from(("ул. Ленина, 1", "Томск, ул. Мира, 2"))),
         link="https://example.org/meet" if online else None,
         region=None if online else draw(st.sampled_from(REGIONS)),
         timezone="Europe/Moscow",
@@ -67,6 +67,8 @@ fits = st.builds(
     skills=st.lists(st.sampled_from((*WORDS, "шить", "водитель")), max_size=3).map(tuple),
     availability=st.frozensets(st.sampled_from(rules.AVAILABILITY)),
     taken=st.frozensets(st.integers(1, 12), max_size=3),
+    reach=st.sampled_from((None, *rules.REACH)),
+    city=st.sampled_from((None, "Томск", "Северск")),
 )
 
 

@@ -426,9 +426,12 @@ class Planner:
         s = r.settings
         tz = user_zone(r.timezone, self.default_timezone)
         phase = phase_for_stage(r.stage) if r.stage else None
-        grants = self._grants(r, tz, phase, tick) if s.grants else _EMPTY
+        # A volunteer without a project of their own gets opportunities, not grants and
+        # articles on running a project.
+        project = not r.volunteer_only
+        grants = self._grants(r, tz, phase, tick) if s.grants and project else _EMPTY
         measures = self._measures(r, phase, tick) if s.measures and r.stage else _EMPTY
-        article = self._article(r, tick, page) if s.articles else None
+        article = self._article(r, tick, page) if s.articles and project else None
         opportunities: _Part[tuple[Listing, ...]] = _EMPTY
         fit = page.volunteers.get(r.id)
         if tick.opportunities is not None and s.opportunities and fit is not None:

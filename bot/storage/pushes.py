@@ -12,7 +12,14 @@ from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.settings import PushSettings
-from bot.storage.tables import outbox, quiz_results, user_settings, user_topics, users
+from bot.storage.tables import (
+    outbox,
+    quiz_results,
+    user_roles,
+    user_settings,
+    user_topics,
+    users,
+)
 
 
 class Recipient(NamedTuple):
@@ -26,6 +33,7 @@ class Recipient(NamedTuple):
     stage: int | None
     topics: frozenset[str]
     settings: PushSettings
+    volunteer_only: bool = False  # a volunteer without a project: no grants, no articles
 
 
 def _between(column: Any, first: object | None, last: object | None) -> list[Any]:
@@ -64,7 +72,9 @@ def _bounded(column: Any, no_first: bool, no_last: bool) -> list[Any]:
 
 
 @functools.cache
-def _recipient_queries(no_first: bool, no_last: bool) -> tuple[Select[Any], Select[Any]]:
+def _recipient_queries(
+    no_first: bool, no_last: bool
+) -> tuple[Select[Any], Select[Any], Select[Any]]:
     """`recipients`' two queries, built once: a tick runs them for each of its pages, and
     building the joins and subqueries is a large part of running them (bench/README.md)."""
     latest = (
@@ -101,7 +111,11 @@ def _recipient_queries(no_first: bool, no_last: bool) -> tuple[Select[Any], Sele
     topic_rows = select(user_topics.c.user_id, user_topics.c.topic).where(
         *_bounded(user_topics.c.user_id, no_first, no_last)
     )
-    return query, topic_rows
+    role_rows = select(user_roles.c.user_id, user_roles.c.role).where(
+        user_roles.c.role.in_(("activist", "volunteer")),
+        *_bounded(user_roles.c.user_id, no_first, no_last),
+    )
+    return query, topic_rows, role_rows
 
 
 async def recipients(
@@ -115,11 +129,16 @@ async def recipients(
     ascending id order; with `first`/`last` only those whose id lies in [first, last]. Who
     consented after `newcomers_since` is a newcomer (the database compares: a tick reads
     100 000 users, and turning each one's time into a datetime was a tenth of reading them)."""
-    query, topic_rows = _recipient_queries(first is None, last is None)
+    query, topic_rows, role_rows = _recipient_queries(first is None, last is None)
     bounds = {"first": first, "last": last}
     topics: dict[int, set[str]] = {}
     for user_id, topic in (await conn.execute(topic_rows, bounds)).all():
         topics.setdefault(user_id, set()).add(topic)
+    helping: set[int] = set()
+    running: set[int] = set()
+    for user_id, role in (await conn.execute(role_rows, bounds)).all():
+        (helping if role == "volunteer" else running).add(user_id)
+    helping -= running
     # Equal topic sets and settings are shared (users repeat them; planning keys on them).
     topic_sets: dict[frozenset[str], frozenset[str]] = {}
     settings_seen: dict[tuple[Any, ...], PushSettings] = {}
@@ -141,7 +160,17 @@ async def recipients(
         else:
             shared = _NO_TOPICS
         result.append(
-            Recipient(user_id, locale, timezone, region, newcomer, stage_, shared, settings)
+            Recipient(
+                user_id,
+                locale,
+                timezone,
+                region,
+                newcomer,
+                stage_,
+                shared,
+                settings,
+                user_id in helping,
+            )
         )
     return result
 

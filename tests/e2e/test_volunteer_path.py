@@ -230,3 +230,37 @@ async def test_an_activist_who_wants_to_help_keeps_the_project(
     assert "What do you care about?" in topics.text
     roles = (await app.users.get(8106)).roles  # type: ignore[union-attr]
     assert {"activist", "volunteer"} <= roles
+
+
+async def test_a_volunteers_digest_carries_opportunities_not_grants_unless_they_run_a_project(
+    emulator: Emulator, launch: Launch
+) -> None:
+    thursday = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    clock = ManualClock(thursday)
+    app = (await launch(clock=clock, tick_seconds=3600)).app
+    people = {}
+    for uid, roles in ((8201, ("volunteer",)), (8202, ("volunteer", "activist"))):
+        people[uid] = emulator.user(uid, language_code="en")
+        await people[uid].send("/start")
+        await people[uid].next_message(timeout=5)
+        await app.profiles.give_consent(uid, f"User {uid}", None, None)
+        await app.users.set_locale(uid, "en")
+        for role in roles:
+            await app.profiles.add_role(uid, role)
+        await app.profiles.set_place(uid, "Europe/Moscow", "mow")
+    monday = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)  # 10:00 in Moscow
+    await new_opportunity(
+        app.volunteering, None, title="Уборка парка", starts_at=monday + timedelta(days=5),
+        ends_at=monday + timedelta(days=5, hours=2),
+    )  # fmt: skip
+    clock.offset += monday - clock.now()
+    await app.tick()
+    app.sender.wake()
+    only = (await people[8201].messages_until(lambda m: "digest" in m.text, timeout=10))[-1]
+    assert "Opportunities to help" in only.text
+    assert "Уборка парка" in only.text
+    assert "Grants" not in only.text
+    assert "To read this week" not in only.text
+    both = (await people[8202].messages_until(lambda m: "digest" in m.text, timeout=10))[-1]
+    assert "Opportunities to help" in both.text
+    assert "Grants" in both.text  # they run a project too
