@@ -61,9 +61,10 @@ async def agreed_for_opportunity(
     callback_answer: CallbackAnswer,
     **deps: Any,
 ) -> None:
-    """ "I agree" on a shared link's consent screen (the id rides in the button): consent is
-    recorded as on /start's screen, then the card follows instead of the next journey step."""
-    await _consent_given(query, screen, profiles, users, callback_answer)
+    """ "I agree" on a shared link's consent screen (the volunteer's; the id rides in the
+    button): consent and the volunteer role are recorded as on “I want to help”, then the card
+    follows instead of the next journey step."""
+    await _consent_given(query, screen, profiles, users, callback_answer, role="volunteer")
     step_deps = {**deps, "opportunity_id": callback_data.action[4:]}
     await journey.start_step("opportunity", screen, step_deps)
 

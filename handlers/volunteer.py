@@ -232,8 +232,9 @@ async def show_card(screen: Screen, card: Card, origin: VolunteerCb, settings: S
 @journey.step("opportunity")
 async def opportunity_from_link(screen: Screen, deps: dict[str, Any]) -> None:
     """A shared link (t.me/<bot>?start=opp_<id>, routed by handlers.basics): the card; for
-    someone who has not consented, first the consent screen, whose "I agree" carries the id
-    (handled in handlers.basics, outside the consent guard) so that the card follows."""
+    someone who has not consented, first the volunteer's consent screen, whose "I agree"
+    carries the id (handled in handlers.basics, outside the consent guard) so that the card
+    follows."""
     opportunity_id = int(deps["opportunity_id"])
     tr = screen.tr
     if screen.user is None or not screen.user.consented:
@@ -244,7 +245,7 @@ async def opportunity_from_link(screen: Screen, deps: dict[str, Any]) -> None:
                 [button(tr._("✖ I don't agree"), Consent(action="no"))],
             ]
         )
-        await screen.show(tr("consent/screen.j2"), markup)
+        await screen.show(tr("consent/volunteer.j2"), markup)
         return
     volunteering: VolunteerService = deps["volunteering"]
     card = await volunteering.card(opportunity_id, screen.user_id)
@@ -375,7 +376,10 @@ async def show_skills(screen: Screen, volunteering: VolunteerService) -> None:
     )
     rows = [
         [button(tr._("✏️ Type my skills"), SkillsCb(action="edit"))],
-        [button(tr._("🌱 Take them from my ikigai"), SkillsCb(action="ikigai"))],
+        # A volunteer without a project has no ikigai to take them from.
+        [button(tr._("🌱 Take them from my ikigai"), SkillsCb(action="ikigai"))]
+        if "activist" in screen.roles
+        else [],
         toggles[:2],
         toggles[2:],
         [

@@ -168,6 +168,9 @@ async def test_what_fits_is_shown_at_once_and_the_menu_and_profile_are_a_volunte
     assert "Субботник" in profile.text
     assert "Stage quiz" not in " ".join(profile.button_texts())
     assert "stage quiz" not in profile.text
+    skills = await tap(user, "🛠 Skills and time", profile)
+    assert "photography" in skills.text
+    assert "🌱 Take them from my ikigai" not in skills.button_texts()  # no ikigai to take
     await app.volunteering.sign_up(photo, 8103)
     mine = await say(user, "/menu")
     signed = await tap(user, "✅ My sign-ups", mine)

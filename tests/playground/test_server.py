@@ -20,6 +20,7 @@ from bot.playground.server import PEOPLE
 from bot.ui.render import Renderer
 from tests.playground.conftest import (
     ANNA,
+    BORIS,
     VERA,
     Page,
     open_page,
@@ -118,6 +119,37 @@ async def test_a_page_walks_the_journey_switches_people_and_moves_the_clock(
     digest = await page.message(ANNA, "еженедельный дайджест")
     assert digest["date"] >= int(before.timestamp()) + 7 * 24 * 3600  # in the bot's time
     await other.ws.close()
+    await page.ws.close()
+
+
+async def test_the_volunteer_walks_their_own_path_from_start(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
+    """Борис: /start → «🤝 Хочу помогать» → his consent → region → topics, skills, time,
+    reach → what fits, all in one message edited step by step (the skills are typed)."""
+    page = await open_page(http, playground)
+    await page.send(BORIS, "/start")
+    hello = await page.message(BORIS, "<b>«Опора»</b>")
+    await page.press(BORIS, hello, "🤝 Хочу помогать")
+    consent = await page.message(BORIS, "Чтобы предлагать вам дела")
+    assert consent["id"] == hello["id"]
+    await page.press(BORIS, consent, "✅ Даю согласие")
+    mailing = await page.message(BORIS, "Объявления координаторов")
+    await page.press(BORIS, mailing, "🔕 Нет, спасибо")
+    zones = await page.message(BORIS, "Где вы?")
+    await page.press(BORIS, zones, "UTC+3 Москва")
+    regions = await page.message(BORIS, "выберите регион")
+    await page.press(BORIS, regions, "Москва")
+    topics = await page.message(BORIS, "Что вам близко?")
+    await page.press(BORIS, topics, "Дальше ▶")
+    await page.message(BORIS, "Что вы умеете?")
+    await page.send(BORIS, "вожу машину")
+    time = await page.message(BORIS, "Когда вы свободны?")
+    await page.press(BORIS, time, "Дальше ▶")
+    reach = await page.message(BORIS, "Как далеко вы готовы ездить?")
+    await page.press(BORIS, reach, "🚌 По всему региону")
+    found = await page.message(BORIS, "Профиль готов")
+    assert found["id"] == time["id"]
     await page.ws.close()
 
 
