@@ -197,6 +197,10 @@ async def test_a_volunteer_with_a_project_of_their_own_is_both(
     assert profile.reach == "region"
     screen = await tap(user, "🙋 Volunteering", menu)
     assert "Volunteering" in screen.text
+    await say(user, "/start")  # leaves the ikigai's typing prompt
+    screen = await say(user, "/profile")
+    skills = await tap(user, "🛠 Skills and time", screen)
+    assert "photography" in skills.text
 
 
 async def test_volunteer_typed_by_a_newcomer_leads_to_the_volunteers_path(
@@ -267,3 +271,25 @@ async def test_a_volunteers_digest_carries_opportunities_not_grants_unless_they_
     both = (await people[8202].messages_until(lambda m: "digest" in m.text, timeout=10))[-1]
     assert "Opportunities to help" in both.text
     assert "Grants" in both.text  # they run a project too
+
+
+async def test_choosing_volunteer_on_the_role_screen_skips_the_projects_ikigai(
+    emulator: Emulator, launch: Launch
+) -> None:
+    await launch()
+    user = emulator.user(8108, first_name="Nina", language_code="en")
+    await say(user, "/start")
+    consent = await tap(user, "🚀 Start: my project")
+    mailing = await tap(user, "✅ I agree", consent)
+    role = await tap(user, "🔕 No, thanks", mailing)
+    zones = await tap(user, "🤝 Volunteer: I want to help", role)
+    regions = await tap(user, "UTC+3 Moscow", zones)
+    topics = await tap(user, "Moscow", regions)
+    assert "What do you care about?" in topics.text
+    assert "Ikigai" not in topics.text
+    skills = await tap(user, "Next ▶", topics)
+    time = await tap(user, "Skip ▶", skills)
+    assert "When are you free?" in time.text
+    reach = await tap(user, "Next ▶", time)
+    found = await tap(user, "🏠 Within my town", reach)  # Moscow is one city: no town asked
+    assert "Your profile is ready" in found.text
