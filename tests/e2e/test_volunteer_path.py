@@ -293,3 +293,16 @@ async def test_choosing_volunteer_on_the_role_screen_skips_the_projects_ikigai(
     reach = await tap(user, "Next ▶", time)
     found = await tap(user, "🏠 Within my town", reach)  # Moscow is one city: no town asked
     assert "Your profile is ready" in found.text
+
+
+async def test_my_data_names_what_the_volunteers_setup_stored(
+    emulator: Emulator, launch: Launch
+) -> None:
+    await launch(clock=ManualClock(NOW), **OPERATOR)
+    user = emulator.user(8120, first_name="Ira", username="ira", language_code="en")
+    await onboard(user)
+    shown = await say(user, "/my_data")
+    assert "What I can do: photography; driving" in shown.text
+    assert "When I can help: weekends" in shown.text
+    assert "How far I travel: within my town · town: Томск" in shown.text
+    assert "Tell me when a fitting opportunity appears: " in shown.text
