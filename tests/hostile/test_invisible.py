@@ -72,7 +72,7 @@ async def test_invisible_text_is_refused_as_empty_everywhere(harness: Harness, f
         expected = "Please type text of up to"
     elif flow == "grant":
         await harness.press(user, ContentCb(action="new", kind="grant").pack())
-        expected = "this cannot be empty"
+        expected = "⚠️ This cannot be empty"  # a warning starts with a capital
     elif flow == "broadcast":
         await harness.send(user, "/broadcast")
         expected = "The message is empty."

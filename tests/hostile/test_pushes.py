@@ -59,6 +59,14 @@ async def test_pushes_with_hostile_content_are_all_deliverable(
             await settings_repo.save(conn, volunteer.id, daily, now)
         for opportunity in ids:
             await app.volunteering.sign_up(opportunity, volunteer.id)
+    # Someone who runs a project gets the daily digest (a volunteer's carries opportunities,
+    # and these ones signed up for every opportunity there is).
+    reader = await harness.consented(role="activist", first_name=names[0])
+    async with app.engine.begin() as conn:
+        daily = settings_repo.PushSettings(
+            digest="daily", digest_hour=0, quiet_start=0, quiet_end=0
+        )
+        await settings_repo.save(conn, reader.id, daily, now)
     # The organiser writes to everyone who signed up (typed through the bot).
     await harness.send(organiser, "/opportunities")
     await harness.press(organiser, OrganiserCb(action="msg", id=ids[0]).pack())
