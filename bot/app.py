@@ -368,7 +368,7 @@ def create_app(
     sender = Sender.from_settings(
         bot, engine, clock, settings, limiter=limiter, chat_pacer=limiter
     )
-    coordination = CoordinationService(engine, clock)
+    coordination = CoordinationService(engine, clock, renderer, settings.default_locale)
     broadcasts = BroadcastService(engine, clock, renderer, sender, settings)
     stats = StatsService(engine, clock, catalog, settings)
     deps.update(

@@ -4,14 +4,18 @@ newest first (‹ › between pages)."""
 
 from __future__ import annotations
 
-from aiogram import F, Router
+import contextlib
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, MessageOriginUser
 
 from bot.config import Settings
-from bot.services.coordination import CoordinationService
+from bot.delivery import Sender
+from bot.services.coordination import CoordinationService, User
 from bot.ui.keyboards import Menu, Small, TelegramId, button, keyboard, page_row
 from bot.ui.screen import Screen
 from handlers.people import person_id
@@ -80,18 +84,39 @@ async def ask_who(query: CallbackQuery, screen: Screen) -> None:
     await screen.show(screen.tr("admin/ask_who.j2"), cancel)
 
 
+async def _known_name(bot: Bot, message: Message, user: User) -> str:
+    """The person's name as the bot knows it: stored at consent, else the forwarded message's,
+    else what Telegram tells about a chat that started the bot; the id when nothing does."""
+    if user.first_name or user.username:
+        return _name(user.first_name, user.username, user.id)
+    if isinstance(message.forward_origin, MessageOriginUser):
+        sender = message.forward_origin.sender_user
+        return _name(sender.first_name, sender.username, sender.id)
+    with contextlib.suppress(TelegramAPIError):
+        chat = await bot.get_chat(user.id)
+        return _name(chat.first_name, chat.username, user.id)
+    return str(user.id)
+
+
 @router.message(Appointing.who)
-async def who_given(message: Message, screen: Screen, coordination: CoordinationService) -> None:
+async def who_given(
+    message: Message,
+    screen: Screen,
+    bot: Bot,
+    sender: Sender,
+    coordination: CoordinationService,
+) -> None:
     user_id = person_id(message)
     if user_id is None:
         cancel = keyboard([[button(screen.tr._("« Cancel"), CoordinatorsCb(action="list"))]])
         await screen.send(screen.tr("admin/who_hint.j2"), cancel)
         return
     appointed = await coordination.appoint(screen.user_id, user_id)  # UserError: ask again
+    sender.wake()  # they are told, with what they can now do
     assert screen.state is not None
     await screen.state.set_state(None)
-    name = _name(appointed.first_name, appointed.username, appointed.id)
-    await screen.send(screen.tr("admin/appointed.j2", name=name))
+    name = await _known_name(bot, message, appointed)
+    await screen.send(screen.tr("admin/appointed.j2", name=name, user_id=appointed.id))
     await show_coordinators(screen, coordination)
 
 

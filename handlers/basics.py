@@ -9,11 +9,13 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
+from bot.content import Catalog
+from bot.services.coordination import CoordinationService
 from bot.services.profile import ProfileService
 from bot.services.users import UserService
 from bot.ui.keyboards import Consent, Menu, back_row, keyboard, main_menu
 from bot.ui.screen import Screen
-from handlers import journey
+from handlers import coordinator, journey
 
 router = Router(name=__name__)
 OPPORTUNITY_LINK = r"^opp_(\d{1,9})$"  # t.me/<bot>?start=opp_<id>, shared by organisers
@@ -118,10 +120,19 @@ async def agreed_as_volunteer(
 
 
 @router.message(CommandStart())
-async def start(message: Message, screen: Screen, users: UserService) -> None:
+async def start(
+    message: Message,
+    screen: Screen,
+    users: UserService,
+    coordination: CoordinationService,
+    catalog: Catalog,
+) -> None:
     await users.started(screen.user_id)
     if screen.state is not None:
         await screen.state.clear()
+    if "coordinator" in screen.roles:  # their tools and first steps lead; ☰ Menu is below
+        await coordinator.show_menu(screen, coordination, catalog)
+        return
     await screen.send(screen.tr("start.j2"), main_menu(screen.tr, screen.user, screen.roles))
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, case, distinct, func, insert, select
+from sqlalchemy import ColumnElement, case, distinct, func, insert, or_, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -100,11 +100,12 @@ async def user_counts(conn: AsyncConnection) -> UserCounts:
 
 
 async def role_counts(conn: AsyncConnection) -> dict[str, int]:
-    """role → consented users who have it."""
+    """role → consented users who have it; coordinators are counted whether or not they
+    consented (an admin appoints them; their role is what the operator records of them)."""
     rows = await conn.execute(
         select(user_roles.c.role, func.count())
         .join(users, users.c.id == user_roles.c.user_id)
-        .where(_consented())
+        .where(or_(_consented(), user_roles.c.role == "coordinator"))
         .group_by(user_roles.c.role)
     )
     return {role: int(n) for role, n in rows.all()}

@@ -36,8 +36,9 @@ async def test_admin_appoints_and_removes_a_coordinator(
     admin.skip_pending()
     await admin.send("7002")
     done = await admin.messages_until(lambda m: "Координаторы" in m.text)
-    assert any("7002 теперь координатор" in m.text for m in done)
+    assert any("Мария (id 7002) теперь координатор" in m.text for m in done)
     assert "✖ Убрать: 7002" in done[-1].button_texts()
+    await helper.messages_until(lambda m: "Теперь вы координатор" in m.text)
 
     tools = await say(helper, "/coordinator")
     assert "Координатору" in tools.text

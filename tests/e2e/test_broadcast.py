@@ -162,6 +162,8 @@ async def test_formatted_photo_to_stage_4_in_novosibirsk(
     admin.skip_pending()
     await admin.send(str(COORDINATOR))
     await admin.messages_until(lambda m: "is now a coordinator" in m.text)
+    # Told in the deployment's language: no language is stored before consent.
+    await coordinator.messages_until(lambda m: "координатор «Опоры»" in m.text)
 
     nsk = "Asia/Novosibirsk"
     targets = [
@@ -238,7 +240,7 @@ async def test_formatted_photo_to_stage_4_in_novosibirsk(
     control = await coordinator.next_message()
     assert "this is how recipients will see it" in control.text
     assert "🚀 Send now to 2 recipients" in control.button_texts()
-    assert await table_rows(app, outbox) == []  # nothing went out yet
+    assert [r["kind"] for r in await table_rows(app, outbox)] == ["role_notice"]  # no broadcast
 
     # Send: the control message becomes the live progress, then the report.
     await coordinator.press("🚀 Send now to 2 recipients", message=control)
@@ -262,7 +264,8 @@ async def test_formatted_photo_to_stage_4_in_novosibirsk(
     [row] = await table_rows(app, broadcasts)
     assert (row["status"], row["recipients"]) == ("done", 2)
     assert json.loads(row["segment"]) == {"regions": ["nvs"], "stages": [4]}
-    keys = sorted(r["dedup_key"] for r in await table_rows(app, outbox))
+    sent_rows = [r for r in await table_rows(app, outbox) if r["kind"] == "broadcast"]
+    keys = sorted(r["dedup_key"] for r in sent_rows)
     assert keys == ["broadcast:1:100", "broadcast:1:101"]
     assert {r["status"] for r in await table_rows(app, outbox)} == {"sent"}
     actions = await audit_actions(app)
