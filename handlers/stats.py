@@ -11,12 +11,13 @@ from pathlib import Path
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.content import Catalog
+from bot.content import Catalog, UnknownCodeError
 from bot.services.coordination import CoordinationService
-from bot.services.stats import DAYS, SCORES, Assessment, Picture, StatsService
-from bot.ui.keyboards import button, keyboard
+from bot.services.stats import DAYS, SCORES, Area, Assessment, Picture, StatsService
+from bot.ui.keyboards import button, grid, keyboard
+from bot.ui.render import Tr
 from bot.ui.screen import Screen
 from handlers.coordinator import CoordinatorCb
 
@@ -58,18 +59,51 @@ async def _picture(
 # --- /stats ---
 
 
+class StatsCb(CallbackData, prefix="sx"):
+    """/stats of an area: "all", "r.<region>" or "z.<zone group>"."""
+
+    area: str
+
+
+class StatsPickCb(CallbackData, prefix="sp"):
+    """Choosing the area of /stats: the zone groups, or (zone) that group's regions."""
+
+    zone: str = ""
+
+
+def _own_area(screen: Screen) -> str:
+    """A coordinator tied to a region sees theirs first; everyone else the whole deployment."""
+    region = screen.user.region if screen.user else None
+    return f"r.{region}" if region and "coordinator" in screen.roles else ""
+
+
+def _area_rows(tr: Tr, area: Area, own: Area) -> list[list[InlineKeyboardButton]]:
+    rows = []
+    if area.code:
+        rows.append([button(tr._("🌍 All regions"), StatsCb(area="all"))])
+    if own.code and own.code != area.code:
+        rows.append([button(f"📍 {own.name}", StatsCb(area=own.code))])
+    rows.append([button(tr._("🔎 A region or time zone"), StatsPickCb(zone=area.zone))])
+    return rows
+
+
 @router.message(Command("stats"))
 @router.callback_query(CoordinatorCb.filter(F.section == "stats"))
+@router.callback_query(StatsCb.filter())
 async def show_stats(
     event: Message | CallbackQuery,
     screen: Screen,
     stats: StatsService,
     coordination: CoordinationService,
     font: Path | None = None,
+    callback_data: CallbackData | None = None,
 ) -> None:
     tr = screen.tr
     screen.query = None  # the charts come as new messages; the menu stays where it was
-    report = await stats.report(tr, _zone(screen))
+    own = stats.area(_own_area(screen), tr.locale)
+    wanted = callback_data.area if isinstance(callback_data, StatsCb) else own.code
+    area = stats.area("" if wanted == "all" else wanted, tr.locale)
+    report = await stats.report(tr, _zone(screen), area)
     if font is None:
         log.warning("no font: statistics sent as text tables", extra={"hint": NO_FONT_HINT})
         tables = [t for picture in report.pictures for t in stats.tables(picture)]
@@ -79,14 +113,41 @@ async def show_stats(
             await screen.photo(await stats.draw(picture, font), picture.caption)
     export = report.export
     await screen.document(export.data, export.filename, tr("stats/export.j2", rows=export.rows))
-    await coordination.audit(screen.user_id, "stats.export", rows=export.rows)
+    await coordination.audit(screen.user_id, "stats.export", area.code or None, rows=export.rows)
     markup = keyboard(
         [
+            *_area_rows(tr, area, own),
             [button(tr._("🧭 Self-assessment"), CoordinatorCb(section="assess"))],
             [button(tr._("« For coordinators"), CoordinatorCb(section="menu"))],
         ]
     )
-    await screen.send(tr("stats/summary.j2", o=report.overview, days=DAYS), markup)
+    summary = tr("stats/summary.j2", o=report.overview, days=DAYS, area=area.name)
+    await screen.send(summary, markup)
+
+
+@router.callback_query(StatsPickCb.filter())
+async def pick_area(
+    query: CallbackQuery, callback_data: StatsPickCb, screen: Screen, catalog: Catalog
+) -> None:
+    """The zone groups; in a group, the whole group and each of its regions."""
+    tr = screen.tr
+    try:
+        group = catalog.zone(callback_data.zone) if callback_data.zone else None
+    except UnknownCodeError:
+        group = None
+    if group is None:
+        zones = [button(z.label(tr.locale), StatsPickCb(zone=z.code)) for z in catalog.zones]
+        rows = [*grid(zones, 2), [button(tr._("🌍 All regions"), StatsCb(area="all"))]]
+        await screen.show(tr("stats/pick_zone.j2"), keyboard(rows))
+        return
+    whole = tr._("🗺 The whole zone {zone}").format(zone=group.label(tr.locale))
+    rows = [[button(whole, StatsCb(area=f"z.{group.code}"))]]
+    rows += [
+        [button(r.name(tr.locale), StatsCb(area=f"r.{r.code}"))]
+        for r in catalog.regions_in(group.code)
+    ]
+    rows.append([button(tr._("« Back"), StatsPickCb())])
+    await screen.show(tr("stats/pick_region.j2", zone=group.label(tr.locale)), keyboard(rows))
 
 
 # --- the self-assessment ---

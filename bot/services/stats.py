@@ -27,8 +27,8 @@ from bot.infra.clock import Clock
 from bot.infra.sqlite import off_loop
 from bot.storage import stats as repo
 from bot.storage.outbox import BLOCKED, FAILED, PENDING, SENDING, SENT, SKIPPED
+from bot.storage.stats import EVERYONE, Delivery, ProfileRow, Scope, VolunteeringCounts
 from bot.storage.stats import Assessment as Assessment  # handed on to the handlers
-from bot.storage.stats import Delivery, ProfileRow, VolunteeringCounts
 from bot.ui.charts import (
     SQUARE,
     TALL,
@@ -113,7 +113,19 @@ class Export:
 
 
 @dataclass(frozen=True)
+class Area:
+    """Whom /stats counts: `code` "" (everyone), "r.<region>" or "z.<zone group>"; `name` in
+    the coordinator's language ("" for everyone)."""
+
+    code: str
+    name: str
+    scope: Scope = EVERYONE
+    zone: str = ""  # the zone group a region lies in, or the zone itself
+
+
+@dataclass(frozen=True)
 class Report:
+    area: Area
     overview: Overview
     pictures: tuple[Picture, ...]
     export: Export
@@ -173,28 +185,52 @@ class StatsService:
         today = self.clock.now().astimezone(zone).date()
         return [today - timedelta(days=DAYS - 1 - i) for i in range(DAYS)]
 
-    async def _collect(self, since: datetime) -> _Data:
+    def area(self, code: str, locale: str) -> Area:
+        """The area of `code` (see `Area`); an unknown code (a catalog changed under an old
+        button) is everyone."""
+        kind, _, value = code.partition(".")
+        try:
+            if kind == "r":
+                region = self.catalog.region(value)
+                scope = Scope(regions=frozenset({region.code}))
+                return Area(code, region.name(locale), scope, region.zone)
+            if kind == "z":
+                group = self.catalog.zone(value)
+                regions = self.catalog.regions_in(group.code)
+                zones = frozenset({group.iana, *(r.iana for r in regions)})
+                scope = Scope(frozenset(r.code for r in regions), zones)
+                return Area(code, group.label(locale), scope, group.code)
+        except UnknownCodeError:
+            pass
+        return Area("", "")
+
+    async def _collect(self, since: datetime, scope: Scope) -> _Data:
         with off_loop():  # counts over every user
             async with self.engine.connect() as conn:
                 return _Data(
-                    users=await repo.user_counts(conn),
-                    roles=await repo.role_counts(conn),
-                    stages=await repo.stage_counts(conn),
-                    topics=await repo.code_counts(conn, "topics"),
-                    problems=await repo.code_counts(conn, "problems"),
-                    started=await repo.moments(conn, "created_at", since),
-                    consented=await repo.moments(conn, "consent_at", since),
-                    deliveries=await repo.deliveries(conn, RECENT_BROADCASTS),
-                    profiles=await repo.profiles(conn),
+                    users=await repo.user_counts(conn, scope),
+                    roles=await repo.role_counts(conn, scope),
+                    stages=await repo.stage_counts(conn, scope),
+                    topics=await repo.code_counts(conn, "topics", scope),
+                    problems=await repo.code_counts(conn, "problems", scope),
+                    started=await repo.moments(conn, "created_at", since, scope),
+                    consented=await repo.moments(conn, "consent_at", since, scope),
+                    deliveries=await repo.deliveries(conn, RECENT_BROADCASTS, scope),
+                    profiles=await repo.profiles(conn, scope),
                 )
 
-    async def report(self, tr: Tr, timezone: str | None = None) -> Report:
+    async def report(
+        self, tr: Tr, timezone: str | None = None, area: Area | None = None
+    ) -> Report:
+        """The pictures, the CSV and the summary, of everyone or of `area`."""
+        area = area or Area("", "")
         zone = self.zone(timezone)
         days = self._days(zone)
         since = datetime.combine(days[0], time(0), tzinfo=zone).astimezone(UTC)
-        data = await self._collect(since)
+        data = await self._collect(since, area.scope)
         today = days[-1]
-        footer = f"{FOOTER} · {today.strftime('%d.%m.%Y')}"
+        where = f" · {area.name}" if area.name else ""
+        footer = f"{FOOTER}{where} · {today.strftime('%d.%m.%Y')}"
         delivered = sum(d.statuses.get(SENT, 0) for d in data.deliveries)
         addressed = sum(sum(d.statuses.values()) for d in data.deliveries)
         overview = Overview(
@@ -211,21 +247,26 @@ class StatsService:
             addressed=addressed,
         )
         pictures = (
-            Picture(tr._("📊 Participants by stage"), (self._stages(tr, data),), SQUARE, footer),
             Picture(
-                tr._("🧩 Needs and problems"),
+                tr._("📊 Participants by stage") + where,
+                (self._stages(tr, data),),
+                SQUARE,
+                footer,
+            ),
+            Picture(
+                tr._("🧩 Needs and problems") + where,
                 (self._needs(tr, data), self._problems(tr, data)),
                 TALL,
                 footer,
             ),
             Picture(
-                tr._("📈 Sign-ups and broadcasts"),
+                tr._("📈 Sign-ups and broadcasts") + where,
                 (self._signups(tr, data, days, zone), self._deliveries(tr, data, zone)),
                 TALL,
                 footer,
             ),
         )
-        return Report(overview, pictures, self._export(tr, data.profiles, zone, today))
+        return Report(area, overview, pictures, self._export(tr, data.profiles, zone, today))
 
     async def territory(
         self, tr: Tr, timezone: str | None = None, top: int = BRIEF_TOP

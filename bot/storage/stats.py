@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, case, distinct, func, insert, or_, select
+from sqlalchemy import ColumnElement, and_, case, distinct, func, insert, or_, select, true
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -83,29 +83,63 @@ class Assessment:
     created_at: datetime
 
 
-def _consented() -> ColumnElement[bool]:
-    return users.c.consent_at.is_not(None)
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The users counted: everyone (both empty), or those of `regions` — and, for a zone, the
+    users without a region whose time zone is one of `timezones`."""
+
+    regions: frozenset[str] = frozenset()
+    timezones: frozenset[str] = frozenset()
+
+    @property
+    def everyone(self) -> bool:
+        return not (self.regions or self.timezones)
 
 
-async def user_counts(conn: AsyncConnection) -> UserCounts:
+EVERYONE = Scope()
+
+
+def _within(scope: Scope) -> ColumnElement[bool]:
+    if scope.everyone:
+        return true()
+    return or_(
+        users.c.region.in_(sorted(scope.regions)),
+        and_(users.c.region.is_(None), users.c.timezone.in_(sorted(scope.timezones))),
+    )
+
+
+def _consented(scope: Scope = EVERYONE) -> ColumnElement[bool]:
+    return and_(users.c.consent_at.is_not(None), _within(scope))
+
+
+async def user_counts(conn: AsyncConnection, scope: Scope = EVERYONE) -> UserCounts:
     started, consented = (
-        await conn.execute(select(func.count(), func.count(users.c.consent_at)).select_from(users))
+        await conn.execute(
+            select(func.count(), func.count(users.c.consent_at))
+            .select_from(users)
+            .where(_within(scope))
+        )
     ).one()
     blocked = (
         await conn.execute(
-            select(func.count()).select_from(users).where(_consented(), users.c.blocked.is_(True))
+            select(func.count())
+            .select_from(users)
+            .where(_consented(scope), users.c.blocked.is_(True))
         )
     ).scalar_one()
     return UserCounts(int(started), int(consented), int(blocked))
 
 
-async def role_counts(conn: AsyncConnection) -> dict[str, int]:
+async def role_counts(conn: AsyncConnection, scope: Scope = EVERYONE) -> dict[str, int]:
     """role → consented users who have it; coordinators are counted whether or not they
     consented (an admin appoints them; their role is what the operator records of them)."""
     rows = await conn.execute(
         select(user_roles.c.role, func.count())
         .join(users, users.c.id == user_roles.c.user_id)
-        .where(or_(_consented(), user_roles.c.role == "coordinator"))
+        .where(
+            or_(_consented(), user_roles.c.role == "coordinator"),
+            _within(scope),
+        )
         .group_by(user_roles.c.role)
     )
     return {role: int(n) for role, n in rows.all()}
@@ -116,18 +150,18 @@ def _latest_quiz() -> ColumnElement[bool]:
     return quiz_results.c.id.in_(latest)
 
 
-async def stage_counts(conn: AsyncConnection) -> dict[int, int]:
+async def stage_counts(conn: AsyncConnection, scope: Scope = EVERYONE) -> dict[int, int]:
     """stage number → consented users whose latest quiz result is that stage."""
     rows = await conn.execute(
         select(quiz_results.c.stage, func.count())
         .join(users, users.c.id == quiz_results.c.user_id)
-        .where(_consented(), _latest_quiz())
+        .where(_consented(scope), _latest_quiz())
         .group_by(quiz_results.c.stage)
     )
     return {int(stage): int(n) for stage, n in rows.all()}
 
 
-async def code_counts(conn: AsyncConnection, kind: str) -> dict[str, int]:
+async def code_counts(conn: AsyncConnection, kind: str, scope: Scope = EVERYONE) -> dict[str, int]:
     """topic (kind "topics") or problem ("problems") code → consented users who chose it."""
     if kind not in {"topics", "problems"}:
         raise ValueError(kind)
@@ -135,27 +169,31 @@ async def code_counts(conn: AsyncConnection, kind: str) -> dict[str, int]:
     rows = await conn.execute(
         select(table.c[column], func.count())
         .join(users, users.c.id == table.c.user_id)
-        .where(_consented())
+        .where(_consented(scope))
         .group_by(table.c[column])
     )
     return {code: int(n) for code, n in rows.all()}
 
 
-async def moments(conn: AsyncConnection, column: str, since: datetime) -> list[datetime]:
+async def moments(
+    conn: AsyncConnection, column: str, since: datetime, scope: Scope = EVERYONE
+) -> list[datetime]:
     """The `created_at` (started the bot) or `consent_at` instants from `since` on."""
     if column not in {"created_at", "consent_at"}:
         raise ValueError(column)
     col = users.c[column]
-    rows = await conn.execute(select(col).where(col >= since).order_by(col))
+    rows = await conn.execute(select(col).where(col >= since, _within(scope)).order_by(col))
     return [at for at in rows.scalars() if at is not None]
 
 
-async def deliveries(conn: AsyncConnection, limit: int) -> list[Delivery]:
-    """The latest `limit` broadcasts that have outbox rows, newest first."""
+async def deliveries(conn: AsyncConnection, limit: int, scope: Scope = EVERYONE) -> list[Delivery]:
+    """The latest `limit` broadcasts that have outbox rows, newest first; their rows counted
+    for the recipients in `scope` (a broadcast that reached none of them is left out)."""
+    addressed = outbox.c.user_id.in_(select(users.c.id).where(_within(scope)))
     recent = (
         await conn.execute(
             select(outbox.c.batch_id)
-            .where(outbox.c.kind == "broadcast", outbox.c.batch_id.is_not(None))
+            .where(outbox.c.kind == "broadcast", outbox.c.batch_id.is_not(None), addressed)
             .group_by(outbox.c.batch_id)
             .order_by(outbox.c.batch_id.desc())
             .limit(limit)
@@ -167,7 +205,7 @@ async def deliveries(conn: AsyncConnection, limit: int) -> list[Delivery]:
     counts: dict[int, dict[str, int]] = defaultdict(dict)
     rows = await conn.execute(
         select(outbox.c.batch_id, outbox.c.status, func.count())
-        .where(outbox.c.kind == "broadcast", outbox.c.batch_id.in_(ids))
+        .where(outbox.c.kind == "broadcast", outbox.c.batch_id.in_(ids), addressed)
         .group_by(outbox.c.batch_id, outbox.c.status)
     )
     for batch, status, n in rows.all():
@@ -221,12 +259,13 @@ async def volunteering_counts(conn: AsyncConnection, now: datetime) -> Volunteer
     return VolunteeringCounts(held, int(total) - held, int(volunteers), attended)
 
 
-async def profiles(conn: AsyncConnection) -> list[ProfileRow]:
-    """Every consented user as an anonymised row (in no particular order: the caller sorts)."""
+async def profiles(conn: AsyncConnection, scope: Scope = EVERYONE) -> list[ProfileRow]:
+    """Every consented user (of `scope`) as an anonymised row (in no particular order: the
+    caller sorts)."""
     people = (
         await conn.execute(
             select(users.c.id, users.c.region, users.c.timezone, users.c.consent_at).where(
-                _consented()
+                _consented(scope)
             )
         )
     ).all()

@@ -155,7 +155,8 @@ async def test_stats_sends_charts_csv_and_summary(
     assert actions == ["stats.export"]
     assert emulator.rejections() == []
 
-    # The menu's button does the same, in Russian for a Russian coordinator.
+    # The menu's button does the same, in Russian for a Russian coordinator; one who lives
+    # in Moscow sees Moscow first, and everyone a tap away.
     async with app.engine.begin() as conn:
         await conn.execute(
             user_roles.insert().values(user_id=80_417_102, role="coordinator", granted_at=START)
@@ -164,9 +165,16 @@ async def test_stats_sends_charts_csv_and_summary(
     menu = await say(colleague, "/coordinator")
     colleague.skip_pending()
     await colleague.press("📊 Статистика", message=menu)
+    moscow = [await colleague.next_message(timeout=20) for _ in range(5)]
+    assert [m.kind for m in moscow] == ["photo", "photo", "photo", "document", "text"]
+    assert "Территория в цифрах · Москва" in moscow[-1].text
+    assert "Согласие дал 1 человек" in moscow[-1].text
+    colleague.skip_pending()
+    await colleague.press("🌍 Все регионы", message=moscow[-1])
     again = [await colleague.next_message(timeout=20) for _ in range(5)]
     assert [m.kind for m in again] == ["photo", "photo", "photo", "document", "text"]
     assert "🧭 Самооценка" in again[-1].button_texts()
+    assert "📍 Москва" in again[-1].button_texts()
     assert "Согласие дали 3 человека" in again[-1].text
     assert "запятая): 3 строки." in again[3].text
     ru = again[3].document
@@ -322,4 +330,68 @@ async def test_self_assessment_is_saved_and_compared(
     assert shown.kind == "photo"
     assert "Your latest self-assessment · 27.12.2026" in shown.text
     assert shown.photo == second.photo  # deterministic
+    assert emulator.rejections() == []
+
+
+async def test_stats_narrow_to_a_region_or_a_zone(emulator: Emulator, launch: Launch) -> None:
+    running = await launch(admin_ids=str(COORDINATOR))
+    app = running.app
+    await onboard_people(app, emulator)
+    # Someone at UTC+7 who gave only the time zone: counted in the zone, not in a region.
+    zone_only = emulator.user(80_417_104, "Пётр", language_code="ru")
+    await say(zone_only, "/start")
+    await app.profiles.give_consent(80_417_104, "Пётр", None, None)
+    await app.profiles.set_place(80_417_104, "Asia/Krasnoyarsk", None)
+    coordinator = emulator.user(COORDINATOR, "Координатор", language_code="en")
+
+    everyone = (await stats_messages(coordinator, "The area in numbers"))[-1]
+    assert "4 people gave consent" in everyone.text
+    assert "🌍 All regions" not in everyone.button_texts()
+    zones = await tap(coordinator, "🔎 A region or time zone", everyone)
+    assert "UTC+7 Novosibirsk" in zones.button_texts()
+    regions = await tap(coordinator, "UTC+7 Novosibirsk", zones)
+    assert "🗺 The whole zone UTC+7 Novosibirsk" in regions.button_texts()
+    assert "Krasnoyarsk Krai" in regions.button_texts()
+
+    coordinator.skip_pending()
+    await coordinator.press("Krasnoyarsk Krai", message=regions)
+    region = await coordinator.messages_until(lambda m: "The area in numbers" in m.text)
+    assert [m.kind for m in region] == ["photo", "photo", "photo", "document", "text"]
+    assert region[0].caption == "📊 Participants by stage · Krasnoyarsk Krai"
+    summary = region[-1]
+    assert "The area in numbers · Krasnoyarsk Krai" in summary.text
+    assert "1 person gave consent" in summary.text
+    assert "🌍 All regions" in summary.button_texts()
+    document = region[3].document
+    assert document is not None
+    rows = list(csv.reader(io.StringIO(document.decode("utf-8-sig"))))
+    assert len(rows) == 2  # the header and the one participant of the region
+    assert "Krasnoyarsk Krai" in rows[1]
+
+    picker = await tap(coordinator, "🔎 A region or time zone", summary)
+    assert "🗺 The whole zone UTC+7 Novosibirsk" in picker.button_texts()  # opens at its zone
+    coordinator.skip_pending()
+    await coordinator.press("🗺 The whole zone UTC+7 Novosibirsk", message=picker)
+    zone = (await coordinator.messages_until(lambda m: "The area in numbers" in m.text))[-1]
+    assert "The area in numbers · UTC+7 Novosibirsk" in zone.text
+    assert "2 people gave consent" in zone.text  # the region's one and the zone-only one
+
+    coordinator.skip_pending()
+    await coordinator.press("🌍 All regions", message=zone)
+    back = (await coordinator.messages_until(lambda m: "The area in numbers" in m.text))[-1]
+    assert "4 people gave consent" in back.text
+
+    # A coordinator who serves Moscow sees Moscow first, and everyone a tap away.
+    await app.dp["coordination"].appoint(COORDINATOR, 80_417_102)
+    await app.dp["coordination"].serve(80_417_102, "mow")
+    colleague = emulator.user(80_417_102)
+    own = (await stats_messages(colleague, "в цифрах"))[-1]
+    assert "в цифрах · Москва" in own.text
+    assert "Согласие дал 1 человек" in own.text
+    assert "🌍 Все регионы" in own.button_texts()
+    colleague.skip_pending()
+    await colleague.press("🌍 Все регионы", message=own)
+    whole = (await colleague.messages_until(lambda m: "в цифрах" in m.text))[-1]
+    assert "Согласие дали 4 человека" in whole.text
+    assert "📍 Москва" in whole.button_texts()
     assert emulator.rejections() == []
