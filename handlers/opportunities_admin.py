@@ -100,22 +100,21 @@ async def opportunities_list(
     if screen.state is not None:
         await screen.state.set_state(None)
     tr = screen.tr
-    # An activist allowed to publish manages only their own; coordinators manage all.
-    owner = None if screen.roles & {"coordinator", "admin"} else screen.user_id
     items, page = await volunteering.managed(
-        callback_data.page if isinstance(callback_data, OrganiserCb) else 0, owner=owner
+        callback_data.page if isinstance(callback_data, OrganiserCb) else 0, owner=_owner(screen)
     )
     rows: list[list[InlineKeyboardButton]] = [
         [button(tr._("➕ New opportunity"), OrganiserCb(action="new"))]
     ]
+    now = volunteering.clock.now()
     for item in items:
         opp = item.opportunity
         start = opp.starts_at.astimezone(ZoneInfo(opp.timezone)).strftime("%d.%m %H:%M")
         taken = f"{item.confirmed}/{opp.capacity}" if opp.capacity else str(item.confirmed)
-        mark = "❌ " if opp.status == "cancelled" else ("⏸ " if opp.status == "closed" else "")
-        label = f"{mark}{start} · {opp.title[:36]} · 👥 {taken}"
+        label = f"{_mark(opp, now)}{start} · {opp.title[:36]} · 👥 {taken}"
         rows.append([button(label, OrganiserCb(action="card", id=opp.id, page=page.number))])
     rows.append(page_row(page, lambda n: OrganiserCb(action="list", page=n)))
+    rows.append([button(tr._("🏁 Past opportunities"), OrganiserCb(action="past"))])
     rows.append(
         [
             button(tr._("« Coordinator menu"), CoordinatorCb(section="menu")),
@@ -123,6 +122,43 @@ async def opportunities_list(
         ]
     )
     await screen.show(tr("opportunities/list.j2", page=page), keyboard(rows))
+
+
+def _owner(screen: Screen) -> int | None:
+    """An activist allowed to publish manages only their own; coordinators manage all."""
+    return None if screen.roles & {"coordinator", "admin"} else screen.user_id
+
+
+def _mark(opp: Opportunity, now: datetime) -> str:
+    if opp.status == "cancelled":
+        return "❌ "
+    if now >= opp.ends_at:
+        return "🏁 "
+    return "⏸ " if opp.status == "closed" else ""
+
+
+@router.callback_query(OrganiserCb.filter(F.action == "past"))
+async def past_list(
+    query: CallbackQuery,
+    callback_data: OrganiserCb,
+    screen: Screen,
+    volunteering: VolunteerService,
+) -> None:
+    """The opportunities that are over, the latest first, with how many came."""
+    if screen.state is not None:
+        await screen.state.set_state(None)
+    tr = screen.tr
+    items, page = await volunteering.managed(callback_data.page, owner=_owner(screen), past=True)
+    rows: list[list[InlineKeyboardButton]] = []
+    for item in items:
+        opp = item.opportunity
+        day = opp.starts_at.astimezone(ZoneInfo(opp.timezone)).strftime("%d.%m.%y")
+        mark = "❌ " if opp.status == "cancelled" else "🏁 "
+        label = f"{mark}{day} · {opp.title[:36]} · ✅ {item.attended}/{item.confirmed}"
+        rows.append([button(label, OrganiserCb(action="card", id=opp.id, page=page.number))])
+    rows.append(page_row(page, lambda n: OrganiserCb(action="past", page=n)))
+    rows.append([button(tr._("« Back"), OrganiserCb(action="list"))])
+    await screen.show(tr("opportunities/past.j2", page=page), keyboard(rows))
 
 
 async def show_card(
@@ -134,6 +170,8 @@ async def show_card(
     tr = screen.tr
     opp = listing.opportunity
     oid = opp.id
+    now = volunteering.clock.now()
+    over = now >= opp.ends_at
     rows: list[list[InlineKeyboardButton]] = [
         [
             button(tr._("👥 Participants"), OrganiserCb(action="people", id=oid)),
@@ -141,7 +179,7 @@ async def show_card(
         ],
         [button(tr._("✉️ Message participants"), OrganiserCb(action="msg", id=oid))],
     ]
-    if opp.status != "cancelled":
+    if opp.status != "cancelled" and not over:
         rows.append([button(tr._("✏️ Edit"), OrganiserCb(action="edit", id=oid))])
         if opp.status == "closed":
             rows.append([button(tr._("▶ Reopen the sign-up"), OrganiserCb(action="open", id=oid))])
@@ -152,12 +190,19 @@ async def show_card(
         )
     rows.append(
         [
-            button(tr._("« Back"), OrganiserCb(action="list", page=page)),
+            button(tr._("« Back"), OrganiserCb(action="past" if over else "list", page=page)),
             button(tr._("☰ Menu"), Menu(section="home")),
         ]
     )
     share = await _share_link(bot, oid)
-    text = tr("opportunities/card.j2", listing=listing, preview=False, share=share)
+    text = tr(
+        "opportunities/card.j2",
+        listing=listing,
+        preview=False,
+        share=share,
+        over=over,
+        started=now >= opp.starts_at,
+    )
     await screen.show(text, keyboard(rows))
 
 
@@ -212,19 +257,27 @@ def _step_keyboard(screen: Screen, step: str, catalog: Catalog, back: OrganiserC
         if username:
             rows.append([button(f"@{username}", OrganiserCb(action="wcontact", value="me"))])
         rows.append([button(tr._("Skip"), OrganiserCb(action="wcontact", value="skip"))])
-    rows.append([button(tr._("✖ Cancel") if not edit else tr._("« Back"), back)])
+    rows.append([button(tr._("✖ Cancel") if back.action == "discard" else tr._("« Back"), back)])
     return keyboard(rows)
 
 
 async def _ask(
-    screen: Screen, step: str, catalog: Catalog, settings: Settings, problem: str = ""
+    screen: Screen,
+    step: str,
+    catalog: Catalog,
+    settings: Settings,
+    problem: str = "",
+    *,
+    revising: bool = False,
 ) -> None:
-    """Ask the new opportunity's `step`: a typed answer is awaited (after a press too)."""
+    """Ask the draft's `step`: a typed answer is awaited (after a press too); `revising` one
+    answer from the preview, whose « Back leads back to it (instead of ✖ Cancel, which
+    discards the draft)."""
     assert screen.state is not None
     await screen.state.set_state(NewOpportunity.typing)
     text = screen.tr(
         "opportunities/ask.j2",
-        new=True,
+        new=not revising,
         step=step,
         number=STEPS.index(step) + 1,
         limit=LIMITS.get(step, 0),
@@ -233,7 +286,8 @@ async def _ask(
     if problem:
         text = f"{problem}\n\n{text}"
         screen.query = None  # after typed text: a new message under it
-    await screen.show(text, _step_keyboard(screen, step, catalog, OrganiserCb(action="discard")))
+    back = OrganiserCb(action="dpreview" if revising else "discard")
+    await screen.show(text, _step_keyboard(screen, step, catalog, back))
 
 
 async def _draft(screen: Screen) -> dict[str, Any]:
@@ -251,8 +305,16 @@ async def _next(
     settings: Settings,
     **values: Any,
 ) -> None:
-    """Store the answer and ask the next question (or show the preview)."""
+    """Store the answer and ask the next question (or show the preview; after an answer
+    revised from the preview, the preview again — a new start moves the end and the sign-up
+    cutoff with it)."""
     assert screen.state is not None
+    if draft.get(REVISING):
+        draft = {**_moved(draft, values.get("starts_at")), **values, REVISING: False}
+        draft["step"] = "preview"
+        await screen.state.update_data({DRAFT: draft})
+        await _preview(screen, draft)
+        return
     draft = {**draft, **values}
     position = STEPS.index(draft["step"]) + 1
     if position < len(STEPS):
@@ -313,13 +375,94 @@ async def _preview(screen: Screen, draft: dict[str, Any]) -> None:
     markup = keyboard(
         [
             [button(tr._("✅ Publish"), OrganiserCb(action="publish"))],
+            [button(tr._("✏️ Change something"), OrganiserCb(action="dedit"))],
             [button(tr._("✖ Discard"), OrganiserCb(action="discard"))],
         ]
     )
-    text = tr("opportunities/card.j2", listing=Listing(opp), preview=True, share="")
+    text = tr(
+        "opportunities/card.j2",
+        listing=Listing(opp),
+        preview=True,
+        share="",
+        over=False,
+        started=False,
+    )
     if screen.state is not None:  # the preview is answered with buttons
         await screen.state.set_state(None)
     await screen.show(text, markup)
+
+
+REVISING = "revising"  # in the draft: the step asked is one answer changed from the preview
+
+
+def _moved(draft: dict[str, Any], starts_at: str | None) -> dict[str, Any]:
+    """The draft with its end and sign-up cutoff moved as far as a new start moves."""
+    if starts_at is None or not draft.get("starts_at"):
+        return draft
+    shift = datetime.fromisoformat(starts_at) - datetime.fromisoformat(draft["starts_at"])
+    moved = dict(draft)
+    for key in ("ends_at", "signup_until"):
+        if draft.get(key):
+            moved[key] = (datetime.fromisoformat(draft[key]) + shift).isoformat()
+    return moved
+
+
+def _field_names(tr: Tr) -> dict[str, str]:
+    return {
+        "title": tr._("Title"),
+        "description": tr._("Description"),
+        "topic": tr._("Topic"),
+        "place": tr._("Place"),
+        "link": tr._("Online link"),
+        "starts_at": tr._("Start"),
+        "ends_at": tr._("End"),
+        "capacity": tr._("Places"),
+        "signup_until": tr._("Sign-up until"),
+        "contact": tr._("Contact"),
+    }
+
+
+@router.callback_query(OrganiserCb.filter(F.action == "dedit"))
+async def draft_fields(query: CallbackQuery, screen: Screen) -> None:
+    """From the preview: which answer to change."""
+    draft = await _draft(screen)
+    if draft.get("step") != "preview":
+        raise StaleButton
+    tr = screen.tr
+    names = _field_names(tr)
+    fields = [button(names[f], OrganiserCb(action="dfield", value=f)) for f in STEPS]
+    rows = [*grid(fields, 2), [button(tr._("« Back"), OrganiserCb(action="dpreview"))]]
+    await screen.show(tr("opportunities/draft_edit.j2"), keyboard(rows))
+
+
+@router.callback_query(OrganiserCb.filter(F.action == "dfield"))
+async def draft_field(
+    query: CallbackQuery,
+    callback_data: OrganiserCb,
+    screen: Screen,
+    catalog: Catalog,
+    settings: Settings,
+) -> None:
+    assert screen.state is not None
+    draft = await _draft(screen)
+    field = callback_data.value
+    if field not in STEPS or draft.get("step") not in ("preview", *STEPS):
+        raise StaleButton
+    await screen.state.update_data({DRAFT: {**draft, "step": field, REVISING: True}})
+    await _ask(screen, field, catalog, settings, revising=True)
+
+
+@router.callback_query(OrganiserCb.filter(F.action == "dpreview"))
+async def draft_preview(query: CallbackQuery, screen: Screen) -> None:
+    """« Back from changing an answer: the preview as it was."""
+    assert screen.state is not None
+    draft = await _draft(screen)
+    if not draft.get(REVISING) and draft.get("step") != "preview":
+        raise StaleButton
+    draft = {**draft, "step": "preview", REVISING: False}
+    draft.pop(PENDING, None)
+    await screen.state.update_data({DRAFT: draft})
+    await _preview(screen, draft)
 
 
 @router.callback_query(OrganiserCb.filter(F.action == "new"))
@@ -416,14 +559,15 @@ async def new_typed(
     step = draft.get("step", "")
     if step not in STEPS:
         return
+    revising = bool(draft.get(REVISING))
     if step == "topic":  # answered with a button: ask again under the typed text
         screen.query = None
-        await _ask(screen, step, catalog, settings)
+        await _ask(screen, step, catalog, settings, revising=revising)
         return
     values, problem = _typed_value(step, message.text, draft["timezone"], clock.now(), draft)
     if problem is not None:
         text = _problem(screen.tr, problem, LIMITS.get(step, 0), **values)
-        await _ask(screen, step, catalog, settings, problem=text)
+        await _ask(screen, step, catalog, settings, problem=text, revising=revising)
         return
     screen.query = None
     if step == "contact":
@@ -478,7 +622,7 @@ async def new_contact_consent(
         return
     assert screen.state is not None
     await screen.state.update_data({DRAFT: draft})
-    await _ask(screen, "contact", catalog, settings)
+    await _ask(screen, "contact", catalog, settings, revising=bool(draft.get(REVISING)))
 
 
 @router.callback_query(OrganiserCb.filter(F.action == "wtopic"))
@@ -596,18 +740,7 @@ async def edit_menu(
     if listing is None or listing.opportunity.status == "cancelled":
         raise StaleButton
     tr = screen.tr
-    names = {
-        "title": tr._("Title"),
-        "description": tr._("Description"),
-        "topic": tr._("Topic"),
-        "place": tr._("Place"),
-        "link": tr._("Online link"),
-        "starts_at": tr._("Start"),
-        "ends_at": tr._("End"),
-        "capacity": tr._("Places"),
-        "signup_until": tr._("Sign-up until"),
-        "contact": tr._("Contact"),
-    }
+    names = _field_names(tr)
     fields = [
         button(names[f], OrganiserCb(action="field", id=callback_data.id, value=f)) for f in FIELDS
     ]

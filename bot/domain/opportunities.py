@@ -331,6 +331,7 @@ class Listing:
     opportunity: Opportunity
     confirmed: int = 0
     waiting: int = 0
+    attended: int = 0  # confirmed volunteers the organiser marked as "came"
 
     @property
     def free(self) -> int | None:

@@ -574,14 +574,17 @@ class VolunteerService:
         async with self.engine.connect() as conn:
             return await repo.listing(conn, opportunity_id)
 
-    async def managed(self, page: int, owner: int | None = None) -> tuple[list[Listing], Page]:
-        """Opportunities for the organisers: not over for more than a week, soonest first;
-        an activist allowed to publish (`owner`) sees only their own (a page past the end,
-        from a stale button, is empty)."""
-        since = self.clock.now() - timedelta(days=7)
+    async def managed(
+        self, page: int, owner: int | None = None, *, past: bool = False
+    ) -> tuple[list[Listing], Page]:
+        """Opportunities for the organisers: not over for more than a week, soonest first —
+        or, `past`, every one that is over, the latest first; an activist allowed to publish
+        (`owner`) sees only their own (a page past the end, from a stale button, is empty)."""
+        now = self.clock.now()
+        since = now if past else now - timedelta(days=7)
         at = asked(page, PAGE)
         async with self.engine.connect() as conn:
-            items, total = await repo.managed(conn, since, at.offset, at.limit, owner)
+            items, total = await repo.managed(conn, since, at.offset, at.limit, owner, past=past)
         return items, at.counted(total)
 
     async def created_by(self, opportunity_id: int) -> int | None:

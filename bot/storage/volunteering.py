@@ -144,6 +144,9 @@ def sign_up_counts() -> Any:
             signups.c.opportunity_id,
             func.sum(case((signups.c.status == CONFIRMED, 1), else_=0)).label("confirmed"),
             func.sum(case((signups.c.status == WAITING, 1), else_=0)).label("waiting"),
+            func.sum(
+                case(((signups.c.status == CONFIRMED) & signups.c.attended.is_(True), 1), else_=0)
+            ).label("attended"),
         )
         .group_by(signups.c.opportunity_id)
         .subquery()
@@ -156,11 +159,14 @@ def _listing_query() -> Any:
         opportunities,
         func.coalesce(counts.c.confirmed, 0).label("n_confirmed"),
         func.coalesce(counts.c.waiting, 0).label("n_waiting"),
+        func.coalesce(counts.c.attended, 0).label("n_attended"),
     ).outerjoin(counts, counts.c.opportunity_id == opportunities.c.id)
 
 
 def _listing(m: RowMapping) -> Listing:
-    return Listing(_opportunity(m), int(m["n_confirmed"]), int(m["n_waiting"]))
+    return Listing(
+        _opportunity(m), int(m["n_confirmed"]), int(m["n_waiting"]), int(m["n_attended"])
+    )
 
 
 async def listing(conn: AsyncConnection, opportunity_id: int) -> Listing | None:
@@ -226,22 +232,30 @@ async def upcoming(conn: AsyncConnection, now: datetime, until: datetime) -> lis
 
 
 async def managed(
-    conn: AsyncConnection, since: datetime, offset: int, limit: int, owner: int | None = None
+    conn: AsyncConnection,
+    since: datetime,
+    offset: int,
+    limit: int,
+    owner: int | None = None,
+    *,
+    past: bool = False,
 ) -> tuple[list[Listing], int]:
-    """For organisers: every opportunity that ends after `since`, soonest first (only those
-    `owner` created, when given)."""
-    condition = opportunities.c.ends_at >= since
+    """For organisers: every opportunity that ends after `since`, soonest first — or, `past`,
+    every one that ended before it, the latest first (only those `owner` created, when
+    given)."""
+    condition = opportunities.c.ends_at < since if past else opportunities.c.ends_at >= since
+    order = (
+        (opportunities.c.starts_at.desc(), opportunities.c.id.desc())
+        if past
+        else (opportunities.c.starts_at, opportunities.c.id)
+    )
     if owner is not None:
         condition = condition & (opportunities.c.created_by == owner)
     total = (
         await conn.execute(select(func.count()).select_from(opportunities).where(condition))
     ).scalar_one()
     rows = await conn.execute(
-        _listing_query()
-        .where(condition)
-        .order_by(opportunities.c.starts_at, opportunities.c.id)
-        .offset(offset)
-        .limit(limit)
+        _listing_query().where(condition).order_by(*order).offset(offset).limit(limit)
     )
     return [_listing(m) for m in rows.mappings()], int(total)
 

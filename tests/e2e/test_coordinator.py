@@ -12,15 +12,31 @@ import segno
 from PIL import Image
 from sqlalchemy import select
 
-from bot.emulator import Emulator
+from bot.emulator import ChatMessage, EmulatedUser, Emulator
 from bot.infra.clock import ManualClock
 from bot.storage.tables import audit_log, local_measures, opportunities, users
 from tests.conftest import Launch
 from tests.e2e.test_journey import say, tap
+from tests.e2e.test_volunteer import START as SHIFT
+from tests.e2e.test_volunteer import TUESDAY, create_opportunity, person, tick
 
 ADMIN = 7001
 HELPER = 7002
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+
+async def open_opportunities(user: EmulatedUser) -> ChatMessage:
+    """/opportunities, past the digests and reminders a clock jump may bring."""
+    user.skip_pending()
+    await user.send("/opportunities")
+    found = await user.messages_until(lambda m: "Opportunities for volunteers" in m.text)
+    return found[-1]
+
+
+async def press_on(user: EmulatedUser, label: str, message: ChatMessage) -> ChatMessage:
+    """Press a button of `message`; the screen is that message, edited."""
+    await user.press(label, message=message)
+    return user.current(message)
 
 
 def qr_matrix(png: bytes, modules: int) -> list[list[int]]:
@@ -171,3 +187,106 @@ async def test_the_first_steps_tick_off_one_by_one(emulator: Emulator, launch: L
         actions = (await conn.execute(select(audit_log.c.action))).scalars().all()
     assert "coordinator.region" in actions
     assert "invite.made" in actions
+
+
+async def test_a_draft_is_changed_before_it_is_published(
+    emulator: Emulator, launch: Launch
+) -> None:
+    clock = ManualClock(TUESDAY)
+    app = (await launch(clock=clock)).app
+    organiser = await person(
+        app, emulator, 9100, "Olga", "Europe/Moscow", "mow", role="coordinator"
+    )
+    await say(organiser, "/opportunities")
+    await tap(organiser, "➕ New opportunity")
+    await say(organiser, "Food bank shift")
+    await say(organiser, "Sort and pack food parcels for families.")
+    await tap(organiser, "Social services")
+    await say(organiser, "ул. Ленина, 1, Москва")
+    await say(organiser, "05.12.2026 13:00")
+    await say(organiser, "16:00")
+    await say(organiser, "2")
+    await tap(organiser, "A day before")
+    preview = await tap(organiser, "Skip")
+    assert "Check and publish" in preview.text
+    assert preview.button_texts() == ["✅ Publish", "✏️ Change something", "✖ Discard"]
+
+    # The title: the question, « Back to the preview, and the new answer in it.
+    fields = await tap(organiser, "✏️ Change something", preview)
+    assert "Change the draft" in fields.text
+    assert "Title" in fields.button_texts()
+    assert "Contact" in fields.button_texts()
+    asked = await tap(organiser, "Title", fields)
+    assert "What is it called?" in asked.text
+    assert "step" not in asked.text  # not the form's step count: one answer only
+    assert asked.button_texts() == ["« Back"]
+    preview = await say(organiser, "Food bank: the evening shift")
+    assert "Check and publish" in preview.text
+    assert "Food bank: the evening shift" in preview.text
+
+    # A later start moves the end and the sign-up cutoff with it.
+    await tap(organiser, "✏️ Change something", preview)
+    await tap(organiser, "Start")
+    preview = await say(organiser, "06.12.2026 18:00")
+    assert "06.12.2026 18:00–21:00 (Europe/Moscow)" in preview.text
+    assert "until 05.12.2026 18:00" in preview.text
+
+    # A button answer, then a change abandoned with « Back.
+    await tap(organiser, "✏️ Change something", preview)
+    await tap(organiser, "Places")
+    preview = await tap(organiser, "No limit")
+    assert "No limit of places" in preview.text
+    await tap(organiser, "✏️ Change something", preview)
+    asked = await tap(organiser, "Description")
+    back = await tap(organiser, "« Back", asked)
+    assert back.text == preview.text
+
+    card = await tap(organiser, "✅ Publish", back)
+    assert "Food bank: the evening shift" in card.text
+    assert "✅ open" in card.text
+    assert "No limit of places" in card.text
+    assert emulator.rejections() == []
+
+
+async def test_a_finished_opportunity_says_so_and_stays_in_the_past_list(
+    emulator: Emulator, launch: Launch
+) -> None:
+    clock = ManualClock(TUESDAY)
+    app = (await launch(clock=clock, tick_seconds=3600)).app
+    organiser = await person(
+        app, emulator, 9100, "Olga", "Europe/Moscow", "mow", role="coordinator"
+    )
+    await create_opportunity(organiser, title="Food bank shift", places="2")
+    for uid, name in ((9101, "Anna"), (9102, "Boris")):
+        volunteer = await person(app, emulator, uid, name, "Europe/Moscow", "mow")
+        card = await say(volunteer, "/start opp_1")
+        await volunteer.press("✅ Sign up", message=card)
+
+    await tick(app, clock, SHIFT + timedelta(hours=4))  # the shift ended at 16:00
+    listed = await open_opportunities(organiser)
+    [item] = [b for b in listed.button_texts() if "Food bank shift" in b]
+    assert item.startswith("🏁 ")
+    card = await press_on(organiser, item, listed)
+    assert "🏁 over" in card.text
+    assert "This opportunity is over." in card.text
+    assert "✅ Came: 0 · 2 volunteers signed up" in card.text
+    assert "Share this link" not in card.text
+    assert "✏️ Edit" not in card.button_texts()
+    assert "⏸ Close the sign-up" not in card.button_texts()
+    people = await press_on(organiser, "👥 Participants", card)
+    first = next(b for b in people.button_texts() if b.startswith("⬜ 1."))
+    await press_on(organiser, first, people)
+
+    # A week and more later it has left the list, and the past list keeps it.
+    await tick(app, clock, SHIFT + timedelta(days=10))
+    listed = await open_opportunities(organiser)
+    assert not any("Food bank shift" in b for b in listed.button_texts())
+    past = await press_on(organiser, "🏁 Past opportunities", listed)
+    assert "1 opportunity is over" in past.text
+    [item] = [b for b in past.button_texts() if "Food bank shift" in b]
+    assert item == "🏁 05.12.26 · Food bank shift · ✅ 1/2"
+    card = await press_on(organiser, item, past)
+    assert "✅ Came: 1 · 2 volunteers signed up" in card.text
+    again = await press_on(organiser, "« Back", card)
+    assert "Past opportunities" in again.text
+    assert emulator.rejections() == []
