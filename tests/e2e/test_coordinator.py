@@ -183,6 +183,9 @@ async def test_the_first_steps_tick_off_one_by_one(emulator: Emulator, launch: L
     done = await say(helper, "/coordinator")
     assert "Первые шаги" not in done.text  # all done: the checklist steps aside
     assert "📨 Пригласить активистов" in done.button_texts()  # the invitation stays at hand
+    again = await say(helper, "/invite")  # and a command away, on a desktop
+    assert again.kind == "document"
+    assert again.document == file.document
     async with app.engine.connect() as conn:
         actions = (await conn.execute(select(audit_log.c.action))).scalars().all()
     assert "coordinator.region" in actions
