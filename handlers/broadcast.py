@@ -57,11 +57,12 @@ from bot.services.broadcasts import (
     NotDraft,
     OpportunityChoice,
 )
+from bot.services.coordination import CoordinationService
 from bot.ui.broadcast import KEEP, BroadcastCb, after_markup, progress_view
 from bot.ui.keyboards import button, grid, keyboard, page_row
 from bot.ui.render import Tr
 from bot.ui.screen import Screen
-from handlers.coordinator import CoordinatorCb, coordinator_menu
+from handlers.coordinator import CoordinatorCb, show_menu
 
 router = Router(name=__name__)
 REGIONS_PAGE = 10
@@ -239,12 +240,18 @@ async def compose(
 
 
 @router.callback_query(BroadcastCb.filter(F.action == "menu"))
-async def to_menu(query: CallbackQuery, callback_data: BroadcastCb, screen: Screen) -> None:
+async def to_menu(
+    query: CallbackQuery,
+    callback_data: BroadcastCb,
+    screen: Screen,
+    coordination: CoordinationService,
+    catalog: Catalog,
+) -> None:
     if screen.state is not None:
         await screen.state.set_state(None)
     if callback_data.value == KEEP:
         screen.query = None  # leave the report where it is
-    await coordinator_menu(query, screen)
+    await show_menu(screen, coordination, catalog)
 
 
 @router.message(Composing.message)
