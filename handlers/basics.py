@@ -130,7 +130,8 @@ async def start(
     await users.started(screen.user_id)
     if screen.state is not None:
         await screen.state.clear()
-    if "coordinator" in screen.roles:  # their tools and first steps lead; ☰ Menu is below
+    if screen.roles & {"coordinator", "admin"}:  # their tools and first steps lead; ☰ Menu
+        # is one tap below
         await coordinator.show_menu(screen, coordination, catalog)
         return
     await screen.send(screen.tr("start.j2"), main_menu(screen.tr, screen.user, screen.roles))

@@ -89,6 +89,10 @@ async def test_a_new_coordinator_is_told_and_starts_at_their_menu(
     assert "📣 Рассылка" in start.button_texts()
     assert "☰ Меню" in start.button_texts()  # the main menu is one tap away
 
+    admin_start = await say(admin, "/start")  # an admin has the coordinator's tools too
+    assert "🛠 Координатору" in admin_start.text
+    assert "📣 Рассылка" in admin_start.button_texts()
+
     # /stats counts them though they never consented.
     helper.skip_pending()
     await helper.send("/stats")
