@@ -229,9 +229,13 @@ def test_a_person_goes_from_start_to_the_first_ikigai_step_in_a_browser(
         assert "/grants" in names
         driver.switch_to.active_element.send_keys(Keys.ESCAPE)
         until(driver, lambda d: not menu.is_displayed(), "the menu to close")
-        type_and_enter(driver, "/coordinator")
-        see(driver, "Координатору")
+        type_and_enter(driver, "/start")  # the coordinator's /start: her tools, first steps
+        see(driver, "Первые шаги")
         key(driver, "📣 Рассылка")
+        tap(driver, "📍 Мой регион")
+        tap(driver, "UTC+7 Новосибирск")
+        tap(driver, "Новосибирская область")
+        see(driver, "✅ Регион, который вы обслуживаете: Новосибирская область")
 
         # Back to Анна: her chat is as she left it.
         person(driver, ANNA).click()
