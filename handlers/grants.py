@@ -104,7 +104,7 @@ async def show_card(
     if grant is None:
         raise StaleButton
     now = clock.now()
-    found = opening(grant.key, grant.windows, grant.timezone, now, fit.timezone)
+    found = opening(grant.key, grant.windows, grant.timezone, now)
     following = key in await catalogs.followed(screen.user_id) if screen.user else False
     tr = screen.tr
     rows: list[list[InlineKeyboardButton]] = [

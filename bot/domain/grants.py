@@ -51,20 +51,20 @@ class Opening:
     key: str
     occurrence: Occurrence | None
     status: Status
-    days_left: int | None  # to the deadline, in the user's calendar days; None: no deadline
+    days_left: int | None  # to the deadline, in the organiser's calendar days; None: none
+    zone: str = "Europe/Moscow"  # the organiser's zone, in which the deadline is set
 
     @property
     def expected(self) -> bool:
         return self.occurrence is not None and self.occurrence.expected
 
 
-def opening(
-    key: str, windows: tuple[Window, ...], tz: str, now: datetime, user_tz: str
-) -> Opening:
-    """The grant's status at ``now``, with the window open now or next."""
+def opening(key: str, windows: tuple[Window, ...], tz: str, now: datetime) -> Opening:
+    """The grant's status at ``now``, with the window open now or next; its days left are the
+    organiser's (``tz``), so a deadline never reads as a later day in the user's zone."""
     occurrence = current_or_next(windows, tz, now) if windows else None
     if occurrence is None:
-        return Opening(key=key, occurrence=None, status="unannounced", days_left=None)
+        return Opening(key=key, occurrence=None, status="unannounced", days_left=None, zone=tz)
     if status(occurrence, now) == "open":
         found: Status = "open"
     else:
@@ -73,7 +73,8 @@ def opening(
         key=key,
         occurrence=occurrence,
         status=found,
-        days_left=days_left(occurrence, now, user_tz),
+        days_left=days_left(occurrence, now, tz),  # the organiser's days: never a day later
+        zone=tz,
     )
 
 

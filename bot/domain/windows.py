@@ -18,8 +18,11 @@ A yearly occurrence is *expected*: its dates are inferred from past years, and t
 may move them — the bot shows them with "≈" and asks to check the official site, and never
 calls its last day a deadline. A fixed window is *confirmed*: the programme announced it.
 
-Deadlines are shown and counted in the *user's* zone: a deadline of 23:59:59 in Moscow is
-08:59:59 the next day in Kamchatka, so there the last day is one calendar day later.
+Deadlines are counted in the *organiser's* days and shown with the organiser's date first: a
+deadline of 23:59:59 in Moscow is 08:59:59 the next day in Kamchatka, but it never reads there
+as a day later ("20.12 23:59 МСК (у вас 21.12 08:59)"), and "deadline tomorrow" is the
+organiser's tomorrow. Callers pass the grant's zone as ``user_tz`` of :func:`days_left` and
+:func:`reminders_due`.
 """
 
 from __future__ import annotations

@@ -144,7 +144,7 @@ class CatalogService:
                 phase=fit.phase, topics=fit.topics, region=fit.region,
             ):  # fmt: skip
                 continue
-            openings.append(rules.opening(g.key, g.windows, g.timezone, now, fit.timezone))
+            openings.append(rules.opening(g.key, g.windows, g.timezone, now))
         return [(by_key[o.key], o) for o in rules.order(openings)]
 
     async def followed(self, user_id: int) -> set[str]:

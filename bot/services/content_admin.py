@@ -330,7 +330,7 @@ class ContentAdminService:
             topics=item.topics, phases=item.phases, region=item.region, timezone=item.timezone,
             windows=item.windows,
         )  # fmt: skip
-        return GrantPreview(view, opening(view.key, item.windows, item.timezone, now, viewer_tz))
+        return GrantPreview(view, opening(view.key, item.windows, item.timezone, now))
 
     @staticmethod
     def article_view(item: ArticleItem) -> ArticleView:

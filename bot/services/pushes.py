@@ -481,7 +481,7 @@ class Planner:
             for g, occurrence in tick.openings:
                 if g.region is not None and g.region != region:
                     continue
-                left = days_left(occurrence, tick.now, tz)
+                left = days_left(occurrence, tick.now, g.timezone)  # the organiser's days
                 is_open = occurrence.open_at <= tick.now
                 if (is_open and left is not None and left <= GRANT_SOON) or (
                     not is_open and occurrence.open_at - tick.now <= timedelta(days=14)
@@ -707,7 +707,8 @@ class Planner:
             if occurrence.close_at is None:
                 continue
             due = tick.reminder_days.get(
-                (g.key, tz), partial(reminders_due, occurrence, tick.now, tz, self.reminder_days)
+                (g.key, g.timezone),
+                partial(reminders_due, occurrence, tick.now, g.timezone, self.reminder_days),
             )
             for n in due:
                 deadline = occurrence.close_at.date().isoformat()

@@ -19,6 +19,8 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -70,8 +72,43 @@ def _make_env(locale: str, templates: Path, translations: gettext.NullTranslatio
     env.filters["local_datetime"] = lambda instant, tz: instant.astimezone(ZoneInfo(tz)).strftime(
         "%d.%m.%Y %H:%M"
     )
+    env.filters["deadline"] = partial(organiser_time, translations)
     env.globals["locale"] = locale
     return env
+
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+
+
+def organiser_time(
+    translations: gettext.NullTranslations,
+    instant: datetime,
+    organiser_tz: str,
+    user_tz: str,
+    with_time: bool = True,
+) -> str:
+    """A deadline as the organiser set it, their date first: "20.12.2026 23:59", or where the
+    user's clock differs "20.12.2026 23:59 МСК (у вас 21.12 03:59)" — so a deadline never reads
+    as a later day than the organiser's. Without the time, the zones are named only when the
+    user's date differs ("20.12.2026 МСК (у вас 21.12)")."""
+    theirs = instant.astimezone(ZoneInfo(organiser_tz))
+    yours = instant.astimezone(ZoneInfo(user_tz))
+    shown = theirs.strftime("%d.%m.%Y %H:%M" if with_time else "%d.%m.%Y")
+    if theirs.utcoffset() == yours.utcoffset() or (
+        not with_time and theirs.date() == yours.date()
+    ):
+        return shown
+    ahead = (theirs.utcoffset() or timedelta()) - (
+        instant.astimezone(MOSCOW).utcoffset() or timedelta()
+    )
+    hours = round(ahead.total_seconds() / 3600)
+    zone = translations.gettext("MSK")
+    if hours:
+        zone += f"{hours:+d}".replace("-", "−")
+    local = yours.strftime("%d.%m %H:%M" if with_time else "%d.%m")
+    return translations.gettext("{time} {zone} (yours: {local})").format(
+        time=shown, zone=zone, local=local
+    )
 
 
 @dataclass(frozen=True)

@@ -29,16 +29,17 @@ async def test_grants_follow_and_calendar(emulator: Emulator, launch: Launch) ->
     heading = "💰 Гранты и конкурсы\nПодобрано под ваш этап, темы и регион.\nстр. 1 из"
     assert heading in listing.text
     # The culture fund's usual window closes on 2 Dec 23:59 Moscow time = 3 Dec 08:59 in
-    # Kamchatka; its dates are inferred from past years, so they read as expected.
+    # Kamchatka: the organiser's date first, never a day later; its dates are inferred from
+    # past years, so they read as expected.
     title = "Конкурс Президентского фонда культурных инициатив"
     assert (
-        f"{title}\n🟢 приём открыт · обычно до ≈ 03.12.2026, по прошлым годам — проверьте на сайте"
-        in listing.text
-    )
+        f"{title}\n🟢 приём открыт · обычно до ≈ 02.12.2026 МСК (у вас 03.12), "
+        "по прошлым годам — проверьте на сайте"
+    ) in listing.text
     assert "добрый город" not in listing.text  # a Moscow-only programme
     card = await tap(user, title)
-    assert "Обычный срок подачи: ≈ 03.12.2026, по прошлым годам." in card.text
-    assert "Срок подачи: 03.12" not in card.text  # never an exact deadline
+    assert "Обычный срок подачи: ≈ 02.12.2026 МСК (у вас 03.12), по прошлым годам." in card.text
+    assert "Срок подачи: 02.12" not in card.text  # never an exact deadline
     assert "Кто может подать" in card.text
     card = await tap(user, "🔔 Следить за сроками")
     assert "🔕 Не следить" in card.button_texts()

@@ -91,11 +91,11 @@ async def test_digests_and_reminders_follow_each_users_clock(
     await tick(app, clock, datetime(2026, 11, 30, 0, 0, tzinfo=UTC))
     digest = await delivered(east, "еженедельный дайджест")
     assert "🔕 Отписаться от дайджеста" in digest.button_texts()
-    # A usual window reads as expected (2 Dec 23:59 Moscow is 3 Dec in Vladivostok); the
-    # coordinator's dated one as confirmed.
+    # A usual window reads as expected, with the organiser's date first (2 Dec 23:59 Moscow
+    # is 3 Dec in Vladivostok); the coordinator's dated one as confirmed.
     assert (
-        "Конкурс Президентского фонда культурных инициатив — обычно до ≈ 03.12.2026, "
-        "по прошлым годам — проверьте на сайте"
+        "Конкурс Президентского фонда культурных инициатив — обычно до ≈ 02.12.2026 МСК "
+        "(у вас 03.12), по прошлым годам — проверьте на сайте"
     ) in digest.text
     assert "Грант «Добрый Приморско-Калининградский» — откроется 01.12.2026\n" in digest.text
     assert await rows(app, 5002, "digest") == []
@@ -107,24 +107,27 @@ async def test_digests_and_reminders_follow_each_users_clock(
     await tick(app, clock, datetime(2026, 11, 30, 12, 0, tzinfo=UTC))  # repeated ticks: no doubles
     assert len(await rows(app, 5001, "digest")) == 1
 
-    # Reminders: the deadline (20 Dec 23:59 MSK) is 21 Dec 06:59 in Vladivostok and
-    # 20 Dec 22:59 in Kaliningrad, so "14 days before" falls on different local days.
+    # Reminders count the organiser's days: the deadline (20 Dec 23:59 MSK) is 21 Dec 06:59
+    # in Vladivostok, yet "14 days before" is 6 Dec for both, each from their digest hour.
+    await tick(app, clock, datetime(2026, 12, 6, 0, 0, tzinfo=UTC))  # 10:00 Vladivostok
+    reminder = await delivered(east, "Срок подачи — через 14 дней")
+    assert "Приём заявок до 20.12.2026 23:59 МСК (у вас 21.12 06:59)." in reminder.text
+    assert await rows(app, 5002, "reminder") == []  # 02:00 in Kaliningrad: not yet its day
     await tick(app, clock, datetime(2026, 12, 6, 8, 0, tzinfo=UTC))  # 6 Dec, 10:00 Kaliningrad
     reminder = await delivered(west, "Срок подачи — через 14 дней")
     assert "Добрый Приморско-Калининградский" in reminder.text
-    assert await rows(app, 5001, "reminder") == []  # 6 Dec 18:00 in Vladivostok: not its day
-    await tick(app, clock, datetime(2026, 12, 7, 0, 0, tzinfo=UTC))  # 7 Dec, 10:00 Vladivostok
-    await delivered(east, "Срок подачи — через 14 дней")
+    assert "Приём заявок до 20.12.2026 23:59 МСК (у вас 20.12 22:59)." in reminder.text
     await tick(app, clock, datetime(2026, 12, 17, 8, 0, tzinfo=UTC))
     await delivered(west, "Срок подачи — через 3 дня")
-    await tick(app, clock, datetime(2026, 12, 19, 8, 0, tzinfo=UTC))
-    tomorrow = await delivered(west, "Срок завтра")
+    await tick(app, clock, datetime(2026, 12, 19, 0, 0, tzinfo=UTC))  # 19 Dec, 10:00 east
+    tomorrow = await delivered(east, "Срок завтра")  # the organiser's tomorrow, not the 21st
     assert "🔕 Отписаться от грантов" in tomorrow.button_texts()
-    await tick(app, clock, datetime(2026, 12, 20, 0, 0, tzinfo=UTC))
-    await delivered(east, "Срок завтра")
-    assert [r["dedup_key"] for r in await rows(app, 5002, "reminder")] == [
-        f"reminder:5002:G1:2026-12-20:{n}" for n in (14, 3, 1)
-    ]
+    await tick(app, clock, datetime(2026, 12, 19, 8, 0, tzinfo=UTC))
+    await delivered(west, "Срок завтра")
+    for uid in (5001, 5002):
+        assert [r["dedup_key"] for r in await rows(app, uid, "reminder")] == [
+            f"reminder:{uid}:G1:2026-12-20:{n}" for n in (14, 3, 1)
+        ]
 
     # One tap under a push unsubscribes; the next week's digest does not come.
     east_before = len(await rows(app, 5001, "digest"))
