@@ -162,7 +162,9 @@ class _Tick:
     measure_names: dict[str, str]
     opportunities: DigestOpportunities | None
     opening_index: dict[str, int] = field(default_factory=dict)  # grant key → in openings
-    due_grants: _Memo[tuple[str, str | None], list[_Due]] = field(default_factory=_Memo)
+    yesterday: dict[str, Occurrence] = field(default_factory=dict)  # a day ago (daily digests)
+    new_today: dict[str | None, list[Candidate]] = field(default_factory=dict)  # added in a day
+    due_grants: _Memo[tuple[str, str | None, bool], list[_Due]] = field(default_factory=_Memo)
     periods: _Memo[tuple[str, str, int, int], str | None] = field(default_factory=_Memo)
     quiet: _Memo[tuple[str, int, int], datetime] = field(default_factory=_Memo)
     daytime: _Memo[tuple[str, int], bool] = field(default_factory=_Memo)
@@ -234,6 +236,18 @@ def _part(tick: _Tick, identity: Hashable, value: V) -> _Part[V]:
     return tick.parts.get(identity, lambda: _Part(value))
 
 
+def _line_state(occurrence: Occurrence, now: datetime, tz: str) -> str | None:
+    """What a digest's line says of a grant at `now` — "upcoming" (opening within two weeks),
+    "open" (the deadline within GRANT_SOON days), "last day" — or None: no line. Days are the
+    organiser's (`tz`)."""
+    if occurrence.open_at > now:
+        return "upcoming" if occurrence.open_at - now <= timedelta(days=14) else None
+    left = days_left(occurrence, now, tz)
+    if left is None or left > GRANT_SOON:
+        return None
+    return "last day" if left == 0 and not occurrence.expected else "open"
+
+
 class Planner:
     def __init__(
         self,
@@ -264,25 +278,36 @@ class Planner:
     async def _prepare(self, now: datetime) -> _Tick:
         grants = await self.catalogs.grants()
         openings = []
+        yesterday = {}
         for g in grants:
-            occurrence = current_or_next(g.windows, g.timezone, now) if g.windows else None
+            if not g.windows:
+                continue
+            occurrence = current_or_next(g.windows, g.timezone, now)
             if occurrence is not None:
                 openings.append((g, occurrence))
+            before = current_or_next(g.windows, g.timezone, now - timedelta(days=1))
+            if before is not None:
+                yesterday[g.key] = before
         week_ago = now - timedelta(days=7)
         fresh = await self.measures.local_measures()
         local = [m for m in fresh if m.created_at is not None and m.created_at >= week_ago]
         by_region: dict[str | None, list[Candidate]] = defaultdict(list)
+        today: dict[str | None, list[Candidate]] = defaultdict(list)
         for m in local:
             by_region[m.region].append(local_candidate(m))
+            if m.created_at is not None and m.created_at >= now - timedelta(days=1):
+                today[m.region].append(local_candidate(m))
         articles = await self.catalogs.articles()
         by_stage = {s: [a for a in articles if s in a.stages] for s in range(1, 8)}
         return _Tick(
             now=now,
             openings=openings,
+            yesterday=yesterday,
             opening_index={g.key: i for i, (g, _) in enumerate(openings)},
             articles=articles,
             articles_by_stage=by_stage,
             new_measures=dict(by_region),
+            new_today=dict(today),
             measure_names={m.code: m.title for m in local},
             opportunities=(
                 await self.volunteering.digest_matcher(now)
@@ -429,8 +454,13 @@ class Planner:
         # A volunteer without a project of their own gets opportunities, not grants and
         # articles on running a project.
         project = not r.volunteer_only
-        grants = self._grants(r, tz, phase, tick) if s.grants and project else _EMPTY
-        measures = self._measures(r, phase, tick) if s.measures and r.stage else _EMPTY
+        daily = s.digest == "daily"
+        grants = (
+            self._grants(r, tz, phase, tick, daily, self._reminded(r, tz, tick, page))
+            if s.grants and project
+            else _EMPTY
+        )
+        measures = self._measures(r, phase, tick, daily) if s.measures and r.stage else _EMPTY
         article = self._article(r, tick, page) if s.articles and project else None
         opportunities: _Part[tuple[Listing, ...]] = _EMPTY
         fit = page.volunteers.get(r.id)
@@ -465,40 +495,77 @@ class Planner:
         found = tuple(matcher.pick(fit))
         return _part(tick, ("o", *(o.opportunity.id for o in found)), found)
 
+    def _reminded(self, r: Recipient, tz: str, tick: _Tick, page: _Page) -> frozenset[str]:
+        """The followed grants a reminder goes about today: the digest leaves them out."""
+        followed = page.follows.get(r.id)
+        if not followed or not r.settings.grants:
+            return frozenset()
+        index = tick.opening_index
+        found = []
+        for key in followed:
+            i = index.get(key)
+            if i is None:
+                continue
+            g, occurrence = tick.openings[i]
+            if occurrence.close_at is not None and self._reminder_days(tick, g, occurrence):
+                found.append(key)
+        return frozenset(found)
+
+    def _reminder_days(self, tick: _Tick, g: GrantView, occurrence: Occurrence) -> list[int]:
+        """Which reminders of the grant are due today (the organiser's days)."""
+        return tick.reminder_days.get(
+            (g.key, g.timezone),
+            partial(reminders_due, occurrence, tick.now, g.timezone, self.reminder_days),
+        )
+
     def _grants(
-        self, r: Recipient, tz: str, phase: str | None, tick: _Tick
+        self,
+        r: Recipient,
+        tz: str,
+        phase: str | None,
+        tick: _Tick,
+        daily: bool = False,
+        reminded: frozenset[str] = frozenset(),
     ) -> _Part[tuple[DueGrant, ...]]:
         """Up to MAX_GRANTS that fit the user (`bot.domain.grants.fits`): open with the deadline
         within GRANT_SOON days or opening within two weeks; open ones first, then by days left,
-        then in the catalogs' order."""
+        then in the catalogs' order. Never a grant a reminder goes about today (`reminded`);
+        in a daily digest, only a grant whose line is new or changed since yesterday's."""
         region = r.region
-        found = tick.grants.data.get((tz, phase, r.topics, region))
+        memo_key = (tz, phase, r.topics, region, daily, reminded)
+        found = tick.grants.data.get(memo_key)
         if found is not None:
             return found
 
         def due_near() -> list[_Due]:
             found = []
+            yesterday = tick.now - timedelta(days=1)
             for g, occurrence in tick.openings:
                 if g.region is not None and g.region != region:
                     continue
+                state = _line_state(occurrence, tick.now, g.timezone)
+                if state is None:
+                    continue
+                before = tick.yesterday.get(g.key) if daily else None
+                if before is not None and state == _line_state(before, yesterday, g.timezone):
+                    continue  # yesterday's digest said the same
                 left = days_left(occurrence, tick.now, g.timezone)  # the organiser's days
                 is_open = occurrence.open_at <= tick.now
-                if (is_open and left is not None and left <= GRANT_SOON) or (
-                    not is_open and occurrence.open_at - tick.now <= timedelta(days=14)
-                ):
-                    found.append(
-                        (frozenset(g.phases), frozenset(g.topics), (g, occurrence, left, is_open))
-                    )
+                found.append(
+                    (frozenset(g.phases), frozenset(g.topics), (g, occurrence, left, is_open))
+                )
             found.sort(key=lambda x: (not x[2][3], x[2][2] if x[2][2] is not None else 999))
             return found  # the sort is stable: among equals, the catalogs' order
 
         def pick() -> _Part[tuple[DueGrant, ...]]:
             chosen = []
             topics = r.topics
-            for phases, grant_topics, due in tick.due_grants.get((tz, region), due_near):
+            for phases, grant_topics, due in tick.due_grants.get((tz, region, daily), due_near):
                 if phases and phase is not None and phase not in phases:
                     continue
                 if grant_topics and topics and grant_topics.isdisjoint(topics):
+                    continue
+                if reminded and due[0].key in reminded:
                     continue
                 chosen.append(due)
                 if len(chosen) == MAX_GRANTS:
@@ -506,30 +573,34 @@ class Planner:
             identity = ("g", *((id(g), id(o), left, is_open) for g, o, left, is_open in chosen))
             return _part(tick, identity, tuple(chosen))
 
-        return tick.grants.get((tz, phase, r.topics, region), pick)
+        return tick.grants.get(memo_key, pick)
 
-    def _measures(self, r: Recipient, phase: str | None, tick: _Tick) -> _Part[tuple[str, ...]]:
-        """The best MAX_MEASURES of the local measures added this week (`rank`)."""
-        if not tick.new_measures or r.stage is None or phase is None:
+    def _measures(
+        self, r: Recipient, phase: str | None, tick: _Tick, daily: bool = False
+    ) -> _Part[tuple[str, ...]]:
+        """The best MAX_MEASURES of the local measures added this week (`rank`); in a daily
+        digest, of those added since yesterday's."""
+        new = tick.new_today if daily else tick.new_measures
+        if not new or r.stage is None or phase is None:
             return _EMPTY
         stage = r.stage
         # A region without new measures ranks like none; only topics some candidate has count.
-        region = r.region if r.region in tick.new_measures else None
+        region = r.region if r.region in new else None
 
         def pool() -> tuple[list[Candidate], frozenset[str]]:
             # What `rank` may list for a profile with no problems and crises ticked (the
             # digest's): measures of its region or none, of its phase or none.
-            near = [*tick.new_measures.get(None, ())]
+            near = [*new.get(None, ())]
             if region is not None:
-                near += tick.new_measures.get(region, ())
+                near += new.get(region, ())
             found = [c for c in near if c.phase is None or c.phase == phase]
             return found, frozenset().union(*(c.topics for c in found))
 
-        candidates, pool_topics = tick.measure_pools.get((phase, region), pool)
+        candidates, pool_topics = tick.measure_pools.get((phase, region, daily), pool)
         if not candidates:
             return _EMPTY
         topics = r.topics & pool_topics if r.topics else r.topics
-        found = tick.measures.data.get((phase, topics, region))
+        found = tick.measures.data.get((phase, topics, region, daily))
         if found is not None:
             return found
 
@@ -539,7 +610,7 @@ class Planner:
             names = tuple(tick.measure_names[m.candidate.code] for m in ranked)
             return _part(tick, ("m", names), names)
 
-        return tick.measures.get((phase, topics, region), pick)
+        return tick.measures.get((phase, topics, region, daily), pick)
 
     @staticmethod
     def _article(r: Recipient, tick: _Tick, page: _Page) -> ArticleView | None:
@@ -627,7 +698,7 @@ class Planner:
         for name, value, identity in (
             ("grants", c.grants.value, c.grants.serial),
             ("measures", c.measures.value, c.measures.serial),
-            ("article", c.article, c.article.key if c.article is not None else None),
+            ("article", c.article, (c.article.key, weekly) if c.article is not None else None),
             ("opportunities", c.opportunities.value, c.opportunities.serial),
         ):
             if value:
@@ -706,10 +777,7 @@ class Planner:
             g, occurrence = tick.openings[i]
             if occurrence.close_at is None:
                 continue
-            due = tick.reminder_days.get(
-                (g.key, g.timezone),
-                partial(reminders_due, occurrence, tick.now, g.timezone, self.reminder_days),
-            )
+            due = self._reminder_days(tick, g, occurrence)
             for n in due:
                 deadline = occurrence.close_at.date().isoformat()
                 key = f"reminder:{r.id}:{g.key}:{deadline}:{n}"

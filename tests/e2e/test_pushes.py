@@ -198,7 +198,7 @@ async def test_articles_never_reach_a_user_twice(emulator: Emulator, launch: Lau
     for n in range(6):
         await tick(app, clock, day + timedelta(days=n))
         message = await delivered(user, "дайджест")
-        seen.append(message.text.split("Что почитать на этой неделе")[-1].strip().splitlines()[0])
+        seen.append(message.text.split("Что почитать сегодня")[-1].strip().splitlines()[0])
     assert len(set(seen)) == len(seen)
     async with app.engine.connect() as conn:
         states = await catalogs_repo.article_states(conn, 5004)
@@ -239,3 +239,52 @@ async def test_a_weekly_digest_waits_a_week_for_whoever_consented_the_day_before
     for user in (newcomer, older, day_old):  # nothing left in flight when the test ends
         await delivered(user, "еженедельный дайджест")
     assert len(await rows(app, 5402, "digest")) == 1
+
+
+async def test_a_reminder_day_digest_leaves_that_grant_to_the_reminder(
+    emulator: Emulator, launch: Launch
+) -> None:
+    """One push per grant a day: the digest of a reminder's day leaves the grant out."""
+    app, clock = await started(launch)
+    window = {"fixed": {"open": "2026-11-20", "close": "2026-12-14"}}  # 14 days after Monday
+    await add_grant(app, "Грант «Один раз в день»", window)
+    follower = await onboard(app, emulator, 5501, "Europe/Moscow", "mow")
+    assert await app.catalogs.toggle_follow(5501, "G1")
+    other = await onboard(app, emulator, 5502, "Europe/Moscow", "mow")
+    await tick(app, clock, datetime(2026, 11, 30, 7, 0, tzinfo=UTC))  # Monday 10:00 Moscow
+    markers = {"еженедельный дайджест", "Срок подачи — через 14 дней"}
+    got: list[ChatMessage] = []
+    while markers - {k for k in markers for m in got if k in m.text}:
+        got.append(await follower.next_message(timeout=10))
+    [digest] = [m for m in got if "еженедельный дайджест" in m.text]
+    assert "Один раз в день" not in digest.text
+    digest = await delivered(other, "еженедельный дайджест")  # not following: in the digest
+    assert "• Грант «Один раз в день» — до 14.12.2026 · осталось 14 дней" in digest.text
+
+
+async def test_a_daily_digest_says_a_grant_again_only_when_its_line_changes(
+    emulator: Emulator, launch: Launch
+) -> None:
+    app, clock = await started(launch)
+    user = await onboard(app, emulator, 5503, "Europe/Moscow", "mow")
+    async with app.engine.begin() as conn:
+        await settings_repo.save(
+            conn, 5503, settings_repo.PushSettings(digest="daily"), clock.now()
+        )
+    window = {"fixed": {"open": "2026-12-14", "close": "2026-12-20"}}
+    await add_grant(app, "Грант «Каждый день»", window)
+    said = []
+    for day in (29, 30, 31, 44, 45, 50):  # 29 Nov … 20 Dec, 10:00 Moscow
+        await tick(app, clock, datetime(2026, 11, 1, 7, 0, tzinfo=UTC) + timedelta(days=day - 1))
+        digest = await delivered(user, "Ваш дайджест на сегодня")
+        assert "на этой неделе" not in digest.text
+        assert "Что почитать сегодня" in digest.text
+        said.append([line for line in digest.text.splitlines() if "Каждый день" in line])
+    assert said == [
+        [],  # opens in more than two weeks
+        ["• Грант «Каждый день» — откроется 14.12.2026"],  # opens within two weeks
+        [],  # yesterday's line is not repeated
+        ["• Грант «Каждый день» — до 20.12.2026 · осталось 6 дней"],  # opened
+        [],
+        ["• Грант «Каждый день» — ⏰ сегодня последний день"],  # the last day
+    ]
