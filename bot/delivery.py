@@ -27,6 +27,8 @@ The outbox row is the truth; the sender only moves rows along:
   the row at once; 5xx, timeouts and dropped connections retry with exponential backoff
   (`backoff_base` · 2ⁿ, capped) until `max_attempts`, then fail. Nothing kills the loops;
   each failure is logged with the row id, never the text.
+* **Expiry.** A row whose payload's `expires_at` has passed (a reminder of an event that has
+  started) is `skipped`, never sent late.
 * **Results** are written in small batches by one writer task (one transaction each), so a
   busy sender does not queue on the database.
 * **Crashes.** A row claimed by an instance that dies stays `sending` until its lease runs
@@ -81,6 +83,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+BLOCKED_REASON = "user blocked the bot"
+EXPIRED = "expired: its moment has passed"
 UNAUTHORIZED_PAUSE = 60.0  # seconds: a revoked token pauses the sender instead of failing rows
 
 
@@ -572,9 +576,12 @@ class Sender:
     async def _deliver(self, row: OutboxRow) -> _Outcome:
         if row.attempts > self.max_attempts:
             return self._fail(row, f"gave up after {row.attempts - 1} attempts")
+        if self._expired(row):
+            self.stats.skipped += 1
+            return _Outcome("skipped", row, error=EXPIRED)
         if row.user_id in self._blocked_users:
             self.stats.skipped += 1
-            return _Outcome("skipped", row, error="user blocked the bot")
+            return _Outcome("skipped", row, error=BLOCKED_REASON)
         if self.chat_interval <= 0:
             return await self._attempt(row)
         slot = self._chats.get(row.chat_id)
@@ -594,11 +601,16 @@ class Sender:
                 return self._release(row)
             if row.user_id in self._blocked_users:
                 self.stats.skipped += 1
-                return _Outcome("skipped", row, error="user blocked the bot")
+                return _Outcome("skipped", row, error=BLOCKED_REASON)
             try:
                 return await self._attempt(row)
             finally:  # counted from the end of this send: what Telegram saw, plus the gap
                 slot.ready_at = time.monotonic() + self.chat_interval
+
+    def _expired(self, row: OutboxRow) -> bool:
+        """The row's moment is over (`expires_at`: say, the event it reminds of has started)."""
+        expires = row.payload.get("expires_at")
+        return expires is not None and self.clock.now() >= datetime.fromisoformat(expires)
 
     async def _attempt(self, row: OutboxRow) -> _Outcome:
         async with self._sem:
@@ -610,6 +622,9 @@ class Sender:
                 return self._release(row)
             if self._claim_aging(row):
                 return self._give_back(row)
+            if self._expired(row):  # it waited for its turn past its moment
+                self.stats.skipped += 1
+                return _Outcome("skipped", row, error=EXPIRED)
             started = self.pace.started()
             try:
                 message_id = await self._send_paced(row)
@@ -784,8 +799,10 @@ class Sender:
         async with self.engine.begin() as conn:
             sent = [(o.row.id, o.message_id or 0) for o in batch if o.kind == "sent"]
             await outbox.mark_sent_many(conn, sent, now, claimed_by=me)
-            skipped = [o.row.id for o in batch if o.kind == "skipped"]
-            await outbox.mark_skipped(conn, skipped, "user blocked the bot", claimed_by=me)
+            skipped = [o for o in batch if o.kind == "skipped"]
+            for reason in {o.error or BLOCKED_REASON for o in skipped}:
+                ids = [o.row.id for o in skipped if (o.error or BLOCKED_REASON) == reason]
+                await outbox.mark_skipped(conn, ids, reason, claimed_by=me)
             for o in batch:
                 if o.kind == "failed":
                     await outbox.mark_failed(

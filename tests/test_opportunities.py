@@ -163,6 +163,20 @@ def test_reminders_24_and_2_hours_before() -> None:
     assert rules.reminder_due(START, late, START - timedelta(hours=1)) == timedelta(hours=2)
 
 
+def test_a_reminder_in_quiet_hours_waits_for_their_end_or_comes_before_they_begin() -> None:
+    moscow = ("Europe/Moscow", 22, 9)
+    start = datetime(2026, 12, 5, 5, 0, tzinfo=UTC)  # Saturday 08:00 in Moscow
+    day, two = timedelta(hours=24), timedelta(hours=2)
+    # Friday 08:00 is quiet; 09:00 still leaves most of the day: then.
+    assert rules.reminder_moment(start, day, *moscow) == datetime(2026, 12, 4, 6, 0, tzinfo=UTC)
+    # Saturday 06:00 is quiet, and 09:00 is after the start: Friday 21:00 instead.
+    assert rules.reminder_moment(start, two, *moscow) == datetime(2026, 12, 4, 18, 0, tzinfo=UTC)
+    noon = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)  # outside quiet hours: as it is
+    assert rules.reminder_moment(noon, two, *moscow) == noon - two
+    late = datetime(2026, 12, 4, 18, 30, tzinfo=UTC)  # signed up after Friday 21:00
+    assert rules.reminder_due(start, late, start - two, quiet=moscow) is None
+
+
 def test_reminders_wait_for_the_end_of_quiet_hours_unless_the_start_is_near() -> None:
     # 24 h before a 10:00 UTC start is 22:00 in Kamchatka: quiet until 09:00 local (21:00 UTC).
     due = START - timedelta(hours=24)
@@ -487,14 +501,19 @@ async def test_reminders_notices_and_cancelling_go_through_the_outbox(
         "cancelled"
         in json.loads(str((await pushes(service, "opp_notice"))[-1]["payload"]))["text"]
     )
-    # Reminders 24 h before: Moscow at once, Kamchatka (22:00 there) after its quiet hours.
+    # Reminders 24 h before; in Kamchatka that is 22:00, inside quiet hours (22–9): it comes
+    # when they end, still most of a day before the start, rendered then and dropped should
+    # it not have gone by the start.
     async with service.engine.begin() as conn:  # user 2 turned volunteering off
         await settings_repo.save(conn, 2, settings_repo.PushSettings(opportunities=False), NOW)
     clock.offset += START - timedelta(hours=24) - clock.now()
+    assert await service.tick() == 0
+    clock.offset += datetime(2026, 12, 4, 21, 0, tzinfo=UTC) - clock.now()
     assert await service.tick() == 1
     [reminder] = await pushes(service, "opp_reminder")
     assert reminder["user_id"] == 4
     assert reminder["not_before"] == datetime(2026, 12, 4, 21, 0, tzinfo=UTC)
+    assert json.loads(str(reminder["payload"]))["expires_at"] == START.isoformat()
     assert await service.tick() == 0
     # Cancelling the opportunity tells everyone still signed up and drops pending reminders.
     told = await service.cancel_opportunity(opportunity_id, 1)

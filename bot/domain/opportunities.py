@@ -26,7 +26,7 @@ from icalendar import Alarm, Calendar, Event
 from bot.domain.csvio import Invalid, clean_link, spreadsheet
 from bot.domain.fields import LINK_LIMIT as LINK_LIMIT  # a stored link's characters
 from bot.domain.fields import blank, check_day, day_range
-from bot.domain.schedule import allowed_at
+from bot.domain.schedule import allowed_at, before_quiet
 
 # --- the opportunity ----------------------------------------------------------------------
 
@@ -163,13 +163,34 @@ def reminder_due(
     confirmed_at: datetime,
     now: datetime,
     leads: Sequence[timedelta] = REMINDER_LEADS,
+    quiet: tuple[str, int, int] | None = None,
 ) -> timedelta | None:
     """The reminder due now (its lead before the start), or None. Only leads whose moment has
-    come and that the volunteer held a place before; after a gap only the nearest one."""
+    come and that the volunteer held a place before; after a gap only the nearest one. With
+    `quiet` (the volunteer's zone and quiet hours), a moment inside quiet hours comes an hour
+    before they begin (`reminder_moment`): an imminent event is not held back by the night."""
     if now >= starts_at:
         return None
-    due = [lead for lead in leads if starts_at - lead <= now and confirmed_at < starts_at - lead]
+    due = []
+    for lead in leads:
+        moment = starts_at - lead if quiet is None else reminder_moment(starts_at, lead, *quiet)
+        if moment <= now and confirmed_at < moment:
+            due.append(lead)
     return min(due) if due else None
+
+
+def reminder_moment(
+    starts_at: datetime, lead: timedelta, tz: str, quiet_start: int, quiet_end: int
+) -> datetime:
+    """When the reminder `lead` before the start goes: then, or, should that fall into the
+    volunteer's quiet hours, when they end if that still leaves half the lead (the day's
+    reminder at 09:00 instead of 08:00), else an hour before they begin (the evening before
+    an early start): quiet hours never push a reminder up to the start."""
+    moment = starts_at - lead
+    after = allowed_at(moment, tz, quiet_start, quiet_end)
+    if after == moment or after <= starts_at - lead / 2:
+        return after
+    return before_quiet(moment, tz, quiet_start, quiet_end)
 
 
 def reminder_at(

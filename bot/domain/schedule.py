@@ -26,6 +26,19 @@ def allowed_at(now: datetime, tz: str, quiet_start: int, quiet_end: int) -> date
     return end.astimezone(now.tzinfo)
 
 
+def before_quiet(instant: datetime, tz: str, quiet_start: int, quiet_end: int) -> datetime:
+    """`instant`, or when it falls into the user's quiet hours, an hour before those hours
+    begin (UTC): for what must reach the user before a moment, not after the night."""
+    zone = ZoneInfo(tz)
+    local = instant.astimezone(zone)
+    if not in_quiet_hours(local.hour, quiet_start, quiet_end):
+        return instant
+    begin = datetime.combine(local.date(), time(quiet_start), tzinfo=zone)
+    if begin > local:
+        begin -= timedelta(days=1)
+    return (begin - timedelta(hours=1)).astimezone(instant.tzinfo)
+
+
 def digest_period(now: datetime, tz: str, digest: str, hour: int, weekday: int) -> str | None:
     """The period whose digest is due at `now` ("2026-W48" weekly, "2026-11-29" daily), or
     None when this period's slot (local weekday and hour) has not come yet or digests are off.

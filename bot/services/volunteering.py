@@ -348,10 +348,12 @@ class VolunteerService:
         *,
         urgent: bool = False,
         unsubscribe: bool = False,
+        at: datetime | None = None,
         **context: Any,
     ) -> NewPush:
         """A push about `opp` to `to`, in their language and zone, after their quiet hours
-        (an urgent one not later than an hour before the start)."""
+        (an urgent one not later than an hour before the start; with `at`, then, and never
+        once the event has started)."""
         tz = user_zone(to.timezone, self.settings.default_timezone)
         tr = self.renderer.bind(to.locale or self.settings.default_locale)
         text = tr(template, opp=opp, tz=tz, **context)
@@ -362,7 +364,15 @@ class VolunteerService:
             buttons.append(
                 [_button(tr._("🔕 Unsubscribe from volunteering"), Unsub(what="opportunities"))]
             )
-        if urgent:
+        payload: dict[str, Any] = {
+            "text": split_html(text)[0],
+            "parse_mode": "HTML",
+            "buttons": buttons,
+        }
+        if at is not None:
+            when = at
+            payload["expires_at"] = opp.starts_at.isoformat()  # the sender drops it after
+        elif urgent:
             when = rules.reminder_at(now, opp.starts_at, tz, to.quiet_start, to.quiet_end)
         else:
             when = allowed_at(now, tz, to.quiet_start, to.quiet_end)
@@ -371,7 +381,7 @@ class VolunteerService:
             chat_id=to.id,
             kind=kind,
             dedup_key=key,
-            payload={"text": split_html(text)[0], "parse_mode": "HTML", "buttons": buttons},
+            payload=payload,
             not_before=when,
         )
 
@@ -402,7 +412,11 @@ class VolunteerService:
         return added
 
     async def _remind(self, now: datetime) -> int:
-        lead_max = max(rules.REMINDER_LEADS)
+        """The reminders whose moment has come (`rules.reminder_due`: before quiet hours, not
+        in them), enqueued to go at once: each is rendered when it goes, from the real time
+        left, and the sender drops one the event's start overtook (`expires_at`)."""
+        # A moment in quiet hours comes before they begin: up to a day earlier.
+        lead_max = max(rules.REMINDER_LEADS) + timedelta(days=1)
         async with self.engine.connect() as conn:
             due = await repo.starting_soon(conn, now, now + lead_max)
             planned = await pushes_repo.recent_keys(conn, ("opp_reminder",), now - 2 * lead_max)
@@ -410,9 +424,13 @@ class VolunteerService:
         for d in due:
             if not d.user.wants_opportunities:
                 continue
-            lead = rules.reminder_due(d.opportunity.starts_at, d.status_at, now)
+            tz = user_zone(d.user.timezone, self.settings.default_timezone)
+            quiet = (tz, d.user.quiet_start, d.user.quiet_end)
+            lead = rules.reminder_due(d.opportunity.starts_at, d.status_at, now, quiet=quiet)
             if lead is None:
                 continue
+            if rules.reminder_at(now, d.opportunity.starts_at, *quiet) > now:
+                continue  # late (the bot was down) and quiet now: a tick after the night
             hours = int(lead.total_seconds() // 3600)
             opp = d.opportunity
             start = f"{opp.starts_at:%Y%m%dT%H%M}"
@@ -427,9 +445,9 @@ class VolunteerService:
                     "volunteer/push_reminder.j2",
                     opp,
                     now,
-                    urgent=True,
                     unsubscribe=True,
-                    hours=hours,
+                    at=now,
+                    **_time_left(d.opportunity.starts_at, now, tz),
                 )
             )
         if not pushes:
@@ -971,6 +989,15 @@ def _fit_of(
         reach=profile.reach,
         city=profile.city,
     )
+
+
+def _time_left(starts_at: datetime, now: datetime, tz: str) -> dict[str, Any]:
+    """What a reminder says of the start: the minutes left (rounded) and the local days
+    between today and its day (0: today, 1: tomorrow)."""
+    zone = ZoneInfo(tz)
+    minutes = max(1, round((starts_at - now).total_seconds() / 60))
+    days = (starts_at.astimezone(zone).date() - now.astimezone(zone).date()).days
+    return {"minutes": minutes, "hours": round(minutes / 60), "days": days}
 
 
 class VolunteerRows(NamedTuple):

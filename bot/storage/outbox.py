@@ -18,8 +18,9 @@ Payload (the `payload` column, JSON)::
       "buttons": [[{"text": str, "callback_data": str} | {"text": str, "url": str}]] | None,
       "photo": str | None,                # a file_id (or URL): sendPhoto with text as caption
       "document": str | None,             # a file_id (or URL): sendDocument, text as caption
-      "filename": str | None              # the document's name, for previews and logs
-    }
+      "filename": str | None,             # the document's name, for previews and logs
+      "expires_at": str | None            # ISO instant: not sent from then on (`skipped`),
+    }                                     # e.g. a reminder of an event that has started
 
 Keys may be left out (they default to None). Text-only messages go with sendMessage; the
 text must already respect Telegram's limits (4096 characters, 1024 for a caption): splitting
@@ -56,7 +57,7 @@ from bot.storage.dialect import claimed_ids, insert_ignore
 from bot.storage.tables import outbox, users
 
 PAYLOAD_KEYS: Final = frozenset(
-    {"text", "parse_mode", "entities", "buttons", "photo", "document", "filename"}
+    {"text", "parse_mode", "entities", "buttons", "photo", "document", "filename", "expires_at"}
 )
 MAX_ERROR = 500  # characters of an error description kept in the row
 
@@ -88,7 +89,7 @@ def check_payload(payload: Mapping[str, Any]) -> None:
                     raise ValueError("a payload button needs callback_data or url")
     if payload.get("photo") is not None and payload.get("document") is not None:
         raise ValueError("payload may have a photo or a document, not both")
-    for name in ("photo", "document", "filename"):
+    for name in ("photo", "document", "filename", "expires_at"):
         if payload.get(name) is not None and not isinstance(payload[name], str):
             raise ValueError(f"payload {name} must be a string or None")
 
@@ -323,7 +324,7 @@ async def mark_failed(
 async def mark_skipped(
     conn: AsyncConnection, ids: Sequence[int], reason: str, *, claimed_by: str | None = None
 ) -> None:
-    """Rows taken but not sent because their user blocked the bot meanwhile."""
+    """Rows taken but not sent: their user blocked the bot meanwhile, or they expired."""
     if ids:
         await conn.execute(
             update(outbox)
