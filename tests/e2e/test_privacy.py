@@ -176,9 +176,9 @@ async def test_announcements_are_asked_after_consent_and_off_until_yes(
     assert (await running.app.profiles.push_settings(7103)).announcements is False
     # /settings turns them on later.
     screen = await say(user, "/settings")
-    assert "▫️ Announcements" in screen.button_texts()
-    screen = await tap(user, "▫️ Announcements", screen)
-    assert "✅ Announcements" in screen.button_texts()
+    assert "▫️ Announcements" in screen.text
+    screen = await tap(user, "🔔 Turn on: Announcements", screen)
+    assert "✅ Announcements" in screen.text
     assert (await running.app.profiles.push_settings(7103)).announcements is True
 
 

@@ -19,24 +19,42 @@ async def test_settings_are_changed_with_buttons(
     screen = await say(user, "/settings")
     assert "Дайджест: раз в неделю, понедельник в 10:00" in screen.text
     assert "Тихие часы: 22:00–9:00" in screen.text
-    assert "✅ Гранты" in screen.button_texts()
-    screen = await tap(user, "✅ Гранты")
-    assert "▫️ Гранты" in screen.button_texts()
-    screen = await tap(user, "📅 День: следующий")
+    assert "✅ Гранты" in screen.text
+    # A toggle names the state it sets.
+    screen = await tap(user, "🔕 Выключить: Гранты")
+    assert ("▫️ Гранты" in screen.text, "🔔 Включить: Гранты" in screen.button_texts()) == (
+        True,
+        True,
+    )
+    # The day and the hour are chosen from a small grid: two taps, not «later» × 12.
+    screen = await tap(user, "📅 День: понедельник")
+    assert "В какой день присылать еженедельный дайджест?" in screen.text
+    assert "● понедельник" in screen.button_texts()
+    screen = await tap(user, "вторник")
     assert "вторник в 10:00" in screen.text
-    screen = await tap(user, "🕐 Час: позже")
-    assert "вторник в 11:00" in screen.text
-    screen = await tap(user, "🌙 Тихие часы: изменить")
+    screen = await tap(user, "🕐 Час: 10:00")
+    assert [b.text for b in screen.buttons[0]] == ["7:00 🌙", "8:00 🌙", "9:00", "● 10:00"]
+    assert "22:00 🌙" in screen.button_texts()  # inside quiet hours (22–9)
+    screen = await tap(user, "22:00 🌙")
+    assert "вторник в 22:00" in screen.text
+    # The promise kept: a digest hour inside quiet hours says when it will really come.
+    assert (
+        "🌙 22:00 — внутри ваших тихих часов: дайджест на деле придёт в 9:00, "
+        "когда они закончатся."
+    ) in screen.text
+    screen = await tap(user, "🌙 Тихие часы: 22–9")
+    screen = await tap(user, "21–8")
     assert "Тихие часы: 21:00–8:00" in screen.text
-    screen = await tap(user, "📬 Дайджест: изменить")  # weekly → off
+    screen = await tap(user, "🔕 Без дайджеста")
     assert "Дайджест: выключен" in screen.text
-    assert "🕐 Час: позже" not in screen.button_texts()
+    assert not [b for b in screen.button_texts() if b.startswith("🕐 Час")]
+    assert "● 🔕 Без дайджеста" in screen.button_texts()
 
     async with app.engine.connect() as conn:
         stored = await settings_repo.get(conn, 4001)
     assert stored.grants is False
     assert stored.digest == "off"
-    assert (stored.digest_weekday, stored.digest_hour) == (1, 11)
+    assert (stored.digest_weekday, stored.digest_hour) == (1, 22)
     assert (stored.quiet_start, stored.quiet_end) == (21, 8)
     assert emulator.rejections() == []
 
