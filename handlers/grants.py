@@ -97,8 +97,15 @@ async def list_page(
 
 
 async def show_card(
-    screen: Screen, origin: GrantCb, catalogs: CatalogService, fit: Fit, clock: Clock
+    screen: Screen,
+    origin: GrantCb,
+    catalogs: CatalogService,
+    fit: Fit,
+    clock: Clock,
+    profiles: ProfileService | None = None,
 ) -> None:
+    """The grant's card; for a follower whose grant pushes are off (`profiles` given), that
+    said, with a button to turn them on — a follow never promises reminders that won't come."""
     key, page, only = origin.key, origin.page, origin.only
     grant = await catalogs.grant(key)
     if grant is None:
@@ -106,6 +113,11 @@ async def show_card(
     now = clock.now()
     found = opening(grant.key, grant.windows, grant.timezone, now)
     following = key in await catalogs.followed(screen.user_id) if screen.user else False
+    pushes_off = (
+        following
+        and profiles is not None
+        and not (await profiles.push_settings(screen.user_id)).grants
+    )
     tr = screen.tr
     rows: list[list[InlineKeyboardButton]] = [
         [
@@ -115,13 +127,19 @@ async def show_card(
             ),
         ]
     ]
+    if pushes_off:
+        on = GrantCb(action="pushes", key=key, page=page, only=only)
+        rows.insert(0, [button(tr._("🔔 Turn on grant reminders"), on)])
     if found.occurrence is not None and found.occurrence.close_at is not None:
         ics = GrantCb(action="ics", key=key, page=page, only=only)
         rows.append([button(tr._("📅 Add to calendar"), ics)])
     if grant.link:
         rows.append([InlineKeyboardButton(text=tr._("🔗 Official site"), url=grant.link)])
     rows.append([button(tr._("« Back to the list"), GrantCb(action="list", page=page, only=only))])
-    text = tr("grants/card.j2", g=grant, found=found, tz=fit.timezone, following=following)
+    text = tr(
+        "grants/card.j2",
+        g=grant, found=found, tz=fit.timezone, following=following, pushes_off=pushes_off,
+    )  # fmt: skip
     await screen.show(text, keyboard(rows))
 
 
@@ -136,10 +154,10 @@ async def card(
     clock: Clock,
 ) -> None:
     fit = await fit_for(profiles, screen.user, settings.default_timezone)
-    await show_card(screen, callback_data, catalogs, fit, clock)
+    await show_card(screen, callback_data, catalogs, fit, clock, profiles)
 
 
-@router.callback_query(GrantCb.filter(F.action == "follow"))
+@router.callback_query(GrantCb.filter(F.action.in_({"follow", "pushes"})))
 async def follow(
     query: CallbackQuery,
     callback_data: GrantCb,
@@ -149,13 +167,19 @@ async def follow(
     settings: Settings,
     clock: Clock,
 ) -> None:
+    """Follow or stop following; "pushes": grant pushes on, from the card of a grant followed
+    while they were off."""
     if screen.user is None or not screen.user.consented:
         raise ConsentRequired
     if await catalogs.grant(callback_data.key) is None:
         raise StaleButton
-    await catalogs.toggle_follow(screen.user_id, callback_data.key)
+    if callback_data.action == "pushes":
+        pushes = await profiles.push_settings(screen.user_id)
+        await profiles.save_push_settings(screen.user_id, pushes.with_(grants=True))
+    else:
+        await catalogs.toggle_follow(screen.user_id, callback_data.key)
     fit = await fit_for(profiles, screen.user, settings.default_timezone)
-    await show_card(screen, callback_data, catalogs, fit, clock)
+    await show_card(screen, callback_data, catalogs, fit, clock, profiles)
 
 
 @router.callback_query(GrantCb.filter(F.action == "ics"))

@@ -198,3 +198,25 @@ async def test_a_grant_button_from_before_the_filter_still_opens_the_card(
     assert card.text.splitlines()[0] == "💰 Конкурс Фонда президентских грантов"
     back = await tap(user, "« К списку")
     assert "💰 Гранты и конкурсы" in back.text
+
+
+async def test_following_a_grant_with_grant_pushes_off_says_so_and_turns_them_on(
+    emulator: Emulator, launch: Launch
+) -> None:
+    running = await launch(clock=ManualClock(NOW), tick_seconds=3600)
+    app = running.app
+    user = await onboard(app, emulator, 6020, "Europe/Moscow", "mow")
+    settings = await app.profiles.push_settings(6020)
+    await app.profiles.save_push_settings(6020, settings.with_(grants=False))
+    await say(user, "/grants")
+    await tap(user, "Конкурс Президентского фонда культурных инициатив")
+    card = await tap(user, "🔔 Следить за сроками")
+    assert (
+        "🔕 Вы следите за этим грантом, но уведомления о грантах выключены в /settings: "
+        "напоминаний не будет, пока вы их не включите."
+    ) in card.text
+    assert "напоминания придут за" not in card.text
+    card = await tap(user, "🔔 Включить напоминания о грантах")
+    assert "напоминания придут за 14, 3, 1 дн." in card.text
+    assert "🔔 Включить напоминания о грантах" not in card.button_texts()
+    assert (await app.profiles.push_settings(6020)).grants is True
