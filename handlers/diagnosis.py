@@ -4,6 +4,7 @@ decided it, what the next stage is; the crisis self-check and the problem checkl
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
 from aiogram.types import CallbackQuery
@@ -12,6 +13,9 @@ from bot.content import Catalog
 from bot.domain import crises
 from bot.domain.errors import StaleButton
 from bot.domain.quiz import QuizError, score
+from bot.domain.schedule import first_digest
+from bot.domain.zones import user_zone
+from bot.infra.clock import Clock
 from bot.services.profile import Profile, ProfileService
 from bot.ui.keyboards import (
     Check,
@@ -35,6 +39,30 @@ def problem_group(stage: int) -> str:
     return "new" if stage <= 3 else "running"
 
 
+async def _first_digest(
+    screen: Screen, profiles: ProfileService, deps: dict[str, Any]
+) -> dict[str, Any] | None:
+    """When the first digest comes, for the diagnosis right after the first quiz: the local
+    day and time, and the settings that make it so (None: another time, or digests off)."""
+    user = screen.user
+    if not deps.get("just_taken") or user is None or user.consent_at is None:
+        return None
+    clock: Clock = deps["clock"]
+    s = await profiles.push_settings(screen.user_id)
+    tz = user_zone(user.timezone, deps["settings"].default_timezone)
+    now = clock.now()
+    at = first_digest(
+        now, user.consent_at, tz, s.digest, s.digest_hour, s.digest_weekday,
+        s.quiet_start, s.quiet_end,
+    )  # fmt: skip
+    if at is None:
+        return None
+    zone = ZoneInfo(tz)
+    local = at.astimezone(zone)
+    days = (local.date() - now.astimezone(zone).date()).days
+    return {"days": days, "weekday": local.weekday(), "time": f"{local:%H:%M}", "s": s}
+
+
 @journey.step("diagnosis")
 async def diagnosis(screen: Screen, deps: dict[str, Any]) -> None:
     catalog: Catalog = deps["catalog"]
@@ -55,8 +83,10 @@ async def diagnosis(screen: Screen, deps: dict[str, Any]) -> None:
         (catalog.quiz.question(q), catalog.quiz.question(q).option(o)) for q, o in result.decisive
     ]
     tr = screen.tr
+    first = await _first_digest(screen, profiles, deps) if len(profile.history) == 1 else None
     text = tr(
         "diagnosis/card.j2",
+        first_digest=first,
         stage=stage,
         phase=catalog.phase_of_stage(stage.number),
         following=following,

@@ -90,7 +90,7 @@ async def answered(
     await profiles.add_quiz_result(screen.user_id, result.stage, answers)
     await screen.state.clear()
     await journey.start_step(
-        "diagnosis", screen, {"catalog": catalog, "profiles": profiles, **deps}
+        "diagnosis", screen, {"catalog": catalog, "profiles": profiles, **deps, "just_taken": True}
     )
 
 

@@ -76,3 +76,20 @@ def test_allowed_at_is_never_quiet_and_never_earlier(
     from zoneinfo import ZoneInfo
 
     assert not in_quiet_hours(moved.astimezone(ZoneInfo(zone)).hour, start, end)
+
+
+def test_the_first_digest_is_the_planners_first() -> None:
+    from bot.domain.schedule import first_digest
+
+    thursday = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # 15:00 in Moscow
+    args = ("Europe/Moscow", "weekly", 10, 0, 22, 9)
+    # Thursday: this week's slot has passed; Monday 10:00.
+    assert first_digest(thursday, thursday, *args) == datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
+    # Consented on Sunday at 12:00: Monday 10:00 is within a day, so the Monday after.
+    sunday = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+    assert first_digest(sunday, sunday, *args) == datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
+    # An older user whose week's slot has passed unsent gets it at once.
+    assert first_digest(thursday, sunday - timedelta(days=30), *args) == thursday
+    daily = ("Europe/Moscow", "daily", 22, 0, 21, 8)  # 22:00 is quiet: 08:00 the next day
+    assert first_digest(thursday, thursday, *daily) == datetime(2026, 11, 27, 5, 0, tzinfo=UTC)
+    assert first_digest(thursday, thursday, "Europe/Moscow", "off", 10, 0, 22, 9) is None

@@ -56,6 +56,46 @@ def digest_period(now: datetime, tz: str, digest: str, hour: int, weekday: int) 
     return f"{year}-W{week:02d}"
 
 
+def weekly_slot(now: datetime, tz: str, hour: int, weekday: int) -> datetime:
+    """The instant (UTC) of the weekly digest's slot in the local week of `now`."""
+    zone = ZoneInfo(tz)
+    local = now.astimezone(zone)
+    day = local.date() + timedelta(days=weekday - local.weekday())
+    return datetime.combine(day, time(hour), tzinfo=zone).astimezone(now.tzinfo)
+
+
 def local_daytime(now: datetime, tz: str, from_hour: int) -> bool:
     """True once the user's local hour has reached `from_hour` today."""
     return now.astimezone(ZoneInfo(tz)).hour >= from_hour
+
+
+NEWCOMER_WAIT = timedelta(days=1)  # a weekly slot a day after consent at the earliest
+
+
+def first_digest(
+    now: datetime,
+    consented_at: datetime,
+    tz: str,
+    digest: str,
+    hour: int,
+    weekday: int,
+    quiet_start: int,
+    quiet_end: int,
+) -> datetime | None:
+    """When the planner's first digest for a user will arrive (UTC), None when digests are
+    off: the first moment from `now` at which a period is due (`digest_period`) — for a weekly
+    one, only a week whose slot is a day after consent or later (`NEWCOMER_WAIT`) — moved
+    past quiet hours (`allowed_at`). Looked up hour by hour, as the ticks see it."""
+    if digest == "off":
+        return None
+    start = now.replace(minute=0, second=0, microsecond=0)
+    for n in range(15 * 24):
+        at = max(now, start + timedelta(hours=n))
+        if digest_period(at, tz, digest, hour, weekday) is None:
+            continue
+        if digest == "weekly" and weekly_slot(at, tz, hour, weekday) < (
+            consented_at + NEWCOMER_WAIT
+        ):
+            continue
+        return allowed_at(at, tz, quiet_start, quiet_end)
+    return None

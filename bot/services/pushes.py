@@ -43,7 +43,13 @@ from bot.config import SUPPORTED_LOCALES
 from bot.content import Catalog
 from bot.domain.matching import Candidate, Profile, phase_for_stage, rank
 from bot.domain.opportunities import Listing, VolunteerFit
-from bot.domain.schedule import allowed_at, digest_period, local_daytime
+from bot.domain.schedule import (
+    NEWCOMER_WAIT,
+    allowed_at,
+    digest_period,
+    local_daytime,
+    weekly_slot,
+)
 from bot.domain.windows import Occurrence, current_or_next, days_left, reminders_due
 from bot.domain.zones import user_zone
 from bot.infra.clock import Clock
@@ -166,6 +172,7 @@ class _Tick:
     new_today: dict[str | None, list[Candidate]] = field(default_factory=dict)  # added in a day
     due_grants: _Memo[tuple[str, str | None, bool], list[_Due]] = field(default_factory=_Memo)
     periods: _Memo[tuple[str, str, int, int], str | None] = field(default_factory=_Memo)
+    slots: _Memo[tuple[str, str, int, int], datetime] = field(default_factory=_Memo)
     quiet: _Memo[tuple[str, int, int], datetime] = field(default_factory=_Memo)
     daytime: _Memo[tuple[str, int], bool] = field(default_factory=_Memo)
     grants: _Memo[Hashable, _Part[tuple[DueGrant, ...]]] = field(default_factory=_Memo)
@@ -375,7 +382,7 @@ class Planner:
                 return None
             first, last = ids[0], ids[-1]
             recipients = await repo.recipients(  # a newcomer's first digest is next week's
-                conn, newcomers_since=now - timedelta(days=1), first=first, last=last
+                conn, newcomers_since=now - timedelta(days=8), first=first, last=last
             )
             page = _Page(
                 planned=await repo.recent_keys(conn, KINDS, since, first=first, last=last),
@@ -443,8 +450,12 @@ class Planner:
         key = f"digest:{r.id}:{period}"
         if key in page.planned:
             return None
-        if s.digest == "weekly" and r.newcomer:
-            return None  # a newcomer's first digest is next week's
+        if s.digest == "weekly" and r.joined is not None:
+            at = tick.slots.get(
+                slot, partial(weekly_slot, tick.now, tz, s.digest_hour, s.digest_weekday)
+            )
+            if r.joined > at - NEWCOMER_WAIT:
+                return None  # the first digest is at a slot a day after consent or later
         return key
 
     def _digest(self, r: Recipient, key: str, tick: _Tick, page: _Page) -> NewPush | None:

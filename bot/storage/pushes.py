@@ -8,7 +8,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.settings import PushSettings
@@ -29,7 +29,7 @@ class Recipient(NamedTuple):
     locale: str | None
     timezone: str | None
     region: str | None
-    newcomer: bool  # consented after `recipients`' `newcomers_since`
+    joined: datetime | None  # when they consented, if after `recipients`' `newcomers_since`
     stage: int | None
     topics: frozenset[str]
     settings: PushSettings
@@ -94,9 +94,13 @@ def _recipient_queries(
             users.c.locale,
             users.c.timezone,
             users.c.region,
-            (users.c.consent_at > bindparam("since", type_=users.c.consent_at.type)).label(
-                "newcomer"
-            ),
+            case(
+                (
+                    users.c.consent_at > bindparam("since", type_=users.c.consent_at.type),
+                    users.c.consent_at,
+                ),
+                else_=None,
+            ).label("joined"),
             stage.c.stage,
             user_settings.c.user_id,
             *(user_settings.c[name] for name in _SETTINGS),
@@ -127,8 +131,9 @@ async def recipients(
 ) -> list[Recipient]:
     """Users who consented and have not blocked the bot, with settings, stage and topics, in
     ascending id order; with `first`/`last` only those whose id lies in [first, last]. Who
-    consented after `newcomers_since` is a newcomer (the database compares: a tick reads
-    100 000 users, and turning each one's time into a datetime was a tenth of reading them)."""
+    consented after `newcomers_since` comes with the time they did (`joined`; the database
+    compares: a tick reads 100 000 users, and turning each one's time into a datetime was a
+    tenth of reading them)."""
     query, topic_rows, role_rows = _recipient_queries(first is None, last is None)
     bounds = {"first": first, "last": last}
     topics: dict[int, set[str]] = {}
@@ -144,7 +149,7 @@ async def recipients(
     settings_seen: dict[tuple[Any, ...], PushSettings] = {}
     result = []
     for row in (await conn.execute(query, {**bounds, "since": newcomers_since})).all():
-        user_id, locale, timezone, region, newcomer, stage_, has_settings, *values = row
+        user_id, locale, timezone, region, joined, stage_, has_settings, *values = row
         if has_settings is None:
             settings = _DEFAULT_SETTINGS
         else:
@@ -165,7 +170,7 @@ async def recipients(
                 locale,
                 timezone,
                 region,
-                newcomer,
+                joined,
                 stage_,
                 shared,
                 settings,
