@@ -66,6 +66,8 @@ from bot.ui.render import MESSAGE_LIMIT, Renderer, escape_html, split_html, utf1
 
 log = logging.getLogger(__name__)
 GRANT_SOON = 30  # days: a grant whose deadline is nearer goes into the digest
+OPENING_SOON = timedelta(days=14)  # a grant opening sooner goes into the digest
+_NONE: frozenset[str] = frozenset()
 MAX_GRANTS = 3
 MAX_MEASURES = 3
 PAGE = 1_000  # users per page: one set of queries and one transaction each
@@ -168,9 +170,9 @@ class _Tick:
     measure_names: dict[str, str]
     opportunities: DigestOpportunities | None
     opening_index: dict[str, int] = field(default_factory=dict)  # grant key → in openings
-    yesterday: dict[str, Occurrence] = field(default_factory=dict)  # a day ago (daily digests)
+    yesterday: dict[str, bool] = field(default_factory=dict)  # grant key → said yesterday too
     new_today: dict[str | None, list[Candidate]] = field(default_factory=dict)  # added in a day
-    due_grants: _Memo[tuple[str, str | None, bool], list[_Due]] = field(default_factory=_Memo)
+    due_grants: _Memo[tuple[str | None, bool], list[_Due]] = field(default_factory=_Memo)
     periods: _Memo[tuple[str, str, int, int], str | None] = field(default_factory=_Memo)
     slots: _Memo[tuple[str, str, int, int], datetime] = field(default_factory=_Memo)
     quiet: _Memo[tuple[str, int, int], datetime] = field(default_factory=_Memo)
@@ -248,11 +250,24 @@ def _line_state(occurrence: Occurrence, now: datetime, tz: str) -> str | None:
     "open" (the deadline within GRANT_SOON days), "last day" — or None: no line. Days are the
     organiser's (`tz`)."""
     if occurrence.open_at > now:
-        return "upcoming" if occurrence.open_at - now <= timedelta(days=14) else None
+        return "upcoming" if occurrence.open_at - now <= OPENING_SOON else None
     left = days_left(occurrence, now, tz)
     if left is None or left > GRANT_SOON:
         return None
     return "last day" if left == 0 and not occurrence.expected else "open"
+
+
+def _repeated(tick: _Tick, g: GrantView, occurrence: Occurrence) -> bool:
+    """Whether yesterday's daily digest said of the grant what today's would (its line's
+    state is the same); looked up once per grant and tick."""
+    found = tick.yesterday.get(g.key)
+    if found is None:
+        day_ago = tick.now - timedelta(days=1)
+        before = current_or_next(g.windows, g.timezone, day_ago)
+        found = tick.yesterday[g.key] = before is not None and _line_state(
+            before, day_ago, g.timezone
+        ) == _line_state(occurrence, tick.now, g.timezone)
+    return found
 
 
 class Planner:
@@ -285,16 +300,10 @@ class Planner:
     async def _prepare(self, now: datetime) -> _Tick:
         grants = await self.catalogs.grants()
         openings = []
-        yesterday = {}
         for g in grants:
-            if not g.windows:
-                continue
-            occurrence = current_or_next(g.windows, g.timezone, now)
+            occurrence = current_or_next(g.windows, g.timezone, now) if g.windows else None
             if occurrence is not None:
                 openings.append((g, occurrence))
-            before = current_or_next(g.windows, g.timezone, now - timedelta(days=1))
-            if before is not None:
-                yesterday[g.key] = before
         week_ago = now - timedelta(days=7)
         fresh = await self.measures.local_measures()
         local = [m for m in fresh if m.created_at is not None and m.created_at >= week_ago]
@@ -309,7 +318,6 @@ class Planner:
         return _Tick(
             now=now,
             openings=openings,
-            yesterday=yesterday,
             opening_index={g.key: i for i, (g, _) in enumerate(openings)},
             articles=articles,
             articles_by_stage=by_stage,
@@ -510,7 +518,7 @@ class Planner:
         """The followed grants a reminder goes about today: the digest leaves them out."""
         followed = page.follows.get(r.id)
         if not followed or not r.settings.grants:
-            return frozenset()
+            return _NONE
         index = tick.opening_index
         found = []
         for key in followed:
@@ -520,7 +528,7 @@ class Planner:
             g, occurrence = tick.openings[i]
             if occurrence.close_at is not None and self._reminder_days(tick, g, occurrence):
                 found.append(key)
-        return frozenset(found)
+        return frozenset(found) if found else _NONE
 
     def _reminder_days(self, tick: _Tick, g: GrantView, occurrence: Occurrence) -> list[int]:
         """Which reminders of the grant are due today (the organiser's days)."""
@@ -536,30 +544,25 @@ class Planner:
         phase: str | None,
         tick: _Tick,
         daily: bool = False,
-        reminded: frozenset[str] = frozenset(),
+        reminded: frozenset[str] = _NONE,
     ) -> _Part[tuple[DueGrant, ...]]:
         """Up to MAX_GRANTS that fit the user (`bot.domain.grants.fits`): open with the deadline
         within GRANT_SOON days or opening within two weeks; open ones first, then by days left,
         then in the catalogs' order. Never a grant a reminder goes about today (`reminded`);
         in a daily digest, only a grant whose line is new or changed since yesterday's."""
         region = r.region
-        memo_key = (tz, phase, r.topics, region, daily, reminded)
+        memo_key = (phase, r.topics, region, daily, reminded)  # the zone only shows them
         found = tick.grants.data.get(memo_key)
         if found is not None:
             return found
 
         def due_near() -> list[_Due]:
             found = []
-            yesterday = tick.now - timedelta(days=1)
             for g, occurrence in tick.openings:
                 if g.region is not None and g.region != region:
                     continue
-                state = _line_state(occurrence, tick.now, g.timezone)
-                if state is None:
+                if _line_state(occurrence, tick.now, g.timezone) is None:
                     continue
-                before = tick.yesterday.get(g.key) if daily else None
-                if before is not None and state == _line_state(before, yesterday, g.timezone):
-                    continue  # yesterday's digest said the same
                 left = days_left(occurrence, tick.now, g.timezone)  # the organiser's days
                 is_open = occurrence.open_at <= tick.now
                 found.append(
@@ -568,10 +571,15 @@ class Planner:
             found.sort(key=lambda x: (not x[2][3], x[2][2] if x[2][2] is not None else 999))
             return found  # the sort is stable: among equals, the catalogs' order
 
+        def changed() -> list[_Due]:  # a daily digest's: what yesterday's did not say
+            weekly = tick.due_grants.get((region, False), due_near)
+            return [d for d in weekly if not _repeated(tick, d[2][0], d[2][1])]
+
         def pick() -> _Part[tuple[DueGrant, ...]]:
             chosen = []
             topics = r.topics
-            for phases, grant_topics, due in tick.due_grants.get((tz, region, daily), due_near):
+            due_list = tick.due_grants.get((region, daily), changed if daily else due_near)
+            for phases, grant_topics, due in due_list:
                 if phases and phase is not None and phase not in phases:
                     continue
                 if grant_topics and topics and grant_topics.isdisjoint(topics):

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -80,6 +80,7 @@ def _make_env(locale: str, templates: Path, translations: gettext.NullTranslatio
 MOSCOW = ZoneInfo("Europe/Moscow")
 
 
+@lru_cache(maxsize=4096)  # a tick shows the same few deadlines in the same few zones
 def organiser_time(
     translations: gettext.NullTranslations,
     instant: datetime,
