@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     # with a web chat at http://PLAYGROUND_HOST:PLAYGROUND_PORT.
     playground_host: str = "127.0.0.1"
     playground_port: int = Field(default=8080, ge=0, le=65535)
+    playground_dir: Path | None = None  # the playground's data; default: ./data/playground
 
     @field_validator("operator_name", "operator_contact", mode="after")
     @classmethod

@@ -1,9 +1,10 @@
 """The playground: without BOT_TOKEN `python -m bot` runs the bot on the built-in Bot API
 emulator and serves a web chat where simulated people talk to it (see `server.py`).
 
-Its data lives apart from a real deployment's: `data/playground/` holds the bot's database
-(`opora.db`, unless DATABASE_URL is set) and the chats (`chats.json`, `files/`), so the
-people, their chats, the bot's clock and what the bot stored survive a restart.
+Its data lives apart from a real deployment's: `data/playground/` under the working directory
+(or PLAYGROUND_DIR) holds the bot's database (`opora.db`, unless DATABASE_URL is set) and the
+chats (`chats.json`, `files/`), so the people, their chats, the bot's clock and what the bot
+stored survive a restart.
 """
 
 from __future__ import annotations
@@ -15,21 +16,26 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from bot.config import ROOT, Settings, SettingsError
+from bot.config import Settings, SettingsError
 from bot.playground.server import Playground
 
 __all__ = ["Playground", "playground_paths", "run_playground"]
 
 
 def playground_paths(settings: Settings) -> tuple[Settings, Path]:
-    """The settings with the playground's own database, and the folder for its chats: beside
-    an explicitly set SQLite database, else `data/playground/`."""
-    folder = ROOT / "data" / "playground"
+    """The settings with the playground's own database, and the folder for its chats:
+    PLAYGROUND_DIR when set, else beside an explicitly set SQLite database, else
+    `data/playground/` in the working directory (where `python -m bot` was started, not where
+    the code lies: an installed package or another checkout keeps its data apart)."""
+    folder = Path.cwd() / "data" / "playground"
+    if settings.playground_dir is not None:
+        folder = settings.playground_dir.expanduser().resolve()
     if "database_url" not in settings.model_fields_set:
         database = f"sqlite+aiosqlite:///{folder / 'opora.db'}"
         return settings.model_copy(update={"database_url": database}), folder
     url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+    sqlite_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    if sqlite_file and settings.playground_dir is None:
         folder = Path(str(url.database)).resolve().parent / "playground"
     return settings, folder
 

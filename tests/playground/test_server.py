@@ -365,8 +365,14 @@ def test_the_playground_keeps_its_data_apart(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("PLAYGROUND_DIR", raising=False)
+    # Started elsewhere than the checkout, its data is where it was started.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
     settings, folder = playground_paths(Settings(_env_file=None))
-    assert folder == ROOT / "data" / "playground"
+    assert folder == elsewhere / "data" / "playground"
+    assert not folder.is_relative_to(ROOT)
     assert settings.database_url == f"sqlite+aiosqlite:///{folder / 'opora.db'}"
     assert Settings(_env_file=None).database_url.endswith("opora.db")  # a deployment's own
     explicit = f"sqlite+aiosqlite:///{tmp_path / 'x' / 'bot.db'}"
@@ -374,4 +380,11 @@ def test_the_playground_keeps_its_data_apart(
     assert (settings.database_url, folder) == (explicit, tmp_path / "x" / "playground")
     postgres = "postgresql+asyncpg://postgres@127.0.0.1:5432/opora"
     settings, folder = playground_paths(Settings(_env_file=None, database_url=postgres))
-    assert (settings.database_url, folder) == (postgres, ROOT / "data" / "playground")
+    assert (settings.database_url, folder) == (postgres, elsewhere / "data" / "playground")
+    # PLAYGROUND_DIR names the folder: chats and database both go there.
+    monkeypatch.setenv("PLAYGROUND_DIR", str(tmp_path / "mine"))
+    settings, folder = playground_paths(Settings(_env_file=None))
+    assert folder == tmp_path / "mine"
+    assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path / 'mine' / 'opora.db'}"
+    settings, folder = playground_paths(Settings(_env_file=None, database_url=explicit))
+    assert (settings.database_url, folder) == (explicit, tmp_path / "mine")
