@@ -24,7 +24,7 @@ import json
 import logging
 import socket
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from bot.emulator.state import StoredMessage
 from bot.infra.clock import ManualClock
 from bot.playground.render import message_payload
 from bot.playground.store import ChatStore
+from bot.storage import outbox as outbox_repo
 from bot.ui.render import MESSAGE_LIMIT, Renderer
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,9 @@ BOT_USERNAME = "opora_playground_bot"
 MAX_PARTS = 10  # a longer paste is refused with a note instead of flooding the bot
 MAX_UPLOAD = 20 * 1024 * 1024  # what a bot may download from Telegram
 STEPS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
+HOUR = timedelta(hours=1)  # a clock jump stops at every full hour: the scheduler's grain
+MAX_STOPS = 400  # a week of hours, and the moments pushes fall due between them
+DELIVER_SECONDS = 30.0  # how long one stop waits for the sender at most
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
@@ -474,16 +478,58 @@ class Playground:
         return {"text": answer.text, "alert": answer.show_alert}
 
     async def advance(self, step: str) -> None:
-        """Move the bot's clock and run the scheduler at once."""
+        """Move the bot's clock forward as time would pass (see `_walk`): what falls due on
+        the way arrives at once, in order, dated when it fell due."""
         async with self._clock_lock:
-            self.clock.advance(STEPS[step])
-            self._broadcast(self._clock_event())
-            self._schedule_save()
+            offset = self.clock.offset + STEPS[step]
             if self.app is not None:
                 try:
-                    await self.app.tick()
+                    await self._walk(self.clock.now() + STEPS[step])
                 except Exception:
-                    log.exception("playground tick failed")
+                    log.exception("playground clock walk failed")
+            # The step exactly, as if the jump took no time (the walk's stops took some).
+            self.clock.offset = max(self.clock.offset, offset)
+            self._broadcast(self._clock_event())
+            self._schedule_save()
+
+    async def _walk(self, target: datetime) -> None:
+        """Stop at every full hour of the bot's clock and at every moment an outbox row falls
+        due (quiet hours hold pushes back to a later moment), up to `target`; at each stop
+        tick the scheduler and let the sender deliver everything due. A digest, reminder or
+        held push inside the span so arrives at its own time, in due order, as if the clock
+        had run there; one jump to the end would skip what was due only on the way."""
+        for _ in range(MAX_STOPS):
+            now = self.clock.now()
+            if now >= target:
+                return
+            stop = min(target, now.replace(minute=0, second=0, microsecond=0) + HOUR)
+            due = await self._next_due()
+            if due is not None and now < due < stop:
+                stop = due
+            self.clock.advance(stop - now)
+            await self.app.tick()
+            await self._deliver()
+        log.warning("playground clock walk cut short", extra={"stops": MAX_STOPS})
+
+    async def _next_due(self) -> datetime | None:
+        async with self.app.engine.connect() as conn:
+            return await outbox_repo.next_due(conn)
+
+    async def _deliver(self) -> None:
+        """Wake the sender and wait until nothing due now is left in the outbox (a row whose
+        retry comes later is a later stop of the walk). At most `DELIVER_SECONDS`."""
+        sender = self.app.sender
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + DELIVER_SECONDS
+        while loop.time() < deadline:
+            due = await self._next_due()
+            if not sender.in_memory and (due is None or due > self.clock.now()):
+                return
+            since = sender.version
+            sender.wake()
+            with contextlib.suppress(TimeoutError):
+                await sender.changed(since, timeout=1.0)
+        log.warning("playground: the sender did not deliver what is due in time")
 
     def set_language(self, language: str) -> None:
         self.language = language

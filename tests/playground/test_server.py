@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +29,7 @@ from tests.playground.conftest import (
 )
 
 RU = Renderer()
+HOUR = timedelta(hours=1)
 
 
 async def start_journey(page: Page) -> dict[str, Any]:
@@ -105,11 +106,10 @@ async def test_a_page_walks_the_journey_switches_people_and_moves_the_clock(
     app = playground.app
     await app.profiles.set_place(ANNA, "Europe/Moscow", "mow")
     await app.profiles.add_quiz_result(ANNA, 4, {"problem": "tackling"})
-    # From noon in Moscow: a week on it is day there (at night the digest would wait out the
-    # quiet hours, and this test would depend on when it runs).
-    local = playground.clock.now().astimezone(ZoneInfo("Europe/Moscow"))
-    noon = local.replace(hour=12, minute=0, second=0, microsecond=0)
-    playground.clock.advance(noon - local if noon > local else noon + timedelta(days=1) - local)
+    # From Monday 09:30 in Moscow, two days after she came (no longer a newcomer): the week's
+    # digest falls due at 10:00 on the way.
+    playground.clock.advance(timedelta(days=2))
+    _moscow(playground, 0, 9, 30)
     before, offset = playground.clock.now(), playground.clock.offset.total_seconds()
     await page.ws.send_json({"type": "clock", "step": "week"})
     clock = await page.wait(lambda e: e["type"] == "clock")
@@ -117,7 +117,10 @@ async def test_a_page_walks_the_journey_switches_people_and_moves_the_clock(
     assert clock["offset"] == pytest.approx(offset + 7 * 24 * 3600, abs=1e-6)
     assert clock["zone"] == "Europe/Moscow"
     digest = await page.message(ANNA, "еженедельный дайджест")
-    assert digest["date"] >= int(before.timestamp()) + 7 * 24 * 3600  # in the bot's time
+    # It came when it fell due on the way: Monday 10:00 in Moscow, by the bot's clock.
+    arrived = datetime.fromtimestamp(digest["date"], UTC).astimezone(ZoneInfo("Europe/Moscow"))
+    assert (arrived.weekday(), arrived.hour, arrived.minute) == (0, 10, 0)
+    assert before < arrived < before + timedelta(weeks=1)
     await other.ws.close()
     await page.ws.close()
 
@@ -388,3 +391,65 @@ def test_the_playground_keeps_its_data_apart(
     assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path / 'mine' / 'opora.db'}"
     settings, folder = playground_paths(Settings(_env_file=None, database_url=explicit))
     assert (settings.database_url, folder) == (explicit, tmp_path / "mine")
+
+
+def _moscow(playground: Playground, weekday: int, hour: int, minute: int = 0) -> datetime:
+    """Move the bot's clock forward to the next such local time in Moscow; returns it."""
+    moscow = ZoneInfo("Europe/Moscow")
+    local = playground.clock.now().astimezone(moscow)
+    at = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    at += timedelta(days=(weekday - at.weekday()) % 7)
+    if at <= local:
+        at += timedelta(weeks=1)
+    playground.clock.advance(at - local)
+    return at
+
+
+async def _digest_reader(playground: Playground, person: int, **settings: Any) -> None:
+    app = playground.app
+    await app.profiles.set_place(person, "Europe/Moscow", "mow")
+    await app.profiles.add_quiz_result(person, 4, {"problem": "tackling"})
+    current = await app.profiles.push_settings(person)
+    await app.profiles.save_push_settings(person, current.with_(**settings))
+
+
+async def test_a_clock_jump_delivers_what_fell_due_on_the_way_at_its_own_time(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
+    page = await open_page(http, playground)
+    await start_journey(page)
+    playground.clock.advance(timedelta(days=2))  # no longer a newcomer
+    await _digest_reader(playground, ANNA)  # the weekly digest: Monday 10:00
+    # A jump from Monday 09:30 past 10:00: the digest arrives, dated 10:00, not 10:30.
+    monday = _moscow(playground, 0, 9, 30)
+    await page.ws.send_json({"type": "clock", "step": "hour"})
+    digest = await page.message(ANNA, "еженедельный дайджест")
+    assert datetime.fromtimestamp(digest["date"], UTC) == monday.replace(minute=0) + HOUR
+    await page.wait(lambda e: e["type"] == "clock")
+
+    # A daily digest at 23:00 falls into the quiet hours (22–9): it waits for 09:00. A jump of
+    # a day from 21:30 brings it, dated 09:00 — one look at 21:30 the next day would find
+    # nothing due and the digest would be lost.
+    await _digest_reader(playground, ANNA, digest="daily", digest_hour=23)
+    evening = _moscow(playground, 1, 21, 30)
+    await page.ws.send_json({"type": "clock", "step": "day"})
+    await page.wait(lambda e: e["type"] == "clock", timeout=60)
+    held = await page.message(ANNA, "дайджест", timeout=1)
+    morning = evening.replace(hour=9, minute=0) + timedelta(days=1)
+    assert datetime.fromtimestamp(held["date"], UTC) == morning
+
+    # A week: each day's digest at 09:00 of the next morning, in order.
+    before = len(page.events)
+    await page.ws.send_json({"type": "clock", "step": "week"})
+    await page.wait(lambda e: e["type"] == "clock", timeout=120)
+    dates = [
+        e["message"]["date"]
+        for e in page.events[before:]
+        if e["type"] == "message" and e["person"] == ANNA and "дайджест" in e["message"]["html"]
+    ]
+    assert dates == sorted(dates)
+    assert len(dates) >= 2
+    for stamp in dates:
+        local = datetime.fromtimestamp(stamp, UTC).astimezone(ZoneInfo("Europe/Moscow"))
+        assert (local.hour, local.minute) == (9, 0)
+    await page.ws.close()
