@@ -40,6 +40,7 @@ from bot.infra.clock import ManualClock
 from bot.playground.render import message_payload
 from bot.playground.store import ChatStore
 from bot.storage import outbox as outbox_repo
+from bot.ui.keyboards import Lang
 from bot.ui.render import MESSAGE_LIMIT, Renderer
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ CSP = (
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
     "form-action 'none'"
 )
+LANGUAGE_CHOICE = Lang.__prefix__ + ":"  # what /language's buttons send
 LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 ALL_INTERFACES = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 - names, not a bind
 
@@ -183,6 +185,7 @@ class Playground:
         saved = self.store.load()
         self.clock = ManualClock(offset=saved.offset)
         self.language = saved.language
+        self.chose_language = set(saved.chose_language)
         self.emulator = Emulator(
             bot_username=BOT_USERNAME, bot_first_name="Опора", record_calls=False
         )
@@ -348,7 +351,9 @@ class Playground:
     def save(self) -> None:
         self._save_handle = None
         try:
-            self.store.save(self.clock.offset, self.language, self._chats())
+            self.store.save(
+                self.clock.offset, self.language, self._chats(), frozenset(self.chose_language)
+            )
         except OSError as exc:
             log.warning("playground history not saved", extra={"error": str(exc)})
 
@@ -471,6 +476,8 @@ class Playground:
         stored = user.chat.messages.get(message_id)
         if stored is None or stored.deleted or len(data.encode()) > 64:
             return None
+        if data.startswith(LANGUAGE_CHOICE):  # chosen in the bot: the page's switch leaves it
+            self.chose_language.add(person_id)
         try:
             answer = await user.press_data(data, message=user.current(message_id), timeout=30)
         except EmulatorTimeout:
@@ -531,10 +538,17 @@ class Playground:
                 await sender.changed(since, timeout=1.0)
         log.warning("playground: the sender did not deliver what is due in time")
 
-    def set_language(self, language: str) -> None:
+    async def set_language(self, language: str) -> None:
+        """The people's Telegram language: the app's, so the bot answers in it. The bot keeps
+        the language a person consented in; one who never chose with /language follows
+        Telegram's, as the page's switch stands for them changing their app's language."""
         self.language = language
-        for user in self.users.values():
+        for person_id, user in self.users.items():
             user.info.language_code = language
+            if self.app is not None and person_id not in self.chose_language:
+                known = await self.app.users.get(person_id)
+                if known is not None and known.locale not in (None, language):
+                    await self.app.users.set_locale(person_id, language)
         self._broadcast(self._state())
         self._schedule_save()
 
@@ -611,7 +625,7 @@ class Playground:
         if kind == "clock" and command.get("step") in STEPS:
             await self.advance(str(command["step"]))
         elif kind == "language" and command.get("language") in ("ru", "en"):
-            self.set_language(str(command["language"]))
+            await self.set_language(str(command["language"]))
         elif person_id not in self.users:
             return
         elif kind == "send" and isinstance(command.get("text"), str):

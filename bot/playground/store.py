@@ -27,6 +27,7 @@ class Saved:
     offset: timedelta = timedelta()
     language: str = "ru"
     chats: dict[int, list[JSON]] = field(default_factory=dict)
+    chose_language: frozenset[int] = frozenset()  # people who pressed a /language button
 
 
 class ChatStore:
@@ -53,14 +54,24 @@ class ChatStore:
             offset=timedelta(seconds=float(raw.get("clock_offset", 0))),
             language=language if language in ("ru", "en") else "ru",
             chats={int(k): v for k, v in chats.items() if isinstance(v, list)},
+            chose_language=frozenset(
+                int(i) for i in raw.get("chose_language") or () if isinstance(i, int)
+            ),
         )
 
-    def save(self, offset: timedelta, language: str, chats: dict[int, Chat]) -> None:
+    def save(
+        self,
+        offset: timedelta,
+        language: str,
+        chats: dict[int, Chat],
+        chose_language: frozenset[int] = frozenset(),
+    ) -> None:
         self.files.mkdir(parents=True, exist_ok=True)
         data = {
             "version": VERSION,
             "clock_offset": offset.total_seconds(),
             "language": language,
+            "chose_language": sorted(chose_language),
             "chats": {
                 str(chat_id): [self._message(m) for m in chat.messages.values()]
                 for chat_id, chat in chats.items()

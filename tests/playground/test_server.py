@@ -349,9 +349,10 @@ async def test_chats_clock_and_old_buttons_survive_a_restart(
         restored = next(m for m in anna["messages"] if m["id"] == role["id"])
         assert restored["html"] == role["html"]
         assert restored["buttons"] == role["buttons"]
-        # The button drawn before the restart still works: the bot edits the same message.
+        # The button drawn before the restart still works: the bot edits the same message, in
+        # the language the switch set.
         await page.press(ANNA, restored, "🚀 Активист: веду или начинаю проект")
-        zones = await page.message(ANNA, "Где вы?")
+        zones = await page.message(ANNA, "Where are you?")
         assert zones["id"] == role["id"]
         await page.ws.close()
     finally:
@@ -452,4 +453,29 @@ async def test_a_clock_jump_delivers_what_fell_due_on_the_way_at_its_own_time(
     for stamp in dates:
         local = datetime.fromtimestamp(stamp, UTC).astimezone(ZoneInfo("Europe/Moscow"))
         assert (local.hour, local.minute) == (9, 0)
+    await page.ws.close()
+
+
+async def test_the_language_switch_is_the_peoples_telegram_language(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
+    page = await open_page(http, playground)
+    await start_journey(page)  # consented in Russian: the bot keeps that language
+    await page.ws.send_json({"type": "language", "language": "en"})
+    await page.wait(lambda e: e["type"] == "state" and e["language"] == "en")
+    await page.send(ANNA, "/help")
+    await page.message(ANNA, "❓ <b>Help</b>")
+    await page.send(VERA, "/help")  # one who never talked to the bot: English from the start
+    await page.message(VERA, "❓ <b>Help</b>")
+
+    # Chosen in the bot with /language, the language stays whatever the switch says.
+    await page.send(ANNA, "/language")
+    choice = await page.message(ANNA, "Язык / Language")
+    await page.press(ANNA, choice, "🇷🇺 Русский")
+    await page.ws.send_json({"type": "language", "language": "ru"})
+    await page.wait(lambda e: e["type"] == "state" and e["language"] == "ru")
+    await page.ws.send_json({"type": "language", "language": "en"})
+    await page.wait(lambda e: e["type"] == "state" and e["language"] == "en")
+    await page.send(ANNA, "/help")
+    await page.message(ANNA, "❓ <b>Справка</b>")
     await page.ws.close()
