@@ -165,6 +165,63 @@ def no_horizontal_scroll(driver: Any) -> bool:
     )
 
 
+TOUCH = 44  # px: the least a finger can hit (WCAG 2.5.5, Apple's and Google's guides)
+TARGETS = ".person, .step, .language, #messages .key, #menu-button, #attach, #send, #text"
+
+
+def fits_a_phone(driver: Any, height: int) -> None:
+    """What a phone's user sees: every control is big enough to tap, the header (all above
+    the chat) takes at most an eighth of the screen, each role's name is shown whole."""
+    small = driver.execute_script(
+        "return [...document.querySelectorAll(arguments[0])]"
+        ".filter((e) => e.getClientRects().length)"
+        ".map((e) => [e.className || e.id, e.getBoundingClientRect()])"
+        ".filter(([, r]) => r.width < arguments[1] || r.height < arguments[1])"
+        ".map(([name, r]) => `${name}: ${r.width}x${r.height}`)",
+        TARGETS,
+        TOUCH,
+    )
+    assert small == [], small
+    header = driver.execute_script(
+        "return document.getElementById('messages').getBoundingClientRect().top"
+    )
+    assert header <= height / 8, f"the header takes {header}px of {height}"
+    cut = driver.execute_script(
+        "return [...document.querySelectorAll('.person')].filter((p) => {"
+        "  const box = p.getBoundingClientRect();"
+        "  return [...p.querySelectorAll('.name, .role')].some((t) => {"
+        "    const r = t.getBoundingClientRect();"
+        "    return t.scrollWidth > t.clientWidth + 1 || t.scrollHeight > t.clientHeight + 1"
+        "      || r.right > box.right + 0.5 || r.bottom > box.bottom + 0.5 || r.width === 0;"
+        "  });"
+        "}).map((p) => [...p.querySelectorAll('.name, .role')].map((t) => {"
+        "  const r = t.getBoundingClientRect(), b = p.getBoundingClientRect();"
+        "  return `${t.textContent} ${t.scrollWidth}/${t.clientWidth} ${t.scrollHeight}/`"
+        "    + `${t.clientHeight} ${r.right}/${b.right} ${r.bottom}/${b.bottom}`;"
+        "}).join('; '))"
+    )
+    assert cut == [], cut
+    roles = [r.text for r in driver.find_elements("css selector", ".person .role")]
+    assert " ".join(roles[2].split()) == "Координатор, админ"
+
+
+def no_focus_jump_on_touch(driver: Any) -> None:
+    """On a touch screen the command menu does not put the focus into the message box (the
+    on-screen keyboard would cover half the chat) after a command is picked."""
+    from selenium.webdriver.common.by import By
+
+    driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True})
+    assert driver.execute_script("return matchMedia('(pointer: coarse)').matches")
+    driver.execute_script("document.activeElement.blur()")
+    driver.find_element(By.ID, "menu-button").click()
+    assert driver.execute_script("return document.activeElement.id") != "text"
+    items = driver.find_elements(By.CSS_SELECTOR, "#menu .menu-item")
+    next(i for i in items if i.text.startswith("/help")).click()
+    see(driver, "Справка")
+    assert driver.execute_script("return document.activeElement.id") != "text"
+    driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": False})
+
+
 def test_a_person_goes_from_start_to_the_first_ikigai_step_in_a_browser(
     browser: Any, tmp_path: Path
 ) -> None:
@@ -261,6 +318,8 @@ def test_a_person_goes_from_start_to_the_first_ikigai_step_in_a_browser(
         )
         phone = tmp_path / "playground-phone.png"
         assert driver.save_screenshot(str(phone))
+        fits_a_phone(driver, 844)
+        no_focus_jump_on_touch(driver)
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         until(driver, lambda d: d.find_element(By.ID, "brand").is_displayed(), "the sidebar")
         assert no_horizontal_scroll(driver)

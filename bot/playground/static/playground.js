@@ -546,7 +546,7 @@
     state.menuByTyping = byTyping;
     $("menu").hidden = false;
     $("menu-button").setAttribute("aria-expanded", "true");
-    if (!byTyping) {
+    if (!byTyping && !touchScreen()) {
       const first = $("menu-list").querySelector("button");
       if (first) first.focus();
     }
@@ -557,10 +557,13 @@
     $("menu").hidden = true;
     $("menu-button").setAttribute("aria-expanded", "false");
     state.menuByTyping = false;
-    if (wasOpen && focusBack) $("text").focus();
+    // On a touch screen focus in the message box opens the keyboard over half the chat.
+    if (wasOpen && focusBack && !touchScreen()) $("text").focus();
   }
 
   // ------------------------------------------------------------------ composer
+
+  const touchScreen = () => window.matchMedia("(pointer: coarse)").matches;
 
   function resize() {
     const area = $("text");
