@@ -1,7 +1,10 @@
-"""Last in the tree: anything no flow took. Text gets a hint and the menu; a button gets
-"this menu is out of date" and a fresh menu, never silence."""
+"""Last in the tree: anything no flow took. Text gets a hint and the menu — or, where the screen
+waits for a press (the quiz's question), that screen again; a button gets "this menu is out of
+date" and a fresh menu, never silence."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from aiogram import Router
 from aiogram.types import CallbackQuery, Message
@@ -9,6 +12,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.ui.keyboards import main_menu
 from bot.ui.screen import Screen
+from handlers import journey
 
 router = Router(name=__name__)
 ECHO_LIMIT = 200
@@ -23,9 +27,13 @@ async def stale_button(
 
 
 @router.message()
-async def unknown_message(message: Message, screen: Screen) -> None:
+async def unknown_message(
+    message: Message, screen: Screen, raw_state: str | None = None, **deps: Any
+) -> None:
     tr = screen.tr
     text = message.text or ""
+    if not text.startswith("/") and await journey.show_again(raw_state, screen, deps):
+        return
     if text.startswith("/"):
         reply = tr("unknown_command.j2", command=text.split()[0][:64])
     elif text:

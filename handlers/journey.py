@@ -76,3 +76,27 @@ async def advance(screen: Screen, deps: dict[str, Any]) -> None:
         volunteer_ready=volunteer_ready,
     )
     await start_step(name, screen, deps)
+
+
+# screens answered with their buttons: typed text there shows the screen again (the fallback)
+_by_buttons: dict[str, StepStart] = {}
+
+
+def answered_by_buttons(state: str) -> Callable[[StepStart], StepStart]:
+    """The screen shown in FSM `state` waits for a press; `fn` shows it again, below the text
+    the user typed instead."""
+
+    def register(fn: StepStart) -> StepStart:
+        _by_buttons[state] = fn
+        return fn
+
+    return register
+
+
+async def show_again(state: str | None, screen: Screen, deps: dict[str, Any]) -> bool:
+    """Show again the screen that waits for a press in `state` (True), if there is one."""
+    again = _by_buttons.get(state) if state is not None else None
+    if again is None:
+        return False
+    await again(screen, deps)
+    return True

@@ -24,7 +24,10 @@ class QuizState(StatesGroup):
     question = State()  # data: qz_answers {question: option}
 
 
-async def show_question(screen: Screen, catalog: Catalog, answers: dict[str, str]) -> None:
+async def show_question(
+    screen: Screen, catalog: Catalog, answers: dict[str, str], *, typed: bool = False
+) -> None:
+    """The current question; `typed`: the user typed text instead of pressing an answer."""
     questions = catalog.quiz.questions
     index = len(answers)
     question = questions[index]
@@ -36,7 +39,13 @@ async def show_question(screen: Screen, catalog: Catalog, answers: dict[str, str
     nav = [button(tr._("« Back"), QuizCb(action="back"))] if index else []
     nav.append(button(tr._("☰ Menu"), Menu(section="home")))
     rows.append(nav)
-    text = tr("quiz/question.j2", question=question, number=index + 1, total=len(questions))
+    text = tr(
+        "quiz/question.j2",
+        question=question,
+        number=index + 1,
+        total=len(questions),
+        typed=typed,
+    )
     await screen.show(text, keyboard(rows))
 
 
@@ -46,6 +55,16 @@ async def start_quiz(screen: Screen, deps: dict[str, Any]) -> None:
     await screen.state.set_state(QuizState.question)
     await screen.state.update_data(qz_answers={})
     await show_question(screen, deps["catalog"], {})
+
+
+@journey.answered_by_buttons(QuizState.question.state)
+async def question_again(screen: Screen, deps: dict[str, Any]) -> None:
+    """Text typed where an answer button is awaited: the question again, at the bottom."""
+    answers = await _answers(screen)
+    if answers is None:
+        await start_quiz(screen, deps)
+        return
+    await show_question(screen, deps["catalog"], answers, typed=True)
 
 
 @router.message(Command("quiz"))
