@@ -1,8 +1,15 @@
 """The ikigai exercise: what I want / what I can / what the territory needs (1–3 typed entries
 each, with back, skip and edit), then the territory topics, then a summary and a picture.
 
-Entries are stored as they are typed; the FSM only remembers which step the user is on, so the
-exercise resumes after a restart.
+Entries are stored as they are typed; the FSM only remembers which step the user is on (and
+the id of the step's message), so the exercise resumes after a restart.
+
+A typed entry edits the step's message — the prompt just above it — instead of sending the
+prompt again, and gets a ✍ reaction: on a phone the chat reads as the question, then the user's
+own answers, each marked as taken, with the numbered list growing in the question above; a
+reply per entry would double the bubbles and push the buttons off the screen. A hint (a
+sticker, an over-long entry) is a message of its own, so the entry after it gets a fresh
+prompt below.
 """
 
 from __future__ import annotations
@@ -53,20 +60,30 @@ def _column_keyboard(screen: Screen, col: str, entries: list[str]) -> Any:
     return keyboard(rows)
 
 
-async def show_column(
-    screen: Screen,
-    profiles: ProfileService,
-    catalog: Catalog,
-    col: str,
-    entries: list[str] | None = None,
+PROMPT_KEY = "ik_msg"  # FSM data: the id of the message the exercise's step is shown in
+TAKEN = "✍"  # the reaction on a typed entry that was taken
+
+
+async def _present(
+    screen: Screen, text: str, markup: Any, typed: Message | None = None, *, anew: bool = True
 ) -> None:
-    """The column's screen; `entries` when the caller has just read or written them."""
-    if entries is None:
-        entries = await profiles.ikigai_column(screen.user_id, col)
+    """Show a step of the exercise. After a press: in place. After a typed entry (`typed`):
+    the entry gets its reaction and the step's message above it is edited; a new message
+    only when there is none to edit (and `anew`)."""
     assert screen.state is not None
-    await screen.state.set_state(Ikigai.entry)
-    await screen.state.update_data(ik_col=col)
-    text = screen.tr(
+    if typed is not None and screen.query is None:
+        await screen.react(typed.message_id, TAKEN)
+        prompt = (await screen.state.get_data()).get(PROMPT_KEY)
+        if isinstance(prompt, int) and await screen.edit(prompt, text, markup):
+            return
+        if not anew:
+            return
+    shown = await screen.show(text, markup)
+    await screen.state.update_data({PROMPT_KEY: shown})
+
+
+def _column_text(screen: Screen, catalog: Catalog, col: str, entries: list[str]) -> str:
+    return screen.tr(
         "ikigai/column.j2",
         column=catalog.ikigai.column(col),
         number=rules.COLUMNS.index(col) + 1,
@@ -74,7 +91,25 @@ async def show_column(
         limit=rules.ENTRY_LIMIT,
         max_entries=rules.MAX_ENTRIES,
     )
-    await screen.show(text, _column_keyboard(screen, col, entries))
+
+
+async def show_column(
+    screen: Screen,
+    profiles: ProfileService,
+    catalog: Catalog,
+    col: str,
+    entries: list[str] | None = None,
+    typed: Message | None = None,
+) -> None:
+    """The column's screen; `entries` when the caller has just read or written them, `typed`
+    when the user has just typed one."""
+    if entries is None:
+        entries = await profiles.ikigai_column(screen.user_id, col)
+    assert screen.state is not None
+    await screen.state.set_state(Ikigai.entry)
+    await screen.state.update_data(ik_col=col)
+    text = _column_text(screen, catalog, col, entries)
+    await _present(screen, text, _column_keyboard(screen, col, entries), typed)
 
 
 @journey.step("ikigai")
@@ -129,8 +164,13 @@ async def entry_typed(
     await profiles.set_ikigai_column(screen.user_id, col, entries)
     following = rules.next_column(col)
     if len(entries) < rules.MAX_ENTRIES:
-        await show_column(screen, profiles, catalog, col, entries)
-    elif following is None:
+        await show_column(screen, profiles, catalog, col, entries, typed=message)
+        return
+    # The column is full: its message keeps the list (its buttons done with), the next step
+    # comes below.
+    done = _column_text(screen, catalog, col, entries)
+    await _present(screen, done, None, message, anew=False)
+    if following is None:
         await show_topics(screen, profiles, catalog)
     else:
         await show_column(screen, profiles, catalog, following)
@@ -148,6 +188,8 @@ async def _hint(screen: Screen, message: Message, problem: rules.EntryProblem, c
     await screen.send(
         text, keyboard([[button(screen.tr._("« Back"), IkigaiCb(action="col", column=col))]])
     )
+    assert screen.state is not None
+    await screen.state.update_data({PROMPT_KEY: None})  # the next entry's prompt comes below
 
 
 # --- editing entries ---
@@ -180,7 +222,7 @@ async def edit_screen(
     ]
     rows.append([button(tr._("« Back"), IkigaiCb(action="col", column=col))])
     text = tr("ikigai/edit.j2", column=catalog.ikigai.column(col), entries=entries)
-    await screen.show(text, keyboard(rows))
+    await _present(screen, text, keyboard(rows))
 
 
 async def _entry_at(profiles: ProfileService, user_id: int, col: str, pos: int) -> list[str]:
@@ -218,7 +260,7 @@ async def change_entry(
         "ikigai/change.j2", entry=entries[callback_data.position - 1], limit=rules.ENTRY_LIMIT
     )
     cancel = keyboard([[button(screen.tr._("« Cancel"), IkigaiCb(action="edit", column=col))]])
-    await screen.show(text, cancel)
+    await _present(screen, text, cancel)
 
 
 @router.message(Ikigai.edit)
@@ -239,7 +281,7 @@ async def replacement_typed(
     else:  # the entry went away meanwhile: keep the text as a new one
         entries = [*entries, entry][-rules.MAX_ENTRIES :]
     await profiles.set_ikigai_column(screen.user_id, col, entries)
-    await show_column(screen, profiles, catalog, col, entries)
+    await show_column(screen, profiles, catalog, col, entries, typed=message)
 
 
 # --- topics: what the territory needs ---

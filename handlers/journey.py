@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiogram.fsm.state import State
+
 from bot.domain.journey import next_step
 from bot.services.profile import ProfileService
 from bot.services.volunteering import VolunteerService
@@ -82,12 +84,13 @@ async def advance(screen: Screen, deps: dict[str, Any]) -> None:
 _by_buttons: dict[str, StepStart] = {}
 
 
-def answered_by_buttons(state: str) -> Callable[[StepStart], StepStart]:
+def answered_by_buttons(state: State) -> Callable[[StepStart], StepStart]:
     """The screen shown in FSM `state` waits for a press; `fn` shows it again, below the text
     the user typed instead."""
 
     def register(fn: StepStart) -> StepStart:
-        _by_buttons[state] = fn
+        assert state.state is not None
+        _by_buttons[state.state] = fn
         return fn
 
     return register

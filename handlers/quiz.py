@@ -57,7 +57,7 @@ async def start_quiz(screen: Screen, deps: dict[str, Any]) -> None:
     await show_question(screen, deps["catalog"], {})
 
 
-@journey.answered_by_buttons(QuizState.question.state)
+@journey.answered_by_buttons(QuizState.question)
 async def question_again(screen: Screen, deps: dict[str, Any]) -> None:
     """Text typed where an answer button is awaited: the question again, at the bottom."""
     answers = await _answers(screen)

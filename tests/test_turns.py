@@ -116,8 +116,10 @@ async def _to_topics(user: EmulatedUser) -> None:
         "Москва",
     ):
         await tap(label)
+    prompt = user.last_bot_message
+    assert prompt is not None
     await user.send("Кружок робототехники")
-    await user.next_message(timeout=5)
+    await user.wait_edit(prompt)  # the entry is taken into the step's message
     for label in ("Дальше ▶", "Пропустить ▶", "Пропустить ▶"):
         await tap(label)
 

@@ -571,9 +571,14 @@ def _apply_edit(
     text: str,
     entities: list[Entity],
     markup: JSON | None,
+    file: StoredFile | None = None,
 ) -> JSON:
-    if text == message.text and entities == message.entities and markup == message.inline_markup:
+    """Apply an edit (`file`: a new file for the message, as editMessageMedia sends)."""
+    same = text == message.text and entities == message.entities
+    if same and markup == message.inline_markup and file is None:
         raise bad_request(err.NOT_MODIFIED)
+    if file is not None:
+        message.file = file
     message.text = text
     message.entities = entities
     if markup is not None or message.inline_markup is not None:
@@ -609,6 +614,67 @@ async def edit_message_reply_markup(state: EmulatorState, bot: BotState, params:
     message = _editable(bot, params)
     markup = parse_reply_markup(params.values.get("reply_markup"), inline_only=True)
     return _apply_edit(state, message, text=message.text, entities=message.entities, markup=markup)
+
+
+@method("editMessageMedia")
+async def edit_message_media(state: EmulatorState, bot: BotState, params: Params) -> Any:
+    """A photo's or document's file and caption replaced (the kind stays, as the emulator
+    stores one kind per message)."""
+    message = _editable(bot, params)
+    media = params.get_json("media")
+    if not isinstance(media, dict) or media.get("type") not in ("photo", "document"):
+        raise bad_request("can't parse InputMedia JSON object")
+    if message.kind != media["type"]:
+        raise bad_request("message can't be edited: the emulator keeps a message's kind")
+    inner = Params(media, params.files)
+    upload = _require_upload(inner, "media")
+    caption, entities = _caption(state, inner)
+    if isinstance(upload, Upload):
+        if media["type"] == "photo":
+            width, height = image_size(upload.data)
+            _check_photo_dimensions(width, height)
+            file = state.store_file(
+                "photo", upload.data, width=width, height=height, mime_type="image/jpeg"
+            )
+        else:
+            mime = _document_mime(upload)
+            file = state.store_file(
+                "document", upload.data, file_name=upload.filename, mime_type=mime
+            )
+    else:
+        file = _existing_file(state, upload, media["type"])
+    markup = parse_reply_markup(params.values.get("reply_markup"), inline_only=True)
+    return _apply_edit(state, message, text=caption, entities=entities, markup=markup, file=file)
+
+
+# Telegram's reactions a bot may set (the emoji of ReactionTypeEmoji).
+_REACTION_LIST = (
+    "👍 👎 ❤ 🔥 🥰 👏 😁 🤔 🤯 😱 🤬 😢 🎉 🤩 🤮 💩 🙏 👌 🕊 🤡 🥱 🥴 😍 🐳 ❤‍🔥 🌚 🌭 💯 🤣 ⚡ "
+    "🍌 🏆 💔 🤨 😐 🍓 🍾 💋 🖕 😈 😴 😭 🤓 👻 👨‍💻 👀 🎃 🙈 😇 😨 🤝 ✍ 🤗 🫡 🎅 🎄 ☃ 💅 🤪 🗿 "
+    "🆒 💘 🙉 🦄 😘 💊 🙊 😎 👾 🤷‍♂ 🤷 🤷‍♀ 😡"
+)
+REACTIONS = frozenset(_REACTION_LIST.split())
+
+
+@method("setMessageReaction")
+async def set_message_reaction(state: EmulatorState, bot: BotState, params: Params) -> Any:
+    message = _edit_target(bot, params, not_found="message to react not found")
+    _check_blocked(message.chat)
+    reaction = params.get_json("reaction") or []
+    if not isinstance(reaction, list):
+        raise bad_request("can't parse reaction types JSON object")
+    emoji: list[str] = []
+    for item in reaction:
+        if not isinstance(item, dict) or item.get("type") != "emoji":
+            raise bad_request("REACTION_INVALID")
+        if item.get("emoji") not in REACTIONS:
+            raise bad_request("REACTION_INVALID")
+        emoji.append(item["emoji"])
+    if len(emoji) > 1:
+        raise bad_request("REACTIONS_TOO_MANY")
+    message.reactions = emoji
+    message.chat.notifier.notify()
+    return True
 
 
 @method("deleteMessage")

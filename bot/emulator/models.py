@@ -85,6 +85,8 @@ class ChatMessage:
     version: int = 0
     edit_date: int | None = None
     deleted: bool = False
+    reactions: tuple[str, ...] = ()
+    """The emoji the bot reacted to this message with (``setMessageReaction``)."""
 
     @property
     def html(self) -> str:

@@ -223,6 +223,7 @@ class StoredMessage:
     version: int = 0
     edit_date: int | None = None
     deleted: bool = False
+    reactions: list[str] = field(default_factory=list)  # the bot's reaction emoji
 
     @property
     def inline_markup(self) -> JSON | None:
@@ -312,6 +313,7 @@ class StoredMessage:
             version=self.version,
             edit_date=self.edit_date,
             deleted=self.deleted,
+            reactions=tuple(self.reactions),
         )
 
 

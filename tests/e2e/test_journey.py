@@ -46,6 +46,18 @@ async def say(user: EmulatedUser, text: str) -> ChatMessage:
     return await user.next_message(timeout=5)
 
 
+async def enter(user: EmulatedUser, text: str) -> ChatMessage:
+    """Type an ikigai entry: no new message — the step's message above it is edited in place,
+    and the entry gets a ✍ reaction."""
+    prompt = current(user)
+    user.skip_pending()
+    typed = await user.send(text)
+    edited = await user.wait_edit(prompt)
+    assert user.current(typed).reactions == ("✍",)
+    assert current(user).message_id == prompt.message_id  # nothing sent below the entry
+    return edited
+
+
 def label(question_code: str, option_code: str, locale: str = "ru") -> str:
     return CATALOG.quiz.question(question_code).option(option_code).label.get(locale)
 
@@ -117,10 +129,10 @@ async def test_the_whole_journey_in_russian(emulator: Emulator, launch: Launch, 
     assert "1 / 3" in first.text
     assert "Чего хочу" in first.text or "Чего хотят" in first.text
     assert "Пропустить ▶" in first.button_texts()
-    screen = await say(user, "Кружок робототехники для детей в селе")
+    screen = await enter(user, "Кружок робототехники для детей в селе")
     assert "1. Кружок робототехники для детей в селе" in screen.text
     assert "Дальше ▶" in screen.button_texts()
-    screen = await say(user, "<b>мастерская</b> & «ремонт» 🤖")
+    screen = await enter(user, "<b>мастерская</b> & «ремонт» 🤖")
     assert "2. <b>мастерская</b> & «ремонт» 🤖" in screen.text  # plain text, not bold
     screen = await tap(user, "Дальше ▶")
     assert "2 / 3" in screen.text
@@ -133,7 +145,7 @@ async def test_the_whole_journey_in_russian(emulator: Emulator, launch: Launch, 
     await user.send_sticker()
     hint = await user.next_message(timeout=5)
     assert "нужен текст" in hint.text
-    screen = await say(user, "Паять и учить")
+    screen = await say(user, "Паять и учить")  # after a hint, the step comes below it
     assert "1. Паять и учить" in screen.text
 
     # Edit an entry.
@@ -141,13 +153,13 @@ async def test_the_whole_journey_in_russian(emulator: Emulator, launch: Launch, 
     assert edit.button_texts()[:2] == ["✏️ Изменить 1", "🗑 Удалить 1"]
     prompt = await tap(user, "✏️ Изменить 1")
     assert "Паять и учить" in prompt.text
-    screen = await say(user, "Паять, программировать, учить")
+    screen = await enter(user, "Паять, программировать, учить")
     assert "1. Паять, программировать, учить" in screen.text
 
     # A restart in the middle of the exercise: the user keeps their place.
     await running.stop()
     running = await launch()
-    screen = await say(user, "Собирать команду")
+    screen = await enter(user, "Собирать команду")
     assert "2 / 3" in screen.text
     assert "2. Собирать команду" in screen.text
 
@@ -313,7 +325,7 @@ async def test_journey_in_english_with_back_steps(
     async with running_bot.app.engine.connect() as conn:
         row = (await conn.execute(select(users).where(users.c.id == 2003))).mappings().one()
     assert (row["region"], row["timezone"]) == (None, "Asia/Kamchatka")
-    screen = await say(user, "A repair café for the village")
+    screen = await enter(user, "A repair café for the village")
     screen = await tap(user, "Next ▶")
     assert "2 / 3" in screen.text
     screen = await tap(user, "« Back")
@@ -441,7 +453,7 @@ async def test_without_a_font_the_ikigai_result_is_text(
     await tap(user, "🚀 Активист: веду или начинаю проект")
     await tap(user, "UTC+3 Москва")
     await tap(user, "Москва")
-    await say(user, "Помогать пожилым")
+    await enter(user, "Помогать пожилым")
     await tap(user, "Дальше ▶")
     await tap(user, "Пропустить ▶")
     await tap(user, "Пропустить ▶")
@@ -465,14 +477,14 @@ async def test_flow_state_in_redis_survives_a_restart(
     await tap(user, "🚀 Активист: веду или начинаю проект")
     await tap(user, "UTC+3 Москва")
     await tap(user, "Москва")
-    await say(user, "Первая запись")
+    await enter(user, "Первая запись")
     await running.stop()
     client = Redis.from_url(redis_url)
     keys = [k.decode() if isinstance(k, bytes) else k for k in await client.keys("*2006*")]
     await client.aclose()
     assert any(k.endswith(":state") for k in keys), keys
     await launch(redis_url=redis_url)
-    screen = await say(user, "Вторая запись")
+    screen = await enter(user, "Вторая запись")
     assert "2. Вторая запись" in screen.text
 
 

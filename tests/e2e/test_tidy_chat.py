@@ -4,17 +4,17 @@ the user's own sentence."""
 
 from __future__ import annotations
 
-from bot.emulator import Emulator
+from bot.emulator import EmulatedUser, Emulator
 from tests.conftest import RunningBot
-from tests.e2e.test_journey import CATALOG, FORMALIZATION, consent, current, label, say, tap
+from tests.e2e.test_journey import CATALOG, FORMALIZATION, consent, current, enter, label, say, tap
 
 
-async def to_the_quiz(user) -> None:  # type: ignore[no-untyped-def]
+async def to_the_quiz(user: EmulatedUser) -> None:
     await consent(user)
     await tap(user, "🚀 Активист: веду или начинаю проект")
     await tap(user, "UTC+7 Новосибирск")
     await tap(user, "Новосибирская область")
-    await say(user, "Кружок робототехники")
+    await enter(user, "Кружок робототехники")
     await tap(user, "Дальше ▶")
     await tap(user, "Пропустить ▶")
     await tap(user, "Пропустить ▶")
@@ -50,4 +50,49 @@ async def test_text_typed_in_the_quiz_points_back_to_the_question(
     # A command still works as a command.
     profile = await say(user, "/profile")
     assert "Ваш профиль" in profile.text
+    assert emulator.rejections() == []
+
+
+async def test_typed_ikigai_entries_edit_the_step_and_are_echoed(
+    emulator: Emulator, running_bot: RunningBot
+) -> None:
+    user = emulator.user(2302, language_code="ru")
+    await consent(user)
+    await tap(user, "🚀 Активист: веду или начинаю проект")
+    await tap(user, "UTC+7 Новосибирск")
+    step = await tap(user, "Новосибирская область")
+    sent_before = len(user.bot_messages)
+
+    screen = await enter(user, "Кружок робототехники")
+    assert "1. Кружок робототехники" in screen.text
+    assert "Напишите запись 2 из 3" in screen.text
+    screen = await enter(user, "Ремонт-кафе")
+    assert "2. Ремонт-кафе" in screen.text
+    assert len(user.bot_messages) == sent_before  # no prompt sent again
+
+    # The third entry fills the column: its message keeps the list, the next step comes below.
+    user.skip_pending()
+    typed = await user.send("Библиотека вещей")
+    second = await user.next_message(timeout=5)
+    assert "2 / 3" in second.text
+    done = user.current(step)
+    assert "3. Библиотека вещей" in done.text
+    assert done.buttons == []  # its buttons are done with
+    assert user.current(typed).reactions == ("✍",)
+
+    # Changing an entry: the request to type it and the column are one message.
+    await enter(user, "Паять")
+    await tap(user, "✏️ Изменить записи")
+    ask = await tap(user, "✏️ Изменить 1")
+    assert ask.message_id == second.message_id
+    screen = await enter(user, "Паять и учить")
+    assert screen.message_id == second.message_id
+    assert "1. Паять и учить" in screen.text
+
+    # A hint is a message of its own: the next entry's step comes below it.
+    hint = await say(user, "я" * 201)
+    assert "200" in hint.text
+    screen = await say(user, "Собирать команду")
+    assert "2. Собирать команду" in screen.text
+    assert screen.message_id > hint.message_id
     assert emulator.rejections() == []
