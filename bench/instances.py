@@ -90,8 +90,13 @@ async def journey(user: EmulatedUser, latencies: list[float]) -> None:
                   "🚀 Активист: веду или начинаю проект", "UTC+7 Новосибирск",
                   "Новосибирская область"):  # fmt: skip
         await tap(label)
-    await say("Кружок робототехники для детей в селе")
-    for label in ("Дальше ▶", "Пропустить ▶", "Пропустить ▶", "Готово ▶"):  # the picture
+    prompt = user.last_bot_message
+    assert prompt is not None
+    started = time.perf_counter()
+    await user.send("Кружок робототехники для детей в селе")
+    await user.wait_edit(prompt, timeout=60)  # the entry edits the step's message
+    latencies.append(time.perf_counter() - started)
+    for label in ("Дальше ▶", "Пропустить ▶", "Пропустить ▶", "Готово ▶", "✅ Взять подсказку"):
         await tap(label)
     for question, option in zip(CATALOG.quiz.questions, QUIZ, strict=True):
         await tap(question.option(option).label.get("ru"))

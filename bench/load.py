@@ -39,7 +39,8 @@ QUIZ = ["tackling", "team", "daily", "written", "planning",
 
 
 def journey() -> list[tuple[str, str]]:
-    """The activist journey as (kind, what): ("say", text) or ("tap", button label)."""
+    """The activist journey as (kind, what): ("say", text), ("enter", an ikigai entry: the
+    step's message is edited, no new one comes) or ("tap", button label)."""
     catalog = get_catalog()
     quiz = [
         ("tap", q.option(o).label.get("ru"))
@@ -54,14 +55,15 @@ def journey() -> list[tuple[str, str]]:
         ("tap", "🚀 Активист: веду или начинаю проект"),
         ("tap", "UTC+7 Новосибирск"),
         ("tap", "Новосибирская область"),
-        ("say", "Кружок робототехники для детей в селе"),
-        ("say", "Мастерская по ремонту техники"),
+        ("enter", "Кружок робототехники для детей в селе"),
+        ("enter", "Мастерская по ремонту техники"),
         ("tap", "Дальше ▶"),
-        ("say", "Паять и учить"),
+        ("enter", "Паять и учить"),
         ("tap", "Дальше ▶"),
         ("tap", "Пропустить ▶"),
         ("tap", f"▫️ {topic}"),
-        ("tap", "Готово ▶"),  # the ikigai picture, then the first question
+        ("tap", "Готово ▶"),  # the focus step
+        ("tap", "✅ Взять подсказку"),  # the ikigai picture, then the first question
         *quiz,
         ("tap", "📋 Проблемы"),
         ("tap", "▫️ Нехватка средств"),
@@ -158,7 +160,12 @@ async def _journey(
         started = time.perf_counter()
         result.first_sent = result.first_sent or started
         result.last_sent = started
-        if kind == "say":
+        if kind == "enter" and not echo:
+            prompt = user.last_bot_message
+            assert prompt is not None
+            await user.send(what)
+            await user.wait_edit(prompt, timeout=timeout)
+        elif kind in ("say", "enter"):
             await user.send(what)
             await user.next_message(timeout=timeout)
         elif echo:

@@ -15,7 +15,6 @@ prompt below.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import F, Router
@@ -43,6 +42,7 @@ class Ikigai(StatesGroup):
     entry = State()  # typing an entry of data["ik_col"]
     edit = State()  # typing a replacement for entry data["ik_pos"] of data["ik_col"]
     topics = State()
+    focus = State()  # typing the sentence for what the project does
 
 
 def _column_keyboard(screen: Screen, col: str, entries: list[str]) -> Any:
@@ -176,7 +176,9 @@ async def entry_typed(
         await show_column(screen, profiles, catalog, following)
 
 
-async def _hint(screen: Screen, message: Message, problem: rules.EntryProblem, col: str) -> None:
+async def _hint(
+    screen: Screen, message: Message, problem: rules.EntryProblem, col: str, back: str = "col"
+) -> None:
     if message.text is None:
         template = "ikigai/hint_not_text.j2"
     elif problem is rules.EntryProblem.TOO_LONG:
@@ -186,7 +188,7 @@ async def _hint(screen: Screen, message: Message, problem: rules.EntryProblem, c
     length = len(" ".join((message.text or "").split()))
     text = screen.tr(template, length=length, limit=rules.ENTRY_LIMIT)
     await screen.send(
-        text, keyboard([[button(screen.tr._("« Back"), IkigaiCb(action="col", column=col))]])
+        text, keyboard([[button(screen.tr._("« Back"), IkigaiCb(action=back, column=col))]])
     )
     assert screen.state is not None
     await screen.state.update_data({PROMPT_KEY: None})  # the next entry's prompt comes below
@@ -315,9 +317,21 @@ async def show_topics(
     await screen.show(text, _topics_keyboard(screen, catalog, chosen))
 
 
+TOPICS_ONLY = "ik_topics_only"  # FSM data: only the topics are edited (from /profile)
+
+
 @journey.step("ikigai_topics")
 async def start_topics(screen: Screen, deps: dict[str, Any]) -> None:
+    assert screen.state is not None
+    await screen.state.update_data({TOPICS_ONLY: True})
     await show_topics(screen, deps["profiles"], deps["catalog"])
+
+
+@router.callback_query(IkigaiCb.filter(F.action == "topics"))
+async def topics_pressed(
+    query: CallbackQuery, screen: Screen, profiles: ProfileService, catalog: Catalog
+) -> None:
+    await show_topics(screen, profiles, catalog)
 
 
 @router.callback_query(TopicCb.filter())
@@ -334,39 +348,149 @@ async def topic_toggled(
     await show_topics(screen, profiles, catalog, chosen)
 
 
+# --- the focus: the user's own sentence, the picture's centre ---
+
+
+def _topic_labels(screen: Screen, catalog: Catalog, codes: frozenset[str]) -> list[str]:
+    return [screen.tr.loc(catalog.topic(code).short) for code in sorted(codes)]
+
+
+async def show_focus(
+    screen: Screen, profiles: ProfileService, catalog: Catalog, typed: Message | None = None
+) -> None:
+    """The last step: one sentence for what the project does, with a suggestion built from
+    the three columns that one tap takes."""
+    assert screen.state is not None
+    profile = await profiles.load(screen.user_id)
+    suggestion = rules.suggest_focus(
+        profile.ikigai, _topic_labels(screen, catalog, profile.topics)
+    )
+    await screen.state.set_state(Ikigai.focus)
+    await screen.state.update_data(ik_suggestion=suggestion)
+    tr = screen.tr
+    rows = []
+    if suggestion:
+        rows.append([button(tr._("✅ Take the suggestion"), IkigaiCb(action="take"))])
+    nav = [button(tr._("« Back"), IkigaiCb(action="topics"))]
+    if profile.user.ikigai_focus:
+        nav.append(button(tr._("Keep it ▶"), IkigaiCb(action="keep")))
+    else:
+        nav.append(button(tr._("Skip ▶"), IkigaiCb(action="keep")))
+    rows.append(nav)
+    text = tr(
+        "ikigai/focus.j2",
+        suggestion=suggestion,
+        current=profile.user.ikigai_focus,
+        limit=rules.ENTRY_LIMIT,
+    )
+    await _present(screen, text, keyboard(rows), typed)
+
+
+@router.callback_query(IkigaiCb.filter(F.action == "focus"))
+async def focus_pressed(
+    query: CallbackQuery, screen: Screen, profiles: ProfileService, catalog: Catalog
+) -> None:
+    await show_focus(screen, profiles, catalog)
+
+
+@router.message(Ikigai.focus)
+async def focus_typed(
+    message: Message, screen: Screen, profiles: ProfileService, **deps: Any
+) -> None:
+    entry = rules.clean_entry(message.text)
+    if isinstance(entry, rules.EntryProblem):
+        await _hint(screen, message, entry, rules.COLUMNS[-1], back="focus")
+        return
+    await screen.react(message.message_id, TAKEN)
+    await profiles.set_ikigai_focus(screen.user_id, entry)
+    await _finish(screen, profiles, deps)
+
+
+@router.callback_query(IkigaiCb.filter(F.action == "take"))
+async def suggestion_taken(
+    query: CallbackQuery, screen: Screen, profiles: ProfileService, **deps: Any
+) -> None:
+    assert screen.state is not None
+    suggestion = (await screen.state.get_data()).get("ik_suggestion")
+    if isinstance(suggestion, str) and suggestion:
+        await profiles.set_ikigai_focus(screen.user_id, suggestion)
+    await _finish(screen, profiles, deps)
+
+
+@router.callback_query(IkigaiCb.filter(F.action == "keep"))
+async def focus_kept(
+    query: CallbackQuery, screen: Screen, profiles: ProfileService, **deps: Any
+) -> None:
+    await _finish(screen, profiles, deps)
+
+
 # --- the result ---
 
 
 @router.callback_query(IkigaiCb.filter(F.action == "done"))
-async def ikigai_done(
-    query: CallbackQuery,
-    screen: Screen,
-    profiles: ProfileService,
-    catalog: Catalog,
-    answer_press: Callable[[], Awaitable[None]],
-    **deps: Any,
+async def topics_done(
+    query: CallbackQuery, screen: Screen, profiles: ProfileService, **deps: Any
 ) -> None:
+    """After the topics: the focus step — unless only the topics were edited, or nothing at
+    all was filled in (there is nothing to sum up in a sentence)."""
     assert screen.state is not None
+    data = await screen.state.get_data()
+    profile = await profiles.load(screen.user_id)
+    if data.get(TOPICS_ONLY) or rules.is_empty(profile.ikigai, profile.topics):
+        await _finish(screen, profiles, deps)
+    else:
+        await show_focus(screen, profiles, deps["catalog"])
+
+
+async def _finish(screen: Screen, profiles: ProfileService, deps: dict[str, Any]) -> None:
+    assert screen.state is not None
+    data = await screen.state.get_data()
+    topics_only = bool(data.pop(TOPICS_ONLY, None))
+    data.pop("ik_suggestion", None)
+    await screen.state.set_data(data)
     await screen.state.set_state(None)
     await profiles.finish_ikigai(screen.user_id)
     profile = await profiles.load(screen.user_id)
-    await answer_press()  # the button stops spinning now, not once the picture is drawn
-    await send_result(screen, profile, catalog, deps.get("font"), deps["painter"])
-    await journey.advance(screen, {"profiles": profiles, "catalog": catalog, **deps})
+    if screen.query is not None:
+        await deps["answer_press"]()  # the button stops spinning now, not once it is drawn
+    catalog: Catalog = deps["catalog"]
+    font, painter = deps.get("font"), deps["painter"]
+    shown = await send_result(screen, profile, catalog, font, painter, replace=topics_only)
+    await profiles.ikigai_shown(screen.user_id, shown)
+    await journey.advance(screen, {"profiles": profiles, **deps})
+
+
+def _summary(screen: Screen, profile: Profile, topics: list[str]) -> str:
+    focus = profile.user.ikigai_focus or ""
+    return screen.tr("ikigai/summary.j2", ikigai=profile.ikigai, topics=topics, focus=focus)
 
 
 async def send_result(
-    screen: Screen, profile: Profile, catalog: Catalog, font: Any, painter: Painter
-) -> None:
-    """The summary as text; with a font on the system, as a picture too."""
+    screen: Screen,
+    profile: Profile,
+    catalog: Catalog,
+    font: Any,
+    painter: Painter,
+    *,
+    replace: bool = False,
+) -> int | None:
+    """The summary as text; with a font on the system, as a picture too. With `replace` (the
+    topics changed from /profile) the message that already shows the result is edited;
+    returns the id of the message showing it (None: the exercise was skipped entirely, which
+    gets a line saying so, not an empty picture)."""
     tr = screen.tr
-    topics = [tr.loc(catalog.topic(code).short) for code in sorted(profile.topics)]
-    focus = rules.focus(profile.ikigai, topics)
-    summary = tr("ikigai/summary.j2", ikigai=profile.ikigai, topics=topics, focus=focus)
-    screen.query = None  # the result is a new message; the exercise's screen stays as it was
+    topics = _topic_labels(screen, catalog, profile.topics)
+    if rules.is_empty(profile.ikigai, profile.topics):
+        screen.query = None
+        await screen.send(tr("ikigai/skipped.j2"))
+        return None
+    summary = _summary(screen, profile, topics)
+    earlier = profile.user.ikigai_message_id if replace else None
     if font is None:
-        await screen.send(summary)
-        return
+        if earlier is not None and await screen.edit(earlier, summary):
+            return earlier
+        screen.query = None  # the result is a new message; the exercise's screen stays
+        return await screen.send(summary)
     picture = IkigaiPicture(
         title=tr.loc(catalog.ikigai.title),
         columns=tuple(  # type: ignore[arg-type]
@@ -377,11 +501,14 @@ async def send_result(
             for c in rules.COLUMNS
         ),
         focus_title=tr._("Project focus"),
-        focus=focus,
+        focus=profile.user.ikigai_focus or "",
         topics=tuple(topics),
         footer="Опора",
     )
     await screen.chat_action(ChatAction.UPLOAD_PHOTO)  # "sending a photo…" meanwhile
     async with stepped_aside():  # other users' updates go on while this one waits
         png = await painter.draw(render_ikigai, picture, font)
-    await screen.photo(png, summary)
+    if earlier is not None and await screen.replace_photo(earlier, png, summary):
+        return earlier
+    screen.query = None  # the result is a new message; the exercise's screen stays as it was
+    return await screen.photo(png, summary)

@@ -140,7 +140,8 @@ async def test_a_user_is_answered_while_another_ones_picture_is_drawn(
     anna, boris = emulator.user(5101, first_name="Анна"), emulator.user(5102, first_name="Борис")
     await _to_topics(anna)
 
-    await anna.press("Готово ▶")  # returns once the press is answered: before the picture
+    await anna.press("Готово ▶")  # the focus step
+    await anna.press("✅ Взять подсказку")  # answered at once: before the picture
     assert await asyncio.to_thread(started.wait, 10)
     assert anna.last_chat_action == "upload_photo"  # "sending a photo…" in the header
     assert all(m.photo is None for m in anna.bot_messages)

@@ -1,8 +1,9 @@
-"""The ikigai exercise's rules (pure): what an entry may be, and the project's focus."""
+"""The ikigai exercise's rules (pure): what an entry may be, and a suggestion for the
+project's focus."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from enum import Enum
 
 from bot.domain.fields import blank
@@ -37,17 +38,20 @@ def previous_column(col: str) -> str | None:
     return COLUMNS[i - 1] if i > 0 else None
 
 
-def focus(ikigai: Mapping[str, Sequence[str]], topic_labels: Sequence[str]) -> str:
-    """What sits in the middle of the picture: where wanting, ability and need meet.
+def is_empty(ikigai: Mapping[str, Sequence[str]], topics: Collection[str]) -> bool:
+    """Nothing typed in any column and no topic ticked: the exercise was skipped entirely."""
+    return not topics and not any(ikigai.get(col) for col in COLUMNS)
 
-    The territory's need leads (the seed's third column); topics stand in for a typed need;
-    with neither, what the person wants.
-    """
-    if ikigai.get("need"):
-        return ikigai["need"][0]
-    if topic_labels:
-        return ", ".join(topic_labels[:3])
-    for col in ("want", "can"):
-        if ikigai.get(col):
-            return ikigai[col][0]
-    return ""
+
+def suggest_focus(ikigai: Mapping[str, Sequence[str]], topic_labels: Sequence[str]) -> str:
+    """A sentence for the project's focus built from the three columns, for the user to take
+    with one tap or to rewrite: the first thing wanted, the first thing they can, and the
+    first need (ticked topics stand in for a typed one), joined by dashes. Parts that would
+    not fit an entry are left off from the end; "" when there is nothing to build from."""
+    firsts = [entries[0] for col in COLUMNS if (entries := ikigai.get(col))]
+    parts = [e for e in firsts if e]
+    if not ikigai.get("need") and topic_labels:
+        parts.append(", ".join(topic_labels[:2]))
+    while parts and len(" — ".join(parts)) > ENTRY_LIMIT:
+        parts.pop()
+    return " — ".join(parts)

@@ -233,6 +233,22 @@ class ProfileService:
             await self._consented(conn, user_id)
             await users_repo.set_fields(conn, user_id, now, ikigai_done_at=now)
 
+    async def set_ikigai_focus(self, user_id: int, focus: str | None) -> None:
+        """The user's sentence for what their project does (None: they skipped it)."""
+        if focus is not None and len(focus) > ENTRY_LIMIT:
+            raise ValueError("focus too long")
+        async with self.engine.begin() as conn:
+            await self._consented(conn, user_id)
+            await users_repo.set_fields(conn, user_id, self.clock.now(), ikigai_focus=focus)
+
+    async def ikigai_shown(self, user_id: int, message_id: int | None) -> None:
+        """The message the ikigai's result is now shown in (edited when it changes)."""
+        async with self.engine.begin() as conn:
+            await self._consented(conn, user_id)
+            await users_repo.set_fields(
+                conn, user_id, self.clock.now(), ikigai_message_id=message_id
+            )
+
     async def set_codes(self, user_id: int, kind: str, values: frozenset[str]) -> None:
         async with self.engine.begin() as conn:
             await self._consented(conn, user_id)

@@ -84,6 +84,8 @@ users = Table(
     Column("timezone", String(64)),  # IANA zone; None: the deployment's default
     Column("region", String(16)),  # a region code of content/regions.yaml
     Column("ikigai_done_at", UTCDateTime()),  # finished (or skipped through) the exercise
+    Column("ikigai_focus", Text),  # the user's sentence for what their project does
+    Column("ikigai_message_id", BigInteger),  # the message the ikigai's result is shown in
     Column("consent_version", String(16)),
     Column("consent_at", UTCDateTime()),
     Column("blocked", Boolean, nullable=False, default=False, server_default=false()),

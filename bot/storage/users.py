@@ -32,6 +32,8 @@ class User:
     timezone: str | None = None
     region: str | None = None
     ikigai_done_at: datetime | None = None
+    ikigai_focus: str | None = None
+    ikigai_message_id: int | None = None
     first_name: str | None = None
     last_name: str | None = None
     username: str | None = None
@@ -135,6 +137,8 @@ def _user(rows: Sequence[RowMapping]) -> User:
         timezone=row["timezone"],
         region=row["region"],
         ikigai_done_at=row["ikigai_done_at"],
+        ikigai_focus=row["ikigai_focus"],
+        ikigai_message_id=row["ikigai_message_id"],
         first_name=row["first_name"],
         last_name=row["last_name"],
         username=row["username"],

@@ -169,8 +169,13 @@ async def test_the_whole_journey_in_russian(emulator: Emulator, launch: Launch, 
     assert "Что нужно территории" in topics.text
     topics = await tap(user, "▫️ " + CATALOG.topic("education_access").short.ru)
     assert "✅ " + CATALOG.topic("education_access").short.ru in topics.button_texts()
+    # The last step: the project's focus in the user's own words (a suggestion one tap takes).
+    focus = await tap(user, "Готово ▶")
+    assert "Фокус проекта" in focus.text
+    assert "Подсказка из ваших ответов: Кружок робототехники для детей в селе" in focus.text
+    assert "✅ Взять подсказку" in focus.button_texts()
     user.skip_pending()
-    await user.press("Готово ▶")
+    await user.send("Учим сельских детей паять и программировать")
     result = await user.messages_until(lambda m: "Вопрос 1 / 10" in m.text, timeout=10)
     picture = next(m for m in result if m.photo is not None)
     assert picture.photo is not None
@@ -178,6 +183,7 @@ async def test_the_whole_journey_in_russian(emulator: Emulator, launch: Launch, 
     assert image.size == (1080, 1080)
     assert "Ваш икигай" in picture.text  # the summary is the caption
     assert "Кружок робототехники" in picture.text
+    assert "🎯 Фокус проекта: Учим сельских детей паять и программировать" in picture.text
 
     # The stage quiz: a stage-4 project.
     for question, option in zip(CATALOG.quiz.questions, FORMALIZATION, strict=True):
@@ -335,8 +341,13 @@ async def test_journey_in_english_with_back_steps(
     await tap(user, "Skip ▶")
     topics = await tap(user, "Skip ▶")
     assert "What the area needs" in topics.text
+    focus = await tap(user, "Done ▶")
+    assert "Project focus" in focus.text
+    topics = await tap(user, "« Back")
+    assert "What the area needs" in topics.text
+    await tap(user, "Done ▶")
     user.skip_pending()
-    await user.press("Done ▶")
+    await user.press("Skip ▶")  # no sentence: the picture's centre stays empty
     await user.messages_until(lambda m: "Question 1 / 10" in m.text, timeout=10)
     q1 = user.last_bot_message
     assert q1 is not None
@@ -457,9 +468,15 @@ async def test_without_a_font_the_ikigai_result_is_text(
     await tap(user, "Дальше ▶")
     await tap(user, "Пропустить ▶")
     await tap(user, "Пропустить ▶")
+    await tap(user, "Готово ▶")
     user.skip_pending()
+<<<<<<< HEAD
     await user.press("Готово ▶")
     result = await user.messages_until(lambda m: "Ваш икигай" in m.text, timeout=10)
+=======
+    await user.press("✅ Взять подсказку")
+    result = await user.messages_until(lambda m: "Ваш профиль" in m.text, timeout=10)
+>>>>>>> d05e74c (The ikigai picture's centre is the user's own sentence; topics edited from /profile redraw the picture)
     assert all(m.photo is None for m in result)
     assert "Помогать пожилым" in result[-1].text
 

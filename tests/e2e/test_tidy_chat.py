@@ -4,22 +4,34 @@ the user's own sentence."""
 
 from __future__ import annotations
 
-from bot.emulator import EmulatedUser, Emulator
+import io
+import json
+from pathlib import Path
+
+from PIL import Image
+
+from bot.emulator import ChatMessage, EmulatedUser, Emulator
 from tests.conftest import RunningBot
 from tests.e2e.test_journey import CATALOG, FORMALIZATION, consent, current, enter, label, say, tap
 
 
-async def to_the_quiz(user: EmulatedUser) -> None:
+async def to_the_ikigai(user: EmulatedUser) -> ChatMessage:
+    """Consent, an activist in Novosibirsk Oblast: the ikigai's first step."""
     await consent(user)
     await tap(user, "🚀 Активист: веду или начинаю проект")
     await tap(user, "UTC+7 Новосибирск")
-    await tap(user, "Новосибирская область")
+    return await tap(user, "Новосибирская область")
+
+
+async def to_the_quiz(user: EmulatedUser) -> None:
+    await to_the_ikigai(user)
     await enter(user, "Кружок робототехники")
     await tap(user, "Дальше ▶")
     await tap(user, "Пропустить ▶")
     await tap(user, "Пропустить ▶")
+    await tap(user, "Готово ▶")
     user.skip_pending()
-    await user.press("Готово ▶")
+    await user.press("✅ Взять подсказку")
     await user.messages_until(lambda m: "Вопрос 1 / 10" in m.text, timeout=10)
 
 
@@ -57,10 +69,7 @@ async def test_typed_ikigai_entries_edit_the_step_and_are_echoed(
     emulator: Emulator, running_bot: RunningBot
 ) -> None:
     user = emulator.user(2302, language_code="ru")
-    await consent(user)
-    await tap(user, "🚀 Активист: веду или начинаю проект")
-    await tap(user, "UTC+7 Новосибирск")
-    step = await tap(user, "Новосибирская область")
+    step = await to_the_ikigai(user)
     sent_before = len(user.bot_messages)
 
     screen = await enter(user, "Кружок робототехники")
@@ -95,4 +104,94 @@ async def test_typed_ikigai_entries_edit_the_step_and_are_echoed(
     screen = await say(user, "Собирать команду")
     assert "2. Собирать команду" in screen.text
     assert screen.message_id > hint.message_id
+    assert emulator.rejections() == []
+
+
+async def test_the_pictures_centre_is_the_users_own_sentence_and_topics_edit_the_picture(
+    emulator: Emulator, running_bot: RunningBot, tmp_path: Path
+) -> None:
+    user = emulator.user(2303, language_code="ru")
+    await to_the_ikigai(user)
+    await enter(user, "Кружок робототехники")
+    await tap(user, "Дальше ▶")
+    await enter(user, "Паять")
+    await tap(user, "Дальше ▶")
+    await tap(user, "Пропустить ▶")
+    await tap(user, "▫️ Соцуслуги")
+    focus = await tap(user, "Готово ▶")
+    assert "Последний шаг · Фокус проекта" in focus.text
+    assert "Одной фразой: что делает ваш проект?" in focus.text
+    suggestion = "Кружок робототехники — Паять — Соцуслуги"
+    assert f"Подсказка из ваших ответов: {suggestion}" in focus.text
+    assert focus.button_texts() == ["✅ Взять подсказку", "« Назад", "Пропустить ▶"]
+
+    user.skip_pending()
+    await user.press("✅ Взять подсказку")
+    result = await user.messages_until(lambda m: "Вопрос 1 / 10" in m.text, timeout=10)
+    (picture,) = [m for m in result if m.photo is not None]
+    assert f"🎯 Фокус проекта: {suggestion}" in picture.text
+    assert picture.photo is not None
+    (tmp_path / "focus.png").write_bytes(picture.photo)
+    assert Image.open(io.BytesIO(picture.photo)).size == (1080, 1080)
+
+    # Topics edited from /profile: the picture's message is redrawn, the profile comes back
+    # in place of the topics, and nothing is sent again.
+    profile = await say(user, "/profile")
+    topics = await tap(user, "🗺 Темы")
+    assert topics.message_id == profile.message_id
+    ticked = await tap(user, "▫️ Предпринимательство")
+    sent = len(user.bot_messages)
+    await user.press("Готово ▶")  # answered at once: the picture is drawn after
+    back = await user.wait_edit(ticked)
+    assert "Ваш профиль" in back.text
+    assert back.message_id == profile.message_id
+    assert len(user.bot_messages) == sent
+    redrawn = user.current(picture)
+    assert redrawn.edited
+    assert "Предпринимательство" in redrawn.text
+    assert f"🎯 Фокус проекта: {suggestion}" in redrawn.text
+    assert redrawn.photo is not None
+    assert redrawn.photo != picture.photo
+    (tmp_path / "topics.png").write_bytes(redrawn.photo)
+
+    # /my_data shows the sentence.
+    user.skip_pending()
+    await user.send("/my_data")
+    readable = await user.next_message(timeout=5)
+    assert f"Фокус проекта: {suggestion}" in readable.text
+    document = await user.next_message(timeout=5)
+    assert document.document is not None
+    assert json.loads(document.document)["user"]["ikigai_focus"] == suggestion
+    assert emulator.rejections() == []
+
+
+async def test_a_typed_focus_is_the_centre_and_a_skipped_exercise_gives_no_picture(
+    emulator: Emulator, running_bot: RunningBot
+) -> None:
+    user = emulator.user(2304, language_code="ru")
+    await to_the_ikigai(user)
+    await tap(user, "Пропустить ▶")
+    await tap(user, "Пропустить ▶")
+    await tap(user, "Пропустить ▶")
+    user.skip_pending()
+    await user.press("Готово ▶")  # nothing filled in: no focus step, no empty picture
+    result = await user.messages_until(lambda m: "Вопрос 1 / 10" in m.text, timeout=10)
+    assert all(m.photo is None for m in result)
+    assert any("Вы пропустили икигай, поэтому картинки пока нет" in m.text for m in result)
+
+    # Done again from /profile with one entry: the focus step, answered by typing.
+    profile = await say(user, "/profile")
+    await tap(user, "🌱 Икигай", profile)
+    await enter(user, "Библиотека вещей")
+    await tap(user, "Дальше ▶")
+    await tap(user, "Пропустить ▶")
+    await tap(user, "Пропустить ▶")
+    focus = await tap(user, "Готово ▶")
+    assert "Подсказка из ваших ответов: Библиотека вещей" in focus.text
+    user.skip_pending()
+    typed = await user.send("Даём соседям вещи напрокат")
+    result = await user.messages_until(lambda m: "Ваш профиль" in m.text, timeout=10)
+    (picture,) = [m for m in result if m.photo is not None]
+    assert "🎯 Фокус проекта: Даём соседям вещи напрокат" in picture.text
+    assert user.current(typed).reactions == ("✍",)
     assert emulator.rejections() == []

@@ -184,7 +184,8 @@ async def test_the_ikigai_result_draws_any_entries(
         await profiles.set_ikigai_column(user.id, col, entries[3 * n : 3 * n + 3])
     await profiles.set_codes(user.id, "topics", frozenset(topics))
     await harness.send(user, "/menu")
-    await harness.press(user, IkigaiCb(action="done").pack())
+    await harness.press(user, IkigaiCb(action="done").pack())  # the focus step
+    await harness.press(user, IkigaiCb(action="take").pack())  # its suggestion, any entries
     kinds = [m.kind for m in user.bot_messages]
     assert "photo" in kinds or harness.app.dp["font"] is None
     await harness.send(user, "/my_data")  # everything back, as a message and a file
