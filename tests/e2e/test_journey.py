@@ -470,13 +470,8 @@ async def test_without_a_font_the_ikigai_result_is_text(
     await tap(user, "Пропустить ▶")
     await tap(user, "Готово ▶")
     user.skip_pending()
-<<<<<<< HEAD
-    await user.press("Готово ▶")
-    result = await user.messages_until(lambda m: "Ваш икигай" in m.text, timeout=10)
-=======
     await user.press("✅ Взять подсказку")
-    result = await user.messages_until(lambda m: "Ваш профиль" in m.text, timeout=10)
->>>>>>> d05e74c (The ikigai picture's centre is the user's own sentence; topics edited from /profile redraw the picture)
+    result = await user.messages_until(lambda m: "Ваш икигай" in m.text, timeout=10)
     assert all(m.photo is None for m in result)
     assert "Помогать пожилым" in result[-1].text
 
