@@ -16,6 +16,7 @@ from bot.services.users import UserService
 from bot.ui.keyboards import Consent, Menu, back_row, keyboard, main_menu
 from bot.ui.screen import Screen
 from handlers import coordinator, journey
+from handlers.consent import record_consent
 
 router = Router(name=__name__)
 OPPORTUNITY_LINK = r"^opp_(\d{1,9})$"  # t.me/<bot>?start=opp_<id>, shared by organisers
@@ -34,25 +35,6 @@ async def start_opportunity(
     await journey.start_step("opportunity", screen, step_deps)
 
 
-async def _consent_given(
-    query: CallbackQuery,
-    screen: Screen,
-    profiles: ProfileService,
-    users: UserService,
-    callback_answer: CallbackAnswer,
-    role: str | None = None,
-) -> None:
-    """Consent recorded as on /start's screen (with a role the screen was for), thanked."""
-    tg = query.from_user
-    await profiles.give_consent(
-        tg.id, tg.first_name, tg.last_name, tg.username, locale=screen.tr.locale
-    )
-    if role is not None:
-        await profiles.add_role(tg.id, role)
-    screen.user = await users.get(tg.id)
-    callback_answer.text = screen.tr._("Thank you! Let's begin.")
-
-
 @router.callback_query(Consent.filter(F.action.regexp(OPPORTUNITY_LINK)))
 async def agreed_for_opportunity(
     query: CallbackQuery,
@@ -66,7 +48,7 @@ async def agreed_for_opportunity(
     """ "I agree" on a shared link's consent screen (the volunteer's; the id rides in the
     button): consent and the volunteer role are recorded as on “I want to help”, then the card
     follows instead of the next journey step."""
-    await _consent_given(query, screen, profiles, users, callback_answer, role="volunteer")
+    await record_consent(query, screen, profiles, users, callback_answer, role="volunteer")
     step_deps = {**deps, "opportunity_id": callback_data.action[4:]}
     await journey.start_step("opportunity", screen, step_deps)
 
@@ -115,7 +97,7 @@ async def agreed_as_volunteer(
 ) -> None:
     """ "I agree" on the volunteer's consent screen: consent, the volunteer role, and the
     volunteer's journey (announcements, place, interests and the rest)."""
-    await _consent_given(query, screen, profiles, users, callback_answer, role="volunteer")
+    await record_consent(query, screen, profiles, users, callback_answer, role="volunteer")
     await journey.advance(screen, {"profiles": profiles, "users": users, **deps})
 
 

@@ -42,6 +42,26 @@ async def consent_screen(screen: Screen, deps: dict[str, Any]) -> None:
     await screen.show(screen.tr("consent/screen.j2"), consent_keyboard(screen))
 
 
+async def record_consent(
+    query: CallbackQuery,
+    screen: Screen,
+    profiles: ProfileService,
+    users: UserService,
+    callback_answer: CallbackAnswer,
+    role: str | None = None,
+) -> None:
+    """Consent given on a consent screen (with the role the screen was for), thanked; every
+    "I agree" goes through here."""
+    tg = query.from_user
+    await profiles.give_consent(
+        tg.id, tg.first_name, tg.last_name, tg.username, locale=screen.tr.locale
+    )
+    if role is not None:
+        await profiles.add_role(tg.id, role)
+    screen.user = await users.get(tg.id)
+    callback_answer.text = screen.tr._("Thank you! Let's begin.")
+
+
 @router.callback_query(Consent.filter(F.action == "yes"))
 async def agreed(
     query: CallbackQuery,
@@ -51,12 +71,7 @@ async def agreed(
     callback_answer: CallbackAnswer,
     **deps: Any,
 ) -> None:
-    tg = query.from_user
-    await profiles.give_consent(
-        tg.id, tg.first_name, tg.last_name, tg.username, locale=screen.tr.locale
-    )
-    screen.user = await users.get(tg.id)
-    callback_answer.text = screen.tr._("Thank you! Let's begin.")
+    await record_consent(query, screen, profiles, users, callback_answer)
     await journey.advance(screen, {"profiles": profiles, "users": users, **deps})
 
 

@@ -150,11 +150,11 @@ async def past_list(
     tr = screen.tr
     items, page = await volunteering.managed(callback_data.page, owner=_owner(screen), past=True)
     rows: list[list[InlineKeyboardButton]] = []
+    now = volunteering.clock.now()
     for item in items:
         opp = item.opportunity
         day = opp.starts_at.astimezone(ZoneInfo(opp.timezone)).strftime("%d.%m.%y")
-        mark = "❌ " if opp.status == "cancelled" else "🏁 "
-        label = f"{mark}{day} · {opp.title[:36]} · ✅ {item.attended}/{item.confirmed}"
+        label = f"{_mark(opp, now)}{day} · {opp.title[:36]} · ✅ {item.attended}/{item.confirmed}"
         rows.append([button(label, OrganiserCb(action="card", id=opp.id, page=page.number))])
     rows.append(page_row(page, lambda n: OrganiserCb(action="past", page=n)))
     rows.append([button(tr._("« Back"), OrganiserCb(action="list"))])

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 
 from bot.config import Settings
 from bot.content import Catalog
@@ -24,6 +24,7 @@ from bot.ui.keyboards import (
     button,
     keyboard,
 )
+from bot.ui.render import Tr
 from bot.ui.screen import Screen
 from handlers import journey
 
@@ -66,6 +67,19 @@ async def profile_screen(screen: Screen, deps: dict[str, Any]) -> None:
             button(tr._("🧭 Stage quiz"), QuizCb(action="start")),
             button(tr._("📋 Problems"), ProfileCb(part="problems")),
         ],
+        *_about_me(tr),
+    ]
+    if profile.history:
+        rows.insert(0, [button(tr._("🩺 Diagnosis"), DiagnosisCb(screen="card"))])
+    if "volunteer" in profile.user.roles:  # a volunteer too: their skills, time, sign-ups
+        rows.append([button(tr._("🛠 Skills and time"), SkillsCb(action="show"))])
+    rows.append([button(tr._("☰ Menu"), Menu(section="home"))])
+    await screen.show(text, keyboard(rows))
+
+
+def _about_me(tr: Tr) -> list[list[InlineKeyboardButton]]:
+    """The rows both profiles share: role and region, notifications and language, data."""
+    return [
         [
             button(tr._("👤 Role"), ProfileCb(part="role")),
             button(tr._("🕐 Region"), ProfileCb(part="place")),
@@ -74,16 +88,8 @@ async def profile_screen(screen: Screen, deps: dict[str, Any]) -> None:
             button(tr._("🔔 Notifications"), Menu(section="settings")),
             button(tr._("🌐 Language"), Menu(section="lang")),
         ],
-        [
-            button(tr._("🔒 My data"), ProfileCb(part="data")),
-        ],
+        [button(tr._("🔒 My data"), ProfileCb(part="data"))],
     ]
-    if profile.history:
-        rows.insert(0, [button(tr._("🩺 Diagnosis"), DiagnosisCb(screen="card"))])
-    if "volunteer" in profile.user.roles:  # a volunteer too: their skills, time, sign-ups
-        rows.append([button(tr._("🛠 Skills and time"), SkillsCb(action="show"))])
-    rows.append([button(tr._("☰ Menu"), Menu(section="home"))])
-    await screen.show(text, keyboard(rows))
 
 
 async def volunteer_profile_screen(screen: Screen, profile: Profile, deps: dict[str, Any]) -> None:
@@ -109,15 +115,7 @@ async def volunteer_profile_screen(screen: Screen, profile: Profile, deps: dict[
             button(tr._("🗺 Topics"), SetupCb(action="topics")),
             button(tr._("🛠 Skills and time"), SkillsCb(action="show")),
         ],
-        [
-            button(tr._("👤 Role"), ProfileCb(part="role")),
-            button(tr._("🕐 Region"), ProfileCb(part="place")),
-        ],
-        [
-            button(tr._("🔔 Notifications"), Menu(section="settings")),
-            button(tr._("🌐 Language"), Menu(section="lang")),
-        ],
-        [button(tr._("🔒 My data"), ProfileCb(part="data"))],
+        *_about_me(tr),
         [button(tr._("🚀 I have a project of my own too"), Menu(section="own_project"))],
         [button(tr._("☰ Menu"), Menu(section="home"))],
     ]
