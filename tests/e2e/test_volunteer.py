@@ -356,6 +356,12 @@ async def test_stale_buttons_answer_with_the_current_state(
 
     # Past the cut-off: no sign-up, and no giving the place back here.
     await tick(app, clock, datetime(2026, 12, 4, 11, 0, tzinfo=UTC))  # 14:00 in Moscow
+    # The organiser's summary of the sign-ups goes out with that tick (wait for it, so it does
+    # not arrive in the middle of the organiser's next screen).
+    summary = (
+        await coordinator.messages_until(lambda m: "Sign-ups for your opportunities" in m.text)
+    )[-1]
+    assert "🕐 Lena (@lena_9302) — joined the waiting list" in summary.text
     answer = await users[9303].press("✅ Sign up", message=cards[9303])
     assert answer.text == "The sign-up has ended."
     after = users[9303].current(cards[9303])
