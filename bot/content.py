@@ -34,7 +34,16 @@ from bot.domain.fields import (
     site_of,
 )
 from bot.domain.windows import Occurrence, Window, current_or_next
-from bot.domain.zones import Region, Zone, load_regions, regions_in
+from bot.domain.zones import (
+    DISTRICTS,
+    District,
+    Region,
+    Zone,
+    find_regions,
+    load_regions,
+    regions_in,
+    regions_of_district,
+)
 
 # libyaml's parser when PyYAML has it (several times faster at start-up), the same safe loader.
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -557,6 +566,19 @@ class Catalog(_Model):
 
     def regions_in(self, zone_code: str) -> tuple[Region, ...]:
         return regions_in(zone_code, self.regions)
+
+    @property
+    def districts(self) -> tuple[District, ...]:
+        return DISTRICTS
+
+    def district(self, code: str) -> District:
+        return _get({d.code: d for d in DISTRICTS}, "district", code)
+
+    def regions_of_district(self, district_code: str) -> tuple[Region, ...]:
+        return regions_of_district(district_code, self.regions)
+
+    def find_regions(self, query: str) -> tuple[Region, ...]:
+        return find_regions(query, self.regions)
 
     def stage_by_number(self, number: int) -> Stage:
         try:

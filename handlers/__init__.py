@@ -31,6 +31,7 @@ from handlers import (
     onboarding,
     opportunities_admin,
     organisers,
+    place,
     profile,
     quiz,
     settings,
@@ -60,6 +61,7 @@ def _build() -> Router:
     personal.callback_query.middleware(guard)
     personal.include_routers(
         onboarding.router,
+        place.router,
         ikigai.router,
         quiz.router,
         diagnosis.router,

@@ -15,15 +15,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain.zones import (
+    DISTRICTS,
     LABEL_MAX_LEN,
     RUSSIAN_IANA_ZONES,
     Region,
     Zone,
+    find_regions,
+    fold,
     is_russian_zone,
     load_regions,
     local_time,
     offset_label,
     regions_in,
+    regions_of_district,
     ru_sort_key,
 )
 
@@ -184,6 +188,7 @@ def test_zone_groups() -> None:
 
 def test_russian_zones_are_exactly_those_of_the_yaml() -> None:
     used = {r.iana for r in REGIONS} | {z.iana for z in ZONES}
+    used |= {z.iana for r in REGIONS for z in r.zones}
     assert used == RUSSIAN_IANA_ZONES
     assert is_russian_zone("Asia/Novosibirsk")
     assert is_russian_zone("Europe/Simferopol")
@@ -400,6 +405,7 @@ def test_a_missing_zone_group() -> None:
                 "name": {"ru": "Х", "en": "X"},
                 "iana": "Europe/Moscow",
                 "zone": "utc3",
+                "district": "cfo",
             }
         )
 
@@ -444,3 +450,115 @@ def test_dataclasses_are_frozen() -> None:
         zone.code = "x"  # type: ignore[misc]
     with pytest.raises(AttributeError):
         region.zone = "utc2"  # type: ignore[misc]
+
+
+# ── federal districts, several zones, typed search ─────────────────────────────────────────
+
+
+def test_every_region_is_in_a_federal_district() -> None:
+    counts = {d.code: len(regions_of_district(d.code, REGIONS)) for d in DISTRICTS}
+    assert counts == {
+        "cfo": 18, "szfo": 11, "yufo": 12, "skfo": 7, "pfo": 14, "urfo": 6, "sfo": 10, "dfo": 11,
+    }  # fmt: skip
+    south = {r.code for r in regions_of_district("yufo", REGIONS)}
+    assert {"crm", "sev", "dpr", "lpr", "zap", "khe"} <= south
+    assert [r.code for r in regions_of_district("urfo", REGIONS)] == [
+        "kgn", "sve", "tyu", "khm", "che", "yan",
+    ]  # fmt: skip
+    assert regions_of_district("moon", REGIONS) == ()
+
+
+def test_only_yakutia_spans_several_offsets() -> None:
+    assert [r.code for r in REGIONS if r.zones] == ["sa"]
+    sakha = REGION_BY_CODE["sa"]
+    assert [(z.iana, z.label("ru"), z.label("en")) for z in sakha.zones] == [
+        ("Asia/Yakutsk", "Якутск", "Yakutsk"),
+        ("Asia/Ust-Nera", "Усть-Нера", "Ust-Nera"),
+        ("Asia/Srednekolymsk", "Среднеколымск", "Srednekolymsk"),
+    ]
+    assert [offset_label(z.iana, WINTER) for z in sakha.zones] == ["UTC+9", "UTC+10", "UTC+11"]
+
+
+def _found(query: str) -> list[str]:
+    return [r.code for r in find_regions(query, REGIONS)]
+
+
+@pytest.mark.parametrize(
+    ("query", "codes"),
+    [
+        ("татар", ["ta"]),
+        ("ТАТАР", ["ta"]),
+        ("новосиб", ["nvs"]),
+        ("спб", ["spe"]),
+        ("Питер", ["spe"]),
+        ("мск", ["mow"]),  # an alias typed in full, not “Томская”/“Омская”
+        ("москва", ["mow"]),
+        ("моск", ["mow", "mos"]),
+        ("Орёл", ["orl"]),
+        ("орел", ["orl"]),
+        ("ёкатеринбург", ["sve"]),
+        ("нижний нов", ["niz"]),
+        ("казань", ["ta"]),
+        ("саха", ["sa", "sak"]),
+        ("tatar", ["ta"]),
+        ("Saint Petersburg", ["spe"]),
+        ("  днр ", ["dpr"]),
+        ("атлантида", []),
+        ("", []),
+        ("!!", []),
+    ],
+)
+def test_find_regions(query: str, codes: list[str]) -> None:
+    assert _found(query) == codes
+
+
+def test_find_regions_sorts_by_russian_name() -> None:
+    assert _found("нов")[:3] == ["kem", "niz", "ngr"]  # Новокузнецк, Нижний/Великий Новгород
+    assert len(_found("республика")) == 24
+
+
+def test_fold() -> None:
+    assert fold("  Ёлки  Палки ") == "елки палки"
+
+
+def test_an_unknown_district() -> None:
+    message = _broken(lambda d: _region(d, "tom").update(district="moon"))
+    assert "regions entry 'tom' (#" in message
+    assert "district: 'moon' is not one of" in message
+
+
+def test_an_empty_district() -> None:
+    def move(d: dict[str, Any]) -> None:
+        for r in d["regions"]:
+            if r["district"] == "urfo":
+                r["district"] = "pfo"
+
+    assert "no region is in the district 'urfo'" in _broken(move)
+
+
+def test_bad_aliases() -> None:
+    message = _broken(lambda d: _region(d, "mow").update(aliases=["МСК"]))
+    assert "aliases: 'МСК' must be a non-empty lower-case string" in message
+    assert "aliases: must be a list" in _broken(lambda d: _region(d, "mow").update(aliases="мск"))
+
+
+def test_bad_region_zones() -> None:
+    def one(d: dict[str, Any]) -> None:
+        _region(d, "sa")["zones"] = _region(d, "sa")["zones"][:1]
+
+    assert "zones: must be a list of at least two zones" in _broken(one)
+
+    def without_centre(d: dict[str, Any]) -> None:
+        _region(d, "sa")["zones"] = _region(d, "sa")["zones"][1:]
+
+    assert "zones: must include the region's own iana 'Asia/Yakutsk'" in _broken(without_centre)
+
+    def same_offset(d: dict[str, Any]) -> None:
+        _region(d, "sa")["zones"][1]["iana"] = "Asia/Khandyga"
+
+    assert "has the offset of another of the zones" in _broken(same_offset)
+
+    def unknown(d: dict[str, Any]) -> None:
+        _region(d, "sa")["zones"][2]["iana"] = "Asia/Nowhere"
+
+    assert "is not a zone of the IANA time zone database" in _broken(unknown)

@@ -26,17 +26,23 @@ from pydantic import TypeAdapter, ValidationError
 from bot.domain.fields import TimeZone, zone_info
 
 __all__ = [
+    "DISTRICTS",
     "LABEL_MAX_LEN",
     "REGION_COUNT",
     "RUSSIAN_IANA_ZONES",
     "ZONE_COUNT",
+    "District",
     "Region",
+    "RegionZone",
     "Zone",
+    "find_regions",
+    "fold",
     "is_russian_zone",
     "load_regions",
     "local_time",
     "offset_label",
     "regions_in",
+    "regions_of_district",
     "ru_sort_key",
     "user_zone",
 ]
@@ -45,10 +51,10 @@ REGION_COUNT = 89  # federal subjects listed in Article 65 of the Constitution
 ZONE_COUNT = 11  # UTC+2 … UTC+12
 LABEL_MAX_LEN = 24  # a zone button's text
 
-# Every IANA zone content/regions.yaml uses (regions' administrative centres and the groups'
-# representative zones). tests/test_zones.py keeps this equal to the YAML. Three more IANA zones
-# exist inside Russia (Asia/Khandyga, Asia/Ust-Nera, Asia/Srednekolymsk — districts of Yakutia)
-# but no region's centre uses them, so the bot never stores them.
+# Every IANA zone content/regions.yaml uses (regions' administrative centres, Yakutia's other
+# zones and the groups' representative zones). tests/test_zones.py keeps this equal to the YAML.
+# One more IANA zone exists inside Russia (Asia/Khandyga, UTC+9 like Yakutsk): the bot never
+# stores it.
 RUSSIAN_IANA_ZONES: frozenset[str] = frozenset(
     {
         "Europe/Kaliningrad",
@@ -70,6 +76,8 @@ RUSSIAN_IANA_ZONES: frozenset[str] = frozenset(
         "Asia/Irkutsk",
         "Asia/Chita",
         "Asia/Yakutsk",
+        "Asia/Ust-Nera",
+        "Asia/Srednekolymsk",
         "Asia/Vladivostok",
         "Asia/Sakhalin",
         "Asia/Magadan",
@@ -98,14 +106,56 @@ class Zone:
 
 
 @dataclass(frozen=True, slots=True)
+class District:
+    """A federal district: a way to the region without typing."""
+
+    code: str  # "sfo"
+    name_ru: str  # «Сибирский»
+    name_en: str  # "Siberian"
+
+    def name(self, locale: str) -> str:
+        return self.name_ru if locale == "ru" else self.name_en
+
+
+# The eight federal districts (Presidential decree of 13 May 2000 and later changes), west to
+# east; Crimea, Sevastopol and the four new subjects are in the Southern one.
+DISTRICTS: tuple[District, ...] = (
+    District("cfo", "Центральный", "Central"),
+    District("szfo", "Северо-Западный", "North-Western"),
+    District("yufo", "Южный", "Southern"),
+    District("skfo", "Северо-Кавказский", "North Caucasian"),
+    District("pfo", "Приволжский", "Volga"),
+    District("urfo", "Уральский", "Ural"),
+    District("sfo", "Сибирский", "Siberian"),
+    District("dfo", "Дальневосточный", "Far Eastern"),
+)
+_DISTRICT_CODES = frozenset(d.code for d in DISTRICTS)
+
+
+@dataclass(frozen=True, slots=True)
+class RegionZone:
+    """One of the zones of a region over several offsets, with a town to recognise it by."""
+
+    iana: str  # "Asia/Ust-Nera"
+    label_ru: str  # «Усть-Нера»
+    label_en: str  # "Ust-Nera"
+
+    def label(self, locale: str) -> str:
+        return self.label_ru if locale == "ru" else self.label_en
+
+
+@dataclass(frozen=True, slots=True)
 class Region:
-    """A federal subject: the second tap of the screen."""
+    """A federal subject."""
 
     code: str  # "nvs"
     name_ru: str  # «Новосибирская область»
     name_en: str  # "Novosibirsk Oblast"
     iana: str  # its administrative centre's IANA zone, "Asia/Novosibirsk"
     zone: str  # the code of its UTC-offset group, "utc7"
+    district: str = ""  # the code of its federal district, "sfo"
+    aliases: tuple[str, ...] = ()  # what people type for it besides the name: «мск», «спб»
+    zones: tuple[RegionZone, ...] = ()  # over several offsets only (Yakutia); else empty
 
     def name(self, locale: str) -> str:
         """The name in ``locale`` ("ru" or anything else → English)."""
@@ -266,7 +316,9 @@ def _load_region_list(
     names_ru: dict[str, str] = {}
     for i, entry in enumerate(_entries(p, data, "regions")):
         where = _where("regions", i, entry)
-        _unknown_keys(p, where, entry, {"code", "name", "iana", "zone"})
+        _unknown_keys(
+            p, where, entry, {"code", "name", "iana", "zone", "district", "aliases", "zones"}
+        )
         code = _code(p, where, entry, codes)
         name = _pair(p, where, entry, "name")
         iana = _iana(p, where, entry)
@@ -288,9 +340,74 @@ def _load_region_list(
                     f"zone: {zone.code} is UTC{zone.offset_hours:+d} but {iana} is "
                     f"{_format_offset(actual)} at {at.isoformat()}",
                 )
-        if code is not None and name is not None and iana is not None and zone is not None:
-            regions.append(Region(code, name[0], name[1], iana, zone.code))
+        district = _text(p, where, entry, "district")
+        if district is not None and district not in _DISTRICT_CODES:
+            p.add(where, f"district: {district!r} is not one of {sorted(_DISTRICT_CODES)}")
+            district = None
+        aliases = _aliases(p, where, entry)
+        own = _region_zones(p, where, entry, iana, at)
+        if (
+            code is not None
+            and name is not None
+            and iana is not None
+            and zone is not None
+            and district is not None
+            and aliases is not None
+            and own is not None
+        ):
+            regions.append(
+                Region(code, name[0], name[1], iana, zone.code, district, aliases, own)
+            )
     return regions
+
+
+def _aliases(p: _Problems, where: str, entry: Mapping[str, Any]) -> tuple[str, ...] | None:
+    raw = entry.get("aliases", [])
+    if not isinstance(raw, list):
+        p.add(where, f"aliases: must be a list, got {raw!r}")
+        return None
+    ok = True
+    for alias in raw:
+        if not isinstance(alias, str) or not alias.strip() or alias != fold(alias):
+            p.add(where, f"aliases: {alias!r} must be a non-empty lower-case string, ё as е")
+            ok = False
+    return tuple(raw) if ok else None
+
+
+def _region_zones(
+    p: _Problems, where: str, entry: Mapping[str, Any], iana: str | None, at: datetime
+) -> tuple[RegionZone, ...] | None:
+    """``zones``: absent, or at least two zones of distinct offsets, the centre's among them."""
+    raw = entry.get("zones")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or len(raw) < 2:
+        p.add(where, f"zones: must be a list of at least two zones, got {raw!r}")
+        return None
+    found: list[RegionZone] = []
+    offsets: set[timedelta] = set()
+    for i, item in enumerate(raw):
+        at_i = f"zones #{i + 1}"
+        if not isinstance(item, Mapping):
+            p.add(where, f"{at_i}: must be a mapping, got {item!r}")
+            return None
+        _unknown_keys(p, f"{where} {at_i}", item, {"iana", "label"})
+        zone_iana = _iana(p, f"{where} {at_i}", item)
+        label = _pair(p, f"{where} {at_i}", item, "label")
+        if zone_iana is None or label is None:
+            return None
+        for lang, text in zip(("ru", "en"), label, strict=True):
+            if len(text) > LABEL_MAX_LEN:
+                p.add(where, f"{at_i} label.{lang}: {text!r} is over {LABEL_MAX_LEN} characters")
+        offset = _offset(zone_iana, at)
+        if offset in offsets:
+            p.add(where, f"{at_i}: {zone_iana} has the offset of another of the zones")
+        offsets.add(offset)
+        found.append(RegionZone(zone_iana, label[0], label[1]))
+    if iana is not None and iana not in {z.iana for z in found}:
+        p.add(where, f"zones: must include the region's own iana {iana!r}")
+        return None
+    return tuple(found)
 
 
 def load_regions(
@@ -301,7 +418,9 @@ def load_regions(
     Checks: codes are unique lower-case ASCII; every IANA zone exists in the system's database;
     each zone group's offset and each region's group equal the IANA zone's UTC offset at ``at``
     (an aware instant, usually "now"); exactly 89 regions and 11 groups with distinct offsets,
-    each group used by at least one region; labels at most 24 characters. Raises ``ValueError``
+    each group used by at least one region; labels at most 24 characters; every region in one
+    of the eight federal districts, each district used; a region's own ``zones`` (Yakutia) of
+    distinct offsets, its centre's among them; aliases lower case with ё as е. Raises ``ValueError``
     listing every problem, one a line, each naming its entry (``regions entry 'nvs' (#50)``).
     Order is kept as in the data.
     """
@@ -323,6 +442,10 @@ def load_regions(
     for i, zone in enumerate(zones):
         if zone.code not in used:
             p.add(f"zones entry '{zone.code}' (#{i + 1})", "no region is in this group")
+    districts = {region.district for region in regions}
+    for district in DISTRICTS:
+        if district.code not in districts:
+            p.add("regions", f"no region is in the district {district.code!r}")
     p.raise_if_any()
     return tuple(zones), tuple(regions)
 
@@ -359,6 +482,56 @@ def regions_in(zone_code: str, regions: Iterable[Region]) -> tuple[Region, ...]:
             key=lambda region: ru_sort_key(region.name_ru),
         )
     )
+
+
+def regions_of_district(district_code: str, regions: Iterable[Region]) -> tuple[Region, ...]:
+    """The regions of a federal district, sorted by :func:`ru_sort_key` of their Russian name."""
+    return tuple(
+        sorted(
+            (region for region in regions if region.district == district_code),
+            key=lambda region: ru_sort_key(region.name_ru),
+        )
+    )
+
+
+def fold(text: str) -> str:
+    """Text for matching: case-folded, ё as е, spaces squeezed."""
+    return " ".join(text.casefold().replace("ё", "е").split())
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(fold(text))
+
+
+def find_regions(query: str, regions: Iterable[Region]) -> tuple[Region, ...]:
+    """The regions a typed ``query`` names, sorted by their Russian name.
+
+    Case and ё/е do not matter. An alias typed in full («мск», «спб», «казань») or a region's
+    whole name wins alone; otherwise a region matches when every word of the query starts a
+    word of its Russian or English name or of an alias («татар», «новосиб», «нижний нов»).
+    Nothing typed (or only punctuation) finds nothing.
+    """
+    wanted = _words(query)
+    if not wanted:
+        return ()
+    folded = " ".join(wanted)
+    pool = tuple(regions)
+    exact = [
+        r
+        for r in pool
+        if folded in {" ".join(_words(a)) for a in (*r.aliases, r.name_ru, r.name_en)}
+    ]
+    if exact:
+        return tuple(sorted(exact, key=lambda r: ru_sort_key(r.name_ru)))
+
+    def matches(region: Region) -> bool:
+        words = [w for text in (region.name_ru, region.name_en, *region.aliases) for w in _words(text)]
+        return all(any(w.startswith(q) for w in words) for q in wanted)
+
+    return tuple(sorted((r for r in pool if matches(r)), key=lambda r: ru_sort_key(r.name_ru)))
 
 
 def local_time(instant_utc: datetime, iana: str) -> datetime:

@@ -61,10 +61,13 @@ class RoleCb(CallbackData, prefix="rl"):
 
 
 class Place(CallbackData, prefix="pl"):
-    """A zone group alone opens its regions; region "-" keeps just the zone."""
+    """The place screen, region first: home (type a name or pick a federal district), d (the
+    district `value`'s regions, page `n`), r (region `value` chosen), z (zone `n` of region
+    `value`, one over several offsets), none (no region: the zone groups), g (group `value`)."""
 
-    zone: str
-    region: str = ""
+    action: str
+    value: str = ""
+    n: Small = 0
 
 
 class IkigaiCb(CallbackData, prefix="ik"):

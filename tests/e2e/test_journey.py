@@ -117,8 +117,10 @@ async def test_the_whole_journey_in_russian(emulator: Emulator, launch: Launch, 
 
     zones = await tap(user, "🚀 Активист: веду или начинаю проект")
     assert "Где вы?" in zones.text
-    assert len([b for b in zones.button_texts() if b.startswith("UTC+")]) == 11
-    regions = await tap(user, "UTC+7 Новосибирск")
+    assert "федеральный округ" in zones.text  # the region first: typed, or by district
+    assert zones.button_texts()[:3] == ["Центральный", "Северо-Западный", "Южный"]
+    assert "🌐 Не хочу указывать" in zones.button_texts()
+    regions = await tap(user, "Сибирский")
     assert "Новосибирская область" in regions.button_texts()
     first = await tap(user, "Новосибирская область")
     async with running.app.engine.connect() as conn:
@@ -247,7 +249,7 @@ async def test_the_whole_journey_in_russian(emulator: Emulator, launch: Launch, 
     assert "Кружок робототехники" in profile.text
     assert "Нехватка средств" in profile.text
     zones = await tap(user, "🕐 Регион")
-    await tap(user, "UTC+2 Калининград")
+    await tap(user, "Северо-Западный")
     profile = await tap(user, "Калининградская область")
     assert "Ваш профиль" in profile.text
     assert "Калининградская область" in profile.text
@@ -324,9 +326,9 @@ async def test_journey_in_english_with_back_steps(
     role = await tap(user, "🔕 No, thanks", mailing)
     assert "Who are you in Opora?" in role.text
     zones = await tap(user, "🚀 Activist: I run or start a project")
-    assert "UTC+12 Kamchatka" in zones.button_texts()
-    await tap(user, "UTC+12 Kamchatka")
-    column = await tap(user, "Skip: just the time zone")
+    groups = await tap(user, "🌐 Rather not say", zones)
+    assert "UTC+12 Kamchatka" in groups.button_texts()
+    column = await tap(user, "UTC+12 Kamchatka")
     assert "1 / 3" in column.text
     async with running_bot.app.engine.connect() as conn:
         row = (await conn.execute(select(users).where(users.c.id == 2003))).mappings().one()
@@ -382,7 +384,7 @@ async def onboard_stage_4(user: EmulatedUser) -> ChatMessage:
     """Consent, activist in Novosibirsk Oblast, skip the ikigai, stage-4 quiz: the diagnosis."""
     await consent(user)
     await tap(user, "🚀 Активист: веду или начинаю проект")
-    await tap(user, "UTC+7 Новосибирск")
+    await tap(user, "Сибирский")
     await tap(user, "Новосибирская область")
     await tap(user, "Пропустить ▶")
     await tap(user, "Пропустить ▶")
@@ -462,7 +464,7 @@ async def test_without_a_font_the_ikigai_result_is_text(
     user = emulator.user(2005, language_code="ru")
     await consent(user)
     await tap(user, "🚀 Активист: веду или начинаю проект")
-    await tap(user, "UTC+3 Москва")
+    await tap(user, "Центральный")
     await tap(user, "Москва")
     await enter(user, "Помогать пожилым")
     await tap(user, "Дальше ▶")
@@ -487,7 +489,7 @@ async def test_flow_state_in_redis_survives_a_restart(
     user = emulator.user(2006, language_code="ru")
     await consent(user)
     await tap(user, "🚀 Активист: веду или начинаю проект")
-    await tap(user, "UTC+3 Москва")
+    await tap(user, "Центральный")
     await tap(user, "Москва")
     await enter(user, "Первая запись")
     await running.stop()

@@ -19,7 +19,7 @@ async def to_the_ikigai(user: EmulatedUser) -> ChatMessage:
     """Consent, an activist in Novosibirsk Oblast: the ikigai's first step."""
     await consent(user)
     await tap(user, "🚀 Активист: веду или начинаю проект")
-    await tap(user, "UTC+7 Новосибирск")
+    await tap(user, "Сибирский")
     return await tap(user, "Новосибирская область")
 
 

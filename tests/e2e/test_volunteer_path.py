@@ -37,7 +37,7 @@ async def onboard(user: EmulatedUser, *, reach: str = "🏠 Within my town") -> 
     assert "Announcements from coordinators" in mailing.text
     zones = await tap(user, "🔕 No, thanks", mailing)
     assert "Where are you?" in zones.text
-    regions = await tap(user, "UTC+7 Novosibirsk", zones)
+    regions = await tap(user, "Siberian", zones)
     topics = await tap(user, "Tomsk Oblast", regions)
     assert topics.message_id == zones.message_id  # one message, edited step by step
     assert "What do you care about?" in topics.text
@@ -214,7 +214,7 @@ async def test_volunteer_typed_by_a_newcomer_leads_to_the_volunteers_path(
     mailing = await tap(user, "✅ Даю согласие", consent)
     assert "Объявления координаторов" in mailing.text
     zones = await tap(user, "🔕 Нет, спасибо", mailing)
-    regions = await tap(user, "UTC+3 Москва", zones)
+    regions = await tap(user, "Центральный", zones)
     topics = await tap(user, "Москва", regions)
     assert "Что вам близко?" in topics.text
     assert "Икигай" not in topics.text
@@ -283,7 +283,7 @@ async def test_choosing_volunteer_on_the_role_screen_skips_the_projects_ikigai(
     mailing = await tap(user, "✅ I agree", consent)
     role = await tap(user, "🔕 No, thanks", mailing)
     zones = await tap(user, "🤝 Volunteer: I want to help", role)
-    regions = await tap(user, "UTC+3 Moscow", zones)
+    regions = await tap(user, "Central", zones)
     topics = await tap(user, "Moscow", regions)
     assert "What do you care about?" in topics.text
     assert "Ikigai" not in topics.text
