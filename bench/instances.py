@@ -87,7 +87,7 @@ async def journey(user: EmulatedUser, latencies: list[float]) -> None:
 
     await say("/start")
     for label in ("🚀 Начать: мой проект", "✅ Даю согласие", "🔕 Нет, спасибо",
-                  "🚀 Активист: веду или начинаю проект", "UTC+7 Новосибирск",
+                  "🚀 Активист: веду или начинаю проект", "Сибирский",
                   "Новосибирская область"):  # fmt: skip
         await tap(label)
     prompt = user.last_bot_message

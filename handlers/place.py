@@ -79,18 +79,18 @@ async def district_screen(
     await _typing(screen)
     regions = catalog.regions_of_district(district.code)
     at = paged(len(regions), callback_data.n, DISTRICT_PAGE)
-    shown = [
-        button(r.name(tr.locale), Place(action="r", value=r.code)) for r in regions[at.slice]
-    ]
+    shown = [button(r.name(tr.locale), Place(action="r", value=r.code)) for r in regions[at.slice]]
     rows = [
         *grid(shown, 2),
         page_row(at, lambda n: Place(action="d", value=district.code, n=n)),
         _back(tr),
     ]
-    await screen.show(tr("onboarding/district.j2", district=district.name(tr.locale)), keyboard(rows))
+    await screen.show(
+        tr("onboarding/district.j2", district=district.name(tr.locale)), keyboard(rows)
+    )
 
 
-@router.message(PlaceTyping.region, F.text)
+@router.message(PlaceTyping.region, F.text, ~F.text.startswith("/"))  # commands pass
 async def region_typed(message: Message, screen: Screen, **deps: Any) -> None:
     assert message.text is not None
     tr = screen.tr

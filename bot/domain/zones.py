@@ -355,9 +355,7 @@ def _load_region_list(
             and aliases is not None
             and own is not None
         ):
-            regions.append(
-                Region(code, name[0], name[1], iana, zone.code, district, aliases, own)
-            )
+            regions.append(Region(code, name[0], name[1], iana, zone.code, district, aliases, own))
     return regions
 
 
@@ -420,8 +418,9 @@ def load_regions(
     (an aware instant, usually "now"); exactly 89 regions and 11 groups with distinct offsets,
     each group used by at least one region; labels at most 24 characters; every region in one
     of the eight federal districts, each district used; a region's own ``zones`` (Yakutia) of
-    distinct offsets, its centre's among them; aliases lower case with ё as е. Raises ``ValueError``
-    listing every problem, one a line, each naming its entry (``regions entry 'nvs' (#50)``).
+    distinct offsets, its centre's among them; aliases lower case with ё as е. Raises
+    ``ValueError`` listing every problem, one a line, each naming its entry
+    (``regions entry 'nvs' (#50)``).
     Order is kept as in the data.
     """
     _require_aware(at, "at")
@@ -528,7 +527,9 @@ def find_regions(query: str, regions: Iterable[Region]) -> tuple[Region, ...]:
         return tuple(sorted(exact, key=lambda r: ru_sort_key(r.name_ru)))
 
     def matches(region: Region) -> bool:
-        words = [w for text in (region.name_ru, region.name_en, *region.aliases) for w in _words(text)]
+        words = [
+            w for text in (region.name_ru, region.name_en, *region.aliases) for w in _words(text)
+        ]
         return all(any(w.startswith(q) for w in words) for q in wanted)
 
     return tuple(sorted((r for r in pool if matches(r)), key=lambda r: ru_sort_key(r.name_ru)))

@@ -248,7 +248,9 @@ def test_a_person_goes_from_start_to_the_first_ikigai_step_in_a_browser(
         see(driver, "Кто вы в «Опоре»?")
         assert "Согласие на обработку" not in chat_text(driver)  # edited in place
         tap(driver, "🚀 Активист: веду или начинаю проект")
-        tap(driver, "UTC+7 Новосибирск")
+        see(driver, "федеральный округ")  # the region first: a district, then its region
+        tap(driver, "Сибирский")
+        see(driver, "Сибирский федеральный округ")
         tap(driver, "Новосибирская область")
         see(driver, "1 / 3")
         key(driver, "Пропустить ▶")
