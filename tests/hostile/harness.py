@@ -175,8 +175,8 @@ no off open opp opportunities opps organiser organisers people phase phases pick
 policy prev preview problems profile publish q quiet reg region role roles ru run save seg
 settings show sign signup_until skip stage stages start starts_at stats stop tog topic
 topics type unsch volunteer w waiting wcap wconsent wcontact wcut weekly econsent when window
-wtopic wz yes
-zone zones want can need utc2 utc7 utc12 nvs mow sa cfo dfo r z g none 1 2 3 4 5 6 7 8 11111 55555 G1 A1 L1
+wtopic wz yes sa cfo dfo r z g none
+zone zones want can need utc2 utc7 utc12 nvs mow 1 2 3 4 5 6 7 8 11111 55555 G1 A1 L1
 """
 WORDS = _WORDS.split()
 # Ids: real small ones, and ones no 64-bit column can hold.
