@@ -1,4 +1,5 @@
-"""Russia's regions and UTC-offset groups, for the "region or time zone in two taps" screen (pure).
+"""Russia's regions, federal districts and UTC-offset groups, for the place screen (pure): the
+region first (found by typing, :func:`find_regions`, or by district), its zone follows.
 
 The data lives in ``content/regions.yaml``; whoever calls reads it (``yaml.safe_load``) and passes
 the plain data to :func:`load_regions`, which validates it against the system's IANA time zone
@@ -9,7 +10,9 @@ Code schemes (documented in the YAML as well):
 
 * zone groups: ``utc<N>`` with N the whole-hour UTC offset, ``utc2`` … ``utc12``;
 * regions: the lower-case ISO 3166-2:RU suffix (``mow``, ``spe``, ``nvs``, ``ta`` …); the six
-  subjects ISO does not list are ``crm``, ``sev``, ``dpr``, ``lpr``, ``zap``, ``khe``.
+  subjects ISO does not list are ``crm``, ``sev``, ``dpr``, ``lpr``, ``zap``, ``khe``;
+* federal districts (:data:`DISTRICTS`, fixed here, each region names one): ``cfo``, ``szfo``,
+  ``yufo``, ``skfo``, ``pfo``, ``urfo``, ``sfo``, ``dfo``.
 """
 
 from __future__ import annotations

@@ -195,7 +195,8 @@ async def test_forged_buttons_change_nothing(emulator: Emulator, running_bot: Ru
         Place(action="z", value="nvs", n=0),
         Place(action="d", value="moon"),
         Place(action="g", value="utc99"),
-        "pl:utc3:ta",  # a button of the old zone-then-region screen
+        "pl:utc3:ta",  # buttons of the old zone-then-region screen
+        "pl:utc3:",
     ):
         user.skip_pending()
         data = forged if isinstance(forged, str) else forged.pack()
