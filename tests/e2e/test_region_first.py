@@ -251,3 +251,16 @@ async def test_the_volunteer_and_the_profile_use_the_same_screen(
     profile = await tap(user, "UTC+11 Среднеколымск", zones)
     assert "Республика Саха (Якутия)" in profile.text
     assert await stored(running_bot, 7108) == ("sa", "Asia/Srednekolymsk")
+
+
+async def test_leaving_the_place_screen_ends_the_search(
+    emulator: Emulator, running_bot: RunningBot
+) -> None:
+    """After «« Main menu» a typed word is not taken as a region search."""
+    user = emulator.user(7191, first_name="Lev", language_code="en")
+    place = await place_screen(user)
+    await tap(user, "« Main menu", place)
+    answer = await say(user, "новосиб")
+    assert "Your region" not in answer.text
+    assert "No region" not in answer.text
+    assert await stored(running_bot, 7191) == (None, None)
