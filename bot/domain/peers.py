@@ -30,8 +30,8 @@ MAX_MENTEES: Final = 5
 MIN_STEM: Final = 3  # a shorter stem («в», «по», «со») says nothing
 
 _WORD = re.compile(r"[a-zа-яё]+", re.IGNORECASE)
-_STOP: Final = frozenset(
-    """и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только
+_STOP_WORDS: Final = """
+    и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только
     ее её мне было вот от меня еще ещё нет о из ему теперь когда даже ну вдруг ли если уже или
     ни быть был него до вас нибудь опять уж вам ведь там потом себя ничего ей может они тут где
     есть надо ней для мы тебя их чем была сам чтоб без будто чего раз тоже себе под будет ж
@@ -40,8 +40,8 @@ _STOP: Final = frozenset(
     тот через эти нас про всего них какая много разве три эту моя впрочем хорошо свою этой
     перед иногда лучше чуть том нельзя такой им более всегда конечно всю между нужно нужен
     нужна нужны могу можем могут помочь хочу хотим очень свой своих наш наша наши
-    the a an and or of to in on for with by at from is are be we can need our my i you""".split()
-)
+    the a an and or of to in on for with by at from is are be we can need our my i you"""
+_STOP: Final = frozenset(_STOP_WORDS.split())
 _RU = snowballstemmer.stemmer("russian")
 _EN = snowballstemmer.stemmer("english")
 
