@@ -51,6 +51,7 @@ from bot.services.catalogs import CatalogService
 from bot.services.content_admin import ContentAdminService
 from bot.services.coordination import CoordinationService
 from bot.services.measures import MeasureService
+from bot.services.peers import PeerService
 from bot.services.profile import ProfileService
 from bot.services.pushes import Planner
 from bot.services.retention import RetentionService
@@ -122,6 +123,7 @@ class App:
     ticker: Ticker
     redis: Redis | None = None  # with REDIS_URL: FSM, event isolation, the shared send rate
     ready: asyncio.Event = field(default_factory=asyncio.Event)  # set once updates may come
+    peers: PeerService | None = None  # peers and mentors: the mentorships' check-ins
 
     async def prepare(self) -> None:
         """Everything before the first update: Redis answers, migrations, the command menu."""
@@ -211,7 +213,8 @@ class App:
         report = await self.planner.plan()
         await self.broadcasts.tick()
         await self.retention.tick()
-        if report.enqueued + await self.volunteering.tick():
+        checkins = await self.peers.tick() if self.peers is not None else 0
+        if report.enqueued + checkins + await self.volunteering.tick():
             self.sender.wake()
 
     async def close(self) -> None:
@@ -379,6 +382,7 @@ def create_app(
         briefs=BriefService(stats, catalog, settings, clock),
         content_admin=ContentAdminService(engine, clock, catalog),
         volunteering=volunteering,
+        peers=(peers := PeerService(engine, clock, renderer, settings, catalog)),
     )
     dp = _Dispatcher(storage=storage, events_isolation=isolation, **deps)
     # After aiogram's own (errors, user context, the FSM's per-user lock): the state is stored
@@ -423,5 +427,6 @@ def create_app(
         retention=RetentionService(engine, clock, profiles, settings.retention_days),
         ticker=Ticker(settings.tick_seconds, lambda: app.tick()),
         redis=redis,
+        peers=peers,
     )
     return app

@@ -12,6 +12,7 @@ from bot.content import Catalog
 from bot.domain.errors import StaleButton
 from bot.domain.paging import paged
 from bot.services.measures import MeasureService
+from bot.services.peers import MentorCb
 from bot.services.profile import ProfileService
 from bot.ui.keyboards import DiagnosisCb, MeasureCb, MeasuresCb, button, keyboard, page_row
 from bot.ui.screen import Screen
@@ -19,6 +20,7 @@ from handlers import journey
 
 router = Router(name=__name__)
 PAGE = 5
+MENTORING = "mentoring"  # the catalog's «Менторство, наставничество»
 
 
 async def _profile(screen: Screen, deps: dict[str, Any]) -> Any:
@@ -124,6 +126,8 @@ async def card_pressed(
     for way in measure.ways if measure is not None else ():
         if way.link:  # the button says where it leads: «🔗 мойбизнес.рф»
             rows.append([InlineKeyboardButton(text=f"🔗 {way.site}", url=way.link)])
+    if callback_data.code == MENTORING:  # a real way to get it: mentors inside the bot
+        rows.append([button(tr._("🧑‍🏫 Find a mentor"), MentorCb(action="list"))])
     rows.append(
         [
             button(

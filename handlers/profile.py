@@ -71,6 +71,8 @@ async def profile_screen(screen: Screen, deps: dict[str, Any]) -> None:
     ]
     if profile.history:
         rows.insert(0, [button(tr._("🩺 Diagnosis"), DiagnosisCb(screen="card"))])
+    if "activist" in profile.user.roles:  # peers whose projects complement theirs, mentors
+        rows.append([button(tr._("🤝 Peers and mentors"), Menu(section="peers"))])
     if "volunteer" in profile.user.roles:  # a volunteer too: their skills, time, sign-ups
         rows.append([button(tr._("🛠 Skills and time"), SkillsCb(action="show"))])
     rows.append([button(tr._("☰ Menu"), Menu(section="home"))])

@@ -30,11 +30,13 @@ from bot.storage import broadcasts as broadcasts_repo
 from bot.storage import catalogs as catalogs_repo
 from bot.storage import content_admin as content_repo
 from bot.storage import outbox as outbox_repo
+from bot.storage import peers as peers_repo
 from bot.storage import stats as stats_repo
 from bot.storage import users as users_repo
 from bot.storage import volunteering as volunteering_repo
 from bot.storage.fsm import SqlStorage
 from bot.storage.outbox import NewPush
+from bot.storage.peers import Offer
 from bot.storage.personal import Person, _Masker
 from bot.storage.settings import PushSettings
 from bot.storage.tables import (
@@ -155,6 +157,17 @@ async def fill(w: World) -> dict[str, int]:
             ],
             NOW,
         )  # fmt: skip
+        # Peers and mentors: Zeb shows their project, asked Petr to be introduced, offers to
+        # mentor and let Ira mentor too; Olga blocked and reported Zeb.
+        await peers_repo.save_fields(conn, ZEB, ["name", "can"], NOW)
+        await peers_repo.introduce(conn, peers_repo.PEER, ZEB, PETR, NOW)
+        await peers_repo.block(conn, OLGA, ZEB, True, NOW)
+        await peers_repo.save_offer(
+            conn, Offer(ZEB, frozenset({"ecology"}), 2, ("chat",), "monthly", True, None), NOW
+        )
+        await peers_repo.save_offer(
+            conn, Offer(IRA, frozenset(), 1, ("call",), "weekly", False, ZEB), NOW
+        )
         # An opportunity of Zeb's that is over: it stays, without the contact.
         past = await volunteering_repo.create(
             conn,

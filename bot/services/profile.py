@@ -22,6 +22,7 @@ from bot.domain.errors import UserError
 from bot.infra.clock import Clock
 from bot.infra.sqlite import off_loop
 from bot.storage import personal as personal_repo
+from bot.storage import peers as peers_repo
 from bot.storage import profile as repo
 from bot.storage import settings as settings_repo
 from bot.storage import users as users_repo
@@ -296,6 +297,7 @@ class ProfileService:
                     **await volunteering_repo.export(conn, user_id),
                     "changes": await personal_repo.sign_up_changes(conn, user_id),
                 },
+                "peers": await peers_repo.export(conn, user_id),
                 "published_opportunities": await personal_repo.published(conn, user_id),
                 "broadcasts": await personal_repo.authored(conn, user_id),
                 "added": await personal_repo.added_content(conn, user_id),

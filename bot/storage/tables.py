@@ -423,3 +423,66 @@ volunteer_profiles = Table(
     Column("notify_new", Boolean, nullable=False, default=False, server_default=false()),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
+
+# --- peers and mentors (bot/services/peers.py) ----------------------------------------------
+
+# An activist who shows their project to other activists: which parts (nothing before this
+# row; deleting it hides them at once) and the peers suggested the last time.
+peer_profiles = Table(
+    "peer_profiles",
+    metadata,
+    Column("user_id", BigInteger, _user_fk(), primary_key=True),
+    Column("fields", Text, nullable=False, default="[]", server_default="[]"),  # JSON codes
+    Column("shown", Text, nullable=False, default="[]", server_default="[]"),  # JSON user ids
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# Someone a person no longer wants to hear from (and, if reported, the coordinators were told).
+peer_blocks = Table(
+    "peer_blocks",
+    metadata,
+    Column("user_id", BigInteger, _user_fk(), primary_key=True),
+    Column(
+        "blocked_id",
+        BigInteger,
+        ForeignKey("users.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("reported", Boolean, nullable=False, default=False, server_default=false()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_peer_blocks_blocked_id", "blocked_id"),
+)
+
+# An offer to mentor: topics, mentees at once, how and how often.
+mentor_offers = Table(
+    "mentor_offers",
+    metadata,
+    Column("user_id", BigInteger, _user_fk(), primary_key=True),
+    Column("topics", Text, nullable=False, default="[]", server_default="[]"),  # JSON codes
+    Column("capacity", Integer, nullable=False, default=1, server_default="1"),
+    Column("ways", Text, nullable=False, default="[]", server_default="[]"),  # chat/call/meeting
+    Column("often", String(12), nullable=False, default="monthly", server_default="monthly"),
+    Column("active", Boolean, nullable=False, default=False, server_default=false()),
+    _who("marked_by"),  # the coordinator who let them mentor below stage 5
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# A double opt-in introduction between two activists (kind "peer") or a mentorship ("mentor":
+# from the mentee to the mentor): pending → accepted (a mentorship then runs: a check-in after
+# a month, an end with an optional rating) or declined (silently); ended.
+introductions = Table(
+    "introductions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(8), nullable=False),
+    Column("from_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("to_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("answered_at", UTCDateTime()),
+    Column("checkin_at", UTCDateTime()),  # when the month's «как идёт?» went to both
+    Column("ended_at", UTCDateTime()),
+    Column("rating", Integer),  # 1–5 from the mentee at the end
+    Index("ix_introductions_from_id", "from_id"),
+    Index("ix_introductions_to_id", "to_id"),
+)

@@ -44,6 +44,16 @@ TABLE_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("skills", "free time"),
         ("skills", "free time", "how far you travel", "your town", "new opportunities"),
     ),
+    "peer_profiles": (
+        ("what you chose to show other activists",),
+        ("what you chose to show other activists", "the peers suggested to you last"),
+    ),
+    "peer_blocks": (("people you blocked",), ("people you blocked or reported",)),
+    "mentor_offers": (("your mentoring offer",), ("your mentoring offer",)),
+    "introductions": (
+        ("introductions", "mentorships"),
+        ("introductions you asked for or answered", "mentorships with their check-in"),
+    ),
     # Coordinators' own records: the policy names them (the consent screen is the activist's
     # and the volunteer's; a coordinator is appointed, and told).
     "local_measures": ((), ("measures",)),
