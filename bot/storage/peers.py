@@ -276,7 +276,7 @@ async def asked_since(conn: AsyncConnection, from_id: int, since: datetime) -> i
             await conn.execute(
                 select(func.count())
                 .select_from(introductions)
-                .where(introductions.c.from_id == from_id, introductions.c.created_at >= since)
+                .where(introductions.c.from_id == from_id, introductions.c.created_at > since)
             )
         ).scalar_one()
     )
