@@ -3,6 +3,7 @@ directions, orders by place, topic and stage, and never shows the same set twice
 
 from __future__ import annotations
 
+from bot.content import get_catalog
 from bot.domain.peers import (
     Mentor,
     Peer,
@@ -14,6 +15,7 @@ from bot.domain.peers import (
     stems,
     suggestion,
 )
+from bot.ui.render import Renderer
 
 ME = Peer(
     1,
@@ -96,3 +98,16 @@ def test_mentors_with_a_free_place_and_a_common_topic_nearest_first() -> None:
     ]
     found = mentors_for(1, eco, "tom", "utc7", mentors)
     assert [m.user_id for m in found] == [43, 42]
+
+
+def test_the_reason_reads_in_russian() -> None:
+    lawyer = Peer(2, stage=5, can=("Помогу с юридическими вопросами",), need=("Афиша",))
+    s = suggestion(ME, lawyer)
+    renderer = Renderer(globals_={"catalog": get_catalog()})
+    text = renderer.bind("ru")("peers/list.j2", shown=[{"peer": lawyer, "title": None, "s": s}])
+    assert (
+        "Вам нужно то, что они могут: «Юридическая консультация по регистрации НКО» ↔ "
+        "«Помогу с юридическими вопросами»" in text
+    )
+    assert "Им нужно то, что можете вы: «Афиша» ↔ «Дизайн афиш и листовок»" in text
+    assert "Этап 5" in text

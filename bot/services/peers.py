@@ -31,11 +31,14 @@ from bot.config import Settings
 from bot.content import Catalog
 from bot.domain import peers as rules
 from bot.domain.errors import StaleButton
+from bot.domain.schedule import allowed_at
+from bot.domain.zones import user_zone
 from bot.infra.clock import Clock
 from bot.services.profile import ConsentRequired
 from bot.storage import audit as audit_repo
 from bot.storage import outbox as outbox_repo
 from bot.storage import peers as repo
+from bot.storage import settings as settings_repo
 from bot.storage import users as users_repo
 from bot.storage.outbox import NewPush
 from bot.storage.peers import Introduction, Offer, Person
@@ -153,16 +156,32 @@ class PeerService:
         return f'<a href="tg://user?id={p.user_id}">{name}</a>'
 
     def _push(
-        self, to: Person, key: str, text: str, buttons: list[list[dict[str, str]]]
+        self,
+        to: Person,
+        key: str,
+        text: str,
+        buttons: list[list[dict[str, str]]],
+        quiet: tuple[int, int] | None = None,
     ) -> NewPush:
+        """A push to `to`: now, or with their `quiet` hours (start, end) after those."""
+        now = self.clock.now()
+        when = now
+        if quiet is not None:
+            tz = user_zone(to.timezone, self.settings.default_timezone)
+            when = allowed_at(now, tz, *quiet)
         return NewPush(
             user_id=to.user_id,
             chat_id=to.user_id,
             kind="peers",
             dedup_key=key,
             payload={"text": split_html(text)[0], "parse_mode": "HTML", "buttons": buttons},
-            not_before=self.clock.now(),
+            not_before=when,
         )
+
+    @staticmethod
+    async def _quiet(conn: AsyncConnection, user_id: int) -> tuple[int, int]:
+        s = await settings_repo.get(conn, user_id)
+        return (s.quiet_start, s.quiet_end)
 
     def _tr(self, p: Person) -> Any:
         return self.renderer.bind(p.locale or self.settings.default_locale)
@@ -267,10 +286,14 @@ class PeerService:
             if await repo.asked_since(conn, from_id, now - DAY) >= rules.DAILY_REQUESTS:
                 return "limit"
             intro_id = await repo.introduce(conn, kind, from_id, to_id, now)
-            await outbox_repo.enqueue(conn, [self._ask_push(intro_id, kind, me, other)], now)
+            quiet = await self._quiet(conn, to_id)
+            push = self._ask_push(intro_id, kind, me, other, quiet)
+            await outbox_repo.enqueue(conn, [push], now)
         return "sent"
 
-    def _ask_push(self, intro_id: int, kind: str, me: Person, other: Person) -> NewPush:
+    def _ask_push(
+        self, intro_id: int, kind: str, me: Person, other: Person, quiet: tuple[int, int]
+    ) -> NewPush:
         tr = self._tr(other)
         seen = self.visible(me) if kind == repo.PEER else self._own(me)
         s = rules.suggestion(self._own(other), seen)
@@ -293,7 +316,7 @@ class PeerService:
             ],
             [_button(tr._("🚫 Block and report"), PeerCb(action="report", id=me.user_id))],
         ]
-        return self._push(other, f"peer-ask:{intro_id}", text, buttons)
+        return self._push(other, f"peer-ask:{intro_id}", text, buttons, quiet)
 
     async def answer(self, user_id: int, intro_id: int, yes: bool) -> Introduction | None:
         """The asked side says yes or no (None: not theirs, or answered already). On «yes»
@@ -334,6 +357,8 @@ class PeerService:
                                 f"peer-met:{intro_id}:{a}",
                                 text,
                                 [[_button(tr._("☰ Menu"), menu)]],
+                                # the one who said yes is here now; the other after quiet hours
+                                None if a == user_id else await self._quiet(conn, a),
                             )
                         )
                 await outbox_repo.enqueue(conn, pushes, now)
@@ -373,7 +398,7 @@ class PeerService:
             tr = self._tr(c)
             text = tr("peers/report_notice.j2", by=by, about=about)
             key = f"peer-report:{by}:{about}:{c.user_id}"
-            pushes.append(self._push(c, key, text, []))
+            pushes.append(self._push(c, key, text, [], await self._quiet(conn, c.user_id)))
         return pushes
 
     # ------------------------------------------------------------------ mentors
@@ -499,7 +524,8 @@ class PeerService:
                 if other[0].user_id == intro.from_id:
                     rows = [self._rating_row(intro_id)]
                 text = tr("peers/ended_push.j2", mentee=other[0].user_id == intro.from_id)
-                push = self._push(other[0], f"mentor-end:{intro_id}", text, rows)
+                quiet = await self._quiet(conn, other[0].user_id)
+                push = self._push(other[0], f"mentor-end:{intro_id}", text, rows, quiet)
                 await outbox_repo.enqueue(conn, [push], now)
         return intro
 
@@ -553,7 +579,13 @@ class PeerService:
                         ]
                     ]
                     pushes.append(
-                        self._push(found[a], f"mentor-checkin:{intro.id}:{a}", text, buttons)
+                        self._push(
+                            found[a],
+                            f"mentor-checkin:{intro.id}:{a}",
+                            text,
+                            buttons,
+                            await self._quiet(conn, a),
+                        )
                     )
                 added += await outbox_repo.enqueue(conn, pushes, now)
         if added:

@@ -225,6 +225,9 @@ def main_menu(
         personal = [
             [button(tr._("🚀 My project"), Menu(section="journey"))],
             [button(tr._("👤 Profile"), Menu(section="profile"))],
+            [button(tr._("🤝 Peers and mentors"), Menu(section="peers"))]
+            if "activist" in mine
+            else [],
             [
                 button(tr._("🙋 Volunteering"), Menu(section="volunteer"))
                 if "volunteer" in mine
