@@ -28,6 +28,7 @@ from handlers import (
     ikigai,
     language,
     measures,
+    mentor_marks,
     onboarding,
     opportunities_admin,
     organisers,
@@ -84,6 +85,7 @@ def _build() -> Router:
         stats.router,
         brief.router,
         organisers.router,
+        mentor_marks.router,
     )
 
     organising = Tree(name="organising")  # coordinators, and activists allowed to publish

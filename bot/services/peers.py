@@ -295,14 +295,15 @@ class PeerService:
         self, intro_id: int, kind: str, me: Person, other: Person, quiet: tuple[int, int]
     ) -> NewPush:
         tr = self._tr(other)
-        seen = self.visible(me) if kind == repo.PEER else self._own(me)
+        # A mentor sees the stage, region, topics and needs of whoever asks (the policy says so).
+        seen = self.visible(me) if kind == repo.PEER else replace(self._own(me), can=())
         s = rules.suggestion(self._own(other), seen)
         text = tr(
             "peers/ask_push.j2",
             kind=kind,
             person=me,
             peer=seen,
-            name=self.title(me) if kind == repo.MENTOR else self.title(me, shown=True),
+            name=None if kind == repo.MENTOR else self.title(me, shown=True),
             s=s,
             stage=self.catalog.stage_by_number(seen.stage) if seen.stage else None,
             region=self.catalog.region(seen.region) if seen.region else None,
@@ -462,6 +463,19 @@ class PeerService:
             )
             await repo.save_offer(conn, replace(o, marked_by=coordinator_id), now)
             await audit_repo.add(conn, coordinator_id, "mentor.mark", f"user:{user_id}", {}, now)
+            found = await repo.people(conn, [user_id], sharing_only=False)
+            if found:
+                tr = self._tr(found[0])
+                button = _button(tr._("🧑‍🏫 Offer to mentor"), MentorCb(action="offer"))
+                text = tr._("🧑‍🏫 A coordinator invites you to mentor starting projects.")
+                push = self._push(
+                    found[0],
+                    f"mentor-marked:{user_id}:{now.isoformat()}",
+                    text,
+                    [[button]],
+                    await self._quiet(conn, user_id),
+                )
+                await outbox_repo.enqueue(conn, [push], now)
         return True
 
     async def mentors_for(self, user_id: int) -> list[MentorCard]:

@@ -18,8 +18,9 @@ from bot.services.peers import MentorCb
 from bot.storage.tables import introductions
 from bot.ui.keyboards import MeasureCb
 from tests.conftest import Launch
+from tests.e2e.test_journey import say
 from tests.e2e.test_peers import activist, forge, refused
-from tests.e2e.test_volunteer import tap_on, tick
+from tests.e2e.test_volunteer import person, tap_on, tick
 
 MONDAY = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 MARIA, PETR, OLEG, NINA = 9501, 9502, 9503, 9504
@@ -148,7 +149,19 @@ async def test_hostile_mentoring_presses_are_refused(emulator: Emulator, launch:
     async with app.engine.connect() as conn:
         status = (await conn.execute(select(introductions.c.status))).scalar_one()
     assert status == "pending"
-    # A coordinator can let someone below stage 5 mentor.
-    assert await app.peers.mark_mentor(9999, OLEG) is True
-    assert await app.peers.may_offer(OLEG)
+    # Only a coordinator can let someone below stage 5 mentor: /mentor <id>.
+    reply = await say(nina, f"/mentor {OLEG}")
+    assert "only for coordinators" in reply.text
+    assert not await app.peers.may_offer(OLEG)
+    coordinator = await person(
+        app, emulator, 9509, "Olga", "Asia/Tomsk", "tom", role="coordinator"
+    )
+    reply = await say(coordinator, "/mentor 424242")
+    assert "No one with this id" in reply.text
+    reply = await say(coordinator, f"/mentor {OLEG}")
+    assert "They can now offer to mentor" in reply.text
+    told = await oleg.messages_until(lambda m: "invites you to mentor" in m.text)
+    screen = await tap_on(oleg, "🧑‍🏫 Offer to mentor", told[-1])
+    screen = await tap_on(oleg, "✅ Offer to mentor", screen)
+    assert "Your offer: on" in screen.text
     assert emulator.rejections() == []
