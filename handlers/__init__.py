@@ -40,6 +40,7 @@ from handlers import (
     stats,
     volunteer,
     volunteer_setup,
+    working_groups,
 )
 from handlers.guards import OwnOpportunities, RequireConsent, RequireRole
 
@@ -86,6 +87,7 @@ def _build() -> Router:
         brief.router,
         organisers.router,
         mentor_marks.router,
+        working_groups.router,
     )
 
     organising = Tree(name="organising")  # coordinators, and activists allowed to publish

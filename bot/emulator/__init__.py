@@ -10,6 +10,7 @@ Typical use::
         reply = await user.next_message()
 """
 
+from . import invite_links  # noqa: F401  (registers createChatInviteLink)
 from .client import EmulatedUser, EmulatorTimeout
 from .errors import ApiError
 from .html import EntityParseError, parse_html, render_html

@@ -556,6 +556,50 @@ class PeerService:
         async with self.engine.begin() as conn:
             return await repo.rate(conn, intro_id, user_id, rating)
 
+    # ------------------------------------------------------------------ working groups
+
+    async def announce_working_group(
+        self, coordinator_id: int, chat_id: int, topic: str, link: str
+    ) -> int | None:
+        """Tell the activists of the coordinator's region who show their project and work on
+        `topic` about the working group behind `link` (None: the coordinator has no region).
+        Returns how many were told."""
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            me = await users_repo.get(conn, coordinator_id)
+            if me is None or me.region is None:
+                return None
+            region = me.region
+            people = [
+                p
+                for p in await repo.people(conn)
+                if p.region == region and topic in p.topics and p.user_id != coordinator_id
+            ]
+            name = self.catalog.topic(topic).name
+            pushes = []
+            for p in people:
+                tr = self._tr(p)
+                text = tr(
+                    "peers/working_group_push.j2",
+                    topic=name.get(tr.locale),
+                    region=self.catalog.region(region).name(tr.locale),
+                )
+                join = {"text": tr._("👥 Join the working group"), "url": link}
+                key = f"working-group:{chat_id}:{topic}:{p.user_id}"
+                pushes.append(
+                    self._push(p, key, text, [[join]], await self._quiet(conn, p.user_id))
+                )
+            told = await outbox_repo.enqueue(conn, pushes, now)
+            await audit_repo.add(
+                conn,
+                coordinator_id,
+                "working_group.start",
+                f"chat:{chat_id}",
+                {"topic": topic, "told": told},
+                now,
+            )
+        return told
+
     # ------------------------------------------------------------------ the tick
 
     async def tick(self) -> int:

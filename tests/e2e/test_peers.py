@@ -13,11 +13,13 @@ from sqlalchemy import func, select
 
 from bot.app import App
 from bot.emulator import ChatMessage, EmulatedUser, Emulator
+from bot.emulator.invite_links import add_group, groups
 from bot.infra.clock import ManualClock
 from bot.services.peers import PeerCb
 from bot.storage.tables import audit_log, introductions, peer_profiles
+from handlers.working_groups import WorkingCb
 from tests.conftest import Launch
-from tests.e2e.test_journey import tap
+from tests.e2e.test_journey import say, tap
 from tests.e2e.test_volunteer import person, tap_on
 
 MONDAY = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -254,3 +256,53 @@ async def test_hostile_introductions_are_refused(emulator: Emulator, launch: Lau
     shown = await forge(anna, PeerCb(action="ask", id=9404).pack(), screen)
     assert "Request sent" in shown.text
     assert emulator.rejections() == []
+
+
+async def test_a_coordinator_starts_a_working_group_for_a_topic_of_their_region(
+    emulator: Emulator, launch: Launch
+) -> None:
+    app = (await launch(clock=ManualClock(MONDAY), tick_seconds=3600)).app
+    every = frozenset({"name", "topics"})
+    coordinator = await person(
+        app, emulator, COORDINATOR, "Olga", "Asia/Tomsk", "tom", role="coordinator"
+    )
+    anna = await activist(app, emulator, ANNA, "Anna", can=[], need=[], share=every)
+    boris = await activist(app, emulator, BORIS, "Boris", can=[], need=[])  # not shown
+    dina = await activist(app, emulator, 9205, "Dina", can=[], need=[], region="mow", share=every)
+    for uid in (ANNA, BORIS, 9205):
+        await app.profiles.set_codes(uid, "topics", frozenset({"culture"}))
+    add_group(emulator.bot_state(), -100555, "Культура Томска", can_invite_users=True)
+    add_group(emulator.bot_state(), -100666, "Без прав", can_invite_users=False)
+
+    # Only a coordinator may.
+    reply = await say(anna, "/working_group -100555")
+    assert "only for coordinators" in reply.text
+    await refused_role(anna, WorkingCb(chat=-100555, topic="culture").pack(), reply)
+
+    reply = await say(coordinator, "/working_group")
+    assert "administrator allowed to invite users" in reply.text
+    # A group where the bot may not invite: said so, nobody told.
+    screen = await say(coordinator, "/working_group -100666")
+    screen = await tap_on(coordinator, "Culture and outreach", screen)
+    assert "could not make an invite link" in screen.text
+
+    screen = await say(coordinator, "/working_group -100555")
+    assert "Which topic" in screen.text
+    screen = await tap_on(coordinator, "Culture and outreach", screen)
+    assert "Invite link made; 1 activist told." in screen.text
+    told = (await anna.messages_until(lambda m: "working group" in m.text))[-1]
+    assert "Tomsk Oblast" in told.text
+    link = groups(emulator.bot_state())[-100555].links[-1]["invite_link"]
+    assert told.button("👥 Join the working group").url == link
+    await boris.no_message(within=0.3)  # does not show his project
+    await dina.no_message(within=0.1)  # another region
+    async with app.engine.connect() as conn:
+        actions = (await conn.execute(select(audit_log.c.action))).scalars().all()
+    assert "working_group.start" in actions
+
+
+async def refused_role(user: EmulatedUser, data: str, message: ChatMessage) -> None:
+    user.skip_pending()
+    await user.press_data(data, message=message)
+    reply = await user.next_message(timeout=5)
+    assert "only for coordinators" in reply.text
