@@ -224,7 +224,16 @@ class PeerService:
                 return []
             me = (await repo.people(conn, [user_id]))[0]
             blocked = await repo.blocked_between(conn, user_id)
-            others = {p.user_id: p for p in await repo.people(conn) if p.user_id not in blocked}
+            met = {  # introduced already: nothing more to suggest
+                i.other(user_id)
+                for i in await repo.of(conn, user_id)
+                if i.kind == repo.PEER and i.status == repo.ACCEPTED
+            }
+            others = {
+                p.user_id: p
+                for p in await repo.people(conn)
+                if p.user_id not in blocked and p.user_id not in met
+            }
             others.pop(user_id, None)
             ranked = rules.rank(self._own(me), [self.visible(p) for p in others.values()])
             picked = rules.pick(ranked, mine.shown)
@@ -422,7 +431,7 @@ class PeerService:
         if not await self.may_offer(user_id):
             raise StaleButton
         async with self.engine.begin() as conn:
-            user = await self._me(conn, user_id)
+            await self._me(conn, user_id)
             o = await repo.offer(conn, user_id) or Offer(
                 user_id, frozenset(), 1, ("chat",), "monthly", False, None
             )
@@ -447,7 +456,6 @@ class PeerService:
                 o = replace(o, active=what == "on")
             elif what != "show":
                 raise StaleButton
-            del user
             await repo.save_offer(conn, o, self.clock.now())
         return o
 

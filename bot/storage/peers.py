@@ -438,7 +438,11 @@ async def export(conn: AsyncConnection, user_id: int) -> dict[str, Any]:
                 "kind": i.kind,
                 "asked_by_me": i.from_id == user_id,
                 "with": i.other(user_id),
-                "status": i.status,
+                # A decline is silent: whoever asked sees it as not accepted, like a waiting one
+                # (the answer is the other person's, not theirs).
+                "status": "not_accepted"
+                if i.from_id == user_id and i.status in (PENDING, DECLINED)
+                else i.status,
                 "created_at": i.created_at,
                 "answered_at": i.answered_at,
                 "ended_at": i.ended_at,

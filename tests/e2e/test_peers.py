@@ -155,6 +155,10 @@ async def test_complementary_peers_are_suggested_and_introduced_only_when_both_a
     assert "Nothing of your project is shown" in screen.text
     assert app.peers is not None
     assert await app.peers.suggestions(BORIS) == []
+    # /my_data lists it.
+    data = await say(anna, "/my_data")
+    assert "Peers and mentors" in data.text
+    assert "1 introduction" in data.text
 
 
 async def test_never_the_same_suggestions_twice_in_a_row(
