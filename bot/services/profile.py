@@ -21,8 +21,8 @@ from bot.domain import matching
 from bot.domain.errors import UserError
 from bot.infra.clock import Clock
 from bot.infra.sqlite import off_loop
-from bot.storage import personal as personal_repo
 from bot.storage import peers as peers_repo
+from bot.storage import personal as personal_repo
 from bot.storage import profile as repo
 from bot.storage import settings as settings_repo
 from bot.storage import users as users_repo
