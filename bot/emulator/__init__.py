@@ -13,6 +13,7 @@ Typical use::
 from . import invite_links  # noqa: F401  (registers createChatInviteLink)
 from .client import EmulatedUser, EmulatorTimeout
 from .errors import ApiError
+from .groups import GroupChat, InlineAnswer, InlineResult
 from .html import EntityParseError, parse_html, render_html
 from .models import ApiCall, Button, CallbackAnswer, ChatMessage
 from .server import DEFAULT_TOKEN, Emulator, Fault
@@ -29,6 +30,9 @@ __all__ = [
     "EmulatorTimeout",
     "EntityParseError",
     "Fault",
+    "GroupChat",
+    "InlineAnswer",
+    "InlineResult",
     "parse_html",
     "render_html",
 ]

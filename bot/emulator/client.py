@@ -10,8 +10,11 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
+from .groups import InlineAnswer, PendingInline, post_inline_result
 from .html import Entity, finalize, find_bot_commands, merge_auto_entities
 from .markup import parse_entities
 from .methods import image_size
@@ -222,6 +225,10 @@ class EmulatedUser:
 
     def _stored(self, message: ChatMessage | int) -> StoredMessage:
         message_id = message if isinstance(message, int) else message.message_id
+        if isinstance(message, ChatMessage) and message.chat_id != self.chat.id:
+            group = self.bot.groups.get(message.chat_id)  # a message the user sees elsewhere
+            if group is not None and message_id in group.messages:
+                return group.messages[message_id]
         stored = self.chat.messages.get(message_id)
         if stored is None:
             raise AssertionError(f"no message #{message_id} in chat {self.chat.id}")
@@ -388,17 +395,15 @@ class EmulatedUser:
         bot = self.bot
         query_id = state.new_callback_id(bot)
         future: asyncio.Future[CallbackAnswer] = asyncio.get_running_loop().create_future()
-        bot.callbacks[query_id] = PendingCallback(query_id, self.chat, stored, data, future)
-        update = bot.push_update(
-            "callback_query",
-            {
-                "id": query_id,
-                "from": self.info.to_json(),
-                "message": stored.to_json(),
-                "chat_instance": self.chat.chat_instance,
-                "data": data,
-            },
-        )
+        bot.callbacks[query_id] = PendingCallback(query_id, stored.chat, stored, data, future)
+        payload: dict[str, Any] = {"id": query_id, "from": self.info.to_json()}
+        if stored.inline_message_id is not None:  # a message sent via the bot: no "message"
+            payload["inline_message_id"] = stored.inline_message_id
+        else:
+            payload["message"] = stored.to_json()
+        payload["chat_instance"] = stored.chat.chat_instance
+        payload["data"] = data
+        update = bot.push_update("callback_query", payload)
         if update is None:
             raise AssertionError("the bot's allowed_updates exclude callback_query")
         try:
@@ -410,3 +415,91 @@ class EmulatedUser:
                 "answered with answerCallbackQuery",
                 timeout,
             ) from None
+
+    # ------------------------------------------------------------------ inline mode & links
+
+    async def inline(
+        self,
+        query: str,
+        *,
+        chat: Chat | None = None,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> InlineAnswer:
+        """Type ``@bot query`` in ``chat`` (default: the private chat with the bot) and wait
+        for the results: from Telegram's cache while a previous answer's ``cache_time`` lasts
+        (``from_cache=True``, the bot is not asked), else from ``answerInlineQuery``."""
+        bot = self.bot
+        if not bot.inline_mode:
+            raise AssertionError(f"@{bot.username} has no inline mode (BotFather's /setinline)")
+        state = self._emulator.state
+        target = chat if chat is not None else self.chat
+        for key in ((query, self.id), (query, None)):
+            cached = bot.inline_cache.get(key)
+            if cached is not None and cached.expires > state.clock():
+                return replace(cached.answer, from_cache=True)
+        query_id = state.new_callback_id(bot)
+        future: asyncio.Future[InlineAnswer] = asyncio.get_running_loop().create_future()
+        pending = PendingInline(query_id, self.info, query, target, future)
+        bot.inline_queries[query_id] = pending
+        chat_type = "sender" if target is self.chat else target.type
+        update = bot.push_update(
+            "inline_query",
+            {
+                "id": query_id,
+                "from": self.info.to_json(),
+                "query": query,
+                "offset": "",
+                "chat_type": chat_type,
+            },
+        )
+        if update is None:
+            raise AssertionError("the bot's allowed_updates exclude inline_query")
+        try:
+            async with asyncio.timeout(timeout):
+                return await asyncio.shield(future)
+        except TimeoutError:
+            raise self._timeout(
+                f"inline query {query!r} was not answered with answerInlineQuery", timeout
+            ) from None
+
+    async def choose(
+        self, answer: InlineAnswer, result_id: str, *, chat: Chat | None = None
+    ) -> ChatMessage:
+        """Pick a result: it is sent to the chat as the user's message via the bot, and the
+        bot gets ``chosen_inline_result`` if its inline feedback is on."""
+        bot = self.bot
+        pending = bot.inline_queries.get(answer.query_id)
+        target = chat if chat is not None else (pending.chat if pending else self.chat)
+        result = answer.result(result_id)
+        state = self._emulator.state
+        message = post_inline_result(bot, self.info, target, result, state.now())
+        if target is self.chat:  # the bot's own chat: it sees the message
+            bot.push_update("message", message.to_json())
+        if bot.inline_feedback:
+            chosen: dict[str, Any] = {
+                "result_id": result_id,
+                "from": self.info.to_json(),
+                "query": answer.query,
+            }
+            if message.inline_message_id is not None:
+                chosen["inline_message_id"] = message.inline_message_id
+            bot.push_update("chosen_inline_result", chosen)
+        return message.snapshot()
+
+    async def open_link(self, url: str) -> ChatMessage:
+        """Open a ``t.me/<bot>?start=<payload>`` link: the client sends ``/start <payload>``."""
+        parsed = urlsplit(url)
+        host = parsed.netloc.lower()
+        name = parsed.path.strip("/")
+        if host not in ("t.me", "telegram.me") or name.lower() != self.bot.username.lower():
+            raise AssertionError(f"{url!r} is not a link to @{self.bot.username}")
+        payload = parse_qs(parsed.query).get("start", [""])[0]
+        return await self.send(f"/start {payload}" if payload else "/start")
+
+    async def press_url(self, label: str, *, message: ChatMessage) -> ChatMessage:
+        """Tap a URL button that opens a link to the bot."""
+        _, button = self._find_button(label, message)
+        url = button.get("url")
+        if not isinstance(url, str):
+            raise AssertionError(f"button {label!r} is not a URL button: {button}")
+        return await self.open_link(url)

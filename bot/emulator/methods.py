@@ -18,7 +18,16 @@ from typing import Any
 from PIL import Image
 
 from . import errors as err
-from .errors import bad_request, conflict, forbidden
+from .errors import ApiError, bad_request, conflict, forbidden
+from .groups import (
+    CachedAnswer,
+    GroupChat,
+    InlineAnswer,
+    InlineResult,
+    bot_can_send,
+    find_group,
+    member_json,
+)
 from .html import (
     Entity,
     EntityParseError,
@@ -107,11 +116,13 @@ def resolve_chat(bot: BotState, params: Params) -> Chat:
         raise bad_request(err.CHAT_NOT_FOUND)
     if isinstance(value, str):
         if _INT_RE.fullmatch(value.strip()) is None:
-            raise bad_request(err.CHAT_NOT_FOUND)  # @username: no public chats here
+            return _group_chat(bot, value)  # @username: only groups and channels have one
         value = int(value)
     if not isinstance(value, int):
         raise bad_request(err.CHAT_NOT_FOUND)
     chat = bot.chats.get(value)
+    if chat is None and value in bot.groups:
+        return _group_chat(bot, value)
     if chat is None or not chat.started:
         raise bad_request(err.CHAT_NOT_FOUND)
     return chat
@@ -120,6 +131,8 @@ def resolve_chat(bot: BotState, params: Params) -> Chat:
 def _check_blocked(chat: Chat) -> None:
     if chat.blocked:
         raise forbidden(err.BOT_BLOCKED)
+    if isinstance(chat, GroupChat):
+        _check_group_send(chat)
 
 
 def _check_flood(state: EmulatorState, bot: BotState, chat: Chat, key: str) -> None:
@@ -543,9 +556,13 @@ async def send_chat_action(state: EmulatorState, bot: BotState, params: Params) 
 # --------------------------------------------------------------------------- editing
 
 
-def _edit_target(bot: BotState, params: Params, *, not_found: str) -> StoredMessage:
+def _edit_target(
+    bot: BotState, params: Params, *, not_found: str, inline: bool = False
+) -> StoredMessage:
     if params.has("inline_message_id"):
-        raise bad_request("MESSAGE_ID_INVALID")
+        if not inline or params.has("chat_id") or params.has("message_id"):
+            raise bad_request("MESSAGE_ID_INVALID")
+        return _inline_message(bot, params)
     chat = resolve_chat(bot, params)
     message_id = params.get_int("message_id")
     if message_id is None:
@@ -557,7 +574,9 @@ def _edit_target(bot: BotState, params: Params, *, not_found: str) -> StoredMess
 
 
 def _editable(bot: BotState, params: Params) -> StoredMessage:
-    message = _edit_target(bot, params, not_found=err.EDIT_NOT_FOUND)
+    message = _edit_target(bot, params, not_found=err.EDIT_NOT_FOUND, inline=True)
+    if message.inline_message_id is not None and params.has("inline_message_id"):
+        return message  # the user's message via the bot: the bot edits it by this id only
     _check_blocked(message.chat)
     if not message.from_bot:
         raise bad_request("message can't be edited")
@@ -572,7 +591,7 @@ def _apply_edit(
     entities: list[Entity],
     markup: JSON | None,
     file: StoredFile | None = None,
-) -> JSON:
+) -> JSON | bool:
     """Apply an edit (`file`: a new file for the message, as editMessageMedia sends)."""
     same = text == message.text and entities == message.entities
     if same and markup == message.inline_markup and file is None:
@@ -586,6 +605,8 @@ def _apply_edit(
     message.version += 1
     message.edit_date = state.now()
     message.chat.notifier.notify()
+    if message.inline_message_id is not None and not message.from_bot:
+        return True  # "if the edited message is not an inline message, the edited Message"
     return message.to_json()
 
 
@@ -738,7 +759,7 @@ async def get_file(state: EmulatorState, bot: BotState, params: Params) -> Any:
 @method("getChat")
 async def get_chat(state: EmulatorState, bot: BotState, params: Params) -> Any:
     chat = resolve_chat(bot, params)
-    info = chat.user.chat_json()
+    info = chat.chat_json()
     info.update(
         {
             "accent_color_id": chat.user.id % 7,
@@ -863,3 +884,131 @@ async def get_my_description(state: EmulatorState, bot: BotState, params: Params
 @method("getMyShortDescription")
 async def get_my_short_description(state: EmulatorState, bot: BotState, params: Params) -> Any:
     return {"short_description": bot.short_descriptions.get(_language(params), "")}
+
+
+# --------------------------------------------------------------------------- groups & inline
+# (the chats are modelled in groups.py)
+
+
+def _group_chat(bot: BotState, value: int | str) -> GroupChat:
+    """A group or channel by id or @username; the bot must be or have been in it."""
+    chat = find_group(bot, value)
+    if chat is None or chat.chat_type == "private":
+        raise bad_request(err.CHAT_NOT_FOUND)
+    if chat.bot_status == "left" and chat.chat_type == "channel":
+        raise bad_request(err.CHAT_NOT_FOUND)  # a bot sees no channel it is not in
+    return chat
+
+
+def _check_group_send(chat: GroupChat) -> None:
+    problem = bot_can_send(chat)
+    if problem is None:
+        return
+    if problem.startswith("Forbidden: "):
+        raise forbidden(problem.removeprefix("Forbidden: "))
+    raise bad_request(problem.removeprefix("Bad Request: "))
+
+
+def _inline_message(bot: BotState, params: Params) -> StoredMessage:
+    message = bot.inline_messages.get(params.get_str("inline_message_id") or "")
+    if message is None or message.deleted:
+        raise bad_request("MESSAGE_ID_INVALID")
+    return message
+
+
+@method("getChatMember")
+async def get_chat_member(state: EmulatorState, bot: BotState, params: Params) -> Any:
+    chat = resolve_chat(bot, params)
+    user_id = params.get_int("user_id")
+    if user_id is None:
+        raise bad_request("user_id is empty")
+    if user_id == bot.id:
+        if isinstance(chat, GroupChat):
+            return member_json(bot.user_json(), chat.bot_status, chat.bot_rights)
+        return member_json(bot.user_json(), "member")
+    info = state.users.get(user_id)
+    if info is None:
+        raise bad_request("PARTICIPANT_ID_INVALID")
+    if isinstance(chat, GroupChat):
+        return member_json(info.to_json(), chat.members.get(user_id, "left"))
+    if user_id != chat.id:
+        raise bad_request("user not found")
+    return member_json(info.to_json(), "kicked" if chat.blocked else "member")
+
+
+_RESULT_ID_MAX = 64  # bytes
+MAX_INLINE_RESULTS = 50
+
+
+def _inline_result(state: EmulatorState, raw: Any) -> InlineResult:
+    if not isinstance(raw, dict):
+        raise bad_request("can't parse inline query result JSON object")
+    if raw.get("type") != "article":
+        raise bad_request("RESULT_TYPE_INVALID: the emulator models article results only")
+    result_id = raw.get("id")
+    if not isinstance(result_id, str) or not 1 <= len(result_id.encode()) <= _RESULT_ID_MAX:
+        raise bad_request("RESULT_ID_INVALID")
+    title = raw.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise bad_request("RESULT_TITLE_EMPTY")
+    content = raw.get("input_message_content")
+    if not isinstance(content, dict) or not isinstance(content.get("message_text"), str):
+        raise bad_request("can't parse input message content JSON object")
+    inner = Params(
+        {
+            "text": content["message_text"],
+            "parse_mode": content.get("parse_mode"),
+            "entities": content.get("entities"),
+        },
+        {},
+    )
+    try:
+        text, entities = _message_text(state, inner)
+    except ApiError as exc:
+        if exc.description.endswith(err.MESSAGE_TEXT_EMPTY):
+            raise bad_request("MESSAGE_EMPTY") from None
+        raise
+    description = raw.get("description")
+    return InlineResult(
+        id=result_id,
+        title=title,
+        description=description if isinstance(description, str) else None,
+        text=text,
+        entities=entities,
+        reply_markup=parse_reply_markup(raw.get("reply_markup"), inline_only=True),
+        raw=raw,
+    )
+
+
+@method("answerInlineQuery")
+async def answer_inline_query(state: EmulatorState, bot: BotState, params: Params) -> Any:
+    query_id = params.get_str("inline_query_id") or ""
+    pending = bot.inline_queries.get(query_id)
+    if pending is None or pending.answered:
+        raise bad_request(err.QUERY_TOO_OLD)
+    results = params.get_json("results")
+    if not isinstance(results, list):
+        raise bad_request("can't parse inline query results JSON object")
+    if len(results) > MAX_INLINE_RESULTS:
+        raise bad_request("RESULTS_TOO_MUCH")
+    parsed = [_inline_result(state, raw) for raw in results]
+    if len({r.id for r in parsed}) != len(parsed):
+        raise bad_request("RESULT_ID_DUPLICATE")
+    cache_time = params.get_int("cache_time", 300)
+    cache_time = 300 if cache_time is None else max(0, cache_time)
+    personal = params.get_bool("is_personal")
+    answer = InlineAnswer(
+        query_id=query_id,
+        query=pending.query,
+        results=parsed,
+        cache_time=cache_time,
+        is_personal=personal,
+        next_offset=params.get_str("next_offset") or None,
+    )
+    pending.answered = True
+    if cache_time > 0:
+        key = (pending.query, pending.user.id if personal else None)
+        bot.inline_cache[key] = CachedAnswer(answer, state.clock() + cache_time)
+    if not pending.future.done():
+        pending.future.set_result(answer)
+    return True

@@ -87,6 +87,11 @@ class ChatMessage:
     deleted: bool = False
     reactions: tuple[str, ...] = ()
     """The emoji the bot reacted to this message with (``setMessageReaction``)."""
+    via_bot: str | None = None
+    """The bot's username when a user sent this message through its inline mode."""
+    inline_message_id: str | None = None
+    sender_id: int | None = None
+    """The user who wrote it, for a user's message outside the bot's private chat."""
 
     @property
     def html(self) -> str:
@@ -114,6 +119,8 @@ class ChatMessage:
         who = "bot " if self.from_bot else "user"
         body = self.text if self.kind == "text" else f"[{self.kind}] {self.text}".rstrip()
         line = f"#{self.message_id} {who}: {body}"
+        if self.via_bot:
+            line += f"  (via @{self.via_bot})"
         if self.buttons:
             rows = " / ".join(" | ".join(b.text for b in row) for row in self.buttons)
             line += f"  [buttons: {rows}]"

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from .client import EmulatedUser, EmulatorTimeout
 from .errors import ApiError, not_found, unauthorized
+from .groups import GroupChat, member_json
 from .methods import METHODS, MethodSpec
 from .models import ApiCall
 from .params import MAX_BODY, Params, Upload, check_replaced, normalize, read_request
@@ -284,6 +285,75 @@ class Emulator:
                 "date": self.state.now(),
                 "old_chat_member": old_member,
                 "new_chat_member": new_member,
+            },
+        )
+
+    # ------------------------------------------------------------------ groups & inline mode
+
+    def set_inline_mode(
+        self, enabled: bool = True, *, feedback: bool = False, token: str | None = None
+    ) -> None:
+        """BotFather's ``/setinline`` and ``/setinlinefeedback`` for the bot."""
+        bot = self.state.bot(token or self.token)
+        bot.inline_mode = enabled
+        bot.inline_feedback = feedback
+        if not enabled:
+            bot.inline_cache.clear()
+
+    def group(
+        self,
+        chat_id: int,
+        title: str,
+        *,
+        chat_type: str = "supergroup",
+        username: str | None = None,
+        token: str | None = None,
+    ) -> GroupChat:
+        """A group, supergroup or channel (or, ``chat_type="private"``, a chat of a user with
+        someone else the bot cannot see). The same object for the same id."""
+        bot = self.state.bot(token or self.token)
+        existing = bot.groups.get(chat_id)
+        if isinstance(existing, GroupChat):
+            return existing
+        chat = GroupChat(bot, chat_id, title, chat_type, username)
+        bot.groups[chat_id] = chat
+        return chat
+
+    def set_member(self, chat: GroupChat, user_id: int, status: str) -> None:
+        """A user's status in a group (creator, administrator, member, left, kicked)."""
+        chat.members[user_id] = status
+
+    def add_bot(
+        self,
+        chat: GroupChat,
+        *,
+        by: int,
+        status: str = "administrator",
+        can_post_messages: bool = True,
+        can_edit_messages: bool = True,
+    ) -> None:
+        """``by`` adds (or promotes, demotes, removes: ``status="left"``) the bot; the bot gets
+        ``my_chat_member``, as Telegram sends it."""
+        bot = chat.bot
+        old = member_json(bot.user_json(), chat.bot_status, chat.bot_rights)
+        chat.bot_status = status
+        rights: dict[str, bool] = {}
+        if status == "administrator":
+            rights = {"can_manage_chat": True, "can_delete_messages": True}
+            if chat.chat_type == "channel":
+                rights["can_post_messages"] = can_post_messages
+                rights["can_edit_messages"] = can_edit_messages
+        chat.bot_rights = rights
+        new = member_json(bot.user_json(), status, rights)
+        info = self.state.user_info(by, first_name=f"User{by}")
+        bot.push_update(
+            "my_chat_member",
+            {
+                "chat": chat.chat_json(),
+                "from": info.to_json(),
+                "date": self.state.now(),
+                "old_chat_member": old,
+                "new_chat_member": new,
             },
         )
 

@@ -224,6 +224,10 @@ class StoredMessage:
     edit_date: int | None = None
     deleted: bool = False
     reactions: list[str] = field(default_factory=list)  # the bot's reaction emoji
+    # A user's message outside the bot's private chat (a group, an inline result): its author.
+    sender: UserInfo | None = None
+    via_bot: bool = False  # sent by ``sender`` through the bot's inline mode
+    inline_message_id: str | None = None  # an inline result with a keyboard: the bot edits it
 
     @property
     def inline_markup(self) -> JSON | None:
@@ -234,12 +238,17 @@ class StoredMessage:
 
     def to_json(self, *, with_reply: bool = True) -> JSON:
         chat = self.chat
-        data: JSON = {
-            "message_id": self.message_id,
-            "from": chat.bot.user_json() if self.from_bot else chat.user.to_json(),
-            "chat": chat.user.chat_json(),
-            "date": self.date,
-        }
+        data: JSON = {"message_id": self.message_id}
+        if self.from_bot and chat.type == "channel":
+            data["sender_chat"] = chat.chat_json()  # a channel post has no "from"
+        elif self.from_bot:
+            data["from"] = chat.bot.user_json()
+        else:
+            data["from"] = (self.sender or chat.user).to_json()
+        data["chat"] = chat.chat_json()
+        data["date"] = self.date
+        if self.via_bot:
+            data["via_bot"] = chat.bot.user_json()
         if self.edit_date is not None:
             data["edit_date"] = self.edit_date
         if self.protect_content:
@@ -314,6 +323,9 @@ class StoredMessage:
             edit_date=self.edit_date,
             deleted=self.deleted,
             reactions=tuple(self.reactions),
+            via_bot=self.chat.bot.username if self.via_bot else None,
+            inline_message_id=self.inline_message_id,
+            sender_id=self.sender.id if self.sender is not None else None,
         )
 
 
@@ -349,6 +361,13 @@ class Chat:
         digest = hashlib.blake2b(f"{bot.id}:{user.id}".encode(), digest_size=8).digest()
         self.chat_instance = str(int.from_bytes(digest, "big", signed=True))
         self._next_id = 1
+
+    @property
+    def type(self) -> str:
+        return "private"
+
+    def chat_json(self) -> JSON:
+        return self.user.chat_json()
 
     def add_message(
         self,
@@ -450,6 +469,14 @@ class BotState:
         self.chats: dict[int, Chat] = {}
         self.callbacks: dict[str, PendingCallback] = {}
         self.poll: PollTicket | None = None
+        # Inline mode (BotFather's /setinline and /setinlinefeedback), see groups.py.
+        self.inline_mode = False
+        self.inline_feedback = False
+        self.inline_queries: dict[str, Any] = {}  # id -> groups.PendingInline
+        self.inline_cache: dict[tuple[str, int | None], Any] = {}  # -> groups.CachedAnswer
+        self.inline_messages: dict[str, StoredMessage] = {}
+        # Chats other than the users' private ones (groups, channels), see groups.py.
+        self.groups: dict[int, Chat] = {}
 
     def user_json(self) -> JSON:
         return {
@@ -465,7 +492,7 @@ class BotState:
             {
                 "can_join_groups": True,
                 "can_read_all_group_messages": False,
-                "supports_inline_queries": False,
+                "supports_inline_queries": self.inline_mode,
                 "can_connect_to_business": False,
                 "has_main_web_app": False,
             }

@@ -1,0 +1,249 @@
+"""Inline mode and the chats other than a user's private chat with the bot (a minimal model).
+
+* **Groups and channels** (`GroupChat`): a title, a type (``group``, ``supergroup``,
+  ``channel``), an optional public ``@username``, the bot's membership (``left`` until a test
+  adds it, which sends ``my_chat_member``) with ``can_post_messages`` for a channel, and the
+  users' statuses for ``getChatMember``. The bot sends to and edits its own messages there; a
+  non-member gets Telegram's 403, a channel member without the right to post a 400.
+* **Chats the bot does not see** (type ``private``: a user's chat with someone else) only
+  receive inline results.
+* **Inline mode** (BotFather's ``/setinline``, ``/setinlinefeedback``): a user types
+  ``@bot query`` in a chat → an ``inline_query`` update; ``answerInlineQuery`` answers it (kept,
+  and cached for ``cache_time`` seconds on the emulator's clock, per user when ``is_personal``,
+  as Telegram serves a repeated query from its cache without asking the bot); the user picks a
+  result → a message from the user ``via_bot`` in that chat, with an ``inline_message_id`` when
+  it has an inline keyboard, and a ``chosen_inline_result`` update if inline feedback is on.
+  The bot edits such a message by ``inline_message_id`` only; a press on its buttons carries
+  ``inline_message_id`` and no ``message``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from .html import Entity
+from .state import BotState, Chat, StoredMessage, UserInfo
+
+JSON = dict[str, Any]
+
+GROUP_TYPES = frozenset({"group", "supergroup", "channel", "private"})
+ADMIN_RIGHTS = (
+    "can_be_edited",
+    "is_anonymous",
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+    "can_send_welcome_messages",  # newer than the stored spec; aiogram requires it
+)
+_inline_ids = itertools.count(1)
+
+
+class GroupChat(Chat):
+    """A group, supergroup or channel (or a private chat the bot is not part of)."""
+
+    __slots__ = ("bot_rights", "bot_status", "chat_type", "members", "title", "username")
+
+    def __init__(
+        self, bot: BotState, chat_id: int, title: str, chat_type: str, username: str | None
+    ) -> None:
+        if chat_type not in GROUP_TYPES:
+            raise ValueError(f"unknown chat type {chat_type!r}")
+        super().__init__(bot, UserInfo(id=chat_id, first_name=title))
+        self.id = chat_id
+        self.title = title
+        self.chat_type = chat_type
+        self.username = username
+        self.started = True
+        self.bot_status = "left"
+        self.bot_rights: dict[str, bool] = {}
+        self.members: dict[int, str] = {}
+
+    @property
+    def type(self) -> str:
+        return self.chat_type
+
+    def chat_json(self) -> JSON:
+        if self.chat_type == "private":
+            return {"id": self.id, "type": "private", "first_name": self.title}
+        data: JSON = {"id": self.id, "type": self.chat_type, "title": self.title}
+        if self.username:
+            data["username"] = self.username
+        return data
+
+    # ------------------------------------------------------------------ for tests
+
+    @property
+    def history(self) -> list[Any]:
+        return [m.snapshot() for m in self.messages.values() if not m.deleted]
+
+    def current(self, message: Any) -> Any:
+        message_id = message if isinstance(message, int) else message.message_id
+        return self.messages[message_id].snapshot()
+
+    async def wait_bot_message(self, count: int = 1, timeout: float = 5.0) -> Any:  # noqa: ASYNC109
+        """The ``count``-th message the bot sent here (1-based), once it is there."""
+        if not await self.notifier.wait_for(lambda: len(self.bot_messages) >= count, timeout):
+            raise AssertionError(
+                f"no bot message #{count} within {timeout:g}s\n{self.transcript()}"
+            )
+        return self.bot_messages[count - 1].snapshot()
+
+    async def wait_edit(
+        self,
+        message: Any,
+        timeout: float = 5.0,  # noqa: ASYNC109
+        until: Any = None,
+    ) -> Any:
+        """Wait until ``message`` is edited after the snapshot (and ``until(snapshot)`` holds)."""
+        stored = self.messages[message.message_id]
+        version = message.version
+
+        def done() -> bool:
+            if stored.version <= version:
+                return False
+            return until is None or bool(until(stored.snapshot()))
+
+        if not await self.notifier.wait_for(done, timeout):
+            raise AssertionError(
+                f"message #{message.message_id} was not edited as expected within "
+                f"{timeout:g}s\n{self.transcript()}"
+            )
+        return stored.snapshot()
+
+
+def member_json(user: JSON, status: str, rights: dict[str, bool] | None = None) -> JSON:
+    """A ``ChatMember`` object for ``status``."""
+    data: JSON = {"status": status, "user": user}
+    if status == "administrator":
+        given = rights or {}
+        for name in ADMIN_RIGHTS:
+            data[name] = bool(given.get(name, name == "can_manage_chat"))
+        for name in ("can_post_messages", "can_edit_messages", "can_pin_messages"):
+            if name in given:
+                data[name] = bool(given[name])
+    elif status == "creator":
+        data["is_anonymous"] = False
+    elif status == "kicked":
+        data["until_date"] = 0
+    return data
+
+
+def bot_can_send(chat: GroupChat) -> str | None:
+    """Why the bot may not send to ``chat`` (Telegram's error text), or None."""
+    where = "channel" if chat.chat_type == "channel" else "group"
+    if chat.chat_type == "private":
+        return "chat not found"
+    if chat.bot_status == "kicked":
+        return f"Forbidden: bot was kicked from the {where} chat"
+    if chat.bot_status == "left":
+        return f"Forbidden: bot is not a member of the {where} chat"
+    if chat.chat_type == "channel" and not (
+        chat.bot_status == "administrator" and chat.bot_rights.get("can_post_messages")
+    ):
+        return "Bad Request: need administrator rights in the channel chat"
+    return None
+
+
+def find_group(bot: BotState, value: int | str) -> GroupChat | None:
+    """A group by id or by its public ``@username``."""
+    if isinstance(value, str):
+        name = value.strip().removeprefix("@").lower()
+        for chat in bot.groups.values():
+            if isinstance(chat, GroupChat) and chat.username and chat.username.lower() == name:
+                return chat
+        return None
+    found = bot.groups.get(value)
+    return found if isinstance(found, GroupChat) else None
+
+
+# --------------------------------------------------------------------------- inline mode
+
+
+@dataclass(frozen=True, slots=True)
+class InlineResult:
+    """One ``InlineQueryResultArticle`` as the bot answered it (the text already parsed)."""
+
+    id: str
+    title: str
+    description: str | None
+    text: str
+    entities: list[Entity]
+    reply_markup: JSON | None
+    raw: JSON = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class InlineAnswer:
+    """What ``answerInlineQuery`` gave (``from_cache``: served by "Telegram" without the bot)."""
+
+    query_id: str
+    query: str
+    results: list[InlineResult]
+    cache_time: int
+    is_personal: bool
+    next_offset: str | None = None
+    from_cache: bool = False
+
+    def titles(self) -> list[str]:
+        return [r.title for r in self.results]
+
+    def result(self, result_id: str) -> InlineResult:
+        for r in self.results:
+            if r.id == result_id:
+                return r
+        raise AssertionError(
+            f"no inline result {result_id!r}; ids: {[r.id for r in self.results]}"
+        )
+
+
+@dataclass(slots=True, eq=False)
+class PendingInline:
+    id: str
+    user: UserInfo
+    query: str
+    chat: Chat
+    future: asyncio.Future[InlineAnswer]
+    answered: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CachedAnswer:
+    answer: InlineAnswer
+    expires: float
+
+
+def new_inline_message_id() -> str:
+    raw = f"emu-inline-{next(_inline_ids)}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def post_inline_result(
+    bot: BotState, user: UserInfo, chat: Chat, result: InlineResult, date: int
+) -> StoredMessage:
+    """The chosen result as the user's message in ``chat``, sent via the bot."""
+    message = chat.add_message(
+        from_bot=False,
+        kind="text",
+        date=date,
+        text=result.text,
+        entities=[dict(e) for e in result.entities],  # type: ignore[misc]
+        reply_markup=result.reply_markup,
+    )
+    message.sender = user
+    message.via_bot = True
+    if result.reply_markup is not None:
+        message.inline_message_id = new_inline_message_id()
+        bot.inline_messages[message.inline_message_id] = message
+    chat.notifier.notify()
+    return message
