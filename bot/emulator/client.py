@@ -436,7 +436,8 @@ class EmulatedUser:
         for key in ((query, self.id), (query, None)):
             cached = bot.inline_cache.get(key)
             if cached is not None and cached.expires > state.clock():
-                return replace(cached.answer, from_cache=True)
+                served: InlineAnswer = replace(cached.answer, from_cache=True)
+                return served
         query_id = state.new_callback_id(bot)
         future: asyncio.Future[InlineAnswer] = asyncio.get_running_loop().create_future()
         pending = PendingInline(query_id, self.info, query, target, future)

@@ -237,7 +237,7 @@ def post_inline_result(
         kind="text",
         date=date,
         text=result.text,
-        entities=[dict(e) for e in result.entities],  # type: ignore[misc]
+        entities=[dict(e) for e in result.entities],
         reply_markup=result.reply_markup,
     )
     message.sender = user
