@@ -55,6 +55,7 @@ from bot.services.peers import PeerService
 from bot.services.profile import ProfileService
 from bot.services.pushes import Planner
 from bot.services.retention import RetentionService
+from bot.services.sharing import SharingService
 from bot.services.stats import StatsService
 from bot.services.users import UserService
 from bot.services.volunteering import VolunteerService
@@ -122,6 +123,7 @@ class App:
     retention: RetentionService
     ticker: Ticker
     redis: Redis | None = None  # with REDIS_URL: FSM, event isolation, the shared send rate
+    sharing: SharingService | None = None  # cards outside the bot (inline, group posts)
     ready: asyncio.Event = field(default_factory=asyncio.Event)  # set once updates may come
     peers: PeerService | None = None  # peers and mentors: the mentorships' check-ins
 
@@ -170,6 +172,8 @@ class App:
     async def start_background(self) -> None:
         """The outbox sender and the scheduler's ticks (both modes run them)."""
         await self.sender.start()
+        if self.sharing is not None:
+            await self.sharing.start()
         self.ticker.start()
 
     async def set_commands(self) -> None:
@@ -216,10 +220,14 @@ class App:
         checkins = await self.peers.tick() if self.peers is not None else 0
         if report.enqueued + checkins + await self.volunteering.tick():
             self.sender.wake()
+        if self.sharing is not None:
+            self.sharing.wake()  # promotions, and cards whose cut-off, start or end has passed
 
     async def close(self) -> None:
         self.ticker.stop()
         await self.sender.stop()
+        if self.sharing is not None:
+            await self.sharing.stop()
         await self.broadcasts.close()  # progress followers (and their locks) end here
         await self.dp.storage.close()
         await self.dp.fsm.events_isolation.close()
@@ -374,7 +382,10 @@ def create_app(
     coordination = CoordinationService(engine, clock, renderer, settings.default_locale)
     broadcasts = BroadcastService(engine, clock, renderer, sender, settings)
     stats = StatsService(engine, clock, catalog, settings)
+    sharing = SharingService(engine, clock, renderer, catalog, settings, bot)
+    volunteering.changed = sharing.wake
     deps.update(
+        sharing=sharing,
         sender=sender,
         coordination=coordination,
         broadcasts=broadcasts,
@@ -428,5 +439,6 @@ def create_app(
         ticker=Ticker(settings.tick_seconds, lambda: app.tick()),
         redis=redis,
         peers=peers,
+        sharing=sharing,
     )
     return app

@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     send_concurrency: int = Field(default=32, ge=1)
     send_max_attempts: int = Field(default=5, ge=1)
     outbox_lease: float = Field(default=60.0, gt=0)
+    # Opportunity cards posted into groups/channels or shared inline: seconds a change waits
+    # so that a flood of sign-ups makes one edit, at least this many seconds between two
+    # edits of one card, and card edits per second in all.
+    card_edit_delay: float = Field(default=2.0, ge=0)
+    card_edit_interval: float = Field(default=5.0, ge=0)
+    card_edit_rate: float = Field(default=2.0, gt=0)
     # The scheduler's tick (seconds) and the days before a deadline that get a reminder.
     tick_seconds: float = Field(default=60.0, gt=0)
     reminder_days: Annotated[tuple[int, ...], NoDecode] = (14, 3, 1)

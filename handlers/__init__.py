@@ -37,6 +37,7 @@ from handlers import (
     profile,
     quiz,
     settings,
+    sharing,
     stats,
     volunteer,
     volunteer_setup,
@@ -110,6 +111,7 @@ def _build() -> Router:
         catalog.router,
         grants.router,
         articles.router,
+        sharing.router,  # inline queries come from anyone: no consent needed to see cards
         personal,
         coordinating,
         organising,

@@ -66,6 +66,7 @@ class Opportunity:
     created_by: int
     created_at: datetime
     seq: int = 0  # grows under the lock with every sign-up change: the queue position
+    updated_at: datetime | None = None  # the last change of its fields (None: not read)
 
     @property
     def cutoff(self) -> datetime:
@@ -479,3 +480,76 @@ def to_ics(opp: Opportunity, now: datetime, *, url: str | None = None) -> bytes:
     year = opp.starts_at.astimezone(zone).year
     cal.add_missing_timezones(first_date=date(year - 1, 1, 1), last_date=date(year + 2, 1, 1))
     return bytes(cal.to_ical())
+
+
+# --- cards shown outside the bot (inline results, group posts) --------------------------------
+
+_ENDINGS: Final = (  # the longest first
+    "ость",
+    "ами",
+    "ями",
+    "ого",
+    "его",
+    "ому",
+    "ему",
+    "ыми",
+    "ими",
+    "ая",
+    "яя",
+    "ое",
+    "ее",
+    "ые",
+    "ие",
+    "ый",
+    "ий",
+    "ой",
+    "ом",
+    "ем",
+    "ах",
+    "ях",
+    "ов",
+    "ев",
+    "ам",
+    "ям",
+    "ую",
+    "юю",
+    "а",
+    "я",
+    "о",
+    "е",
+    "ы",
+    "и",
+    "у",
+    "ю",
+    "ь",
+    "й",
+)
+
+
+def _search_norm(text: str) -> str:
+    return text.lower().replace("ё", "е")
+
+
+def _search_stem(word: str) -> str:
+    """A crude Russian stem: one common ending off, at least three letters kept."""
+    for ending in _ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            return word[: -len(ending)]
+    return word
+
+
+def search_matches(query: str, texts: Iterable[str]) -> bool:
+    """Every word of `query` (ё = е, case and a common ending ignored) is in one of `texts`."""
+    words = [_search_stem(w) for w in _WORD.findall(_search_norm(query))]
+    haystack = _search_norm(" ".join(texts))
+    return all(w in haystack for w in words)
+
+
+def card_phase(opp: Opportunity, now: datetime) -> str:
+    """What a card shown outside the bot says about signing up: cancelled / over / started /
+    closed / cutoff / open (a posted card is edited when this changes)."""
+    if opp.status == CANCELLED:
+        return "cancelled"
+    if now >= opp.ends_at:
+        return "over"
+    return signup_refusal(opp, now) or "open"

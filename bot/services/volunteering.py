@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -199,6 +199,9 @@ class VolunteerService:
         self.clock = clock
         self.renderer = renderer
         self.settings = settings
+        # Called after a change that cards shown outside the bot may show (sign-ups, edits,
+        # cancellation): the sharing service redraws them.
+        self.changed: Callable[[], None] = lambda: None
 
     # ------------------------------------------------------------------ browsing
 
@@ -272,6 +275,7 @@ class VolunteerService:
                 await repo.log_change(conn, opportunity_id, user_id, result, now)
             card = await self._card(conn, opportunity_id, user_id)
         assert card is not None
+        self.changed()
         return Outcome(result, card, enqueued)
 
     async def cancel(
@@ -305,6 +309,7 @@ class VolunteerService:
                 enqueued = await self._fill(conn, opp, now)
             card = await self._card(conn, opportunity_id, user_id)
         assert card is not None
+        self.changed()
         return Outcome(result, card, enqueued)
 
     async def _fill(self, conn: AsyncConnection, opp: Opportunity, now: datetime) -> int:
@@ -653,12 +658,14 @@ class VolunteerService:
                         now,
                         urgent=True,
                         changed=sorted(told),
+                        before=opp,
                     )
                     for a in who.values()
                 ]
                 enqueued += await outbox_repo.enqueue(conn, pushes, now)
             if "capacity" in changes:
                 enqueued += await self._fill(conn, new, now)
+        self.changed()
         return enqueued
 
     async def cancel_opportunity(self, opportunity_id: int, actor_id: int) -> int | None:
@@ -675,6 +682,7 @@ class VolunteerService:
             await audit_repo.add(
                 conn, actor_id, "opportunity.cancel", str(opportunity_id), {"told": told}, now
             )
+        self.changed()
         return told
 
     async def organiser_leaves(self, conn: AsyncConnection, organiser_id: int) -> int:
@@ -733,6 +741,7 @@ class VolunteerService:
                 {},
                 now,
             )
+        self.changed()
         return replace(opp, status=status)
 
     async def roster(self, opportunity_id: int) -> list[Person]:

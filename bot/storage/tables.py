@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     false,
     true,
 )
@@ -409,6 +410,28 @@ opportunity_changes = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Index("ix_opportunity_changes_opportunity_id", "opportunity_id"),
     Index("ix_opportunity_changes_user_id", "user_id"),
+)
+
+# Opportunity cards shown outside the bot: posted by an organiser into a group or channel the bot
+# administers (chat_id + message_id), or shared by anyone through inline mode
+# (inline_message_id). Kept so the free places are updated in place across restarts; no user:
+# who posted is in the audit log, who shared inline is not known.
+posted_cards = Table(
+    "posted_cards",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("opportunity_id", Integer, _opportunity_fk(), nullable=False),
+    Column("chat_id", BigInteger),  # a group or channel (never a person)
+    Column("message_id", BigInteger),
+    Column("inline_message_id", String(255), unique=True),
+    Column("locale", String(8), nullable=False),
+    # What the message shows now: the opportunity's seq and updated_at, and its phase.
+    Column("shown_seq", Integer, nullable=False, default=0, server_default="0"),
+    Column("shown_updated", UTCDateTime()),
+    Column("shown_phase", String(12), nullable=False, default="", server_default=""),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_posted_cards_opportunity_id", "opportunity_id"),
+    UniqueConstraint("chat_id", "message_id", name="uq_posted_cards_message"),
 )
 
 volunteer_profiles = Table(

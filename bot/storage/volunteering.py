@@ -72,6 +72,7 @@ def _opportunity(m: RowMapping) -> Opportunity:
         created_by=m["created_by"],
         created_at=m["created_at"],
         seq=m["seq"],
+        updated_at=m["updated_at"],
     )
 
 

@@ -68,6 +68,9 @@ TABLE_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "fsm_states": ((), ()),
     "outbox": ((), ("messages queued for you",)),
     "erasures": ((), ()),  # a counter for the pseudonyms of deleted people, no one's data
+    # Which message shows which opportunity (to update its free places): no one's data; who
+    # posted into a group is the organiser's action, in audit_log.
+    "posted_cards": ((), ("cards posted into groups and channels",)),
 }
 
 

@@ -1,0 +1,145 @@
+"""Cards shared anywhere, end to end through the emulator: `@bot субботник` in any chat offers
+matching opportunity cards (ё-insensitive, a Russian ending ignored), choosing one posts it
+"via @bot" and its «Sign up» opens the deep link; the «📤 Share» button asks for exactly that
+card; an organiser posts a card into a group they administer, whose free places update in
+place after sign-ups (coalesced) and which says so when the opportunity is cancelled; a chat
+where the bot is not an administrator gets a clear message, and a forged press on someone
+else's opportunity changes nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.app import App
+from bot.emulator import Emulator
+from bot.infra.clock import ManualClock
+from bot.services.volunteering import Draft
+from bot.storage import users as users_repo
+from bot.storage.tables import posted_cards
+from tests.conftest import Launch
+from tests.e2e.test_journey import say, tap
+from tests.e2e.test_volunteer import COORDINATOR, TUESDAY, person
+
+FAST = {"card_edit_delay": 0.05, "card_edit_interval": 0.1, "card_edit_rate": 50}
+
+
+def draft(app: App, title: str, description: str, days: int, capacity: int | None = 5) -> Draft:
+    starts = TUESDAY + timedelta(days=days, hours=2)
+    return Draft(
+        title=title,
+        description=description,
+        topic=app.catalog.topics[0].code,
+        place="Москва, парк Горького",
+        link=None,
+        region="mow",
+        timezone="Europe/Moscow",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=3),
+        capacity=capacity,
+        signup_until=None,
+        contact=None,
+    )
+
+
+async def test_inline_search_choose_and_deep_link(emulator: Emulator, launch: Launch) -> None:
+    emulator.set_inline_mode(feedback=True)
+    clock = ManualClock(TUESDAY)
+    app = (await launch(clock=clock, tick_seconds=3600, **FAST)).app
+    await person(app, emulator, COORDINATOR, "Olga", "Europe/Moscow", "mow", role="coordinator")
+    vol = app.volunteering
+    first = await vol.create(COORDINATOR, draft(app, "Субботник в парке", "Уберём листья.", 3))
+    await vol.create(COORDINATOR, draft(app, "Ёлка для детей", "Праздник в приюте.", 2))
+    await vol.create(COORDINATOR, draft(app, "Food bank shift", "Pack parcels.", 1))
+
+    # Someone who never opened the bot types in a chat with a friend.
+    vera = emulator.user(9500, first_name="Vera", language_code="en")
+    friends = emulator.group(9501, "Vera and Ivan", chat_type="private")
+    answer = await vera.inline("СУББОТНИКИ", chat=friends)
+    assert answer.titles() == ["Субботник в парке"]
+    assert answer.is_personal
+    assert 0 < answer.cache_time <= 30
+    assert (await vera.inline("елка", chat=friends)).titles() == ["Ёлка для детей"]  # ё = е
+    assert (await vera.inline("", chat=friends)).titles() == [  # the nearest first
+        "Food bank shift",
+        "Ёлка для детей",
+        "Субботник в парке",
+    ]
+    assert (await vera.inline("опера", chat=friends)).titles() == []
+    async with app.engine.connect() as conn:
+        assert await users_repo.get(conn, 9500) is None  # nothing stored about her
+
+    card = await vera.choose(answer, f"opp_{first}")
+    assert card.via_bot == "opora_test_bot"
+    assert "Субботник в парке" in card.text
+    assert "5 places free out of 5" in card.text
+    assert card.button_texts() == ["✅ Sign up"]
+    assert card.buttons[0][0].url == f"https://t.me/opora_test_bot?start=opp_{first}"
+    # Inline feedback told the bot which message it is: it is kept, to update in place.
+    await emulator.wait_for_call("answerInlineQuery", count=4)
+    ivan = emulator.user(9502, first_name="Ivan", language_code="en")
+    consent = await ivan.press_url("✅ Sign up", message=card)
+    assert consent.text == f"/start opp_{first}"
+    screen = await ivan.next_message()
+    assert "Consent to personal data processing" in screen.text
+    screen = await tap(ivan, "✅ I agree", screen)
+    assert "Субботник в парке" in screen.text
+    await tap(ivan, "✅ Sign up", screen)
+    edited = await friends.wait_edit(card, until=lambda m: "4 places free out of 5" in m.text)
+    assert edited.inline_message_id == card.inline_message_id
+    async with app.engine.connect() as conn:
+        rows = (await conn.execute(select(posted_cards))).mappings().all()
+    assert [(r["opportunity_id"], r["inline_message_id"]) for r in rows] == [
+        (first, card.inline_message_id)
+    ]
+    assert emulator.rejections() == []
+
+
+async def test_changes_reach_everyone_signed_up_and_waiting(
+    emulator: Emulator, launch: Launch
+) -> None:
+    clock = ManualClock(TUESDAY)
+    app = (await launch(clock=clock, tick_seconds=3600, **FAST)).app
+    await person(app, emulator, COORDINATOR, "Olga", "Europe/Moscow", "mow", role="coordinator")
+    oid = await app.volunteering.create(
+        COORDINATOR, draft(app, "Субботник", "Листья.", 3, capacity=1)
+    )
+    anna = await person(app, emulator, 9901, "Anna", "Europe/Moscow", "mow")
+    boris = await person(app, emulator, 9902, "Boris", "Europe/Moscow", "mow")
+    await anna.press("✅ Sign up", message=await say(anna, f"/start opp_{oid}"))
+    await boris.press("🕐 Join the waiting list", message=await say(boris, f"/start opp_{oid}"))
+    group = emulator.group(-100900, "Соседи", username="sosedi")
+    emulator.set_member(group, COORDINATOR, "creator")
+    emulator.add_bot(group, by=COORDINATOR)
+    listing = await app.volunteering.listing(oid)
+    assert listing is not None
+    opp = listing.opportunity
+    assert app.sharing is not None
+    shown = app.sharing.card(listing, "en", "opora_test_bot")
+    sent = await app.bot.send_message(group.id, shown.text, parse_mode="HTML")
+    await app.sharing.remember_post(oid, COORDINATOR, group.id, sent.message_id, "en")
+    posted = await group.wait_bot_message(1)
+
+    # A new time and place: the confirmed and the waiting hear what changed, old → new.
+    later = opp.starts_at + timedelta(days=1)
+    await app.volunteering.edit(
+        oid, COORDINATOR, starts_at=later, ends_at=later + timedelta(hours=3), place="ВДНХ"
+    )
+    app.sender.wake()
+    for p in (anna, boris):
+        told = (await p.messages_until(lambda m: "changed an opportunity" in m.text))[-1]
+        assert "New time: 🗓 05.12.2026 13:00–16:00 (Europe/Moscow)" in told.text
+        assert "was: 04.12.2026 13:00–16:00" in told.text
+        assert "📍 ВДНХ" in told.text
+        assert "was: 📍 Москва, парк Горького" in told.text
+    moved = await group.wait_edit(posted, until=lambda m: "05.12.2026 13:00" in m.text)
+
+    # Over: the volunteer's card and the posted one say so.
+    clock.offset += later + timedelta(hours=4) - clock.now()
+    await app.tick()
+    over = await group.wait_edit(moved, until=lambda m: "is over" in m.text)
+    assert "🏁 This opportunity is over." in over.text
+    assert over.buttons == []
+    card = await say(anna, f"/start opp_{oid}")
+    assert "🏁 This opportunity is over." in card.text
