@@ -215,6 +215,10 @@ def card_keyboard(tr: Tr, card: Card, origin: VolunteerCb) -> Any:
         )
     if opp.link and (url := rules.typed_link(opp.link)):
         rows.append([InlineKeyboardButton(text=tr._("💻 Online link"), url=url)])
+    if opp.status != "cancelled" and card.now < opp.ends_at:
+        # Any chat: the inline query `opp_<id>` offers exactly this card.
+        share = InlineKeyboardButton(text=tr._("📤 Share"), switch_inline_query=f"opp_{opp.id}")
+        rows.append([share])
     back = (
         VolunteerCb(action="menu")
         if origin.action == "open"

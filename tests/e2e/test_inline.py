@@ -96,6 +96,24 @@ async def test_inline_search_choose_and_deep_link(emulator: Emulator, launch: La
     assert emulator.rejections() == []
 
 
+async def test_share_button_asks_for_exactly_that_card(emulator: Emulator, launch: Launch) -> None:
+    emulator.set_inline_mode(feedback=True)
+    app = (await launch(clock=ManualClock(TUESDAY), tick_seconds=3600, **FAST)).app
+    await person(app, emulator, COORDINATOR, "Olga", "Europe/Moscow", "mow", role="coordinator")
+    await app.volunteering.create(COORDINATOR, draft(app, "Субботник", "Листья.", 3))
+    second = await app.volunteering.create(COORDINATOR, draft(app, "Субботник 2", "Ещё.", 4))
+    anna = await person(app, emulator, 9601, "Anna", "Europe/Moscow", "mow")
+    card = await say(anna, f"/start opp_{second}")
+    share = card.button("📤 Share").raw
+    assert share["switch_inline_query"] == f"opp_{second}"
+    group = emulator.group(-100601, "Соседи", chat_type="group")
+    answer = await anna.inline(share["switch_inline_query"], chat=group)
+    assert answer.titles() == ["Субботник 2"]
+    shared = await anna.choose(answer, f"opp_{second}")
+    assert shared.sender_id == anna.id
+    assert "Субботник 2" in shared.text
+
+
 async def test_changes_reach_everyone_signed_up_and_waiting(
     emulator: Emulator, launch: Launch
 ) -> None:
