@@ -34,6 +34,7 @@ from handlers import (
     organisers,
     peers,
     place,
+    posting,
     profile,
     quiz,
     settings,
@@ -95,7 +96,7 @@ def _build() -> Router:
     for observer in (organising.message, organising.callback_query):
         observer.middleware(RequireRole("coordinator", "admin", "organiser"))
     organising.callback_query.middleware(OwnOpportunities())
-    organising.include_routers(opportunities_admin.router)
+    organising.include_routers(opportunities_admin.router, posting.router)
 
     administering = Tree(name="administering")
     for observer in (administering.message, administering.callback_query):

@@ -186,6 +186,9 @@ async def show_card(
         else:
             rows.append([button(tr._("⏸ Close the sign-up"), OrganiserCb(action="close", id=oid))])
         rows.append(
+            [button(tr._("📢 Post to a group or channel"), OrganiserCb(action="post", id=oid))]
+        )
+        rows.append(
             [button(tr._("❌ Cancel the opportunity"), OrganiserCb(action="cancel", id=oid))]
         )
     rows.append(

@@ -15,12 +15,12 @@ from sqlalchemy import select
 from bot.app import App
 from bot.emulator import Emulator
 from bot.infra.clock import ManualClock
-from bot.services.volunteering import Draft
+from bot.services.volunteering import Draft, OrganiserCb
 from bot.storage import users as users_repo
 from bot.storage.tables import posted_cards
 from tests.conftest import Launch
 from tests.e2e.test_journey import say, tap
-from tests.e2e.test_volunteer import COORDINATOR, TUESDAY, person
+from tests.e2e.test_volunteer import COORDINATOR, TUESDAY, create_opportunity, person
 
 FAST = {"card_edit_delay": 0.05, "card_edit_interval": 0.1, "card_edit_rate": 50}
 
@@ -112,6 +112,88 @@ async def test_share_button_asks_for_exactly_that_card(emulator: Emulator, launc
     shared = await anna.choose(answer, f"opp_{second}")
     assert shared.sender_id == anna.id
     assert "Субботник 2" in shared.text
+
+
+async def test_group_post_updates_and_cancellation(emulator: Emulator, launch: Launch) -> None:
+    clock = ManualClock(TUESDAY)
+    app = (await launch(clock=clock, tick_seconds=3600, **FAST)).app
+    coordinator = await person(
+        app, emulator, COORDINATOR, "Olga", "Europe/Moscow", "mow", role="coordinator"
+    )
+    card = await create_opportunity(coordinator, title="Food bank shift", places="5")
+    group = emulator.group(-100700, "Добровольцы Москвы", username="dobro_msk")
+    emulator.set_member(group, COORDINATOR, "administrator")
+    emulator.add_bot(group, by=COORDINATOR)
+    alien = emulator.group(-100701, "Чужая группа", username="alien_group")
+    emulator.set_member(alien, COORDINATOR, "administrator")  # the bot is not there
+
+    ask = await tap(coordinator, "📢 Post to a group or channel", card)
+    assert "Send me the chat’s @username" in ask.text
+    refused = await say(coordinator, "@nobody_here")
+    assert "I cannot find this chat" in refused.text
+    refused = await say(coordinator, "@alien_group")  # a public group the bot is not in
+    assert "I am not an administrator there" in refused.text
+    emulator.add_bot(alien, by=COORDINATOR, status="member")
+    refused = await say(coordinator, "https://t.me/alien_group")
+    assert "I am not an administrator there" in refused.text
+    refused = await say(coordinator, "what?")
+    assert "I did not understand" in refused.text
+    done = await say(coordinator, "@dobro_msk")
+    assert "The card is posted in “Добровольцы Москвы”" in done.text
+    posted = await group.wait_bot_message(1)
+    assert "Food bank shift" in posted.text
+    assert "5 places free out of 5" in posted.text
+    assert posted.buttons[0][0].url == "https://t.me/opora_test_bot?start=opp_1"
+
+    # A flood of sign-ups makes few edits, and the card ends with the right number.
+    people = [
+        await person(app, emulator, uid, f"V{uid}", "Europe/Moscow", "mow")
+        for uid in (9701, 9702, 9703)
+    ]
+    cards = [await say(p, "/start opp_1") for p in people]
+    before = len(emulator.calls_of("editMessageText"))
+    for p, c in zip(people, cards, strict=True):
+        await p.press("✅ Sign up", message=c)
+    now = await group.wait_edit(posted, until=lambda m: "2 places free out of 5" in m.text)
+    edits = [
+        c
+        for c in emulator.calls_of("editMessageText")[before:]
+        if c.params.get("chat_id") == group.id
+    ]
+    assert 1 <= len(edits) <= 3
+
+    # Cancelled: the posted card says so and loses its «Sign up».
+    screen = await say(coordinator, "/opportunities")
+    screen = await tap(coordinator, next(b for b in screen.button_texts() if "Food" in b))
+    ask = await tap(coordinator, "❌ Cancel the opportunity", screen)
+    await tap(coordinator, "❌ Yes, cancel it", ask)
+    cancelled = await group.wait_edit(now, until=lambda m: "cancelled" in m.text)
+    assert "❌ The organiser cancelled this opportunity." in cancelled.text
+    assert cancelled.buttons == []
+    for p in people:
+        await p.messages_until(lambda m: "cancelled an opportunity" in m.text)
+    # Only the look-up of the chat that does not exist was refused.
+    assert [c.params["chat_id"] for c in emulator.rejections()] == ["@nobody_here"]
+
+
+async def test_only_the_owner_posts_a_card(emulator: Emulator, launch: Launch) -> None:
+    app = (await launch(clock=ManualClock(TUESDAY), tick_seconds=3600, **FAST)).app
+    await person(app, emulator, COORDINATOR, "Olga", "Europe/Moscow", "mow", role="coordinator")
+    theirs = await app.volunteering.create(COORDINATOR, draft(app, "Субботник", "Листья.", 3))
+    other = await person(app, emulator, 9801, "Pavel", "Europe/Moscow", "mow", role="activist")
+    async with app.engine.begin() as conn:
+        await users_repo.grant_role(conn, 9801, "organiser", app.clock.now())
+    group = emulator.group(-100800, "Pavel's group", username="pavel_group")
+    emulator.set_member(group, 9801, "creator")
+    emulator.add_bot(group, by=9801)
+    menu = await say(other, "/opportunities")
+    await other.press_data(OrganiserCb(action="post", id=theirs).pack(), message=menu)
+    refusal = (await other.messages_until(lambda m: "only for" in m.text))[-1]
+    assert "Sorry, this is only for coordinators" in refusal.text
+    await say(other, "@pavel_group")  # not in the posting step: nothing is posted
+    assert group.history == []
+    async with app.engine.connect() as conn:
+        assert (await conn.execute(select(posted_cards))).first() is None
 
 
 async def test_changes_reach_everyone_signed_up_and_waiting(
