@@ -190,6 +190,7 @@ class Playground:
             bot_username=BOT_USERNAME, bot_first_name="Опора", record_calls=False
         )
         self.emulator.state.wall_clock = lambda: self.clock.now().timestamp()
+        self.emulator.set_inline_mode(feedback=True)  # cards shared inline update in place
         self.renderer = Renderer()
         self.users: dict[int, EmulatedUser] = {}
         for person in PEOPLE:
