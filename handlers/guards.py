@@ -11,7 +11,8 @@ from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, TelegramObject, Update
 
 from bot.services.coordination import CoordinationService
-from bot.services.volunteering import OrganiserCb, VolunteerService
+from bot.services.volunteering import VolunteerService
+from bot.ui.keyboards import OrganiserCb
 from bot.ui.screen import Screen
 from handlers import journey
 

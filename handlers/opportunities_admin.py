@@ -26,8 +26,8 @@ from bot.domain.errors import StaleButton
 from bot.domain.fields import DayOutOfRange, blank
 from bot.domain.opportunities import Listing, Opportunity
 from bot.infra.clock import Clock
-from bot.services.volunteering import Draft, OpportunityProblem, OrganiserCb, VolunteerService
-from bot.ui.keyboards import Menu, button, grid, keyboard, page_row
+from bot.services.volunteering import Draft, OpportunityProblem, VolunteerService
+from bot.ui.keyboards import Menu, OrganiserCb, button, grid, keyboard, page_row
 from bot.ui.render import Tr
 from bot.ui.screen import Screen
 from handlers.coordinator import CoordinatorCb

@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.content import Catalog
 from bot.domain.errors import StaleButton
 from bot.services.profile import Profile, ProfileService
-from bot.services.volunteering import SetupCb, SkillsCb, VolunteerService
+from bot.services.volunteering import VolunteerService
 from bot.ui.keyboards import (
     Consent,
     DiagnosisCb,
@@ -21,6 +21,8 @@ from bot.ui.keyboards import (
     MyData,
     ProfileCb,
     QuizCb,
+    SetupCb,
+    SkillsCb,
     button,
     keyboard,
 )

@@ -29,13 +29,13 @@ from bot.services.volunteering import (
     SKILLS_LIMIT,
     Card,
     Outcome,
-    SkillsCb,
-    VolunteerCb,
     VolunteerService,
 )
 from bot.ui.keyboards import (
     Consent,
     Menu,
+    SkillsCb,
+    VolunteerCb,
     availability_toggles,
     button,
     grid,

@@ -20,8 +20,17 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from bot.config import Settings
 from bot.content import Catalog
 from bot.services.profile import ProfileService
-from bot.services.volunteering import SKILLS_LIMIT, SetupCb, VolunteerCb, VolunteerService
-from bot.ui.keyboards import Consent, Menu, availability_toggles, button, grid, keyboard
+from bot.services.volunteering import SKILLS_LIMIT, VolunteerService
+from bot.ui.keyboards import (
+    Consent,
+    Menu,
+    SetupCb,
+    VolunteerCb,
+    availability_toggles,
+    button,
+    grid,
+    keyboard,
+)
 from bot.ui.screen import Screen
 from handlers import journey
 

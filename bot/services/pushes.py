@@ -61,7 +61,7 @@ from bot.storage import outbox as outbox_repo
 from bot.storage import pushes as repo
 from bot.storage.outbox import Encoded, NewPush, PayloadTail
 from bot.storage.pushes import Recipient
-from bot.ui.keyboards import GrantCb, Menu, Unsub
+from bot.ui import packed
 from bot.ui.render import MESSAGE_LIMIT, Renderer, escape_html, split_html, utf16_len
 
 log = logging.getLogger(__name__)
@@ -213,8 +213,8 @@ class _Page:
 _Read = tuple[list[Recipient], _Page, int]
 
 
-def _button(text: str, data: Any) -> dict[str, str]:
-    return {"text": text, "callback_data": data.pack()}
+def _button(text: str, data: str) -> dict[str, str]:
+    return {"text": text, "callback_data": data}
 
 
 _EMPTY: _Part[tuple[Any, ...]] = _Part(())
@@ -676,10 +676,12 @@ class Planner:
         """The digest's buttons in one language (the article's gets its link per digest)."""
         tr = self.renderer.bind(locale)
         return {
-            "grants": [_button(tr._("💰 All grants"), Menu(section="grants"))],
+            "grants": [_button(tr._("💰 All grants"), packed.menu("grants"))],
             "article": [{"text": tr._("📖 Read the article")}],
-            "volunteer": [_button(tr._("🙋 Volunteering"), Menu(section="volunteer"))],
-            "unsubscribe": [_button(tr._("🔕 Unsubscribe from the digest"), Unsub(what="digest"))],
+            "volunteer": [_button(tr._("🙋 Volunteering"), packed.menu("volunteer"))],
+            "unsubscribe": [
+                _button(tr._("🔕 Unsubscribe from the digest"), packed.unsub("digest"))
+            ],
         }
 
     def _render(self, locale: str, tz: str, weekly: bool, **sections: Any) -> str:
@@ -808,9 +810,9 @@ class Planner:
                     g=g, n=n, deadline=occurrence.close_at, tz=tz, expected=occurrence.expected,
                 )  # fmt: skip
                 buttons = [
-                    [_button(tr._("💰 Open the grant"), GrantCb(action="card", key=g.key))],
-                    [_button(tr._("📅 Add to calendar"), GrantCb(action="ics", key=g.key))],
-                    [_button(tr._("🔕 Unsubscribe from grants"), Unsub(what="grants"))],
+                    [_button(tr._("💰 Open the grant"), packed.grant("card", g.key))],
+                    [_button(tr._("📅 Add to calendar"), packed.grant("ics", g.key))],
+                    [_button(tr._("🔕 Unsubscribe from grants"), packed.unsub("grants"))],
                 ]
                 pushes.append(
                     NewPush(

@@ -23,7 +23,6 @@ from functools import partial
 from typing import Any, Final, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
-from aiogram.filters.callback_data import CallbackData
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.config import Settings
@@ -55,7 +54,7 @@ from bot.storage import users as users_repo
 from bot.storage import volunteering as repo
 from bot.storage.outbox import NewPush
 from bot.storage.volunteering import Addressee, Person, Signup, VolunteerProfile
-from bot.ui.keyboards import RowId, Small, Unsub
+from bot.ui import packed
 from bot.ui.render import Renderer, split_html
 
 log = logging.getLogger(__name__)
@@ -70,44 +69,8 @@ CITY_LENGTH: Final = 100
 NEWS_HORIZON: Final = timedelta(days=90)  # how far ahead a new opportunity is worth a push
 
 
-class VolunteerCb(CallbackData, prefix="vo"):
-    """Volunteering: action menu / topics / list / card / sign / cancel / ics / mine; `id` an
-    opportunity; topic, period and page lead back to the list it came from."""
-
-    action: str
-    id: RowId = 0
-    topic: str = ""
-    period: str = "a"
-    page: Small = 0
-
-
-class SkillsCb(CallbackData, prefix="vs"):
-    """The volunteer's skills and time: action show / edit / ikigai / av (toggle `value`)."""
-
-    action: str
-    value: str = ""
-
-
-class SetupCb(CallbackData, prefix="vj"):
-    """The volunteer's onboarding: topics / tp (toggle `value`) / skills / time / av (toggle)
-    / reach / go (reach `value`) / done / notify."""
-
-    action: str
-    value: str = ""
-
-
-class OrganiserCb(CallbackData, prefix="oa"):
-    """The organiser's tools: action list / new / card / people / csv / msg / att / edit / set /
-    close / open / cancel / cancel_ok and wizard buttons; `id` the opportunity."""
-
-    action: str
-    id: RowId = 0
-    value: str = ""
-    page: Small = 0
-
-
-def _button(text: str, data: CallbackData) -> dict[str, str]:
-    return {"text": text, "callback_data": data.pack()}
+def _button(text: str, data: str) -> dict[str, str]:
+    return {"text": text, "callback_data": data}
 
 
 class OpportunityProblem(UserError):
@@ -362,12 +325,10 @@ class VolunteerService:
         tz = user_zone(to.timezone, self.settings.default_timezone)
         tr = self.renderer.bind(to.locale or self.settings.default_locale)
         text = tr(template, opp=opp, tz=tz, **context)
-        buttons = [
-            [_button(tr._("🙋 Open the opportunity"), VolunteerCb(action="card", id=opp.id))]
-        ]
+        buttons = [[_button(tr._("🙋 Open the opportunity"), packed.volunteer("card", opp.id))]]
         if unsubscribe:
             buttons.append(
-                [_button(tr._("🔕 Unsubscribe from volunteering"), Unsub(what="opportunities"))]
+                [_button(tr._("🔕 Unsubscribe from volunteering"), packed.unsub("opportunities"))]
             )
         payload: dict[str, Any] = {
             "text": split_html(text)[0],
@@ -510,7 +471,7 @@ class VolunteerService:
                         tr._("👥 Participants: {title}").format(
                             title=listing.opportunity.title[:40]
                         ),
-                        OrganiserCb(action="people", id=listing.opportunity.id),
+                        packed.organiser("people", listing.opportunity.id),
                     )
                 ]
                 for listing, _, _ in groups[:5]

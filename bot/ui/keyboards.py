@@ -280,3 +280,42 @@ def language_menu(tr: Tr) -> InlineKeyboardMarkup:
             back_row(tr),
         ]
     )
+
+
+# Volunteering (bot/services/volunteering.py packs the ones under its pushes: bot/ui/packed.py).
+
+
+class VolunteerCb(CallbackData, prefix="vo"):
+    """Volunteering: action menu / topics / list / card / sign / cancel / ics / mine; `id` an
+    opportunity; topic, period and page lead back to the list it came from."""
+
+    action: str
+    id: RowId = 0
+    topic: str = ""
+    period: str = "a"
+    page: Small = 0
+
+
+class SkillsCb(CallbackData, prefix="vs"):
+    """The volunteer's skills and time: action show / edit / ikigai / av (toggle `value`)."""
+
+    action: str
+    value: str = ""
+
+
+class SetupCb(CallbackData, prefix="vj"):
+    """The volunteer's onboarding: topics / tp (toggle `value`) / skills / time / av (toggle)
+    / reach / go (reach `value`) / done / notify."""
+
+    action: str
+    value: str = ""
+
+
+class OrganiserCb(CallbackData, prefix="oa"):
+    """The organiser's tools: action list / new / card / people / csv / msg / att / edit / set /
+    close / open / cancel / cancel_ok and wizard buttons; `id` the opportunity."""
+
+    action: str
+    id: RowId = 0
+    value: str = ""
+    page: Small = 0

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.services.volunteering import OrganiserCb
 from bot.storage.tables import broadcasts, opportunities
 from bot.ui.broadcast import BroadcastCb
+from bot.ui.keyboards import OrganiserCb
 from handlers.content_admin import ContentCb, FormCb
 from tests.hostile.harness import Harness
 from tests.test_opportunities import new_opportunity

@@ -13,9 +13,8 @@ from aiogram.types import Update
 
 from bot.emulator import DEFAULT_TOKEN as TOKEN
 from bot.infra.updates import without_nul
-from bot.services.volunteering import OrganiserCb, SkillsCb
 from bot.storage.tables import broadcasts, ikigai_entries, users, volunteer_profiles
-from bot.ui.keyboards import Consent, IkigaiCb, Menu
+from bot.ui.keyboards import Consent, IkigaiCb, Menu, OrganiserCb, SkillsCb
 from handlers.content_admin import ContentCb
 from tests.hostile.harness import Harness
 from tests.test_opportunities import new_opportunity

@@ -12,7 +12,7 @@ from bot.domain import opportunities as rules
 from bot.emulator import Emulator
 from bot.infra.clock import ManualClock
 from bot.infra.middlewares import ANSWER_LIMIT, fit_answer
-from bot.services.volunteering import VolunteerCb
+from bot.ui.keyboards import VolunteerCb
 from bot.ui.render import CAPTION_LIMIT, Renderer, utf16_len
 from bot.ui.screen import Screen
 from tests.hostile.harness import Harness

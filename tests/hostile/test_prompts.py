@@ -9,10 +9,9 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from bot.emulator import ChatMessage, EmulatedUser
-from bot.services.volunteering import OrganiserCb, SkillsCb
 from bot.storage.tables import broadcasts, ikigai_entries, opportunities, user_roles
 from bot.storage.tables import volunteer_profiles as profiles
-from bot.ui.keyboards import IkigaiCb, Menu
+from bot.ui.keyboards import IkigaiCb, Menu, OrganiserCb, SkillsCb
 from handlers.admin import CoordinatorsCb
 from handlers.content_admin import ContentCb
 from handlers.organisers import OrganisersCb

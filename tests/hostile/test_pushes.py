@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from bot.domain import opportunities as rules
 from bot.infra.clock import ManualClock
-from bot.services.volunteering import Draft, OrganiserCb
+from bot.services.volunteering import Draft
 from bot.storage import settings as settings_repo
+from bot.ui.keyboards import OrganiserCb
 from tests.hostile.harness import Harness, few, telegram_text, texts
 
 

@@ -13,8 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain import opportunities as rules
-from bot.services.volunteering import SKILL_LENGTH, SKILLS_LIMIT, Draft, OrganiserCb, VolunteerCb
+from bot.services.volunteering import SKILL_LENGTH, SKILLS_LIMIT, Draft
 from bot.storage.tables import opportunities, signups, volunteer_profiles
+from bot.ui.keyboards import OrganiserCb, VolunteerCb
 from tests.hostile.harness import (
     FRAGMENTS,
     PUBLIC_PREFIXES,
