@@ -31,6 +31,7 @@ from bot.storage import catalogs as catalogs_repo
 from bot.storage import content_admin as content_repo
 from bot.storage import outbox as outbox_repo
 from bot.storage import peers as peers_repo
+from bot.storage import plan_claims as plan_claims_repo
 from bot.storage import stats as stats_repo
 from bot.storage import users as users_repo
 from bot.storage import volunteering as volunteering_repo
@@ -167,6 +168,10 @@ async def fill(w: World) -> dict[str, int]:
         )
         await peers_repo.save_offer(
             conn, Offer(IRA, frozenset(), 1, ("call",), "weekly", False, ZEB), NOW
+        )
+        # A planner tick whose pages Zeb's id bounds (the page rows go with them).
+        await plan_claims_repo.open_tick(
+            conn, NOW, [(ZEB, ZEB), (OLGA, PETR)], NOW, timedelta(minutes=2)
         )
         # An opportunity of Zeb's that is over: it stays, without the contact.
         past = await volunteering_repo.create(

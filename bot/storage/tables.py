@@ -288,6 +288,27 @@ outbox = Table(
     Index("ix_outbox_user_id", "user_id"),
 )
 
+# The planner's work of one tick, a page of user ids (first..last) a row: a worker process
+# claims a page (`claimed_by`, `claimed_at`), plans it and marks it done in the transaction
+# that writes its pushes, so two workers or a restarted one never plan a page twice
+# (bot/storage/plan_claims.py). The ids bound a page and are erased with their user.
+plan_claims = Table(
+    "plan_claims",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("tick_at", UTCDateTime(), nullable=False),  # the tick's time: what is due then
+    Column("first_id", BigInteger, nullable=False, info={ERASE: DELETE}),
+    Column("last_id", BigInteger, nullable=False, info={ERASE: DELETE}),
+    Column("claimed_by", String(64)),
+    Column("claimed_at", UTCDateTime()),  # wall-clock time, for the lease
+    Column("done_at", UTCDateTime()),
+    Column("created_at", UTCDateTime(), nullable=False),  # wall-clock time
+    UniqueConstraint("tick_at", "first_id", name="uq_plan_claims_page"),
+    Index("ix_plan_claims_open", "done_at", "tick_at"),
+)
+
 # --- coordinators: audit log, broadcasts, self-assessments --------------------------------
 
 audit_log = Table(

@@ -10,10 +10,10 @@ from sqlalchemy import insert, select
 
 from bot.emulator import Emulator
 from bot.infra.clock import ManualClock
-from bot.services.volunteering import OrganiserCb
 from bot.storage import outbox as outbox_repo
 from bot.storage import users as users_repo
 from bot.storage.tables import metadata, opportunities, outbox, user_roles, users
+from bot.ui.keyboards import OrganiserCb
 from tests.conftest import Launch
 from tests.e2e.test_journey import say, tap
 from tests.e2e.test_volunteer import create_opportunity, person
@@ -66,6 +66,7 @@ TABLE_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "opportunity_changes": (("sign-ups",), ("sign-ups",)),
     # Not kinds of data but how the bot works: a conversation's step, messages on their way.
     "fsm_states": ((), ()),
+    "plan_claims": ((), ()),  # the planner's pages of a tick: ranges of ids, erased with them
     "outbox": ((), ("messages queued for you",)),
     "erasures": ((), ()),  # a counter for the pseudonyms of deleted people, no one's data
     # Which message shows which opportunity (to update its free places): no one's data; who
