@@ -1,6 +1,7 @@
 """`python -m bot` runs the bot: against Telegram with BOT_TOKEN (long polling, or webhooks with
 MODE=webhook), or without a token as the playground — the bot on the built-in emulator with a web
-chat in the browser. `python -m bot migrate` applies migrations only."""
+chat in the browser. `python -m bot migrate` applies migrations only; `python -m bot worker`
+runs the planner apart (bot/worker.py, docs/deploy.md)."""
 
 from __future__ import annotations
 
@@ -62,8 +63,13 @@ async def _run(settings: Settings) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    given = sys.argv[1:] if argv is None else argv
+    if given[:1] == ["worker"]:  # the planner apart: no aiogram, its own options
+        from bot import worker
+
+        return worker.main(given[1:])
     parser = argparse.ArgumentParser(prog="python -m bot", description="Опора, the Telegram bot")
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "migrate"])
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "migrate", "worker"])
     args = parser.parse_args(argv)
     from bot.config import SettingsError
     from bot.content import ContentError

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -53,16 +54,18 @@ from bot.services.coordination import CoordinationService
 from bot.services.measures import MeasureService
 from bot.services.peers import PeerService
 from bot.services.profile import ProfileService
-from bot.services.pushes import Planner
+from bot.services.pushes import LEASE, Planner
 from bot.services.retention import RetentionService
 from bot.services.sharing import SharingService
 from bot.services.stats import StatsService
 from bot.services.users import UserService
 from bot.services.volunteering import VolunteerService
+from bot.storage import plan_claims
 from bot.storage.fsm import SqlStorage
 from bot.ui.painter import Painter
 from bot.ui.pictures import find_font
 from bot.ui.render import Renderer
+from bot.worker import Workers
 from handlers import build_router
 from handlers.context import ContextMiddleware, flood_refusal
 
@@ -122,6 +125,7 @@ class App:
     volunteering: VolunteerService
     retention: RetentionService
     ticker: Ticker
+    workers: Workers
     redis: Redis | None = None  # with REDIS_URL: FSM, event isolation, the shared send rate
     sharing: SharingService | None = None  # cards outside the bot (inline, group posts)
     ready: asyncio.Event = field(default_factory=asyncio.Event)  # set once updates may come
@@ -151,14 +155,24 @@ class App:
             ) from None
 
     async def health(self) -> dict[str, str]:
-        """What /healthz reports: `database` ok|down, `redis` ok|down|off (no REDIS_URL)."""
-        report = {"database": "ok", "redis": "off"}
+        """What /healthz reports: `database` ok|down, `redis` ok|down|off (no REDIS_URL),
+        `planner` ok|down (a worker died and none has planned since; run apart: pages wait
+        longer than the lease with nobody taking them)."""
+        report = {"database": "ok", "redis": "off", "planner": self.workers.state}
         try:
             async with asyncio.timeout(3), self.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
         except Exception as exc:
             log.warning("health: database down", extra={"error": type(exc).__name__})
             report["database"] = "down"
+        if self.settings.planner_external and report["database"] == "ok":
+            try:
+                async with asyncio.timeout(3), self.engine.connect() as conn:
+                    stalled = await plan_claims.stalled(conn, datetime.now(UTC), LEASE)
+                report["planner"] = "down" if stalled else "ok"
+            except Exception as exc:
+                log.warning("health: planner unknown", extra={"error": type(exc).__name__})
+                report["planner"] = "down"
         if self.redis is not None:
             try:
                 async with asyncio.timeout(3):
@@ -214,17 +228,32 @@ class App:
 
     async def tick(self) -> None:
         """One scheduler tick: plan what is due, then wake the sender."""
-        report = await self.planner.plan()
+        planned = await self.plan()
         await self.broadcasts.tick()
         await self.retention.tick()
         checkins = await self.peers.tick() if self.peers is not None else 0
-        if report.enqueued + checkins + await self.volunteering.tick():
+        if planned + checkins + await self.volunteering.tick():
             self.sender.wake()
         if self.sharing is not None:
             self.sharing.wake()  # promotions, and cards whose cut-off, start or end has passed
 
+    async def plan(self) -> int:
+        """The tick's planning: its pages written, then planned by worker processes (a tick
+        of PLANNER_WORKERS_FROM users or more, bot/worker.py), by workers run apart
+        (PLANNER_EXTERNAL), or here; returns the pushes enqueued (1 when others wrote them:
+        the sender looks)."""
+        s = self.settings
+        pages = await self.planner.open_tick()
+        if s.planner_external:
+            return 1 if pages else 0
+        if s.planner_workers and pages and pages * s.planner_page >= s.planner_workers_from:
+            await self.workers.run(min(s.planner_workers, pages))
+            return 1
+        return (await self.planner.work_here()).enqueued
+
     async def close(self) -> None:
         self.ticker.stop()
+        await self.workers.close()
         await self.sender.stop()
         if self.sharing is not None:
             await self.sharing.stop()
@@ -419,6 +448,7 @@ def create_app(
         default_timezone=settings.default_timezone,
         reminder_days=settings.reminder_days,
         volunteering=volunteering,
+        page=settings.planner_page,
     )
     app = App(
         settings=settings,
@@ -437,6 +467,7 @@ def create_app(
         volunteering=volunteering,
         retention=RetentionService(engine, clock, profiles, settings.retention_days),
         ticker=Ticker(settings.tick_seconds, lambda: app.tick()),
+        workers=Workers(settings, engine),
         redis=redis,
         peers=peers,
         sharing=sharing,

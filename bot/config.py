@@ -72,6 +72,15 @@ class Settings(BaseSettings):
     card_edit_rate: float = Field(default=2.0, gt=0)
     # The scheduler's tick (seconds) and the days before a deadline that get a reminder.
     tick_seconds: float = Field(default=60.0, gt=0)
+    # The planner (bot/worker.py): up to `planner_workers` processes started for a tick of at
+    # least `planner_workers_from` users (a smaller one is planned in the bot's own process,
+    # sooner than a process starts); 0: always in the bot's process. With `planner_external`
+    # the bot only writes each tick's pages and `python -m bot worker` processes plan them.
+    # `planner_page`: users per page (a claim, a transaction).
+    planner_workers: int = Field(default=2, ge=0, le=16)
+    planner_workers_from: int = Field(default=5_000, ge=0)
+    planner_external: bool = False
+    planner_page: int = Field(default=1_000, ge=1, le=100_000)
     reminder_days: Annotated[tuple[int, ...], NoDecode] = (14, 3, 1)
     # How updates arrive: long polling (one instance) or webhooks (any number of instances
     # behind a proxy). Webhook mode serves WEBHOOK_PATH and /healthz on WEBHOOK_HOST:PORT and

@@ -13,8 +13,10 @@ Each instance serves, on WEBHOOK_HOST:WEBHOOK_PORT:
   Telegram delivers an update again when it did not get our answer, possibly to another
   instance: an update_id already taken is answered 200 and not processed again (see
   `RecentUpdates`).
-* `GET /healthz` — `{"database": "ok", "redis": "ok"|"off"}` with 200, or 503 with `"down"`
-  for what does not answer (for the proxy's health checks and the orchestrator's probes).
+* `GET /healthz` — `{"database": "ok", "redis": "ok"|"off", "planner": "ok"|"down"}` with 200,
+  or 503 with `"down"` for the database or Redis not answering (for the proxy's health checks
+  and the orchestrator's probes). A planner that is down is reported but keeps the 200: this
+  instance still answers updates, and a proxy taking it out would not bring the planner back.
 
 Start-up: Redis answers, migrations, the command menu, the sender and the ticker, the server
 listens, and then the webhook is registered **once across instances**: under a Redis lock,
@@ -313,7 +315,8 @@ class WebhookServer:
 
     async def _on_health(self, request: web.Request) -> web.Response:
         report = await self.app.health()
-        ok = all(value in ("ok", "off") for value in report.values())
+        serving = {k: v for k, v in report.items() if k != "planner"}  # see the module notes
+        ok = all(value in ("ok", "off") for value in serving.values())
         return web.json_response(report, status=200 if ok else 503)
 
 

@@ -115,6 +115,16 @@ def test_migrate_command_creates_the_database(tmp_path: Path) -> None:
     assert db.exists()
 
 
+def test_worker_command_plans_what_is_waiting_and_exits(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'w.db'}"
+    assert run_bot(tmp_path, "migrate", DATABASE_URL=url).returncode == 0
+    result = run_bot(tmp_path, "worker", "--once", DATABASE_URL=url)
+    assert result.returncode == 0, result.stderr
+    bad = run_bot(tmp_path, "worker", "--once", DATABASE_URL=url, PLANNER_PAGE="0")
+    assert bad.returncode == 2
+    assert "PLANNER_PAGE is invalid" in bad.stderr
+
+
 def test_bad_setting_is_named(tmp_path: Path) -> None:
     result = run_bot(tmp_path, DEFAULT_TIMEZONE="Mars/Olympus")
     assert result.returncode == 2

@@ -28,10 +28,11 @@ import contextlib
 import gc
 import itertools
 import logging
+import os
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, Generic, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
@@ -58,6 +59,7 @@ from bot.services.measures import MeasureService, local_candidate
 from bot.services.volunteering import DigestOpportunities, VolunteerRows, VolunteerService
 from bot.storage import catalogs as catalogs_repo
 from bot.storage import outbox as outbox_repo
+from bot.storage import plan_claims as claims_repo
 from bot.storage import pushes as repo
 from bot.storage.outbox import Encoded, NewPush, PayloadTail
 from bot.storage.pushes import Recipient
@@ -71,6 +73,7 @@ _NONE: frozenset[str] = frozenset()
 MAX_GRANTS = 3
 MAX_MEASURES = 3
 PAGE = 1_000  # users per page: one set of queries and one transaction each
+LEASE = timedelta(minutes=2)  # a page claimed longer ago is taken again (its worker is gone)
 YIELD_EVERY = 200  # users planned between two turns of the event loop
 MEMO_LIMIT = 5_000  # remembered results per kind within a tick (then forgotten, recomputed)
 KINDS = ("digest", "reminder")
@@ -209,8 +212,8 @@ class _Page:
     articles_sent: list[tuple[int, str]] = field(default_factory=list)
 
 
-# A page of users, what planning them needs, and the page's last id.
-_Read = tuple[list[Recipient], _Page, int]
+# A page of users, what planning them needs, and its claim.
+_Read = tuple[list[Recipient], _Page, claims_repo.Claim]
 
 
 def _button(text: str, data: str) -> dict[str, str]:
@@ -331,22 +334,63 @@ class Planner:
             ),
         )
 
-    async def plan(self) -> PlanReport:
-        """Enqueue everything due now, a page of users at a time; returns what was planned.
+    async def plan(self, worker: str | None = None) -> PlanReport:
+        """One tick in this process: its pages written (`open_tick`), then planned here
+        (`work`) — what the worker processes do apart (bot/worker.py)."""
+        await self.open_tick()
+        return await self.work_here(worker)
 
-        A page is written while the next one is read and planned (the database works in its
-        own thread meanwhile); one write at a time, in page order."""
-        with _collector_paused():
-            return await self._plan()
+    async def work_here(self, worker: str | None = None) -> PlanReport:
+        """`work` in this process; should it fail, the pages it held are given back at once
+        (a worker process that dies is released by the bot, bot/worker.py)."""
+        name = worker or f"inline-{os.getpid()}"
+        try:
+            return await self.work(name)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                async with self.engine.begin() as conn:
+                    await claims_repo.release(conn, name)
+            raise
 
-    async def _plan(self) -> PlanReport:
+    async def open_tick(self) -> int:
+        """Write the tick's pages of users (plan_claims) for workers to claim, unless a tick
+        is still under way (a worker plans it: this one would plan the same users); returns
+        the pages waiting. A page is a range of ids, from its first user to the id before the
+        next page's: ids between, of users who consent meanwhile, belong to a page too."""
         now = self.clock.now()
-        tick = await self._prepare(now)
-        self._templates.clear()  # a tick sees the templates as they are when it starts
+        wall = datetime.now(UTC)
+        pages: list[tuple[int, int]] = []
+        async with self.engine.connect() as conn:
+            if await claims_repo.under_way(conn, wall, LEASE):
+                return await claims_repo.pending(conn)
+            after: int | None = None
+            firsts: list[int] = []
+            while ids := await repo.recipient_ids(conn, after=after, limit=self.page):
+                firsts.append(ids[0])
+                after = ids[-1]
+        pages = [(first, nxt - 1) for first, nxt in itertools.pairwise(firsts)]
+        if firsts and after is not None:
+            pages.append((firsts[-1], after))
+        async with self.engine.begin() as conn:
+            return await claims_repo.open_tick(conn, now, pages, wall, LEASE)
+
+    async def work(
+        self, worker: str, *, written: Callable[[int], None] | None = None
+    ) -> PlanReport:
+        """Claim the ticks' pages one by one and plan them until none is left; returns what
+        was planned. `written` is called with the count after each page is written (a test
+        kills the worker there, bot/worker.py)."""
+        with _collector_paused():
+            return await self._work(worker, written)
+
+    async def _work(self, worker: str, written: Callable[[int], None] | None) -> PlanReport:
+        """A page is written while the next one is claimed, read and planned (the database
+        works in its own thread meanwhile); one write at a time, in page order. Each page's
+        pushes are written, and the page marked done, in one transaction."""
         report = PlanReport()
-        # The volunteers' profiles are read with each page when the tick suggests opportunities.
-        read_page = partial(self._read, now=now, volunteers=tick.opportunities is not None)
-        reading: asyncio.Task[_Read | None] | None = asyncio.create_task(read_page(None))
+        ticks: dict[datetime, _Tick] = {}  # a worker plans one tick, or the rest of an older
+        read_page = partial(self._read, worker)
+        reading: asyncio.Task[_Read | None] | None = asyncio.create_task(read_page())
         writing: asyncio.Task[int] | None = None
         try:
             while reading is not None:
@@ -354,19 +398,29 @@ class Planner:
                 reading = None
                 if read is None:
                     break
-                recipients, page, last = read
+                recipients, page, claim = read
+                tick = ticks.get(claim.tick_at)
+                if tick is None:
+                    tick = ticks[claim.tick_at] = await self._prepare(claim.tick_at)
+                    self._templates.clear()  # a tick sees the templates as they are at its start
                 # The next page is read while this one is planned (pages never share a user).
-                reading = asyncio.create_task(read_page(last))
+                reading = asyncio.create_task(read_page(volunteers=tick.opportunities is not None))
                 pushes = await self._plan_page(recipients, tick, page, report)
-                report.pages += 1
                 if writing is not None:
                     report.enqueued += await writing
+                    report.pages += 1
                     writing = None
-                if pushes:
-                    writing = asyncio.create_task(self._write(pushes, page.articles_sent, now))
+                    if written is not None:
+                        written(report.pages)
+                writing = asyncio.create_task(
+                    self._write(pushes, page.articles_sent, claim, worker)
+                )
             if writing is not None:
                 report.enqueued += await writing
+                report.pages += 1
                 writing = None
+                if written is not None:
+                    written(report.pages)
         finally:
             if reading is not None:
                 reading.cancel()
@@ -380,15 +434,16 @@ class Planner:
             )
         return report
 
-    async def _read(self, after: int | None, *, now: datetime, volunteers: bool) -> _Read | None:
-        """The page of users after the id `after`, with what planning them needs (with
-        `volunteers`, their volunteer profiles too); None after the last page."""
+    async def _read(self, worker: str, *, volunteers: bool = True) -> _Read | None:
+        """The next page claimed for `worker`, with what planning its users needs (with
+        `volunteers`, their volunteer profiles too); None when no page is left."""
+        async with self.engine.begin() as conn:
+            claim = await claims_repo.claim(conn, worker, datetime.now(UTC), LEASE)
+        if claim is None:
+            return None
+        now, first, last = claim.tick_at, claim.first_id, claim.last_id
         since = now - timedelta(days=9)  # a digest or reminder planned since is there already
         async with self.engine.connect() as conn:
-            ids = await repo.recipient_ids(conn, after=after, limit=self.page)
-            if not ids:
-                return None
-            first, last = ids[0], ids[-1]
             recipients = await repo.recipients(  # a newcomer's first digest is next week's
                 conn, newcomers_since=now - timedelta(days=8), first=first, last=last
             )
@@ -399,15 +454,22 @@ class Planner:
             )
             if volunteers and self.volunteering is not None:
                 page.volunteer_rows = await self.volunteering.volunteer_rows(conn, first, last)
-        return recipients, page, last
+        return recipients, page, claim
 
     async def _write(
-        self, pushes: list[NewPush], articles_sent: list[tuple[int, str]], now: datetime
+        self,
+        pushes: list[NewPush],
+        articles_sent: list[tuple[int, str]],
+        claim: claims_repo.Claim,
+        worker: str,
     ) -> int:
-        """One page's pushes and the articles they carry, in one transaction."""
+        """One page's pushes and the articles they carry, and the page marked done, in one
+        transaction: a page is planned and written, or neither."""
         async with self.engine.begin() as conn:
-            enqueued = await outbox_repo.enqueue(conn, pushes, now)
-            await catalogs_repo.mark_sent(conn, articles_sent, now)
+            enqueued = await outbox_repo.enqueue(conn, pushes, claim.tick_at)
+            await catalogs_repo.mark_sent(conn, articles_sent, claim.tick_at)
+            if not await claims_repo.done(conn, claim.id, worker, datetime.now(UTC)):
+                log.warning("a page was planned past its lease", extra={"worker": worker})
         return enqueued
 
     async def _plan_page(

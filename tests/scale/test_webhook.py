@@ -283,13 +283,16 @@ async def test_an_update_delivered_again_to_another_instance_is_handled_once(
 async def test_healthz_reports_database_and_redis(serve: Serve, redis_url: str) -> None:
     server = await serve(redis_url=redis_url)
     health = f"http://127.0.0.1:{server.port}/healthz"
-    assert await get_json(health) == (200, {"database": "ok", "redis": "ok"})
+    assert await get_json(health) == (200, {"database": "ok", "redis": "ok", "planner": "ok"})
 
     # Redis stops answering: 503 and which one is down.
     real_redis = server.app.redis
     server.app.redis = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
     try:
-        assert await get_json(health) == (503, {"database": "ok", "redis": "down"})
+        assert await get_json(health) == (
+            503,
+            {"database": "ok", "redis": "down", "planner": "ok"},
+        )
     finally:
         await server.app.redis.aclose()
         server.app.redis = real_redis
@@ -300,18 +303,21 @@ async def test_healthz_reports_database_and_redis(serve: Serve, redis_url: str) 
     )
     server.app.engine = dead
     try:
-        assert await get_json(health) == (503, {"database": "down", "redis": "ok"})
+        assert await get_json(health) == (
+            503,
+            {"database": "down", "redis": "ok", "planner": "ok"},
+        )
     finally:
         server.app.engine = real_engine
         await dead.dispose()
-    assert await get_json(health) == (200, {"database": "ok", "redis": "ok"})
+    assert await get_json(health) == (200, {"database": "ok", "redis": "ok", "planner": "ok"})
 
 
 async def test_healthz_without_redis_says_off(serve: Serve) -> None:
     server = await serve()
     assert await get_json(f"http://127.0.0.1:{server.port}/healthz") == (
         200,
-        {"database": "ok", "redis": "off"},
+        {"database": "ok", "redis": "off", "planner": "ok"},
     )
 
 

@@ -1,0 +1,136 @@
+"""The planner's worker processes (bot/worker.py): the worker stays small (no aiogram), plans
+what the bot's own process plans, and a worker killed with SIGKILL in the middle of a tick
+costs nobody their digest nor gives anyone two. SQLite, and PostgreSQL where
+TEST_POSTGRES_URL is set."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bench.data import seed, wednesday_morning
+from bot.app import App, create_app
+from bot.config import ROOT, Settings
+from bot.emulator import DEFAULT_TOKEN
+from bot.infra.clock import ManualClock
+from bot.storage import plan_claims
+from bot.storage.tables import outbox
+from bot.ui import keyboards, packed
+
+USERS = 300
+ITEMS = 40
+PAGE = 40  # 8 pages
+
+
+def test_the_worker_imports_no_aiogram(tmp_path: Path) -> None:
+    """What a worker imports to plan (its planner built, `python -m bot worker`'s entry)."""
+    code = (
+        "import sys\n"
+        "import bot.__main__, bot.worker\n"
+        "from bot.config import Settings\n"
+        f"bot.worker.build_planner(Settings(_env_file=None, database_url='sqlite+aiosqlite:///{tmp_path}/x.db'))\n"
+        "found = sorted(m for m in sys.modules if m == 'aiogram' or m.startswith('aiogram.'))\n"
+        "assert not found, found\n"
+        "print('clean')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "clean"
+
+
+def test_packed_callbacks_are_what_aiogram_packs() -> None:
+    assert packed.menu("grants") == keyboards.Menu(section="grants").pack()
+    assert packed.unsub("digest") == keyboards.Unsub(what="digest").pack()
+    assert packed.grant("card", "G12") == keyboards.GrantCb(action="card", key="G12").pack()
+    assert packed.grant("ics", "fpg") == keyboards.GrantCb(action="ics", key="fpg").pack()
+    assert packed.volunteer("card", 7) == keyboards.VolunteerCb(action="card", id=7).pack()
+    assert packed.organiser("people", 9) == keyboards.OrganiserCb(action="people", id=9).pack()
+    with pytest.raises(ValueError, match="holds"):
+        packed.grant("card", "a:b")
+
+
+def _app(url: str, **overrides: Any) -> App:
+    settings = Settings(
+        _env_file=None,
+        bot_token=DEFAULT_TOKEN,
+        telegram_api_base="http://127.0.0.1:9",  # never called: planning only writes rows
+        database_url=url,
+        log_level="WARNING",
+        planner_page=PAGE,
+        **overrides,
+    )
+    return create_app(settings, clock=ManualClock(wednesday_morning()))
+
+
+Digests = dict[str, tuple[int, str, Any]]  # dedup key → user, payload, not before
+
+
+async def _digests(app: App) -> Digests:
+    async with app.engine.connect() as conn:
+        rows = (await conn.execute(select(outbox).where(outbox.c.kind == "digest"))).all()
+    return {r.dedup_key: (r.user_id, r.payload, r.not_before) for r in rows}
+
+
+async def _close(app: App) -> None:
+    await app.workers.close()
+    await app.bot.session.close()
+    await app.engine.dispose()
+
+
+Make = Callable[..., Awaitable[App]]
+
+
+@pytest.fixture
+async def reference(tmp_path: Path) -> Digests:
+    """The digests the bot's own process plans for the seeded users (SQLite)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'reference.db'}"
+    await seed(url, USERS, ITEMS, now=wednesday_morning(), always_due=True)
+    app = _app(url, planner_workers=0)
+    try:
+        report = await app.planner.plan()
+        assert report.pages == -(-USERS // PAGE)
+        found = await _digests(app)
+    finally:
+        await _close(app)
+    assert len(found) > USERS // 2
+    return found
+
+
+@pytest.fixture
+async def make(database_url: str) -> AsyncIterator[Make]:
+    await seed(database_url, USERS, ITEMS, now=wednesday_morning(), always_due=True)
+    made: list[App] = []
+
+    async def _make(**overrides: Any) -> App:
+        app = _app(database_url, planner_workers_from=0, **overrides)
+        made.append(app)
+        return app
+
+    yield _make
+    for app in made:
+        await _close(app)
+
+
+async def _all_done(app: App) -> None:
+    async with app.engine.connect() as conn:
+        assert await plan_claims.pending(conn) == 0
+
+
+async def test_two_workers_plan_what_the_bot_plans(reference: Digests, make: Make) -> None:
+    app = await make(planner_workers=2)
+    assert await app.plan() == 1
+    assert app.workers.started == 2
+    assert await _digests(app) == reference
+    await _all_done(app)
+    assert (await app.health())["planner"] == "ok"
+    # The next tick finds everything planned: nothing more, nothing twice.
+    await app.plan()
+    assert await _digests(app) == reference
