@@ -5,6 +5,7 @@ TEST_POSTGRES_URL is set."""
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -134,3 +135,26 @@ async def test_two_workers_plan_what_the_bot_plans(reference: Digests, make: Mak
     # The next tick finds everything planned: nothing more, nothing twice.
     await app.plan()
     assert await _digests(app) == reference
+
+
+async def test_a_worker_killed_mid_tick_costs_nobody_their_digest(
+    reference: Digests, make: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = await make(planner_workers=1)
+    app.workers.extra_args = ["--die-after", "1"]  # SIGKILL after the first page is written
+    with caplog.at_level(logging.ERROR, logger="bot.worker"):
+        await app.plan()
+    died = [r for r in caplog.records if r.getMessage() == "planner worker died"]
+    assert len(died) == 1
+    assert died[0].exit_code == -9  # type: ignore[attr-defined]
+    first = await _digests(app)
+    assert 0 < len(first) < len(reference)  # the first page is written, the rest is not
+    assert (await app.health())["planner"] == "down"
+    # The bot process lives on; the next tick starts a worker that plans the rest.
+    app.workers.extra_args = []
+    await app.plan()
+    found = await _digests(app)
+    assert found == reference  # everyone due, once: the dedup keys are one per user and week
+    assert len({user for user, _, _ in found.values()}) == len(found)
+    await _all_done(app)
+    assert (await app.health())["planner"] == "ok"
