@@ -1,4 +1,4 @@
-"""All four benchmarks in one run, then a summary of every figure with its target:
+"""All five benchmarks in one run, then a summary of every figure with its target:
 
     python -m bench            # the sizes of the issue (1 000 users, 10 000 recipients, 100 000
                                # users planned; about a quarter of an hour on 2 cores)
@@ -23,7 +23,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # `python bench/__main__.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import pacing, planning, startup, updates
+from bench import busy, pacing, planning, startup, updates
 from bench.common import Figure, load_average, table
 
 FULL = {
@@ -31,14 +31,16 @@ FULL = {
     "pacing": {"recipients": 10_000, "window": 60.0, "paid_rate": 1000.0},
     "planning": {"sizes": [10_000, 50_000, 100_000], "items": 1000},
     "startup": {"runs": 5, "users": 100_000},
+    "busy": {"users": 100_000, "items": 1000, "rate": 100.0, "seconds": 10.0},
 }
 QUICK = {
     "updates": {"users": 20, "rate": 100.0, "seconds": 3.0},
     "pacing": {"recipients": 200, "window": 3.0, "paid_rate": 300.0},
     "planning": {"sizes": [300, 900], "items": 100},
     "startup": {"runs": 1, "users": 300},
+    "busy": {"users": 300, "items": 100, "rate": 100.0, "seconds": 2.0},
 }
-NAMES = ("updates", "pacing", "planning", "startup")
+NAMES = ("updates", "pacing", "planning", "startup", "busy")
 MARK = "bench-figures: "  # the line a child prints its figures on (JSON)
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,6 +81,13 @@ def run(name: str, size: dict[str, object]) -> list[Figure]:
         runs = asyncio.run(planning.run(sizes, int(size["items"])))
         planning.report(runs)
         return planning.figures(runs)
+    if name == "busy":
+        users = int(size["users"])
+        found = asyncio.run(
+            busy.run(users, int(size["items"]), float(size["rate"]), float(size["seconds"]))
+        )
+        busy.report(found)
+        return busy.figures(found, users, float(size["rate"]))
     s = asyncio.run(startup.starts(int(size["runs"])))
     p = asyncio.run(startup.planned(int(size["users"]))) if size["users"] else None
     startup.report(s, p)

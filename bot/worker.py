@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 5.0  # a worker run apart looks for a new tick's pages this often
 SETTINGS_ENV = "OPORA_WORKER_SETTINGS"  # the bot's settings, as JSON, for the workers it starts
 SECRETS = ("bot_token", "webhook_secret")  # a worker never talks to Telegram
+# The workers the bot starts yield the CPU to its updates: where the cores are all busy, the
+# kernel gives the bot's process the time first (planning waits; a user would not).
+NICE = 10
 
 
 def build_planner(settings: Settings) -> tuple[Planner, AsyncEngine]:
@@ -123,8 +126,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--once", action="store_true", help="exit when no page is left")
     parser.add_argument("--name", default=f"{socket.gethostname()}-{os.getpid()}")
+    parser.add_argument(
+        "--nice", type=int, default=0, help="lower the process's CPU priority by this much"
+    )
     parser.add_argument("--die-after", type=int, help=argparse.SUPPRESS)  # tests only
     args = parser.parse_args(argv)
+    if args.nice:
+        os.nice(args.nice)
     from bot.config import SettingsError
     from bot.infra.logs import setup_logging
 
@@ -167,7 +175,7 @@ class Workers:
         env = self._env()
         names = [f"bot-{os.getpid()}-{self.started + i}" for i in range(count)]
         self.started += count
-        args = ["-m", "bot.worker", "--once", *self.extra_args]
+        args = ["-m", "bot.worker", "--once", "--nice", str(NICE), *self.extra_args]
         procs = [
             await asyncio.create_subprocess_exec(sys.executable, *args, "--name", name, env=env)
             for name in names

@@ -32,6 +32,8 @@ FIGURES = [
     "start-up: bot ÷ echo",
     "start-up: bot − echo idle RSS MB",
     "start-up: bot RSS MB after planning 300 users",
+    "busy (workers): p95 ms at 100 updates/s during a 300-user tick",
+    "busy (workers): p95 during the tick ÷ idle",
 ]
 
 
@@ -63,6 +65,6 @@ def test_the_benchmarks_run_and_print_their_figures() -> None:
     assert values["updates: echo bot updates/s (closed loop)"] > 0
     assert values["planning: 900 users, peak RSS MB"] > 0
     # Every benchmark printed its own table before the summary.
-    for heading in ("== updates", "== pacing", "== planning", "== startup"):
+    for heading in ("== updates", "== pacing", "== planning", "== startup", "== busy"):
         assert heading in output
     assert re.search(r"^\d+ PASS, \d+ MISS$", output, re.MULTILINE)
