@@ -243,13 +243,14 @@ class App:
         (PLANNER_EXTERNAL), or here; returns the pushes enqueued (1 when others wrote them:
         the sender looks)."""
         s = self.settings
-        pages = await self.planner.open_tick()
-        if s.planner_external:
-            return 1 if pages else 0
-        if s.planner_workers and pages and pages * s.planner_page >= s.planner_workers_from:
-            await self.workers.run(min(s.planner_workers, pages))
-            return 1
-        return (await self.planner.work_here()).enqueued
+        async with self.planner.lock:  # a tick of this process at a time (the tests' too)
+            pages = await self.planner.open_tick()
+            if s.planner_external:
+                return 1 if pages else 0
+            if s.planner_workers and pages and pages * s.planner_page >= s.planner_workers_from:
+                await self.workers.run(min(s.planner_workers, pages))
+                return 1
+            return (await self.planner.work_here()).enqueued
 
     async def close(self) -> None:
         self.ticker.stop()

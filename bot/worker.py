@@ -161,6 +161,7 @@ class Workers:
         self.state = "ok"
         self.extra_args: list[str] = []  # tests: ["--die-after", "1"]
         self.started = 0
+        self._closing = False
         self._running: set[asyncio.subprocess.Process] = set()
 
     def _env(self) -> dict[str, str]:
@@ -185,6 +186,8 @@ class Workers:
             codes = await asyncio.gather(*(p.wait() for p in procs))
         finally:
             self._running.difference_update(procs)
+        if self._closing:  # stopped with the bot: not a death
+            return False
         healthy = True
         for name, code in zip(names, codes, strict=True):
             if code != 0:
@@ -202,6 +205,7 @@ class Workers:
 
     async def close(self) -> None:
         """Stop the workers of a tick under way (their pages are taken again later)."""
+        self._closing = True
         for proc in list(self._running):
             if proc.returncode is None:
                 proc.terminate()

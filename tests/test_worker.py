@@ -5,7 +5,9 @@ TEST_POSTGRES_URL is set."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -22,6 +24,7 @@ from bot.emulator import DEFAULT_TOKEN
 from bot.infra.clock import ManualClock
 from bot.storage import plan_claims
 from bot.storage.tables import outbox
+from bot.storage.tables import plan_claims as plan_claims_table
 from bot.ui import keyboards, packed
 
 USERS = 300
@@ -158,3 +161,25 @@ async def test_a_worker_killed_mid_tick_costs_nobody_their_digest(
     assert len({user for user, _, _ in found.values()}) == len(found)
     await _all_done(app)
     assert (await app.health())["planner"] == "ok"
+
+
+async def test_workers_run_apart_plan_the_ticks_the_bot_writes(
+    reference: Digests, make: Make, database_url: str
+) -> None:
+    """PLANNER_EXTERNAL: the bot only writes the tick's pages; `python -m bot worker` plans."""
+    app = await make(planner_external=True)
+    assert await app.plan() == 1
+    assert await _digests(app) == {}
+    assert app.workers.started == 0
+    assert (await app.health())["planner"] == "ok"  # the pages are young: not stalled
+    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
+    env.pop("OPORA_WORKER_SETTINGS", None)
+    done = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "worker", "--once", "--name", "apart", env=env
+    )
+    assert await done.wait() == 0
+    assert await _digests(app) == reference
+    await _all_done(app)
+    async with app.engine.connect() as conn:
+        owners = (await conn.execute(select(plan_claims_table.c.claimed_by).distinct())).all()
+    assert [o for (o,) in owners] == ["apart"]

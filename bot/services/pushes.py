@@ -299,6 +299,7 @@ class Planner:
         self.volunteering = volunteering
         self.page = page
         self._templates: dict[str, Template] = {}
+        self.lock = asyncio.Lock()  # one tick of this process at a time (`plan`, `App.plan`)
 
     async def _prepare(self, now: datetime) -> _Tick:
         grants = await self.catalogs.grants()
@@ -336,9 +337,11 @@ class Planner:
 
     async def plan(self, worker: str | None = None) -> PlanReport:
         """One tick in this process: its pages written (`open_tick`), then planned here
-        (`work`) — what the worker processes do apart (bot/worker.py)."""
-        await self.open_tick()
-        return await self.work_here(worker)
+        (`work`) — what the worker processes do apart (bot/worker.py). Ticks of one process
+        take turns (`lock`): when one returns, what was due is planned."""
+        async with self.lock:
+            await self.open_tick()
+            return await self.work_here(worker)
 
     async def work_here(self, worker: str | None = None) -> PlanReport:
         """`work` in this process; should it fail, the pages it held are given back at once
