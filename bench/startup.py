@@ -50,10 +50,12 @@ class Starts:
 class Planned:
     users: int
     digests: int
-    seconds: float  # from the bot's first getUpdates to the tick's "pushes planned"
+    seconds: float  # from the bot's first getUpdates to its "planner workers done"
     rss_before: float
     rss_after: float
     peak: float
+    workers: int = 0  # planner worker processes that planned the tick (bot/worker.py)
+    worker_peak: float = 0.0  # the largest one's peak RSS
 
 
 async def _one(emulator: Emulator, directory: Path, *, echo: bool) -> tuple[float, float]:
@@ -97,6 +99,7 @@ async def planned(users: int, timeout: float = 600) -> Planned:  # noqa: ASYNC10
             env = {
                 "DATABASE_URL": url,
                 "TICK_SECONDS": "2",
+                "PLANNER_WORKERS_FROM": "0",  # the default workers, whatever the size
                 "LOG_LEVEL": "INFO",
                 "LOG_FORMAT": "json",
             }
@@ -109,8 +112,11 @@ async def planned(users: int, timeout: float = 600) -> Planned:  # noqa: ASYNC10
                 done: dict[str, object] | None = None
                 while done is None and time.monotonic() < deadline:
                     await asyncio.sleep(0.5)
+                    # A big tick is planned by worker processes (their log is the bot's):
+                    # the bot says when they are done; a small one by the bot itself.
                     done = next(
-                        (e for e in bot.events() if e.get("event") == "pushes planned"), None
+                        (e for e in bot.events() if e.get("event") == "planner workers done"),
+                        None,
                     )
                     if bot.process.returncode is not None:
                         raise RuntimeError(f"the bot exited:\n{bot.log_tail()}")
@@ -118,10 +124,18 @@ async def planned(users: int, timeout: float = 600) -> Planned:  # noqa: ASYNC10
                     raise RuntimeError(f"no tick planned within {timeout:g} s:\n{bot.log_tail()}")
                 seconds = time.monotonic() - ready
                 after, peak = rss_mb(bot.process.pid), peak_rss_mb(bot.process.pid)
-                digests = int(str(done.get("digests", 0)))
+                events = bot.events()
+                digests = sum(
+                    int(str(e.get("digests", 0)))
+                    for e in events
+                    if e.get("event") == "pushes planned"
+                )
+                ends = [e for e in events if e.get("event") == "planner worker done"]
+                worker_peak = max((float(str(e.get("peak_rss_mb", 0))) for e in ends), default=0)
             finally:
                 await bot.terminate()
-    return Planned(users, digests, seconds, before, after, peak)
+    workers = int(str(done.get("workers", 0)))  # the first tick's (later ones start their own)
+    return Planned(users, digests, seconds, before, after, peak, workers, worker_peak)
 
 
 def figures(s: Starts, p: Planned | None) -> list[Figure]:
@@ -146,6 +160,15 @@ def figures(s: Starts, p: Planned | None) -> list[Figure]:
             Figure(f"start-up: bot RSS MB after planning {p.users} users", p.rss_after, "", None)
         )
         result.append(Figure("start-up: bot peak RSS MB (that tick)", p.peak, "", None))
+        result.append(Figure("start-up: a planner worker's peak RSS MB", p.worker_peak, "", None))
+        result.append(
+            Figure(
+                "start-up: bot + planner workers peak RSS MB",
+                p.peak + p.workers * p.worker_peak,
+                "",
+                None,
+            )
+        )
     return result
 
 
@@ -168,7 +191,8 @@ def report(s: Starts, p: Planned | None) -> None:
         print(
             f"bot with {p.users} users: {p.digests} digests planned on its first tick, "
             f"{p.seconds:.1f} s after its first getUpdates; RSS {p.rss_before:.0f} MB before, "
-            f"{p.rss_after:.0f} MB after, peak {p.peak:.0f} MB"
+            f"{p.rss_after:.0f} MB after, peak {p.peak:.0f} MB; {p.workers} planner workers, "
+            f"peak {p.worker_peak:.0f} MB each at most"
         )
     print(f"(load average now {load_average():.2f})")
 

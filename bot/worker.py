@@ -145,8 +145,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 0
-    log.debug("worker done", extra={"worker": args.name, "pages": pages})
+    log.info(
+        "planner worker done",
+        extra={"worker": args.name, "pages": pages, "peak_rss_mb": _peak_rss_mb()},
+    )
     return 0
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM: since exec, unlike getrusage), for the benchmarks."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return 0.0
 
 
 class Workers:
@@ -195,6 +210,7 @@ class Workers:
                 log.error("planner worker died", extra={"worker": name, "exit_code": code})
                 await self._release(name)
         self.state = "ok" if healthy else "down"
+        log.info("planner workers done", extra={"workers": count, "healthy": healthy})
         return healthy
 
     async def _release(self, name: str) -> None:

@@ -32,6 +32,8 @@ FIGURES = [
     "start-up: bot ÷ echo",
     "start-up: bot − echo idle RSS MB",
     "start-up: bot RSS MB after planning 300 users",
+    "start-up: a planner worker's peak RSS MB",
+    "start-up: bot + planner workers peak RSS MB",
     "busy (workers): p95 ms at 100 updates/s during a 300-user tick",
     "busy (workers): p95 during the tick ÷ idle",
 ]
