@@ -60,11 +60,14 @@ async def test_concurrent_workers_get_disjoint_pages_in_order(engine: AsyncEngin
 
 async def test_a_claim_older_than_the_lease_is_taken_again(engine: AsyncEngine) -> None:
     first = await take(engine, "dead")
-    assert first is not None and (first.first_id, first.last_id) == PAGES[0]
+    assert first is not None
+    assert (first.first_id, first.last_id) == PAGES[0]
     second = await take(engine, "alive", WALL + LEASE / 2)
-    assert second is not None and second.id != first.id  # still held by "dead"
+    assert second is not None
+    assert second.id != first.id
     again = await take(engine, "alive", WALL + LEASE * 2)
-    assert again is not None and again.id == first.id  # "dead" outlived its lease
+    assert again is not None
+    assert again.id == first.id
     async with engine.begin() as conn:
         assert not await repo.done(conn, first.id, "dead", WALL)  # not its page any more
         assert await repo.done(conn, again.id, "alive", WALL + LEASE * 2)
@@ -75,7 +78,8 @@ async def test_a_dead_workers_pages_are_released_at_once(engine: AsyncEngine) ->
     async with engine.begin() as conn:
         assert await repo.release(conn, "dead") == 2
     again = await take(engine, "next")
-    assert again is not None and again.id == held[0].id  # type: ignore[union-attr]
+    assert again is not None
+    assert again.id == held[0].id
 
 
 async def test_a_done_page_is_never_handed_out_and_a_new_tick_waits(engine: AsyncEngine) -> None:
@@ -89,7 +93,8 @@ async def test_a_done_page_is_never_handed_out_and_a_new_tick_waits(engine: Asyn
         ids.add(c2.id)
         async with engine.begin() as conn:
             await repo.done(conn, c2.id, "w2", later)
-    assert c.id not in ids and len(ids) == len(PAGES) - 1
+    assert c.id not in ids
+    assert len(ids) == len(PAGES) - 1
     async with engine.begin() as conn:
         # Under way while pages are young; stalled once nobody took one for a lease.
         await repo.open_tick(conn, TICK + timedelta(minutes=1), PAGES[:2], later, LEASE)

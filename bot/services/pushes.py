@@ -5,12 +5,14 @@ Nothing here sends; the outbox and its sender do. Dedup keys per (user, item, re
 repeated or concurrent tick harmless. Nothing is planned into a user's quiet hours, for a
 category they turned off, or for a user who blocked the bot.
 
-Scale (see bench/planning.py: 100 000 users in one tick). The users are read a page at a time
-(`PAGE` ids, ascending), with everything a page needs — settings, stage, topics, follows,
-articles seen, volunteer profiles, what is planned already — in one query each over the page's
-id range, and each page's pushes are written in one transaction: memory stays flat however many
-users there are, and a crash mid-tick keeps the pages written (the next tick plans the rest;
-dedup keys stop doubles). What all users share is prepared once per tick: the grants due in
+Scale (see bench/planning.py: 100 000 users in one tick). A tick's users are split into pages
+(`PAGE` ids, ascending) written to plan_claims (`open_tick`); whoever plans — this process, or
+worker processes (bot/worker.py), in parallel — claims a page, reads everything it needs —
+settings, stage, topics, follows, articles seen, volunteer profiles, what is planned already —
+in one query each over the page's id range, and writes the page's pushes and marks it done in
+one transaction: memory stays flat however many users there are, no page is planned twice, and
+a crash mid-tick keeps the pages written (the rest is claimed again; dedup keys stop doubles).
+What all users share is prepared once per tick: the grants due in
 each zone, by region; the articles by stage; this week's local measures by phase and region;
 the volunteer opportunities, indexed (`DigestOpportunities`). A part of a digest that depends on
 a few facts of a user — the grants for their zone, phase, topics and region, say — is computed
