@@ -24,8 +24,8 @@ from aiogram.types import (
 
 from bot.domain.errors import StaleButton
 from bot.services.sharing import SharingService
-from bot.services.volunteering import OrganiserCb, VolunteerService
-from bot.ui.keyboards import Menu, button, keyboard
+from bot.services.volunteering import VolunteerService
+from bot.ui.keyboards import Menu, OrganiserCb, button, keyboard
 from bot.ui.screen import Screen
 
 router = Router(name=__name__)

@@ -15,9 +15,10 @@ from sqlalchemy import select
 from bot.app import App
 from bot.emulator import Emulator
 from bot.infra.clock import ManualClock
-from bot.services.volunteering import Draft, OrganiserCb
+from bot.services.volunteering import Draft
 from bot.storage import users as users_repo
 from bot.storage.tables import posted_cards
+from bot.ui.keyboards import OrganiserCb
 from tests.conftest import Launch
 from tests.e2e.test_journey import say, tap
 from tests.e2e.test_volunteer import COORDINATOR, TUESDAY, create_opportunity, person
