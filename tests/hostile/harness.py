@@ -537,7 +537,9 @@ class Harness:
         """Every table's rows (sorted), but for the audit log, FSM states and whatever `skip`
         names, without the `columns` named per table; rows of `ignore_user` are left out,
         except roles only others can grant (coordinator, admin, organiser)."""
-        skipped = {"audit_log", "fsm_states", "alembic_version", *skip}
+        # plan_claims: the planner's own bookkeeping of a tick's pages (a background tick may
+        # claim or finish one at any moment), not anything a user's press changes
+        skipped = {"audit_log", "fsm_states", "alembic_version", "plan_claims", *skip}
         result: dict[str, list[Any]] = {}
         async with self.engine.connect() as conn:
             for table in metadata.sorted_tables:
