@@ -79,7 +79,9 @@ async def test_a_dead_workers_pages_are_released_at_once(engine: AsyncEngine) ->
         assert await repo.release(conn, "dead") == 2
     again = await take(engine, "next")
     assert again is not None
-    assert again.id == held[0].id
+    first = held[0]
+    assert first is not None
+    assert again.id == first.id
 
 
 async def test_a_done_page_is_never_handed_out_and_a_new_tick_waits(engine: AsyncEngine) -> None:

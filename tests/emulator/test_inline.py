@@ -11,6 +11,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import (
     CallbackQuery,
+    ChatMemberAdministrator,
     ChatMemberUpdated,
     ChosenInlineResult,
     InlineKeyboardButton,
@@ -247,4 +248,6 @@ async def test_groups_and_channels(emu: Emulator, bot: Bot, anna: EmulatedUser) 
     posted = await bot.send_message(channel.id, "post")
     assert posted.sender_chat is not None
     assert posted.sender_chat.id == channel.id
-    assert (await bot.get_chat_member(channel.id, bot.id)).can_post_messages is True
+    member = await bot.get_chat_member(channel.id, bot.id)
+    assert isinstance(member, ChatMemberAdministrator)
+    assert member.can_post_messages is True
