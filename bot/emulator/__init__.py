@@ -11,7 +11,7 @@ Typical use::
 """
 
 from . import invite_links  # noqa: F401  (registers createChatInviteLink)
-from .client import EmulatedUser, EmulatorTimeout
+from .client import EmulatedGroup, EmulatedUser, EmulatorTimeout
 from .errors import ApiError
 from .groups import GroupChat, InlineAnswer, InlineResult
 from .html import EntityParseError, parse_html, render_html
@@ -25,6 +25,7 @@ __all__ = [
     "Button",
     "CallbackAnswer",
     "ChatMessage",
+    "EmulatedGroup",
     "EmulatedUser",
     "Emulator",
     "EmulatorTimeout",

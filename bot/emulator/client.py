@@ -14,7 +14,15 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from .groups import InlineAnswer, PendingInline, post_inline_result
+from .groups import (
+    ADMIN_RIGHTS,
+    GROUP_RIGHTS,
+    ForumTopic,
+    GroupChat,
+    InlineAnswer,
+    PendingInline,
+    post_inline_result,
+)
 from .html import Entity, finalize, find_bot_commands, merge_auto_entities
 from .markup import parse_entities
 from .methods import image_size
@@ -24,7 +32,11 @@ from .state import BotState, Chat, PendingCallback, StoredFile, StoredMessage, U
 if TYPE_CHECKING:
     from .server import Emulator
 
-__all__ = ["EmulatedUser", "EmulatorTimeout"]
+__all__ = ["EmulatedGroup", "EmulatedUser", "EmulatorTimeout"]
+
+
+def _chat(chat: Chat | EmulatedGroup) -> Chat:
+    return chat.chat if isinstance(chat, EmulatedGroup) else chat
 
 
 class EmulatorTimeout(AssertionError, TimeoutError):
@@ -422,7 +434,7 @@ class EmulatedUser:
         self,
         query: str,
         *,
-        chat: Chat | None = None,
+        chat: Chat | EmulatedGroup | None = None,
         timeout: float = 5.0,  # noqa: ASYNC109
     ) -> InlineAnswer:
         """Type ``@bot query`` in ``chat`` (default: the private chat with the bot) and wait
@@ -432,7 +444,7 @@ class EmulatedUser:
         if not bot.inline_mode:
             raise AssertionError(f"@{bot.username} has no inline mode (BotFather's /setinline)")
         state = self._emulator.state
-        target = chat if chat is not None else self.chat
+        target = _chat(chat) if chat is not None else self.chat
         for key in ((query, self.id), (query, None)):
             cached = bot.inline_cache.get(key)
             if cached is not None and cached.expires > state.clock():
@@ -464,13 +476,13 @@ class EmulatedUser:
             ) from None
 
     async def choose(
-        self, answer: InlineAnswer, result_id: str, *, chat: Chat | None = None
+        self, answer: InlineAnswer, result_id: str, *, chat: Chat | EmulatedGroup | None = None
     ) -> ChatMessage:
         """Pick a result: it is sent to the chat as the user's message via the bot, and the
         bot gets ``chosen_inline_result`` if its inline feedback is on."""
         bot = self.bot
         pending = bot.inline_queries.get(answer.query_id)
-        target = chat if chat is not None else (pending.chat if pending else self.chat)
+        target = _chat(chat) if chat is not None else (pending.chat if pending else self.chat)
         result = answer.result(result_id)
         state = self._emulator.state
         message = post_inline_result(bot, self.info, target, result, state.now())
@@ -504,3 +516,150 @@ class EmulatedUser:
         if not isinstance(url, str):
             raise AssertionError(f"button {label!r} is not a URL button: {button}")
         return await self.open_link(url)
+
+
+def _all_rights(status: str, rights: dict[str, bool]) -> dict[str, bool]:
+    if status != "administrator":
+        return dict(rights)
+    return {name: rights.get(name, True) for name in (*ADMIN_RIGHTS, *GROUP_RIGHTS)}
+
+
+class EmulatedGroup:
+    """A group chat as the test drives it (a ``GroupChat`` underneath: its attributes are
+    reachable through this object too). Obtain it with ``Emulator.group()``;
+    members post with :meth:`send`, the test reads the bot's messages with
+    :meth:`next_message` (a cursor, like a user's chat).
+
+    The bot gets every member's message while it is an administrator (Telegram's rule
+    with privacy mode on); otherwise only commands and replies to its own messages.
+    """
+
+    def __init__(self, emulator: Emulator, chat: GroupChat) -> None:
+        self._emulator = emulator
+        self.chat = chat
+        self.bot = chat.bot
+        self._cursor = 0
+
+    @property
+    def id(self) -> int:
+        return self.chat.id
+
+    def __repr__(self) -> str:
+        return f"EmulatedGroup(id={self.id}, title={self.chat.title!r})"
+
+    # ------------------------------------------------------------------ members & rights
+
+    def add(self, user: EmulatedUser, *, status: str = "member", **rights: bool) -> None:
+        """Make ``user`` a member (``status``: member | administrator | creator | left)."""
+        self.chat.set_membership(user.id, status, _all_rights(status, rights))
+
+    def set_bot(self, status: str = "administrator", **rights: bool) -> None:
+        """The bot's membership: an administrator with every right unless one is set to
+        ``False`` (e.g. ``can_manage_topics=False``), or ``member`` / ``left``. Unlike
+        ``Emulator.add_bot`` it sends no ``my_chat_member``."""
+        self.chat.set_membership(self.bot.id, status, _all_rights(status, rights))
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "chat":
+            raise AttributeError(name)
+        # The rest of the chat's test API (history, current, wait_bot_message, wait_edit…).
+        return getattr(self.chat, name)
+
+    # ------------------------------------------------------------------ topics
+
+    @property
+    def topics(self) -> list[ForumTopic]:
+        return list(self.chat.topics.values())
+
+    def topic(self, name: str) -> ForumTopic:
+        for topic in self.chat.topics.values():
+            if topic.name == name:
+                return topic
+        raise AssertionError(f"no topic {name!r}; topics: {[t.name for t in self.topics]}")
+
+    async def wait_topics(self, count: int, timeout: float = 5.0) -> list[ForumTopic]:  # noqa: ASYNC109
+        """Wait until the group has at least ``count`` forum topics."""
+        chat = self.chat
+        if not await chat.notifier.wait_for(lambda: len(chat.topics) >= count, timeout):
+            raise EmulatorTimeout(
+                f"fewer than {count} topics within {timeout:g}s\n{chat.transcript()}"
+            )
+        return self.topics
+
+    # ------------------------------------------------------------------ posting
+
+    async def send(
+        self,
+        user: EmulatedUser,
+        text: str,
+        *,
+        thread_id: int | None = None,
+        reply_to: ChatMessage | int | None = None,
+    ) -> ChatMessage:
+        """``user`` posts ``text`` into the group (into the forum topic ``thread_id``, or
+        the topic of the message replied to)."""
+        chat = self.chat
+        if chat.membership(user.id).status in ("left", "kicked"):
+            raise ValueError(f"{user!r} is not a member of {self!r}")
+        plain, ents = EmulatedUser._format(text, None)
+        if not plain:
+            raise ValueError("Telegram clients do not send empty messages")
+        target: StoredMessage | None = None
+        if reply_to is not None:
+            target_id = reply_to if isinstance(reply_to, int) else reply_to.message_id
+            target = chat.messages.get(target_id)
+            if target is None:
+                raise ValueError(f"no message #{target_id} in {self!r}")
+            thread_id = thread_id if thread_id is not None else target.thread_id
+        if thread_id is not None and thread_id not in chat.topics:
+            raise ValueError(f"no topic {thread_id} in {self!r}")
+        message = chat.add_message(
+            from_bot=False,
+            kind="text",
+            date=self._emulator.state.now(),
+            text=plain,
+            entities=ents,
+            reply_to=target,
+            sender=user.info,
+            thread_id=thread_id,
+        )
+        bot_member = chat.bot_membership()
+        sees_all = bot_member.status in ("administrator", "creator")
+        to_bot = plain.startswith("/") or (target is not None and target.from_bot)
+        if sees_all or to_bot:
+            self.bot.push_update("message", message.to_json())
+        return message.snapshot()
+
+    # ------------------------------------------------------------------ reading
+
+    def bot_messages(self, thread_id: int | None = None) -> list[ChatMessage]:
+        """The bot's messages (in one topic when ``thread_id`` is given)."""
+        return [
+            m.snapshot()
+            for m in self.chat.bot_messages
+            if thread_id is None or m.thread_id == thread_id
+        ]
+
+    async def next_message(self, timeout: float = 5.0) -> ChatMessage:  # noqa: ASYNC109
+        """The next bot message in the group not yet returned by ``next_message``."""
+        chat = self.chat
+        cursor = self._cursor
+        if not await chat.notifier.wait_for(lambda: len(chat.bot_messages) > cursor, timeout):
+            raise EmulatorTimeout(f"no new bot message within {timeout:g}s\n{chat.transcript()}")
+        message = chat.bot_messages[self._cursor]
+        self._cursor += 1
+        return message.snapshot()
+
+    async def no_message(self, within: float = 0.3) -> None:
+        """Assert that the bot posts nothing into the group within ``within`` seconds."""
+        chat = self.chat
+        cursor = self._cursor
+        if await chat.notifier.wait_for(lambda: len(chat.bot_messages) > cursor, within):
+            unexpected = chat.bot_messages[cursor].snapshot()
+            raise AssertionError(
+                f"expected no bot message in the group, got: {unexpected.describe()}\n"
+                f"{chat.transcript()}"
+            )
+
+    def transcript(self) -> str:
+        return self.chat.transcript()

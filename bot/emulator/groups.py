@@ -1,10 +1,14 @@
 """Inline mode and the chats other than a user's private chat with the bot (a minimal model).
 
 * **Groups and channels** (`GroupChat`): a title, a type (``group``, ``supergroup``,
-  ``channel``), an optional public ``@username``, the bot's membership (``left`` until a test
-  adds it, which sends ``my_chat_member``) with ``can_post_messages`` for a channel, and the
-  users' statuses for ``getChatMember``. The bot sends to and edits its own messages there; a
-  non-member gets Telegram's 403, a channel member without the right to post a 400.
+  ``channel``), an optional public ``@username``, every member's `Membership` (status and an
+  administrator's rights) including the bot's (``left`` until a test adds it, which sends
+  ``my_chat_member``, or ``Emulator.group(creator=...)`` makes it an administrator), with
+  ``can_post_messages`` for a channel, for ``getChatMember``/``getChatAdministrators``. A
+  supergroup may be a forum (``is_forum``) with topics (``createForumTopic``,
+  ``message_thread_id``); ``EmulatedGroup`` (client.py) lets members post and press buttons.
+  The bot sends to and edits its own messages there; a non-member gets Telegram's 403, a
+  channel member without the right to post a 400.
 * **Chats the bot does not see** (type ``private``: a user's chat with someone else) only
   receive inline results.
 * **Inline mode** (BotFather's ``/setinline``, ``/setinlinefeedback``): a user types
@@ -31,9 +35,9 @@ from .state import BotState, Chat, StoredMessage, UserInfo
 JSON = dict[str, Any]
 
 GROUP_TYPES = frozenset({"group", "supergroup", "channel", "private"})
+# ChatMemberAdministrator's booleans every chat has ("can_manage_chat" is on unless told).
 ADMIN_RIGHTS = (
     "can_be_edited",
-    "is_anonymous",
     "can_manage_chat",
     "can_delete_messages",
     "can_manage_video_chats",
@@ -46,28 +50,77 @@ ADMIN_RIGHTS = (
     "can_delete_stories",
     "can_send_welcome_messages",  # newer than the stored spec; aiogram requires it
 )
+GROUP_RIGHTS = ("can_pin_messages", "can_manage_topics")  # groups and supergroups only
+CHANNEL_RIGHTS = ("can_post_messages", "can_edit_messages")  # channels only
+_OPTIONAL_RIGHTS = (*GROUP_RIGHTS, *CHANNEL_RIGHTS)
+DEFAULT_TOPIC_COLOR = 0x6FB9F0
 _inline_ids = itertools.count(1)
 
 
-class GroupChat(Chat):
-    """A group, supergroup or channel (or a private chat the bot is not part of)."""
+@dataclass(slots=True)
+class ForumTopic:
+    message_thread_id: int
+    name: str
+    icon_color: int = DEFAULT_TOPIC_COLOR
+    closed: bool = False
 
-    __slots__ = ("bot_rights", "bot_status", "chat_type", "members", "title", "username")
+    def to_json(self) -> JSON:
+        return {
+            "message_thread_id": self.message_thread_id,
+            "name": self.name,
+            "icon_color": self.icon_color,
+        }
+
+
+@dataclass(slots=True)
+class Membership:
+    """One member of a chat: ``status`` is creator | administrator | member | left | kicked;
+    ``rights``: an administrator's booleans (see ``member_json``)."""
+
+    status: str
+    rights: dict[str, bool] = field(default_factory=dict)
+
+    def to_json(self, user: JSON) -> JSON:
+        return member_json(user, self.status, self.rights)
+
+
+LEFT = Membership("left")
+
+
+class GroupChat(Chat):
+    """A group, supergroup (a forum with topics when ``is_forum``) or channel, or a private
+    chat the bot is not part of. ``members`` holds every user's membership and the bot's own
+    (under the bot's id): ``left`` until a test adds the bot."""
+
+    __slots__ = ("chat_type", "invite_links", "is_forum", "members", "title", "topics", "username")
 
     def __init__(
-        self, bot: BotState, chat_id: int, title: str, chat_type: str, username: str | None
+        self,
+        bot: BotState,
+        chat_id: int,
+        title: str,
+        chat_type: str = "supergroup",
+        username: str | None = None,
+        *,
+        is_forum: bool = False,
+        creator: UserInfo | None = None,
     ) -> None:
         if chat_type not in GROUP_TYPES:
             raise ValueError(f"unknown chat type {chat_type!r}")
+        if is_forum and chat_type != "supergroup":
+            raise ValueError("only a supergroup can be a forum")
         super().__init__(bot, UserInfo(id=chat_id, first_name=title))
         self.id = chat_id
         self.title = title
         self.chat_type = chat_type
         self.username = username
+        self.is_forum = is_forum
         self.started = True
-        self.bot_status = "left"
-        self.bot_rights: dict[str, bool] = {}
-        self.members: dict[int, str] = {}
+        self.members: dict[int, Membership] = {}
+        if creator is not None:
+            self.members[creator.id] = Membership("creator")
+        self.topics: dict[int, ForumTopic] = {}
+        self.invite_links: list[JSON] = []  # createChatInviteLink's results
 
     @property
     def type(self) -> str:
@@ -79,7 +132,43 @@ class GroupChat(Chat):
         data: JSON = {"id": self.id, "type": self.chat_type, "title": self.title}
         if self.username:
             data["username"] = self.username
+        if self.is_forum:
+            data["is_forum"] = True
         return data
+
+    # ------------------------------------------------------------------ membership
+
+    def membership(self, user_id: int) -> Membership:
+        return self.members.get(user_id) or LEFT
+
+    def bot_membership(self) -> Membership:
+        return self.membership(self.bot.id)
+
+    def set_membership(
+        self, user_id: int, status: str, rights: dict[str, bool] | None = None
+    ) -> None:
+        self.members[user_id] = Membership(status, dict(rights or {}))
+        self.notifier.notify()
+
+    @property
+    def bot_status(self) -> str:
+        return self.bot_membership().status
+
+    @property
+    def bot_rights(self) -> dict[str, bool]:
+        return self.bot_membership().rights
+
+    # ------------------------------------------------------------------ forum topics
+
+    def new_topic(self, name: str, icon_color: int | None) -> ForumTopic:
+        # Telegram's thread id is the id of the «topic created» service message.
+        thread_id = self._next_id
+        self._next_id += 1
+        color = icon_color if icon_color is not None else DEFAULT_TOPIC_COLOR
+        topic = ForumTopic(thread_id, name, color)
+        self.topics[thread_id] = topic
+        self.notifier.notify()
+        return topic
 
     # ------------------------------------------------------------------ for tests
 
@@ -121,15 +210,26 @@ class GroupChat(Chat):
             )
         return stored.snapshot()
 
+    def transcript(self, limit: int = 30) -> str:
+        lines = [f"{self.chat_type} {self.id} «{self.title}» with @{self.bot.username}:"]
+        for message in list(self.messages.values())[-limit:]:
+            where = f"[topic {message.thread_id}] " if message.thread_id else ""
+            who = "" if message.from_bot else f"(from {(message.sender or self.user).id}) "
+            lines.append(f"  {where}{who}{message.snapshot().describe()}")
+        if len(lines) == 1:
+            lines.append("  (no messages)")
+        return "\n".join(lines)
+
 
 def member_json(user: JSON, status: str, rights: dict[str, bool] | None = None) -> JSON:
     """A ``ChatMember`` object for ``status``."""
     data: JSON = {"status": status, "user": user}
     if status == "administrator":
         given = rights or {}
+        data["is_anonymous"] = bool(given.get("is_anonymous", False))
         for name in ADMIN_RIGHTS:
             data[name] = bool(given.get(name, name == "can_manage_chat"))
-        for name in ("can_post_messages", "can_edit_messages", "can_pin_messages"):
+        for name in _OPTIONAL_RIGHTS:
             if name in given:
                 data[name] = bool(given[name])
     elif status == "creator":
@@ -141,9 +241,9 @@ def member_json(user: JSON, status: str, rights: dict[str, bool] | None = None) 
 
 def bot_can_send(chat: GroupChat) -> str | None:
     """Why the bot may not send to ``chat`` (Telegram's error text), or None."""
-    where = "channel" if chat.chat_type == "channel" else "group"
     if chat.chat_type == "private":
         return "chat not found"
+    where = {"channel": "channel", "supergroup": "supergroup"}.get(chat.chat_type, "group")
     if chat.bot_status == "kicked":
         return f"Forbidden: bot was kicked from the {where} chat"
     if chat.bot_status == "left":

@@ -1,7 +1,7 @@
 """Groups the bot administers, as far as invite links need them, and createChatInviteLink.
 
-A section of its own (groups as a whole — members, messages, forum topics — are modelled
-elsewhere): a test registers a group with ``add_group(emu.bot_state(), -100123, "Экология",
+The groups themselves are groups.py's ``GroupChat`` (the bot's rights there decide); a test
+registers a group with ``add_group(emu.bot_state(), -100123, "Экология",
 can_invite_users=True)`` and the bot creates links to it. Telegram's answers: ``chat not
 found`` for a chat the bot is not in, ``not enough rights to manage chat invite links`` for
 a group where it is not an administrator with the right to invite users, and the parameter
@@ -11,11 +11,10 @@ creates_join_request)."""
 from __future__ import annotations
 
 import secrets
-import weakref
-from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import bad_request
+from .groups import GroupChat
 from .methods import method
 from .params import Params
 from .state import BotState, EmulatorState
@@ -23,36 +22,37 @@ from .state import BotState, EmulatorState
 NOT_ENOUGH_RIGHTS = "not enough rights to manage chat invite links"
 
 
-@dataclass
-class Group:
-    id: int
-    title: str
-    can_invite_users: bool
-    links: list[dict[str, Any]] = field(default_factory=list)
+def groups(bot: BotState) -> dict[int, GroupChat]:
+    """The groups and channels the bot knows (their ``invite_links`` are the links made)."""
+    return {i: c for i, c in bot.groups.items() if isinstance(c, GroupChat)}
 
 
-_GROUPS: weakref.WeakKeyDictionary[BotState, dict[int, Group]] = weakref.WeakKeyDictionary()
-
-
-def groups(bot: BotState) -> dict[int, Group]:
-    return _GROUPS.setdefault(bot, {})
-
-
-def add_group(bot: BotState, chat_id: int, title: str, *, can_invite_users: bool) -> Group:
-    """A group the bot is in: an administrator allowed to invite users, or not."""
+def add_group(bot: BotState, chat_id: int, title: str, *, can_invite_users: bool) -> GroupChat:
+    """A supergroup the bot is in: an administrator allowed to invite users, or not (then a
+    plain member)."""
     if chat_id >= 0:
         raise ValueError("a group's id is negative")
-    group = groups(bot)[chat_id] = Group(chat_id, title, can_invite_users)
-    return group
+    chat = bot.groups.get(chat_id)
+    if not isinstance(chat, GroupChat):
+        chat = GroupChat(bot, chat_id, title)
+        bot.groups[chat_id] = chat
+    if can_invite_users:
+        chat.set_membership(bot.id, "administrator", {"can_invite_users": True})
+    else:
+        chat.set_membership(bot.id, "member")
+    return chat
 
 
 @method("createChatInviteLink")
 async def create_chat_invite_link(state: EmulatorState, bot: BotState, params: Params) -> Any:
     chat_id = params.get_int("chat_id")
     group = groups(bot).get(chat_id) if chat_id is not None else None
-    if group is None:
+    if group is None or group.bot_status in ("left", "kicked") or group.type == "private":
         raise bad_request("chat not found")
-    if not group.can_invite_users:
+    member = group.bot_membership()
+    if member.status != "creator" and not (
+        member.status == "administrator" and member.rights.get("can_invite_users")
+    ):
         raise bad_request(NOT_ENOUGH_RIGHTS)
     name = params.get_str("name")
     if name is not None and len(name) > 32:
@@ -77,5 +77,5 @@ async def create_chat_invite_link(state: EmulatorState, bot: BotState, params: P
     expire = params.get_int("expire_date")
     if expire is not None:
         link["expire_date"] = expire
-    group.links.append(link)
+    group.invite_links.append(link)
     return link

@@ -21,6 +21,7 @@ from . import errors as err
 from .errors import ApiError, bad_request, conflict, forbidden
 from .groups import (
     CachedAnswer,
+    ForumTopic,
     GroupChat,
     InlineAnswer,
     InlineResult,
@@ -129,10 +130,30 @@ def resolve_chat(bot: BotState, params: Params) -> Chat:
 
 
 def _check_blocked(chat: Chat) -> None:
-    if chat.blocked:
-        raise forbidden(err.BOT_BLOCKED)
     if isinstance(chat, GroupChat):
         _check_group_send(chat)
+        return
+    if chat.blocked:
+        raise forbidden(err.BOT_BLOCKED)
+
+
+def _thread(chat: Chat, params: Params, reply_to: StoredMessage | None) -> int | None:
+    """The forum topic a message goes to: ``message_thread_id``, else the replied message's."""
+    thread_id = params.get_int("message_thread_id")
+    if not isinstance(chat, GroupChat):
+        return None  # private chats without topics ignore it
+    if thread_id is None and reply_to is not None:
+        thread_id = reply_to.thread_id
+    if thread_id is None:
+        return None
+    if not chat.is_forum:
+        return None  # Telegram ignores it outside forums
+    topic = chat.topics.get(thread_id)
+    if topic is None:
+        raise bad_request(err.THREAD_NOT_FOUND)
+    if topic.closed and not chat.bot_membership().rights.get("can_manage_topics"):
+        raise bad_request(err.TOPIC_CLOSED)
+    return thread_id
 
 
 def _check_flood(state: EmulatorState, bot: BotState, chat: Chat, key: str) -> None:
@@ -292,6 +313,7 @@ def _store_bot_message(
 ) -> JSON:
     """Validate markup and reply target, pass flood control, then store the message."""
     reply_to = _reply_to(chat, params)
+    thread_id = _thread(chat, params, reply_to)
     markup = parse_reply_markup(params.values.get("reply_markup"))
     _check_flood(state, bot, chat, key)
     message = chat.add_message(
@@ -304,6 +326,7 @@ def _store_bot_message(
         reply_markup=markup,
         reply_to=reply_to,
         protect_content=params.get_bool("protect_content"),
+        thread_id=thread_id,
     )
     return message.to_json()
 
@@ -916,24 +939,134 @@ def _inline_message(bot: BotState, params: Params) -> StoredMessage:
     return message
 
 
+def _check_member(chat: GroupChat) -> None:
+    """The bot must be in the group (whatever its rights) to ask about it."""
+    if chat.bot_status in ("left", "kicked"):
+        problem = bot_can_send(chat) or err.CHAT_NOT_FOUND
+        raise forbidden(problem.removeprefix("Forbidden: "))
+
+
+def _group(bot: BotState, params: Params) -> GroupChat:
+    chat = resolve_chat(bot, params)
+    if not isinstance(chat, GroupChat) or chat.chat_type in ("private", "channel"):
+        raise bad_request(err.CHAT_NOT_GROUP)
+    _check_member(chat)
+    return chat
+
+
+def _member_json(state: EmulatorState, bot: BotState, chat: GroupChat, user_id: int) -> JSON:
+    if user_id == bot.id:
+        user = bot.user_json()
+    else:
+        info = state.users.get(user_id)
+        if info is None:
+            raise bad_request(err.PARTICIPANT_ID_INVALID)
+        user = info.to_json()
+    return chat.membership(user_id).to_json(user)
+
+
 @method("getChatMember")
 async def get_chat_member(state: EmulatorState, bot: BotState, params: Params) -> Any:
     chat = resolve_chat(bot, params)
     user_id = params.get_int("user_id")
     if user_id is None:
         raise bad_request("user_id is empty")
+    if isinstance(chat, GroupChat):
+        return _member_json(state, bot, chat, user_id)
     if user_id == bot.id:
-        if isinstance(chat, GroupChat):
-            return member_json(bot.user_json(), chat.bot_status, chat.bot_rights)
         return member_json(bot.user_json(), "member")
     info = state.users.get(user_id)
     if info is None:
-        raise bad_request("PARTICIPANT_ID_INVALID")
-    if isinstance(chat, GroupChat):
-        return member_json(info.to_json(), chat.members.get(user_id, "left"))
+        raise bad_request(err.PARTICIPANT_ID_INVALID)
     if user_id != chat.id:
-        raise bad_request("user not found")
+        raise bad_request(err.USER_NOT_FOUND)
     return member_json(info.to_json(), "kicked" if chat.blocked else "member")
+
+
+@method("getChatAdministrators")
+async def get_chat_administrators(state: EmulatorState, bot: BotState, params: Params) -> Any:
+    chat = _group(bot, params)
+    return [
+        _member_json(state, bot, chat, user_id)
+        for user_id, member in chat.members.items()
+        if member.status in ("creator", "administrator")
+    ]
+
+
+def _forum(bot: BotState, params: Params) -> GroupChat:
+    chat = _group(bot, params)
+    if not chat.is_forum:
+        raise bad_request(err.NOT_A_FORUM)
+    member = chat.bot_membership()
+    if member.status != "administrator" or not member.rights.get("can_manage_topics"):
+        raise bad_request(err.NOT_ENOUGH_RIGHTS_TOPIC)
+    return chat
+
+
+def _topic_name(params: Params, *, required: bool) -> str | None:
+    name = params.get_str("name")
+    if name is None or name == "":
+        if required:
+            raise bad_request("TOPIC_TITLE_EMPTY")
+        return None
+    if utf16_len(name) > 128:
+        raise bad_request("TOPIC_TITLE_TOO_LONG")  # the spec: 1-128 characters
+    return name
+
+
+def _topic(chat: GroupChat, params: Params) -> ForumTopic:
+    thread_id = params.get_int("message_thread_id")
+    topic = chat.topics.get(thread_id) if thread_id is not None else None
+    if topic is None:
+        raise bad_request(err.THREAD_NOT_FOUND)
+    return topic
+
+
+_TOPIC_COLORS = frozenset({0x6FB9F0, 0xFFD67E, 0xCB86DB, 0x8EEE98, 0xFF93B2, 0xFB6F5F})
+
+
+@method("createForumTopic")
+async def create_forum_topic(state: EmulatorState, bot: BotState, params: Params) -> Any:
+    chat = _forum(bot, params)
+    name = _topic_name(params, required=True)
+    assert name is not None
+    color = params.get_int("icon_color")
+    if color is not None and color not in _TOPIC_COLORS:
+        raise bad_request("TOPIC_ICON_COLOR_INVALID")  # the spec lists six colours
+    return chat.new_topic(name, color).to_json()
+
+
+@method("editForumTopic")
+async def edit_forum_topic(state: EmulatorState, bot: BotState, params: Params) -> Any:
+    chat = _forum(bot, params)
+    topic = _topic(chat, params)
+    name = _topic_name(params, required=False)
+    if name is not None:
+        if name == topic.name:
+            raise bad_request("TOPIC_NOT_MODIFIED")
+        topic.name = name
+        chat.notifier.notify()
+    return True
+
+
+def _set_closed(bot: BotState, params: Params, closed: bool) -> bool:
+    chat = _forum(bot, params)
+    topic = _topic(chat, params)
+    if topic.closed == closed:
+        raise bad_request("TOPIC_NOT_MODIFIED")
+    topic.closed = closed
+    chat.notifier.notify()
+    return True
+
+
+@method("closeForumTopic")
+async def close_forum_topic(state: EmulatorState, bot: BotState, params: Params) -> Any:
+    return _set_closed(bot, params, True)
+
+
+@method("reopenForumTopic")
+async def reopen_forum_topic(state: EmulatorState, bot: BotState, params: Params) -> Any:
+    return _set_closed(bot, params, False)
 
 
 _RESULT_ID_MAX = 64  # bytes

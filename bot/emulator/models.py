@@ -92,6 +92,8 @@ class ChatMessage:
     inline_message_id: str | None = None
     sender_id: int | None = None
     """The user who wrote it, for a user's message outside the bot's private chat."""
+    thread_id: int | None = None
+    """The forum topic (``message_thread_id``) of a group message."""
 
     @property
     def html(self) -> str:

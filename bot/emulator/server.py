@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import aiohttp
 from aiohttp import web
 
-from .client import EmulatedUser, EmulatorTimeout
+from .client import EmulatedGroup, EmulatedUser, EmulatorTimeout
 from .errors import ApiError, not_found, unauthorized
 from .groups import GroupChat, member_json
 from .methods import METHODS, MethodSpec
@@ -63,6 +63,10 @@ class Fault:
     hit: asyncio.Event = field(default_factory=asyncio.Event)  # set by the first matching call
 
 
+def _group_chat(group: GroupChat | EmulatedGroup) -> GroupChat:
+    return group.chat if isinstance(group, EmulatedGroup) else group
+
+
 class Emulator:
     """A Telegram Bot API emulator over real HTTP.
 
@@ -95,6 +99,7 @@ class Emulator:
         self.webhook_timeout = 10.0
         self._faults: list[Fault] = []
         self._users: dict[tuple[int, str], EmulatedUser] = {}
+        self._groups: dict[tuple[int, str], EmulatedGroup] = {}
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -303,29 +308,54 @@ class Emulator:
     def group(
         self,
         chat_id: int,
-        title: str,
+        title: str = "Group",
         *,
         chat_type: str = "supergroup",
         username: str | None = None,
+        creator: EmulatedUser | None = None,
+        forum: bool | None = None,
         token: str | None = None,
-    ) -> GroupChat:
+    ) -> EmulatedGroup:
         """A group, supergroup or channel (or, ``chat_type="private"``, a chat of a user with
-        someone else the bot cannot see). The same object for the same id."""
-        bot = self.state.bot(token or self.token)
-        existing = bot.groups.get(chat_id)
-        if isinstance(existing, GroupChat):
-            return existing
-        chat = GroupChat(bot, chat_id, title, chat_type, username)
-        bot.groups[chat_id] = chat
-        return chat
+        someone else the bot cannot see). The same object for the same id.
 
-    def set_member(self, chat: GroupChat, user_id: int, status: str) -> None:
+        With a ``creator`` it is a supergroup they created with the bot in it as an
+        administrator with all rights (change with :meth:`EmulatedGroup.set_bot`), a forum
+        unless ``forum=False``; without one the bot is not in it until :meth:`add_bot`."""
+        token = token or self.token
+        key = (chat_id, token)
+        existing = self._groups.get(key)
+        if existing is not None:
+            return existing
+        bot = self.state.bot(token)
+        chat = bot.groups.get(chat_id)
+        if not isinstance(chat, GroupChat):
+            if chat_type != "private" and chat_id >= 0:
+                raise ValueError("group chat ids are negative")
+            is_forum = forum if forum is not None else creator is not None
+            chat = GroupChat(
+                bot,
+                chat_id,
+                title,
+                chat_type,
+                username,
+                is_forum=is_forum,
+                creator=creator.info if creator is not None else None,
+            )
+            bot.groups[chat_id] = chat
+        group = EmulatedGroup(self, chat)
+        if creator is not None:
+            group.set_bot()
+        self._groups[key] = group
+        return group
+
+    def set_member(self, chat: GroupChat | EmulatedGroup, user_id: int, status: str) -> None:
         """A user's status in a group (creator, administrator, member, left, kicked)."""
-        chat.members[user_id] = status
+        _group_chat(chat).set_membership(user_id, status)
 
     def add_bot(
         self,
-        chat: GroupChat,
+        group: GroupChat | EmulatedGroup,
         *,
         by: int,
         status: str = "administrator",
@@ -334,16 +364,16 @@ class Emulator:
     ) -> None:
         """``by`` adds (or promotes, demotes, removes: ``status="left"``) the bot; the bot gets
         ``my_chat_member``, as Telegram sends it."""
+        chat = _group_chat(group)
         bot = chat.bot
         old = member_json(bot.user_json(), chat.bot_status, chat.bot_rights)
-        chat.bot_status = status
         rights: dict[str, bool] = {}
         if status == "administrator":
             rights = {"can_manage_chat": True, "can_delete_messages": True}
             if chat.chat_type == "channel":
                 rights["can_post_messages"] = can_post_messages
                 rights["can_edit_messages"] = can_edit_messages
-        chat.bot_rights = rights
+        chat.set_membership(bot.id, status, rights)
         new = member_json(bot.user_json(), status, rights)
         info = self.state.user_info(by, first_name=f"User{by}")
         bot.push_update(

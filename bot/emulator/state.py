@@ -228,6 +228,7 @@ class StoredMessage:
     sender: UserInfo | None = None
     via_bot: bool = False  # sent by ``sender`` through the bot's inline mode
     inline_message_id: str | None = None  # an inline result with a keyboard: the bot edits it
+    thread_id: int | None = None  # forum topic (``message_thread_id``) in a group
 
     @property
     def inline_markup(self) -> JSON | None:
@@ -249,6 +250,9 @@ class StoredMessage:
         data["date"] = self.date
         if self.via_bot:
             data["via_bot"] = chat.bot.user_json()
+        if self.thread_id is not None:
+            data["message_thread_id"] = self.thread_id
+            data["is_topic_message"] = True
         if self.edit_date is not None:
             data["edit_date"] = self.edit_date
         if self.protect_content:
@@ -326,6 +330,7 @@ class StoredMessage:
             via_bot=self.chat.bot.username if self.via_bot else None,
             inline_message_id=self.inline_message_id,
             sender_id=self.sender.id if self.sender is not None else None,
+            thread_id=self.thread_id,
         )
 
 
@@ -381,6 +386,8 @@ class Chat:
         file: StoredFile | None = None,
         reply_to: StoredMessage | None = None,
         protect_content: bool = False,
+        sender: UserInfo | None = None,
+        thread_id: int | None = None,
     ) -> StoredMessage:
         message = StoredMessage(
             chat=self,
@@ -394,6 +401,8 @@ class Chat:
             file=file,
             reply_to=reply_to,
             protect_content=protect_content,
+            sender=sender,
+            thread_id=thread_id,
         )
         self._next_id += 1
         self.messages[message.message_id] = message

@@ -296,7 +296,7 @@ async def test_a_coordinator_starts_a_working_group_for_a_topic_of_their_region(
     assert "Invite link made; 1 activist told." in screen.text
     told = (await anna.messages_until(lambda m: "working group" in m.text))[-1]
     assert "Tomsk Oblast" in told.text
-    link = groups(emulator.bot_state())[-100555].links[-1]["invite_link"]
+    link = groups(emulator.bot_state())[-100555].invite_links[-1]["invite_link"]
     assert told.button("👥 Join the working group").url == link
     await boris.no_message(within=0.3)  # does not show his project
     await dina.no_message(within=0.1)  # another region

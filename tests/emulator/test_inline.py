@@ -198,7 +198,7 @@ async def test_groups_and_channels(emu: Emulator, bot: Bot, anna: EmulatedUser) 
     group = emu.group(-100200, "Добровольцы района", username="dobro_rayon")
     channel = emu.group(-100300, "Новости", chat_type="channel", username="news_chan")
     emu.set_member(group, anna.id, "administrator")
-    with pytest.raises(TelegramForbiddenError, match="not a member of the group chat"):
+    with pytest.raises(TelegramForbiddenError, match="not a member of the supergroup chat"):
         await bot.send_message(group.id, "hi")
     with pytest.raises(TelegramBadRequest, match="chat not found"):
         await bot.send_message("@news_chan", "hi")  # a bot sees no channel it is not in

@@ -23,7 +23,7 @@ async def test_a_link_to_a_group_the_bot_administers(emu: Emulator, bot: Bot) ->
     assert link.creator.is_bot
     again = await bot.create_chat_invite_link(-100123)
     assert again.invite_link != link.invite_link  # every call makes a new one
-    assert len(groups(emu.bot_state())[-100123].links) == 2
+    assert len(groups(emu.bot_state())[-100123].invite_links) == 2
 
 
 async def test_refusals(emu: Emulator, bot: Bot, api: Api) -> None:
