@@ -630,6 +630,68 @@ class EmulatedGroup:
             self.bot.push_update("message", message.to_json())
         return message.snapshot()
 
+    async def press(
+        self,
+        user: EmulatedUser,
+        label: str,
+        *,
+        message: ChatMessage | None = None,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> CallbackAnswer:
+        """``user`` presses the inline button ``label`` on the newest bot message of the group
+        that has it (or on ``message``) and waits for ``answerCallbackQuery``."""
+        candidates = (
+            [self.chat.messages[message.message_id]]
+            if message is not None
+            else [m for m in reversed(self.chat.bot_messages) if not m.deleted]
+        )
+        for stored in candidates:
+            markup = stored.inline_markup
+            for row in markup["inline_keyboard"] if markup else ():
+                for button in row:
+                    if button["text"] == label and isinstance(button.get("callback_data"), str):
+                        return await self.press_data(
+                            user,
+                            button["callback_data"],
+                            message=stored.snapshot(),
+                            timeout=timeout,
+                        )
+        raise AssertionError(f"no inline button {label!r} in the group\n{self.transcript()}")
+
+    async def press_data(
+        self,
+        user: EmulatedUser,
+        data: str,
+        *,
+        message: ChatMessage,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> CallbackAnswer:
+        """``user`` sends a callback query with (possibly forged) ``data`` from ``message``."""
+        state = self._emulator.state
+        bot = self.bot
+        stored = self.chat.messages[message.message_id]
+        query_id = state.new_callback_id(bot)
+        future: asyncio.Future[CallbackAnswer] = asyncio.get_running_loop().create_future()
+        bot.callbacks[query_id] = PendingCallback(query_id, self.chat, stored, data, future)
+        bot.push_update(
+            "callback_query",
+            {
+                "id": query_id,
+                "from": user.info.to_json(),
+                "message": stored.to_json(),
+                "chat_instance": self.chat.chat_instance,
+                "data": data,
+            },
+        )
+        try:
+            async with asyncio.timeout(timeout):
+                return await asyncio.shield(future)
+        except TimeoutError:
+            raise EmulatorTimeout(
+                f"callback query {data!r} in the group was not answered within {timeout:g}s\n"
+                f"{self.transcript()}"
+            ) from None
+
     # ------------------------------------------------------------------ reading
 
     def bot_messages(self, thread_id: int | None = None) -> list[ChatMessage]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiogram import Bot
 
 from bot.emulator import EmulatedUser, Emulator
@@ -118,3 +120,32 @@ async def test_privacy_mode_without_admin(emu: Emulator, api: Api, anna: Emulate
     assert len(emu.pending_updates()) == before  # not an admin: plain talk is not seen
     await group.send(anna, "/desk_group")
     assert emu.pending_updates()[-1]["message"]["text"] == "/desk_group"
+
+
+async def test_a_member_presses_a_button_in_a_topic(
+    emu: Emulator, api: Api, anna: EmulatedUser
+) -> None:
+    group = emu.group(GROUP, "Координаторы", creator=anna)
+    topic = await api.ok("createForumTopic", chat_id=GROUP, name="№3")
+    thread = topic["message_thread_id"]
+    markup = {"inline_keyboard": [[{"text": "🙋 Взять", "callback_data": "dg:take:3"}]]}
+    await api.ok(
+        "sendMessage", chat_id=GROUP, text="Вопрос", message_thread_id=thread, reply_markup=markup
+    )
+    boris = emu.user(8, first_name="Борис")
+    group.add(boris)
+    pressing = asyncio.ensure_future(group.press(boris, "🙋 Взять"))
+    await emu.state.bot(emu.token).update_notifier.wait_for(
+        lambda: any("callback_query" in u for u in emu.pending_updates()), 5
+    )
+    query = emu.pending_updates()[-1]["callback_query"]
+    assert query["from"]["id"] == 8
+    assert query["message"]["chat"]["id"] == GROUP
+    assert query["message"]["message_thread_id"] == thread
+    await api.ok("answerCallbackQuery", callback_query_id=query["id"], text="Взят")
+    assert (await pressing).text == "Взят"
+    # the bot edits the post in the group
+    await api.ok(
+        "editMessageReplyMarkup", chat_id=GROUP, message_id=query["message"]["message_id"]
+    )
+    assert group.bot_messages(thread)[-1].buttons == []
