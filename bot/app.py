@@ -51,6 +51,7 @@ from bot.services.broadcasts import BroadcastService
 from bot.services.catalogs import CatalogService
 from bot.services.content_admin import ContentAdminService
 from bot.services.coordination import CoordinationService
+from bot.services.desk import DeskService
 from bot.services.measures import MeasureService
 from bot.services.peers import PeerService
 from bot.services.profile import ProfileService
@@ -126,6 +127,7 @@ class App:
     retention: RetentionService
     ticker: Ticker
     workers: Workers
+    desk: DeskService
     redis: Redis | None = None  # with REDIS_URL: FSM, event isolation, the shared send rate
     sharing: SharingService | None = None  # cards outside the bot (inline, group posts)
     ready: asyncio.Event = field(default_factory=asyncio.Event)  # set once updates may come
@@ -232,7 +234,8 @@ class App:
         await self.broadcasts.tick()
         await self.retention.tick()
         checkins = await self.peers.tick() if self.peers is not None else 0
-        if planned + checkins + await self.volunteering.tick():
+        desk = await self.desk.tick(self.bot)
+        if planned + checkins + desk + await self.volunteering.tick():
             self.sender.wake()
         if self.sharing is not None:
             self.sharing.wake()  # promotions, and cards whose cut-off, start or end has passed
@@ -410,6 +413,9 @@ def create_app(
         bot, engine, clock, settings, limiter=limiter, chat_pacer=limiter
     )
     coordination = CoordinationService(engine, clock, renderer, settings.default_locale)
+    desk = DeskService(
+        engine, clock, renderer, settings.default_locale, settings.desk_remind_hours
+    )
     broadcasts = BroadcastService(engine, clock, renderer, sender, settings)
     stats = StatsService(engine, clock, catalog, settings)
     sharing = SharingService(engine, clock, renderer, catalog, settings, bot)
@@ -418,6 +424,7 @@ def create_app(
         sharing=sharing,
         sender=sender,
         coordination=coordination,
+        desk=desk,
         broadcasts=broadcasts,
         stats=stats,
         briefs=BriefService(stats, catalog, settings, clock),
@@ -469,6 +476,7 @@ def create_app(
         retention=RetentionService(engine, clock, profiles, settings.retention_days),
         ticker=Ticker(settings.tick_seconds, lambda: app.tick()),
         workers=Workers(settings, engine),
+        desk=desk,
         redis=redis,
         peers=peers,
         sharing=sharing,

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     planner_external: bool = False
     planner_page: int = Field(default=1_000, ge=1, le=100_000)
     reminder_days: Annotated[tuple[int, ...], NoDecode] = (14, 3, 1)
+    # The consultation desk: a question not taken within this many hours (plain hours, nights
+    # and weekends included) is reminded to the coordinators' work group once.
+    desk_remind_hours: float = Field(default=24.0, gt=0)
     # How updates arrive: long polling (one instance) or webhooks (any number of instances
     # behind a proxy). Webhook mode serves WEBHOOK_PATH and /healthz on WEBHOOK_HOST:PORT and
     # registers WEBHOOK_URL + WEBHOOK_PATH with Telegram; WEBHOOK_SECRET is checked on every call.

@@ -23,6 +23,7 @@ from bot.domain.segments import Segment
 from bot.infra.clock import ManualClock
 from bot.infra.db import make_engine, migrate
 from bot.services.coordination import CoordinationService
+from bot.services.desk import Context, DeskService
 from bot.services.profile import ProfileService
 from bot.services.volunteering import VolunteerService
 from bot.storage import audit as audit_repo
@@ -192,6 +193,16 @@ async def fill(w: World) -> dict[str, int]:
     await w.volunteering.save_volunteer_profile(
         ZEB, skills=["пайка"], availability=frozenset({"weekends"})
     )
+    # The consultation desk: Zeb's question and follow-up, Ira's question Zeb answered as a
+    # coordinator, the work group Zeb set.
+    desk = DeskService(engine, w.clock, Renderer())
+    asked = await desk.ask(ZEB, "law", "Можно ли арендовать зал?", Context(4, "nvs", ("x",)))
+    await desk.answer(asked.id, OLGA, "Да, по договору.")
+    await desk.follow_up(asked.id, ZEB, f"Спасибо! {FIRST}")
+    iras_question = await desk.ask(IRA, "grant", "Как написать бюджет?", Context(None, None, ()))
+    await desk.take(iras_question.id, ZEB)
+    await desk.answer(iras_question.id, ZEB, "Начните с мероприятий.")
+    await desk.set_group(-1001234, "Координаторы", ZEB)
     w.clock.advance(NOW - EARLIER)
     await w.volunteering.tick()  # reminders (with the contact) and Ira's notice naming Zeb
     return {"mine": mine, "iras": iras, "past": past, "sent": sent}

@@ -21,6 +21,7 @@ from bot.domain import matching
 from bot.domain.errors import UserError
 from bot.infra.clock import Clock
 from bot.infra.sqlite import off_loop
+from bot.storage import desk as desk_repo
 from bot.storage import peers as peers_repo
 from bot.storage import personal as personal_repo
 from bot.storage import profile as repo
@@ -304,6 +305,7 @@ class ProfileService:
                 "self_assessments": await personal_repo.self_assessments_of(conn, user_id),
                 "waiting_messages": await personal_repo.waiting_messages(conn, user_id),
                 "audit": await personal_repo.audit_entries(conn, user_id),
+                "consultations": await desk_repo.export(conn, user_id),
             }
         self._name_catalog_items(data, locale or user.locale)
         return data

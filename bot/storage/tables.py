@@ -530,3 +530,57 @@ introductions = Table(
     Index("ix_introductions_from_id", "from_id"),
     Index("ix_introductions_to_id", "to_id"),
 )
+
+# --- the consultation desk: questions to the coordinators, their conversation, the group ----
+
+
+def _question_fk() -> ForeignKey:
+    return ForeignKey("desk_questions.id", ondelete="CASCADE")
+
+
+desk_questions = Table(
+    "desk_questions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),  # the number «№N»
+    Column("user_id", BigInteger, _user_fk(), nullable=False),  # who asked
+    Column("kind", String(16), nullable=False),  # law / accounting / grant / management / other
+    Column("text", Text, nullable=False),
+    Column("context", Text, nullable=False),  # JSON: stage, region, topics shared with it
+    Column("status", String(12), nullable=False),  # new / taken / answered / closed / withdrawn
+    _who("taken_by"),
+    Column("group_id", BigInteger),  # the work group and forum topic it went to
+    Column("thread_id", BigInteger),
+    Column("rating", Integer),  # 1-5, from the asker
+    Column("rating_comment", Text),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("taken_at", UTCDateTime()),
+    Column("answered_at", UTCDateTime()),  # the first answer
+    Column("active_at", UTCDateTime(), nullable=False),  # the last message either way
+    Column("closed_at", UTCDateTime()),
+    Column("reminded_at", UTCDateTime()),  # the group was reminded it is not taken
+    Index("ix_desk_questions_user_id", "user_id"),
+    Index("ix_desk_questions_status", "status"),
+    Index("ix_desk_questions_thread", "group_id", "thread_id"),
+)
+
+desk_messages = Table(
+    "desk_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("question_id", Integer, _question_fk(), nullable=False),
+    Column("asker_id", BigInteger, _user_fk(), nullable=False),  # whose question it is
+    _who("author_id"),  # a coordinator's answer; None: the asker's follow-up
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_desk_messages_question_id", "question_id"),
+)
+
+desk_group = Table(  # the coordinators' work group (one row, id 1)
+    "desk_group",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("title", String(255)),
+    _who("set_by"),
+    Column("set_at", UTCDateTime(), nullable=False),
+)
