@@ -21,6 +21,7 @@ from handlers import (
     consent,
     content_admin,
     coordinator,
+    desk,
     diagnosis,
     errors,
     fallback,
@@ -76,6 +77,7 @@ def _build() -> Router:
         settings.router,
         volunteer.router,
         volunteer_setup.router,
+        desk.router,
     )
 
     coordinating = Tree(name="coordinating")
@@ -83,6 +85,7 @@ def _build() -> Router:
         observer.middleware(RequireRole("coordinator", "admin"))
     coordinating.include_routers(
         coordinator.router,
+        desk.inbox,
         broadcast.router,
         content_admin.router,
         stats.router,
@@ -106,6 +109,7 @@ def _build() -> Router:
     root = Tree(name="root")
     root.include_routers(
         errors.router,
+        desk.group,  # the work group's messages, before anything that answers a person
         consent.router,
         basics.router,
         language.router,

@@ -56,7 +56,10 @@ async def show_menu(screen: Screen, coordination: CoordinationService, catalog: 
     done = all((steps.region, steps.measure, steps.opportunity, steps.invitation, steps.charts))
     markup = keyboard(
         [
-            [button(tr._("📣 Broadcast"), CoordinatorCb(section="broadcast"))],
+            [
+                button(tr._("📣 Broadcast"), CoordinatorCb(section="broadcast")),
+                button(tr._("📥 Questions"), CoordinatorCb(section="desk")),
+            ],
             [
                 button(tr._("💰 Grants"), CoordinatorCb(section="grants")),
                 button(tr._("📖 Articles"), CoordinatorCb(section="articles")),

@@ -14,6 +14,7 @@ from bot.domain.paging import paged
 from bot.services.measures import MeasureService
 from bot.services.peers import MentorCb
 from bot.services.profile import ProfileService
+from bot.ui.desk import DeskCb
 from bot.ui.keyboards import DiagnosisCb, MeasureCb, MeasuresCb, button, keyboard, page_row
 from bot.ui.screen import Screen
 from handlers import journey
@@ -21,6 +22,7 @@ from handlers import journey
 router = Router(name=__name__)
 PAGE = 5
 MENTORING = "mentoring"  # the catalog's «Менторство, наставничество»
+DESK_MEASURES = frozenset({"expert_consultations"})  # answered by the consultation desk
 
 
 async def _profile(screen: Screen, deps: dict[str, Any]) -> Any:
@@ -128,6 +130,8 @@ async def card_pressed(
             rows.append([InlineKeyboardButton(text=f"🔗 {way.site}", url=way.link)])
     if callback_data.code == MENTORING:  # a real way to get it: mentors inside the bot
         rows.append([button(tr._("🧑‍🏫 Find a mentor"), MentorCb(action="list"))])
+    if callback_data.code in DESK_MEASURES:  # the measure is a question to the coordinators
+        rows.append([button(tr._("💬 Ask the coordinators"), DeskCb(action="ask"))])
     rows.append(
         [
             button(

@@ -19,7 +19,7 @@ from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
 
 from bot.emulator import DEFAULT_TOKEN
-from bot.infra.routing import Gate, Tree, filters_on_the_loop, route
+from bot.infra.routing import ChatTypes, Gate, Tree, filters_on_the_loop, route
 from handlers import build_router
 
 
@@ -90,11 +90,11 @@ def _tree(seen: list[str], kind: type[Router]) -> Router:
     return root
 
 
-def _message(text: str | None, caption: str | None = None) -> Message:
+def _message(text: str | None, caption: str | None = None, chat: str = "private") -> Message:
     return Message(
         message_id=1,
         date=datetime.now(UTC),
-        chat=Chat(id=1, type="private"),
+        chat=Chat(id=1 if chat == "private" else -1001, type=chat),
         from_user=User(id=1, is_bot=False, first_name="A"),
         text=text,
         caption=caption,
@@ -213,13 +213,26 @@ async def test_every_handler_of_the_bot_is_reachable_through_the_gates() -> None
                         assert gate is None or gate.passes(query, {}), (router.name, kind)
                     reached += 1
         for handler in router.message.handlers:
-            for f in handler.filters or ():
-                check = getattr(f.callback, "__wrapped__", f.callback)
+            checks = [
+                getattr(f.callback, "__wrapped__", f.callback) for f in handler.filters or ()
+            ]
+            # a handler for groups only (the desk's work group) is reached by group messages
+            chats = next(
+                (sorted(c.types) for c in checks if isinstance(c, ChatTypes)), ["private"]
+            )
+            for check in checks:
                 events: list[tuple[Message, dict[str, Any]]]
                 if isinstance(check, Command):
-                    events = [(_message(f"{p}{c}"), {}) for p in check.prefix for c in "ab"]
+                    events = [
+                        (_message(f"{p}{c}", chat=t), {})
+                        for p in check.prefix
+                        for c in "ab"
+                        for t in chats
+                    ]
                 elif isinstance(check, State):
-                    events = [(_message("x"), {"raw_state": check.state})]
+                    events = [(_message("x", chat=t), {"raw_state": check.state}) for t in chats]
+                elif isinstance(check, ChatTypes):
+                    events = [(_message("x", chat=t), {}) for t in chats]
                 else:
                     continue
                 for event, data in events:

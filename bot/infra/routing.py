@@ -11,7 +11,8 @@ of event, checked before the child is visited:
 - a press (callback query) passes when its data's prefix is one that a CallbackData filter in
   the child's subtree asks for;
 - a message passes when the conversation's state is one that a state filter there asks for,
-  or its text starts with the prefix of a command filter there (`/`);
+  or its text starts with the prefix of a command filter there (`/`), or its chat is of a type
+  a `ChatTypes` filter there asks for (the work group’s messages: handlers/desk.py);
 - a child with no handler at all for the kind of event is not visited.
 A handler with none of those filters (the fallback, `F.data == …`, a bare `F.text`) makes its
 router's gate open, and every router above it then visits that child. No event is routed
@@ -35,12 +36,12 @@ from aiogram import Router
 from aiogram.dispatcher.event.bases import REJECTED, UNHANDLED
 from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.dispatcher.event.telegram import TelegramEventObserver
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import Command, Filter, StateFilter
 from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import TelegramObject
 
-__all__ = ["Gate", "Tree", "filters_on_the_loop", "prompts", "route"]
+__all__ = ["ChatTypes", "Gate", "Tree", "filters_on_the_loop", "prompts", "route"]
 
 
 class _Open:
@@ -57,6 +58,7 @@ class Gate:
     prefixes: dict[str, set[str]] = field(default_factory=dict)  # a press: by separator
     states: set[str | None] = field(default_factory=set)  # the conversation's state
     commands: set[str] = field(default_factory=set)  # the first character of the text
+    chats: set[str] = field(default_factory=set)  # the chat's type (a message's, a press's)
 
     def passes(self, event: Any, data: dict[str, Any]) -> bool:
         if self.prefixes:
@@ -71,6 +73,10 @@ class Gate:
             text = getattr(event, "text", None) or getattr(event, "caption", None)
             if isinstance(text, str) and text.lstrip()[:1] in self.commands:
                 return True
+        if self.chats:
+            chat = _chat_of(event)
+            if chat is not None and chat.type in self.chats:
+                return True
         return False
 
     def add(self, other: Gate) -> None:
@@ -78,6 +84,26 @@ class Gate:
             self.prefixes.setdefault(sep, set()).update(prefixes)
         self.states |= other.states
         self.commands |= other.commands
+        self.chats |= other.chats
+
+
+def _chat_of(event: Any) -> Any:
+    chat = getattr(event, "chat", None)
+    if chat is None:  # a press: the chat of the message its button is on
+        chat = getattr(getattr(event, "message", None), "chat", None)
+    return chat
+
+
+class ChatTypes(Filter):
+    """The event's chat is of one of `types` ("private", "group", "supergroup", …); as a
+    filter of a handler it is also that handler's gate (see `route`)."""
+
+    def __init__(self, *types: str) -> None:
+        self.types = frozenset(types)
+
+    async def __call__(self, event: TelegramObject) -> bool:
+        chat = _chat_of(event)
+        return chat is not None and chat.type in self.types
 
 
 class Tree(Router):
@@ -155,6 +181,9 @@ def _needs(handler: HandlerObject) -> Gate | _Open:
         if isinstance(check, CallbackQueryFilter):
             kind = check.callback_data
             return Gate(prefixes={kind.__separator__: {kind.__prefix__}})
+    for check in checks:
+        if isinstance(check, ChatTypes):
+            return Gate(chats=set(check.types))
     for check in checks:
         states = _states(check)
         if states is not None:

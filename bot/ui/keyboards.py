@@ -218,13 +218,19 @@ def main_menu(
         personal = [
             [button(tr._("🙋 Opportunities"), Menu(section="volunteer"))],
             [button(tr._("✅ My sign-ups"), Menu(section="signups"))],
-            [button(tr._("👤 Profile"), Menu(section="profile"))],
+            [
+                button(tr._("👤 Profile"), Menu(section="profile")),
+                button(tr._("💬 Ask a question"), Menu(section="desk")),
+            ],
             [button(tr._("🚀 I have a project of my own too"), Menu(section="own_project"))],
         ]
     else:
         personal = [
             [button(tr._("🚀 My project"), Menu(section="journey"))],
-            [button(tr._("👤 Profile"), Menu(section="profile"))],
+            [
+                button(tr._("👤 Profile"), Menu(section="profile")),
+                button(tr._("💬 Ask a question"), Menu(section="desk")),
+            ],
             [button(tr._("🤝 Peers and mentors"), Menu(section="peers"))]
             if "activist" in mine
             else [],

@@ -143,10 +143,11 @@ async def test_what_fits_is_shown_at_once_and_the_menu_and_profile_are_a_volunte
 
     # The menu leads with opportunities and sign-ups; no "My project" on top.
     menu = await say(user, "/menu")
-    assert menu.button_texts()[:4] == [
+    assert menu.button_texts()[:5] == [
         "🙋 Opportunities",
         "✅ My sign-ups",
         "👤 Profile",
+        "💬 Ask a question",
         "🚀 I have a project of my own too",
     ]
     screen = await tap(user, "🙋 Opportunities", menu)
