@@ -282,5 +282,11 @@ async def test_a_question_through_the_inbox(emulator: Emulator, launch: Launch) 
     [exported] = data["consultations"]
     assert exported["text"] == "How do we write the budget?"
     assert exported["messages"][0]["text"].startswith("Start from the activities")
+    anna.skip_pending()
+    await anna.send("/my_data")
+    [*_, shown] = await anna.messages_until(lambda m: "to the coordinators" in m.text)
+    assert "1 question to the coordinators" in shown.text
+    assert "№1 · " in shown.text
+    assert "⭐ 4/5" in shown.text
     assert emulator.calls_of("createForumTopic") == []  # no work group: the inbox only
     assert emulator.rejections() == []
