@@ -15,7 +15,9 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 
 from bot.content import Catalog, UnknownCodeError
 from bot.services.coordination import CoordinationService
+from bot.services.desk import DeskService
 from bot.services.stats import DAYS, SCORES, Area, Assessment, Picture, StatsService
+from bot.ui.desk import kind_name
 from bot.ui.keyboards import button, grid, keyboard
 from bot.ui.render import Tr
 from bot.ui.screen import Screen
@@ -97,6 +99,7 @@ async def show_stats(
     coordination: CoordinationService,
     font: Path | None = None,
     callback_data: CallbackData | None = None,
+    desk: DeskService | None = None,
 ) -> None:
     tr = screen.tr
     screen.query = None  # the charts come as new messages; the menu stays where it was
@@ -121,7 +124,16 @@ async def show_stats(
             [button(tr._("« For coordinators"), CoordinatorCb(section="menu"))],
         ]
     )
-    summary = tr("stats/summary.j2", o=report.overview, days=DAYS, area=area.name)
+    figures = await desk.figures() if desk is not None else None
+    kinds = [(kind_name(tr, k), n) for k, n in figures.kinds] if figures is not None else []
+    summary = tr(
+        "stats/summary.j2",
+        o=report.overview,
+        days=DAYS,
+        area=area.name,
+        desk=figures,
+        desk_kinds=kinds,
+    )
     await screen.send(summary, markup)
 
 

@@ -15,6 +15,8 @@ to the group once, by the tick.
 from __future__ import annotations
 
 import logging
+import math
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -52,6 +54,26 @@ class Context:
 
     def to_json(self) -> dict[str, Any]:
         return {"stage": self.stage, "region": self.region, "topics": list(self.topics)}
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The desk in /stats: questions by kind, still open, hours to the first answer (median and
+    90th percentile, plain hours), ratings."""
+
+    total: int
+    kinds: tuple[tuple[str, int], ...]  # (kind, questions), most asked first
+    open: int
+    median: float | None
+    p90: float | None
+    rated: int
+    average: float | None
+
+
+def _rank(values: list[float], share: float) -> float:
+    """The nearest-rank percentile of sorted `values`."""
+    index = max(0, min(len(values) - 1, math.ceil(share * len(values)) - 1))
+    return values[index]
 
 
 class DeskService:
@@ -230,6 +252,26 @@ class DeskService:
             assert question is not None
             await self._push(conn, question, "closed", now)
         return question
+
+    async def figures(self) -> Figures:
+        async with self.engine.connect() as conn:
+            rows = await repo.figures_rows(conn)
+        kinds = Counter(kind for kind, *_ in rows)
+        waits = sorted(
+            round((answered - created).total_seconds() / 3600, 1)
+            for _kind, _status, created, answered, _rating in rows
+            if answered is not None
+        )
+        ratings = [rating for *_, rating in rows if rating is not None]
+        return Figures(
+            total=len(rows),
+            kinds=tuple(kinds.most_common()),
+            open=sum(1 for _kind, status, *_ in rows if status in OPEN),
+            median=_rank(waits, 0.5) if waits else None,
+            p90=_rank(waits, 0.9) if waits else None,
+            rated=len(ratings),
+            average=round(sum(ratings) / len(ratings), 1) if ratings else None,
+        )
 
     # ------------------------------------------------------------------ the work group
 

@@ -186,6 +186,15 @@ async def not_taken(conn: AsyncConnection, before: datetime) -> list[Question]:
     return [_question(r) for r in rows.mappings()]
 
 
+async def figures_rows(
+    conn: AsyncConnection,
+) -> list[tuple[str, str, datetime, datetime | None, int | None]]:
+    """Every question's kind, status, times and rating, for /stats (no one's text or id)."""
+    q = desk_questions.c
+    rows = await conn.execute(select(q.kind, q.status, q.created_at, q.answered_at, q.rating))
+    return [(r[0], r[1], r[2], r[3], r[4]) for r in rows.all()]
+
+
 async def group(conn: AsyncConnection) -> DeskGroup | None:
     g = desk_group.c
     row = (await conn.execute(select(g.chat_id, g.title, g.set_by).where(g.id == 1))).first()
