@@ -422,6 +422,28 @@ async def post_follow_up(
         )
 
 
+async def post_inbox_answer(
+    bot: Bot, desk: DeskService, renderer: Renderer, question: Question, screen: Screen, text: str
+) -> None:
+    """An answer given from the inbox to a question that has a topic goes into the topic too,
+    so the work group keeps the whole conversation."""
+    work = await desk.group()
+    if work is None or question.thread_id is None or question.group_id != work.chat_id:
+        return
+    tr = _group_tr(renderer, desk)
+    name = who(screen.user, screen.user_id)  # the template escapes it
+    try:
+        await bot.send_message(
+            work.chat_id,
+            tr("desk/group_inbox_answer.j2", name=name, text=text),
+            message_thread_id=question.thread_id,
+        )
+    except TelegramAPIError as exc:
+        log.warning(
+            "desk answer not posted", extra={"question_id": question.id, "error": str(exc)}
+        )
+
+
 async def close_topic(bot: Bot, desk: DeskService, question: Question) -> None:
     work = await desk.group()
     if work is None or question.thread_id is None or question.group_id != work.chat_id:
@@ -635,6 +657,8 @@ async def inbox_answer_typed(
     users: UserService,
     catalog: Catalog,
     sender: Sender,
+    bot: Bot,
+    renderer: Renderer,
 ) -> None:
     assert screen.state is not None
     tr = screen.tr
@@ -648,6 +672,7 @@ async def inbox_answer_typed(
     await screen.state.clear()
     question = await desk.answer(int(data.get("question", 0)), screen.user_id, message.text)
     sender.wake()
+    await post_inbox_answer(bot, desk, renderer, question, screen, message.text)
     await screen.send(tr._("✅ Sent to the asker."))
     await show_inbox_question(screen, desk, users, catalog, question)
 

@@ -208,6 +208,25 @@ async def test_a_question_through_the_forum_topic(emulator: Emulator, launch: La
     card = await tap(anna, "↩️ Withdraw")
     assert "withdrawn" in card.text
     assert (await question_row(app, 2))["status"] == "withdrawn"
+    assert group.topic("№2 · 🧾 Accounting").closed
+
+    # With a group set, the inbox works too, and its answers go into the topic as well.
+    await ask(anna, "🧭 Management", "How do we split the roles?")
+    [*_, third] = await group.wait_topics(3)
+    await group.next_message()
+    await say(olga, "/coordinator")
+    await tap(olga, "📥 Questions")
+    await tap(olga, "№3 · 🧭 Management")
+    await tap(olga, "✍️ Answer")
+    olga.skip_pending()
+    await olga.send("Write down who decides what & when.")
+    assert "Sent to the asker" in (await olga.next_message()).text
+    mirrored = await group.next_message()
+    assert mirrored.thread_id == third.message_thread_id
+    assert "Answer from the bot by Olga (@olga_9400)" in mirrored.text
+    assert "who decides what & when." in mirrored.text
+    [*_, pushed] = await anna.messages_until(lambda m: "Consultation №3" in m.text)
+    assert "who decides what & when." in pushed.text
     assert emulator.rejections() == []
 
 
