@@ -31,7 +31,7 @@ from bot.delivery import Sender
 from bot.domain.errors import StaleButton
 from bot.infra.routing import ChatTypes
 from bot.services.coordination import CoordinationService
-from bot.services.desk import MAX_QUESTION, Context, DeskService, Question
+from bot.services.desk import MAX_FILES, MAX_QUESTION, Context, DeskService, Question
 from bot.services.profile import ProfileService
 from bot.services.users import UserService
 from bot.ui.desk import KINDS, DeskCb, kind_name, status_name
@@ -153,6 +153,7 @@ async def _preview(screen: Screen, profiles: ProfileService, catalog: Catalog) -
         "desk/preview.j2",
         kind=kind_name(tr, data["kind"]),
         text=data["text"],
+        files=len(data.get("files") or ()),
         ctx=shared(tr, catalog, context.to_json()),
     )
     await screen.show(text, keyboard(rows))
@@ -190,7 +191,11 @@ async def send_question(
         raise StaleButton  # sent already, or a preview of an old session
     await screen.state.clear()
     question = await desk.ask(
-        screen.user_id, data["kind"], data["text"], await _context(screen, profiles)
+        screen.user_id,
+        data["kind"],
+        data["text"],
+        await _context(screen, profiles),
+        list(data.get("files") or ()),
     )
     await post_to_group(bot, desk, renderer, catalog, question, screen)
     tr = screen.tr
@@ -349,6 +354,41 @@ async def comment_typed(message: Message, screen: Screen, desk: DeskService) -> 
     await screen.send(tr._("Thank you! The coordinators will read it."), keyboard(rows))
 
 
+def attached(message: Message) -> dict[str, str] | None:
+    """A photo or a document of the message, as the question keeps it."""
+    if message.photo:
+        return {"kind": "photo", "file_id": message.photo[-1].file_id}
+    if message.document is not None:
+        name = message.document.file_name or "document"
+        return {"kind": "document", "file_id": message.document.file_id, "name": name}
+    return None
+
+
+@router.message(DeskForm.text, F.photo | F.document)
+@router.message(DeskForm.preview, F.photo | F.document)
+async def file_attached(
+    message: Message, screen: Screen, profiles: ProfileService, catalog: Catalog
+) -> None:
+    """Up to MAX_FILES photos or documents go with the question (the text is still needed)."""
+    assert screen.state is not None
+    tr = screen.tr
+    data = await screen.state.get_data()
+    files = list(data.get("files") or ())
+    file = attached(message)
+    if file is None or len(files) >= MAX_FILES:
+        note = tr._("A question takes up to {n} files.").format(n=MAX_FILES)
+        await screen.send(note, keyboard([menu_row(tr)]))
+        return
+    files.append(file)
+    await screen.state.update_data(files=files)
+    if data.get("text"):
+        await screen.state.set_state(DeskForm.preview)
+        await _preview(screen, profiles, catalog)
+        return
+    note = tr._("📎 Attached: {n} of {max}. Now write the question itself as text.")
+    await screen.send(note.format(n=len(files), max=MAX_FILES), keyboard([menu_row(tr)]))
+
+
 @router.message(DeskForm.text)
 @router.message(DeskForm.follow_up)
 @router.message(DeskForm.comment)
@@ -397,10 +437,22 @@ async def post_to_group(
             message_thread_id=topic.message_thread_id,
             reply_markup=markup,
         )
+        await send_files(bot, work.chat_id, question, topic.message_thread_id)
     except TelegramAPIError as exc:
         log.warning(
             "desk group post failed", extra={"question_id": question.id, "error": str(exc)}
         )
+
+
+async def send_files(
+    bot: Bot, chat_id: int, question: Question, thread_id: int | None = None
+) -> None:
+    """The question's photos and documents, by their Telegram file ids."""
+    for file in question.files:
+        if file["kind"] == "photo":
+            await bot.send_photo(chat_id, file["file_id"], message_thread_id=thread_id)
+        else:
+            await bot.send_document(chat_id, file["file_id"], message_thread_id=thread_id)
 
 
 async def post_follow_up(
@@ -587,6 +639,8 @@ async def show_inbox_question(
                 button(tr._("✅ Close"), DeskCb(action="shut", id=question.id)),
             ]
         )
+    if question.files:
+        rows.append([button(tr._("📎 Show the files"), DeskCb(action="files", id=question.id))])
     rows.append([button(tr._("« Questions"), DeskCb(action="inbox"))])
     text = tr(
         "desk/inbox_question.j2",
@@ -611,6 +665,13 @@ async def inbox_see(
 ) -> None:
     await _clear(screen)
     await show_inbox_question(screen, desk, users, catalog, await desk.get(callback_data.id))
+
+
+@inbox.callback_query(DeskCb.filter(F.action == "files"))
+async def inbox_files(
+    query: CallbackQuery, callback_data: DeskCb, screen: Screen, desk: DeskService, bot: Bot
+) -> None:
+    await send_files(bot, screen.chat_id, await desk.get(callback_data.id))
 
 
 @inbox.callback_query(DeskCb.filter(F.action == "take"))

@@ -33,11 +33,11 @@ from bot.storage import outbox as outbox_repo
 from bot.storage import users as users_repo
 from bot.storage.desk import OPEN, DeskGroup, DeskMessage, Question
 from bot.storage.outbox import NewPush
-from bot.ui.desk import MAX_QUESTION, DeskCb, kind_name
+from bot.ui.desk import MAX_FILES, MAX_QUESTION, DeskCb, kind_name
 from bot.ui.keyboards import Menu
 from bot.ui.render import Renderer, Tr, split_html
 
-__all__ = ["MAX_QUESTION", "DeskGroup", "DeskMessage", "DeskService", "Question"]
+__all__ = ["MAX_FILES", "MAX_QUESTION", "DeskGroup", "DeskMessage", "DeskService", "Question"]
 
 log = logging.getLogger(__name__)
 SILENCE = timedelta(days=7)  # an answered question closes after a week without a message
@@ -93,11 +93,25 @@ class DeskService:
 
     # ------------------------------------------------------------------ the asker's side
 
-    async def ask(self, user_id: int, kind: str, text: str, context: Context) -> Question:
+    async def ask(
+        self,
+        user_id: int,
+        kind: str,
+        text: str,
+        context: Context,
+        files: list[dict[str, str]] | None = None,
+    ) -> Question:
+        """A new question; `files`: photos and documents attached (at most MAX_FILES)."""
         now = self.clock.now()
         async with self.engine.begin() as conn:
             question_id = await repo.create(
-                conn, user_id, kind, text[:MAX_QUESTION], context.to_json(), now
+                conn,
+                user_id,
+                kind,
+                text[:MAX_QUESTION],
+                context.to_json(),
+                now,
+                (files or [])[:MAX_FILES],
             )
             question = await repo.get(conn, question_id)
         assert question is not None

@@ -24,6 +24,7 @@ class Question:
     kind: str
     text: str
     context: dict[str, Any]
+    files: list[dict[str, str]]
     status: str
     taken_by: int | None
     group_id: int | None
@@ -55,6 +56,7 @@ class DeskGroup:
 def _question(row: Any) -> Question:
     values = dict(row)
     values["context"] = json.loads(values["context"])
+    values["files"] = json.loads(values["files"] or "[]")
     return Question(**values)
 
 
@@ -65,6 +67,7 @@ async def create(
     text: str,
     context: dict[str, Any],
     now: datetime,
+    files: list[dict[str, str]] | None = None,
 ) -> int:
     result = await conn.execute(
         insert(desk_questions).values(
@@ -72,6 +75,7 @@ async def create(
             kind=kind,
             text=text,
             context=json.dumps(context, ensure_ascii=False),
+            files=json.dumps(files or [], ensure_ascii=False),
             status="new",
             created_at=now,
             active_at=now,
@@ -226,6 +230,7 @@ async def export(conn: AsyncConnection, user_id: int) -> list[dict[str, Any]]:
                 "kind": question.kind,
                 "text": question.text,
                 "shared": question.context,
+                "files": [f.get("name") or f["kind"] for f in question.files],
                 "status": question.status,
                 "asked_at": question.created_at,
                 "closed_at": question.closed_at,

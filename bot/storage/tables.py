@@ -546,6 +546,8 @@ desk_questions = Table(
     Column("kind", String(16), nullable=False),  # law / accounting / grant / management / other
     Column("text", Text, nullable=False),
     Column("context", Text, nullable=False),  # JSON: stage, region, topics shared with it
+    Column("files", Text, nullable=False, default="[]", server_default="[]"),  # JSON: attached
+    # photos and documents, [{"kind": "photo" | "document", "file_id": …, "name": …}]
     Column("status", String(12), nullable=False),  # new / taken / answered / closed / withdrawn
     _who("taken_by"),
     Column("group_id", BigInteger),  # the work group and forum topic it went to

@@ -7,6 +7,7 @@ from aiogram.filters.callback_data import CallbackData
 from bot.ui.render import Tr
 
 MAX_QUESTION = 3000  # characters of a question or a follow-up (a group post stays under 4096)
+MAX_FILES = 3  # photos or documents attached to a question
 
 
 def _(message: str) -> str:

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("context", sa.Text(), nullable=False),
+        sa.Column("files", sa.Text(), nullable=False, server_default="[]"),
         sa.Column("status", sa.String(12), nullable=False),
         sa.Column("taken_by", sa.BigInteger()),
         sa.Column("group_id", sa.BigInteger()),

@@ -18,6 +18,7 @@ from bot.ui.keyboards import MeasureCb
 from tests.conftest import Launch
 from tests.e2e.test_journey import say, tap
 from tests.e2e.test_volunteer import person, tick
+from tests.emulator.conftest import png
 
 MONDAY = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
 COORDINATOR = 9400
@@ -89,6 +90,9 @@ async def test_a_question_through_the_forum_topic(emulator: Emulator, launch: La
     await say(anna, "/menu")
     await tap(anna, "💬 Ask a question")
     await tap(anna, "⚖️ Law")
+    anna.skip_pending()
+    await anna.send_photo(png(), "the lease")
+    assert "📎 Attached: 1 of 3" in (await anna.next_message()).text
     too_long = await say(anna, "x" * 3001)
     assert "too long for one question" in too_long.text
     preview = await say(anna, "Can we <b>rent</b> a room & sign <i>alone</i>?")
@@ -97,6 +101,7 @@ async def test_a_question_through_the_forum_topic(emulator: Emulator, launch: La
     assert "region: Moscow" in preview.text
     assert "topics: Social services" in preview.text
     assert "Only coordinators see questions" in preview.text
+    assert "📎 Attached files: 1" in preview.text
     sent = await tap(anna, "📨 Send")
     assert "Question №1 is sent to the coordinators" in sent.text
 
@@ -108,6 +113,9 @@ async def test_a_question_through_the_forum_topic(emulator: Emulator, launch: La
     assert "Can we <b>rent</b> a room & sign <i>alone</i>?" in post.text
     assert "Anna (@anna_9401)" in post.text
     assert post.button_texts() == ["🙋 Take"]
+    photo = await group.next_message()  # the attached photo, in the same topic
+    assert photo.kind == "photo"
+    assert photo.thread_id == topic.message_thread_id
 
     # A non-coordinator in the group: the press is refused, the reply is not passed on.
     answer = await group.press(boris, "🙋 Take")
@@ -225,6 +233,8 @@ async def test_a_question_through_the_forum_topic(emulator: Emulator, launch: La
     assert mirrored.thread_id == third.message_thread_id
     assert "Answer from the bot by Olga (@olga_9400)" in mirrored.text
     assert "who decides what & when." in mirrored.text
+    await olga.press_data("dk:files:1:")  # the first question's photo, to the coordinator
+    await olga.messages_until(lambda m: m.kind == "photo")
     [*_, pushed] = await anna.messages_until(lambda m: "Consultation №3" in m.text)
     assert "who decides what & when." in pushed.text
     assert emulator.rejections() == []
