@@ -14,6 +14,7 @@ from bot.infra.routing import Tree, filters_on_the_loop, route
 from handlers import (
     admin,
     articles,
+    attendance,
     basics,
     brief,
     broadcast,
@@ -78,6 +79,7 @@ def _build() -> Router:
         volunteer.router,
         volunteer_setup.router,
         desk.router,
+        attendance.router,
     )
 
     coordinating = Tree(name="coordinating")

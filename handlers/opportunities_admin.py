@@ -21,6 +21,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from bot.config import Settings
 from bot.content import Catalog
 from bot.delivery import Sender
+from bot.domain import attendance as turnout
 from bot.domain import opportunities as rules
 from bot.domain.errors import StaleButton
 from bot.domain.fields import DayOutOfRange, blank
@@ -994,6 +995,8 @@ async def show_people(
     people = await volunteering.roster(opportunity_id)
     confirmed = [p for p in people if p.status == "confirmed"]
     waiting = [p for p in people if p.status == "waiting"]
+    declined = [p for p in people if p.status not in ("confirmed", "waiting")]
+    answers = {p.user_id: turnout.confirm_state(p.confirm, opp.starts_at, now) for p in people}
     started = now >= opp.starts_at
     tr = screen.tr
     rows: list[list[InlineKeyboardButton]] = []
@@ -1016,7 +1019,14 @@ async def show_people(
     )
     rows.append([button(tr._("« Back"), OrganiserCb(action="card", id=opportunity_id))])
     text = tr(
-        "opportunities/people.j2", opp=opp, confirmed=confirmed, waiting=waiting, started=started
+        "opportunities/people.j2",
+        opp=opp,
+        confirmed=confirmed,
+        waiting=waiting,
+        declined=declined,
+        answers=answers,
+        tally={k: sum(1 for p in confirmed if answers[p.user_id] == k) for k in turnout.STATES},
+        started=started,
     )
     await screen.show(text, keyboard(rows))
 

@@ -203,6 +203,12 @@ async def fill(w: World) -> dict[str, int]:
     await desk.take(iras_question.id, ZEB)
     await desk.answer(iras_question.id, ZEB, "Начните с мероприятий.")
     await desk.set_group(-1001234, "Координаторы", ZEB)
+    async with engine.begin() as conn:  # a certificate Zeb downloaded, in their full name
+        await volunteering_repo.add_certificate(
+            conn,
+            {"code": "ZEBCERT234", "user_id": ZEB, "name": f"{FIRST} {LAST}", "minutes": 180,
+             "events": 1, "issued_at": NOW},
+        )  # fmt: skip
     w.clock.advance(NOW - EARLIER)
     await w.volunteering.tick()  # reminders (with the contact) and Ira's notice naming Zeb
     return {"mine": mine, "iras": iras, "past": past, "sent": sent}

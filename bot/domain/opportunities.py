@@ -195,12 +195,20 @@ def reminder_moment(
 
 
 def reminder_at(
-    now: datetime, starts_at: datetime, tz: str, quiet_start: int, quiet_end: int
+    now: datetime,
+    starts_at: datetime,
+    tz: str,
+    quiet_start: int,
+    quiet_end: int,
+    *,
+    latest: datetime | None = None,
 ) -> datetime:
     """When a reminder due `now` may go: after the volunteer's quiet hours, unless that would
-    be too close to the start — then at once (they signed up for an early start)."""
+    be too close to the start (or later than `latest`: a confirmation's deadline) — then at
+    once (they signed up for an early start)."""
     when = allowed_at(now, tz, quiet_start, quiet_end)
-    return when if when <= starts_at - LAST_CALL else now
+    limit = starts_at - LAST_CALL if latest is None else min(latest, starts_at - LAST_CALL)
+    return when if when <= limit else now
 
 
 # --- the organiser's input ------------------------------------------------------------------

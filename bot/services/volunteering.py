@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.config import Settings
+from bot.domain import attendance
 from bot.domain import opportunities as rules
 from bot.domain.errors import StaleButton, UserError
 from bot.domain.fields import blank
@@ -289,6 +290,13 @@ class VolunteerService:
         if not chosen:
             return 0
         who = await repo.addressees(conn, [s.user_id for s in chosen])
+        # Promoted within a day of the start, past their reminder: asked to confirm at once,
+        # so they may decline in turn and the place goes on.
+        ask = opp.starts_at - now <= attendance.ASK_WITHIN and attendance.may_ask(
+            opp.starts_at, now
+        )
+        if ask:
+            await repo.set_confirm(conn, opp.id, who, attendance.ASKED, now)
         pushes = [
             self._push(
                 a,
@@ -298,6 +306,8 @@ class VolunteerService:
                 opp,
                 now,
                 urgent=True,
+                confirm_by=attendance.confirm_by(opp.starts_at) if ask else None,
+                ask=ask,
             )
             for a in who.values()
         ]
@@ -317,6 +327,7 @@ class VolunteerService:
         urgent: bool = False,
         unsubscribe: bool = False,
         at: datetime | None = None,
+        ask: bool = False,
         **context: Any,
     ) -> NewPush:
         """A push about `opp` to `to`, in their language and zone, after their quiet hours
@@ -324,8 +335,18 @@ class VolunteerService:
         once the event has started)."""
         tz = user_zone(to.timezone, self.settings.default_timezone)
         tr = self.renderer.bind(to.locale or self.settings.default_locale)
-        text = tr(template, opp=opp, tz=tz, **context)
-        buttons = [[_button(tr._("🙋 Open the opportunity"), packed.volunteer("card", opp.id))]]
+        text = tr(template, opp=opp, tz=tz, ask=ask, **context)
+        buttons = []
+        if ask:  # «Придёте?»: answered in one tap, under the text that asks
+            buttons.append(
+                [
+                    _button(tr._("✅ Yes"), packed.confirm("yes", opp.id, to.id)),
+                    _button(tr._("✖ I can’t make it"), packed.confirm("no", opp.id, to.id)),
+                ]
+            )
+        buttons.append(
+            [_button(tr._("🙋 Open the opportunity"), packed.volunteer("card", opp.id))]
+        )
         if unsubscribe:
             buttons.append(
                 [_button(tr._("🔕 Unsubscribe from volunteering"), packed.unsub("opportunities"))]
@@ -359,6 +380,8 @@ class VolunteerService:
         now = self.clock.now()
         added = await self._fill_all(now)
         added += await self._remind(now)
+        await self._unanswered(now)
+        added += await self._thank_all(now)
         added += await self._notify_organisers(now)
         if added:
             log.info("volunteering pushes planned", extra={"enqueued": added})
@@ -387,6 +410,7 @@ class VolunteerService:
             due = await repo.starting_soon(conn, now, now + lead_max)
             planned = await pushes_repo.recent_keys(conn, ("opp_reminder",), now - 2 * lead_max)
         pushes = []
+        asking: dict[int, list[int]] = defaultdict(list)
         for d in due:
             if not d.user.wants_opportunities:
                 continue
@@ -395,14 +419,20 @@ class VolunteerService:
             lead = rules.reminder_due(d.opportunity.starts_at, d.status_at, now, quiet=quiet)
             if lead is None:
                 continue
-            if rules.reminder_at(now, d.opportunity.starts_at, *quiet) > now:
+            opp = d.opportunity
+            # The first reminder that still leaves time to answer asks «Придёте?»; then the
+            # night may hold it back only while it would still come before the deadline.
+            ask = d.confirm is None and attendance.may_ask(opp.starts_at, now)
+            latest = attendance.confirm_by(opp.starts_at) if ask else None
+            if rules.reminder_at(now, opp.starts_at, *quiet, latest=latest) > now:
                 continue  # late (the bot was down) and quiet now: a tick after the night
             hours = int(lead.total_seconds() // 3600)
-            opp = d.opportunity
             start = f"{opp.starts_at:%Y%m%dT%H%M}"
             key = f"opp-remind:{opp.id}:{d.user.id}:{hours}:{start}:{d.position}"
             if key in planned:
                 continue
+            if ask:
+                asking[opp.id].append(d.user.id)
             pushes.append(
                 self._push(
                     d.user,
@@ -413,13 +443,154 @@ class VolunteerService:
                     now,
                     unsubscribe=True,
                     at=now,
+                    ask=ask,
+                    confirm_by=latest,
                     **_time_left(d.opportunity.starts_at, now, tz),
                 )
             )
         if not pushes:
             return 0
         async with self.engine.begin() as conn:
+            for opportunity_id, user_ids in asking.items():
+                await repo.set_confirm(
+                    conn, opportunity_id, user_ids, attendance.ASKED, now, only=None
+                )
             return await outbox_repo.enqueue(conn, pushes, now)
+
+    async def _unanswered(self, now: datetime) -> int:
+        """Asked to confirm, no answer by the deadline: «не подтвердил» — the organiser's notice
+        says so (and their participants screen shows it)."""
+        async with self.engine.connect() as conn:
+            late = await repo.unanswered(
+                conn, now + attendance.CONFIRM_LEAD, now - timedelta(days=1)
+            )
+        if not late:
+            return 0
+        async with self.engine.begin() as conn:
+            n = 0
+            for opportunity_id, user_id in late:
+                if await repo.set_confirm(
+                    conn, opportunity_id, [user_id], attendance.SILENT, now, only=attendance.ASKED
+                ):
+                    await repo.log_change(conn, opportunity_id, user_id, "silent", now)
+                    n += 1
+        return n
+
+    async def _thank_all(self, now: datetime) -> int:
+        """Each attendee of an event that has ended (marked by the organiser) is thanked once,
+        with the one-tap rating."""
+        async with self.engine.connect() as conn:
+            due = await repo.to_thank(conn, now, now - attendance.THANKS_WITHIN)
+        added = 0
+        for opportunity_id, user_id in due:
+            async with self.engine.begin() as conn:
+                added += await self._thank(conn, opportunity_id, user_id, now)
+        return added
+
+    async def _thank(
+        self, conn: AsyncConnection, opportunity_id: int, user_id: int, now: datetime
+    ) -> int:
+        if not await repo.set_thanked(conn, opportunity_id, user_id, now):
+            return 0  # another tick did
+        opp = await repo.get(conn, opportunity_id)
+        to = (await repo.addressees(conn, [user_id])).get(user_id)
+        if opp is None or to is None:
+            return 0
+        tr = self.renderer.bind(to.locale or self.settings.default_locale)
+        tz = user_zone(to.timezone, self.settings.default_timezone)
+        text = tr(
+            "attendance/push_thanks.j2",
+            opp=opp,
+            tz=tz,
+            hours=attendance.hours_text(attendance.event_minutes(opp.starts_at, opp.ends_at)),
+        )
+        stars = [
+            _button(
+                "⭐" * n if n < 3 else f"{n}⭐",
+                packed.rate("rate", opp.id, user_id, n),
+            )
+            for n in attendance.RATINGS
+        ]
+        push = NewPush(
+            user_id=to.id,
+            chat_id=to.id,
+            kind="opp_thanks",
+            dedup_key=f"opp-thanks:{opp.id}:{to.id}",
+            payload={
+                "text": split_html(text)[0],
+                "parse_mode": "HTML",
+                "buttons": [stars],
+            },
+            not_before=allowed_at(now, tz, to.quiet_start, to.quiet_end),
+        )
+        return await outbox_repo.enqueue(conn, [push], now)
+
+    async def rate(
+        self,
+        opportunity_id: int,
+        user_id: int,
+        presser: int,
+        *,
+        value: int | None = None,
+        comment: str | None = None,
+    ) -> str:
+        """The attendee's rating (1–5) or comment: ok / not_yours / bad_value / not_attended."""
+        if user_id != presser:
+            return "not_yours"
+        if value is not None and value not in attendance.RATINGS:
+            return "bad_value"
+        async with self.engine.begin() as conn:
+            mine = await repo.signup_of(conn, opportunity_id, user_id)
+            opp = await repo.get(conn, opportunity_id)
+            if opp is None or mine is None or mine.attended is not True:
+                return "not_attended"
+            if self.clock.now() < opp.ends_at:
+                return "not_ended"
+            if comment is not None and mine.rating is None:
+                return "no_rating"
+            values: dict[str, Any] = {}
+            if value is not None:
+                values["rating"] = value
+            if comment is not None:
+                values["comment"] = comment.strip()[: attendance.COMMENT_LIMIT] or None
+            await repo.set_rating(conn, opportunity_id, user_id, **values)
+        return "ok"
+
+    async def answer(self, opportunity_id: int, user_id: int, presser: int, yes: bool) -> str:
+        """The volunteer's answer to «Придёте?»: yes — kept; no — the place is given back at
+        once and the first in the waiting list moves up (and is asked in turn). Returns what
+        happened: yes / no / already_yes / not_yours / not_signed / started / cancelled."""
+        if user_id != presser:
+            return "not_yours"
+        async with self.engine.begin() as conn:
+            opp = await repo.lock(conn, opportunity_id)
+            if opp is None:
+                raise StaleButton
+            now = self.clock.now()
+            mine = await repo.signup_of(conn, opportunity_id, user_id)
+            refusal = attendance.answer_refusal(
+                mine.status if mine is not None else "",
+                mine.confirm if mine is not None else None,
+                opp.starts_at,
+                now,
+                opp.status == CANCELLED,
+            )
+            if refusal is not None:
+                return refusal
+            assert mine is not None
+            if yes:
+                if mine.confirm == attendance.YES:
+                    return "already_yes"
+                await repo.set_confirm(conn, opportunity_id, [user_id], attendance.YES, now)
+                return "yes"
+            await repo.save_signup(conn, opportunity_id, user_id, WITHDRAWN, now)
+            await repo.set_confirm(conn, opportunity_id, [user_id], attendance.NO, now)
+            await repo.log_change(conn, opportunity_id, user_id, "declined", now)
+            await repo.cancel_pending(
+                conn, "opp_reminder", f"opp-remind:{opportunity_id}:{user_id}:", user_id
+            )
+            await self._fill(conn, opp, now)
+        return "no"
 
     async def _notify_organisers(self, now: datetime) -> int:
         """One notice per organiser with every sign-up change since the last one, at most one

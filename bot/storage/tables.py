@@ -417,6 +417,14 @@ signups = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("status_at", UTCDateTime(), nullable=False),  # when the status was set
     Column("attended", Boolean),  # None: not marked; False: a no-show
+    # The day-before confirmation: None not asked; asked; yes; no (declined: the place went);
+    # silent (asked, no answer by the deadline).
+    Column("confirm", String(8)),
+    Column("confirm_at", UTCDateTime()),  # when asked or answered
+    Column("rating", Integer),  # 1–5, the volunteer's, after the event
+    Column("comment", Text),  # the volunteer's comment with the rating
+    Column("thanked_at", UTCDateTime()),  # when the thanks with the rating buttons went
+    Column("minutes", Integer),  # the organiser's correction of the hours; None: end − start
     Index("ix_signups_user_id", "user_id"),
 )
 
@@ -585,4 +593,17 @@ desk_group = Table(  # the coordinators' work group (one row, id 1)
     Column("title", String(255)),
     _who("set_by"),
     Column("set_at", UTCDateTime(), nullable=False),
+)
+
+# Certificates of volunteering the volunteer downloaded: what was certified, checked by code.
+certificates = Table(
+    "certificates",
+    metadata,
+    Column("code", String(16), primary_key=True),
+    Column("user_id", BigInteger, _user_fk(), nullable=False),
+    Column("name", String(200), nullable=False),  # as the volunteer chose to show it
+    Column("minutes", Integer, nullable=False),
+    Column("events", Integer, nullable=False),
+    Column("issued_at", UTCDateTime(), nullable=False),
+    Index("ix_certificates_user_id", "user_id"),
 )

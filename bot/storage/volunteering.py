@@ -40,6 +40,7 @@ from bot.domain.opportunities import (
 from bot.storage.dialect import upsert
 from bot.storage.settings import PushSettings
 from bot.storage.tables import (
+    certificates,
     ikigai_entries,
     opportunities,
     opportunity_changes,
@@ -273,6 +274,9 @@ class Signup:
     created_at: datetime
     status_at: datetime
     attended: bool | None
+    confirm: str | None = None  # the day-before confirmation (bot.domain.attendance)
+    rating: int | None = None
+    minutes: int | None = None  # the organiser's correction of the hours
 
     @property
     def active(self) -> bool:
@@ -288,6 +292,9 @@ def _signup(m: RowMapping) -> Signup:
         created_at=m["created_at"],
         status_at=m["status_at"],
         attended=m["attended"],
+        confirm=m["confirm"],
+        rating=m["rating"],
+        minutes=m["minutes"],
     )
 
 
@@ -343,7 +350,14 @@ async def save_signup(
     await upsert(
         conn,
         signups,
-        {**values, "position": position, "created_at": now, "attended": None},
+        {
+            **values,
+            "position": position,
+            "created_at": now,
+            "attended": None,
+            "confirm": None,
+            "confirm_at": None,
+        },
         key=["opportunity_id", "user_id"],
     )
 
@@ -396,6 +410,10 @@ class Person:
     status_at: datetime
     attended: bool | None
     no_shows: int  # at this organiser's opportunities
+    confirm: str | None = None  # the day-before confirmation (bot.domain.attendance)
+    rating: int | None = None
+    comment: str | None = None
+    minutes: int | None = None  # the organiser's correction of the hours
 
     @property
     def name(self) -> str:
@@ -404,7 +422,8 @@ class Person:
 
 
 async def roster(conn: AsyncConnection, opportunity_id: int) -> list[Person]:
-    """Confirmed and waiting sign-ups with names and no-show counts, in queue order. A
+    """Confirmed and waiting sign-ups with names and no-show counts, in queue order, and those
+    who declined when asked to confirm (status cancelled, confirm "no"). A
     no-show count covers the organiser's own opportunities only: what other organisers marked
     is theirs (the privacy policy says an organiser sees attendance at their opportunity)."""
     organiser = (
@@ -429,7 +448,10 @@ async def roster(conn: AsyncConnection, opportunity_id: int) -> list[Person]:
         )
         .join(users, users.c.id == signups.c.user_id)
         .outerjoin(misses, misses.c.user_id == signups.c.user_id)
-        .where(signups.c.opportunity_id == opportunity_id, signups.c.status.in_(ACTIVE))
+        .where(
+            signups.c.opportunity_id == opportunity_id,
+            or_(signups.c.status.in_(ACTIVE), signups.c.confirm == "no"),
+        )
         .order_by(signups.c.position, signups.c.user_id)
     )
     return [
@@ -444,6 +466,10 @@ async def roster(conn: AsyncConnection, opportunity_id: int) -> list[Person]:
             status_at=m["status_at"],
             attended=m["attended"],
             no_shows=int(m["no_shows"]),
+            confirm=m["confirm"],
+            rating=m["rating"],
+            comment=m["comment"],
+            minutes=m["minutes"],
         )
         for m in rows.mappings()
     ]
@@ -585,6 +611,7 @@ class DueSignup:
     user: Addressee
     status_at: datetime
     position: int  # tells a sign-up made again after cancelling from the first one
+    confirm: str | None = None  # the day-before confirmation (bot.domain.attendance)
 
 
 async def starting_soon(conn: AsyncConnection, now: datetime, until: datetime) -> list[DueSignup]:
@@ -595,6 +622,7 @@ async def starting_soon(conn: AsyncConnection, now: datetime, until: datetime) -
             opportunities,
             signups.c.status_at.label("s_status_at"),
             signups.c.position.label("s_position"),
+            signups.c.confirm.label("s_confirm"),
             *_addressee_columns(),
         )
         .select_from(opportunities)
@@ -612,7 +640,9 @@ async def starting_soon(conn: AsyncConnection, now: datetime, until: datetime) -
         .order_by(opportunities.c.starts_at, signups.c.user_id)
     )
     return [
-        DueSignup(_opportunity(m), _addressee(m), m["s_status_at"], m["s_position"])
+        DueSignup(
+            _opportunity(m), _addressee(m), m["s_status_at"], m["s_position"], m["s_confirm"]
+        )
         for m in rows.mappings()
     ]
 
@@ -815,10 +845,181 @@ async def export(conn: AsyncConnection, user_id: int) -> dict[str, Any]:
                 "status": m["status"],
                 "signed_up_at": m["created_at"],
                 "attended": m["attended"],
+                "confirmation": m["confirm"],
+                "rating": m["rating"],
+                "comment": m["comment"],
+                "hours_corrected_to": None if m["minutes"] is None else m["minutes"] / 60,
             }
             for m in rows.mappings()
         ],
+        "certificates": [
+            {
+                "code": m["code"],
+                "name": m["name"],
+                "hours": m["minutes"] / 60,
+                "events": m["events"],
+                "issued_at": m["issued_at"],
+            }
+            for m in (
+                await conn.execute(
+                    select(certificates)
+                    .where(certificates.c.user_id == user_id)
+                    .order_by(certificates.c.issued_at)
+                )
+            ).mappings()
+        ],
     }
+
+
+# --- the confirmation, the rating, the hours ------------------------------------------------
+
+
+async def set_confirm(
+    conn: AsyncConnection,
+    opportunity_id: int,
+    user_ids: Iterable[int],
+    confirm: str | None,
+    now: datetime,
+    *,
+    only: str | None = None,
+) -> int:
+    """Set the confirmation of sign-ups (with `only`, of those whose confirmation is that)."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return 0
+    conditions = [signups.c.opportunity_id == opportunity_id, signups.c.user_id.in_(ids)]
+    if only is not None:
+        conditions.append(signups.c.confirm == only)
+    result = await conn.execute(
+        update(signups).where(*conditions).values(confirm=confirm, confirm_at=now)
+    )
+    return int(result.rowcount or 0)
+
+
+async def unanswered(
+    conn: AsyncConnection, deadline_before: datetime, since: datetime
+) -> list[tuple[int, int]]:
+    """(opportunity id, user id) of confirmed sign-ups asked to confirm and not answered, of
+    opportunities (not cancelled) starting in (since, deadline_before]: their deadline passed."""
+    rows = await conn.execute(
+        select(signups.c.opportunity_id, signups.c.user_id)
+        .join(opportunities, opportunities.c.id == signups.c.opportunity_id)
+        .where(
+            signups.c.confirm == "asked",
+            signups.c.status == CONFIRMED,
+            opportunities.c.status != CANCELLED,
+            opportunities.c.starts_at <= deadline_before,
+            opportunities.c.starts_at > since,
+        )
+        .order_by(signups.c.opportunity_id, signups.c.user_id)
+    )
+    return [(int(o), int(u)) for o, u in rows.all()]
+
+
+async def to_thank(conn: AsyncConnection, now: datetime, since: datetime) -> list[tuple[int, int]]:
+    """(opportunity id, user id) of those marked as having come to opportunities that ended in
+    (since, now], not thanked yet."""
+    rows = await conn.execute(
+        select(signups.c.opportunity_id, signups.c.user_id)
+        .join(opportunities, opportunities.c.id == signups.c.opportunity_id)
+        .where(
+            signups.c.attended.is_(True),
+            signups.c.thanked_at.is_(None),
+            signups.c.status == CONFIRMED,
+            opportunities.c.ends_at <= now,
+            opportunities.c.ends_at > since,
+        )
+        .order_by(signups.c.opportunity_id, signups.c.user_id)
+    )
+    return [(int(o), int(u)) for o, u in rows.all()]
+
+
+async def set_thanked(
+    conn: AsyncConnection, opportunity_id: int, user_id: int, now: datetime
+) -> bool:
+    """Claim the thanks of one attendee (False: another tick did)."""
+    result = await conn.execute(
+        update(signups)
+        .where(
+            signups.c.opportunity_id == opportunity_id,
+            signups.c.user_id == user_id,
+            signups.c.thanked_at.is_(None),
+        )
+        .values(thanked_at=now)
+    )
+    return bool(result.rowcount)
+
+
+async def set_rating(
+    conn: AsyncConnection, opportunity_id: int, user_id: int, **values: Any
+) -> None:
+    """The attendee's rating and/or comment."""
+    await conn.execute(
+        update(signups)
+        .where(signups.c.opportunity_id == opportunity_id, signups.c.user_id == user_id)
+        .values(**values)
+    )
+
+
+async def set_minutes(
+    conn: AsyncConnection, opportunity_id: int, user_id: int, minutes: int | None
+) -> None:
+    await conn.execute(
+        update(signups)
+        .where(signups.c.opportunity_id == opportunity_id, signups.c.user_id == user_id)
+        .values(minutes=minutes)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Attended:
+    """One event the volunteer came to, as their record lists it."""
+
+    opportunity_id: int
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    organiser: str  # the organiser's name ("" when they left)
+    minutes: int | None  # the organiser's correction; None: end − start
+
+
+async def record(conn: AsyncConnection, user_id: int) -> list[Attended]:
+    """The opportunities the organiser marked the user as having come to, oldest first."""
+    rows = await conn.execute(
+        select(
+            opportunities.c.id,
+            opportunities.c.title,
+            opportunities.c.starts_at,
+            opportunities.c.ends_at,
+            signups.c.minutes,
+            users.c.first_name,
+            users.c.last_name,
+        )
+        .join(signups, signups.c.opportunity_id == opportunities.c.id)
+        .outerjoin(users, users.c.id == opportunities.c.created_by)
+        .where(signups.c.user_id == user_id, signups.c.attended.is_(True))
+        .order_by(opportunities.c.starts_at, opportunities.c.id)
+    )
+    return [
+        Attended(
+            opportunity_id=int(m["id"]),
+            title=str(m["title"]),
+            starts_at=m["starts_at"],
+            ends_at=m["ends_at"],
+            organiser=" ".join(p for p in (m["first_name"], m["last_name"]) if p),
+            minutes=m["minutes"],
+        )
+        for m in rows.mappings()
+    ]
+
+
+async def add_certificate(conn: AsyncConnection, values: Mapping[str, Any]) -> None:
+    await conn.execute(insert(certificates).values(**values))
+
+
+async def certificate(conn: AsyncConnection, code: str) -> RowMapping | None:
+    row = await conn.execute(select(certificates).where(certificates.c.code == code))
+    return row.mappings().first()
 
 
 __all__ = [

@@ -325,3 +325,22 @@ class OrganiserCb(CallbackData, prefix="oa"):
     id: RowId = 0
     value: str = ""
     page: Small = 0
+
+
+class ConfirmCb(CallbackData, prefix="vc"):
+    """The day-before confirmation: action yes / no; `id` the opportunity, `uid` whose sign-up
+    (a button forwarded or forged to someone else is refused)."""
+
+    action: str
+    id: RowId = 0
+    uid: TelegramId = 0
+
+
+class RateCb(CallbackData, prefix="vr"):
+    """After the event: action rate (`value` 1–5) / comment / skip; `id` the opportunity,
+    `uid` whose rating."""
+
+    action: str
+    id: RowId = 0
+    uid: TelegramId = 0
+    value: int = 0

@@ -41,3 +41,11 @@ def volunteer(action: str, id: int) -> str:
 
 def organiser(action: str, id: int) -> str:
     return pack("oa", action, id, "", 0)  # keyboards.OrganiserCb(action=…, id=…)
+
+
+def confirm(action: str, id: int, uid: int) -> str:
+    return pack("vc", action, id, uid)  # keyboards.ConfirmCb(action=…, id=…, uid=…)
+
+
+def rate(action: str, id: int, uid: int, value: int = 0) -> str:
+    return pack("vr", action, id, uid, value)  # keyboards.RateCb(action=…, id=…, uid=…, value=…)

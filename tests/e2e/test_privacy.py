@@ -39,7 +39,11 @@ TABLE_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "user_settings": (("notification settings",), ("notification settings",)),
     "grant_follows": (("grants you follow",), ("grants you follow",)),
     "article_log": (("articles you were sent or read",), ("articles you were sent or read",)),
-    "signups": (("sign-ups", "attendance marks"), ("sign-ups", "attendance marks")),
+    "signups": (
+        ("sign-ups", "attendance marks", "ratings", "hours"),
+        ("sign-ups", "attendance marks", "Will you come?", "ratings and comments", "hours"),
+    ),
+    "certificates": (("certificates",), ("certificates you downloaded",)),
     "volunteer_profiles": (
         ("skills", "free time"),
         ("skills", "free time", "how far you travel", "your town", "new opportunities"),
@@ -128,7 +132,8 @@ VOLUNTEER_WORDS: dict[str, tuple[str, ...]] = {
     "user_roles": ("role",),
     "user_topics": ("topics",),
     "user_settings": ("notification settings",),
-    "signups": ("sign-ups", "attendance marks"),
+    "signups": ("sign-ups", "Will you come?", "attendance marks", "ratings", "hours"),
+    "certificates": ("certificates",),
     "volunteer_profiles": ("skills", "free time", "how far you travel"),
 }
 
