@@ -15,7 +15,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.delivery import Sender
 from bot.services.volunteering import VolunteerService
-from bot.ui.keyboards import ConfirmCb, Menu, VolunteerCb, button, keyboard
+from bot.ui.keyboards import ConfirmCb, Menu, RateCb, VolunteerCb, button, keyboard
 from bot.ui.render import Tr, escape_html
 from bot.ui.screen import Screen
 
@@ -74,3 +74,107 @@ async def confirm(
         [_card_row(tr, callback_data.id), [button(tr._("☰ Menu"), Menu(section="home"))]]
     )
     await screen.send(said, menu)
+
+
+def _rated(tr: Tr) -> dict[str, str]:
+    return {
+        "not_yours": tr._("This button is someone else’s: nothing changed."),
+        "bad_value": tr._("A rating is from 1 to 5: nothing changed."),
+        "not_attended": tr._("Only those marked as having come rate an event: nothing changed."),
+        "not_ended": tr._("The event has not ended yet: nothing changed."),
+        "no_rating": tr._("Rate it first (1–5), then add a comment."),
+    }
+
+
+@router.callback_query(RateCb.filter(F.action == "rate"))
+async def rate(
+    query: CallbackQuery,
+    callback_data: RateCb,
+    screen: Screen,
+    volunteering: VolunteerService,
+    callback_answer: CallbackAnswer,
+) -> None:
+    tr = screen.tr
+    result = await volunteering.rate(
+        callback_data.id, callback_data.uid, screen.user_id, value=callback_data.value
+    )
+    if result != "ok":
+        callback_answer.text = _rated(tr)[result]
+        await screen.send(
+            _rated(tr)[result], keyboard([[button(tr._("☰ Menu"), Menu(section="home"))]])
+        )
+        return
+    said = tr._("Your rating: {stars} ({n} of 5). Thank you!").format(
+        stars="⭐" * callback_data.value, n=callback_data.value
+    )
+    callback_answer.text = said
+    rows = [
+        [
+            button(
+                tr._("💬 Add a comment"),
+                RateCb(action="comment", id=callback_data.id, uid=callback_data.uid),
+            )
+        ],
+        [button(tr._("☰ Menu"), Menu(section="home"))],
+    ]
+    message = query.message
+    if isinstance(message, Message) and message.html_text:
+        base = message.html_text.split("\n\n⭐ ")[0]  # a second tap replaces the first answer
+        if await screen.edit(
+            message.message_id, f"{base}\n\n⭐ {escape_html(said)}", keyboard(rows)
+        ):
+            return
+    await screen.send(said, keyboard(rows))
+
+
+@router.callback_query(RateCb.filter(F.action == "comment"))
+async def comment_ask(
+    query: CallbackQuery,
+    callback_data: RateCb,
+    screen: Screen,
+    volunteering: VolunteerService,
+    callback_answer: CallbackAnswer,
+) -> None:
+    tr = screen.tr
+    if callback_data.uid != screen.user_id:
+        callback_answer.text = _rated(tr)["not_yours"]
+        await screen.send(
+            _rated(tr)["not_yours"], keyboard([[button(tr._("☰ Menu"), Menu(section="home"))]])
+        )
+        return
+    assert screen.state is not None
+    await screen.state.set_state(RatingComment.typing)
+    await screen.state.update_data(at_id=callback_data.id)
+    await screen.send(
+        tr._("💬 A few words for the organiser: what went well, what to change?"),
+        keyboard([[button(tr._("« Back"), Menu(section="home"))]]),
+    )
+
+
+@router.message(RatingComment.typing, F.text)
+async def comment_typed(message: Message, screen: Screen, volunteering: VolunteerService) -> None:
+    assert screen.state is not None
+    assert message.text is not None
+    tr = screen.tr
+    opportunity_id = int((await screen.state.get_data()).get("at_id", 0))
+    menu = keyboard([[button(tr._("☰ Menu"), Menu(section="home"))]])
+    if not message.text.strip():
+        await screen.send(tr._("Please write the comment as text."), menu)
+        return
+    result = await volunteering.rate(
+        opportunity_id, screen.user_id, screen.user_id, comment=message.text
+    )
+    await screen.state.set_state(None)
+    if result != "ok":
+        await screen.send(_rated(tr)[result], menu)
+        return
+    await screen.send(tr._("✅ Thank you! The organiser will see your comment."), menu)
+
+
+@router.message(RatingComment.typing)
+async def comment_not_text(message: Message, screen: Screen) -> None:
+    tr = screen.tr
+    await screen.send(
+        tr._("Please write the comment as text."),
+        keyboard([[button(tr._("« Back"), Menu(section="home"))]]),
+    )

@@ -1027,6 +1027,9 @@ async def show_people(
         answers=answers,
         tally={k: sum(1 for p in confirmed if answers[p.user_id] == k) for k in turnout.STATES},
         started=started,
+        ended=now >= opp.ends_at,
+        ratings=[p.rating for p in confirmed if p.rating is not None],
+        comments=[(p.name, p.rating, p.comment) for p in confirmed if p.comment],
     )
     await screen.show(text, keyboard(rows))
 
@@ -1049,10 +1052,12 @@ async def attendance(
     screen: Screen,
     volunteering: VolunteerService,
     clock: Clock,
+    sender: Sender,
 ) -> None:
     if not callback_data.value.isdigit():
         raise StaleButton
     await volunteering.mark(callback_data.id, int(callback_data.value))
+    sender.wake()  # marked as come after the end: the thanks with the rating go
     await show_people(screen, volunteering, callback_data.id, clock.now())
 
 

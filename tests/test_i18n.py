@@ -93,6 +93,7 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)s|\{(\w+)\}")
 # words whose three forms follow a count; a message using one must pick it by the count
 WORDS = [
     ("день", "дня", "дней"),
+    ("оценка", "оценки", "оценок"),
     ("год", "года", "лет"),
     ("час", "часа", "часов"),
     ("минуту", "минуты", "минут"),

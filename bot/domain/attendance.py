@@ -22,6 +22,7 @@ STATES: Final = (ASKED, YES, NO, SILENT)
 RATINGS: Final = range(1, 6)
 COMMENT_LIMIT: Final = 500
 DAY_MINUTES: Final = 24 * 60
+THANKS_SETTLE: Final = timedelta(minutes=2)  # the thanks wait while the marks may change
 THANKS_WITHIN: Final = timedelta(days=7)  # attendance marked later gets no thanks push
 
 CODE_ALPHABET: Final = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I

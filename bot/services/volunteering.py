@@ -506,7 +506,7 @@ class VolunteerService:
         )
         stars = [
             _button(
-                "⭐" * n if n < 3 else f"{n}⭐",
+                f"{n}⭐",
                 packed.rate("rate", opp.id, user_id, n),
             )
             for n in attendance.RATINGS
@@ -515,13 +515,16 @@ class VolunteerService:
             user_id=to.id,
             chat_id=to.id,
             kind="opp_thanks",
-            dedup_key=f"opp-thanks:{opp.id}:{to.id}",
+            dedup_key=f"opp-thanks:{opp.id}:{to.id}:{now:%Y%m%dT%H%M%S}",
             payload={
                 "text": split_html(text)[0],
                 "parse_mode": "HTML",
                 "buttons": [stars],
             },
-            not_before=allowed_at(now, tz, to.quiet_start, to.quiet_end),
+            # A moment to settle: the organiser's toggle passes ✅ on its way to ❌.
+            not_before=allowed_at(
+                now + attendance.THANKS_SETTLE, tz, to.quiet_start, to.quiet_end
+            ),
         )
         return await outbox_repo.enqueue(conn, [push], now)
 
@@ -912,16 +915,25 @@ class VolunteerService:
         return rules.csv_bytes(header, rows)
 
     async def mark(self, opportunity_id: int, user_id: int) -> bool | None:
-        """Attendance after the start: unmarked → came → no-show → unmarked."""
+        """Attendance after the start: unmarked → came → no-show → unmarked. Marked as come
+        once the event has ended, the volunteer is thanked and asked to rate it (once)."""
         async with self.engine.begin() as conn:
             opp = await repo.get(conn, opportunity_id)
             signup = await repo.signup_of(conn, opportunity_id, user_id)
             if opp is None or signup is None or signup.status != CONFIRMED:
                 raise StaleButton
-            if self.clock.now() < opp.starts_at:
+            now = self.clock.now()
+            if now < opp.starts_at:
                 raise UserError("opportunities/too_early.j2")
             following = {None: True, True: False, False: None}[signup.attended]
             await repo.set_attended(conn, opportunity_id, user_id, following)
+            if following is True and now >= opp.ends_at:
+                await self._thank(conn, opportunity_id, user_id, now)
+            elif signup.attended is True:  # a tap past ✅: the thanks not sent yet stay unsent
+                await repo.cancel_pending(
+                    conn, "opp_thanks", f"opp-thanks:{opportunity_id}:{user_id}:", user_id
+                )
+                await repo.set_rating(conn, opportunity_id, user_id, thanked_at=None)
         return following
 
     async def message(self, opportunity_id: int, actor_id: int, text: str, key: str) -> int:

@@ -16,7 +16,7 @@ from bot.infra.clock import ManualClock
 from bot.services.volunteering import Draft
 from bot.storage import settings as settings_repo
 from bot.storage.tables import outbox, signups
-from bot.ui.keyboards import ConfirmCb, OrganiserCb
+from bot.ui.keyboards import ConfirmCb, OrganiserCb, RateCb
 from tests.conftest import Launch
 from tests.e2e.test_journey import say
 from tests.e2e.test_volunteer import TUESDAY, person, statuses, tick
@@ -221,3 +221,81 @@ async def test_quiet_hours_never_hold_a_confirmation_past_its_deadline(
     assert "Please answer by 05.12.2026 08:00" in question.text
     assert (await sent_at(app, ANNA))[-1] == night
     assert (await answers(app, second))[ANNA] == "asked"
+
+
+async def test_after_the_event_attendees_are_thanked_and_rate_it_and_the_organiser_sees_it(
+    emulator: Emulator, launch: Launch
+) -> None:
+    app, clock, organiser, (anna, boris, vera) = await setup(launch, emulator, ANNA, BORIS, VERA)
+    start = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)  # Saturday 13:00–16:00 in Moscow
+    oid = await publish(app, "Food bank", start, capacity=None)
+    for uid in (ANNA, BORIS, VERA):
+        assert await app.volunteering.sign_up(oid, uid) is not None
+    await tick(app, clock, start + timedelta(hours=3, minutes=10))  # it has ended
+
+    # One screen: the organiser marks who came (Vera did not).
+    screen = await people_screen(organiser, oid)
+    assert "No ratings yet" in screen.text
+    await organiser.press("⬜ 1. Anna", message=screen)
+    await organiser.press("⬜ 2. Boris", message=screen)
+    await organiser.press("⬜ 3. Vera", message=screen)
+    await organiser.press("✅ 3. Vera", message=screen)  # came → no-show: no thanks
+    assert "❌ 3. Vera" in organiser.current(screen).button_texts()
+    await anna.no_message(within=0.3)  # the marks settle for a moment first
+    await tick(app, clock, clock.now() + timedelta(minutes=2))
+    thanks = (await anna.messages_until(lambda m: "Thank you for coming" in m.text))[-1]
+    assert "⏱ Counted in your record: 3 h" in thanks.text
+    assert thanks.button_texts() == ["1⭐", "2⭐", "3⭐", "4⭐", "5⭐"]
+    boris_thanks = (await boris.messages_until(lambda m: "Thank you for coming" in m.text))[-1]
+    await vera.no_message(within=0.3)
+
+    # Forged: a rating outside 1–5, someone else's rating, a no-show rating: nothing changes.
+    answer = await anna.press_data(
+        RateCb(action="rate", id=oid, uid=ANNA, value=7).pack(), message=thanks
+    )
+    assert answer.text == "A rating is from 1 to 5: nothing changed."
+    answer = await anna.press_data(
+        RateCb(action="rate", id=oid, uid=ANNA, value=0).pack(), message=thanks
+    )
+    assert answer.text == "A rating is from 1 to 5: nothing changed."
+    answer = await anna.press_data(
+        RateCb(action="rate", id=oid, uid=BORIS, value=1).pack(), message=thanks
+    )
+    assert answer.text == "This button is someone else’s: nothing changed."
+    await say(vera, "/volunteer")
+    answer = await vera.press_data(RateCb(action="rate", id=oid, uid=VERA, value=5).pack())
+    assert answer.text == "Only those marked as having come rate an event: nothing changed."
+    assert await ratings(app, oid) == {ANNA: (None, None), BORIS: (None, None), VERA: (None, None)}
+
+    # One tap, then an optional comment.
+    answer = await anna.press("4⭐", message=thanks)
+    assert answer.text == "Your rating: ⭐⭐⭐⭐ (4 of 5). Thank you!"
+    rated = anna.current(thanks)
+    assert rated.text.endswith("⭐ Your rating: ⭐⭐⭐⭐ (4 of 5). Thank you!")
+    await anna.press("💬 Add a comment", message=rated)
+    await anna.messages_until(lambda m: "A few words for the organiser" in m.text)
+    done = await say(anna, "Хорошо организовано, но мало перчаток <b>")
+    assert done.text == "✅ Thank you! The organiser will see your comment."
+    await boris.press("5⭐", message=boris_thanks)
+    assert await ratings(app, oid) == {
+        ANNA: (4, "Хорошо организовано, но мало перчаток <b>"),
+        BORIS: (5, None),
+        VERA: (None, None),
+    }
+
+    screen = await people_screen(organiser, oid)
+    assert "⭐ Ratings: 4.5 / 5 · 2 ratings (5⭐ 1, 4⭐ 1, 3⭐ 0, 2⭐ 0, 1⭐ 0)" in screen.text
+    assert "💬 Anna (4⭐): «Хорошо организовано, но мало перчаток <b>»" in screen.text
+    # A later tick thanks nobody twice.
+    await tick(app, clock, start + timedelta(hours=5))
+    await anna.no_message(within=0.3)
+
+
+async def ratings(app: App, opportunity_id: int) -> dict[int, tuple[int | None, str | None]]:
+    async with app.engine.connect() as conn:
+        rows = await conn.execute(
+            select(signups.c.user_id, signups.c.rating, signups.c.comment).where(
+                signups.c.opportunity_id == opportunity_id
+            )
+        )
+        return {int(u): (r, c) for u, r, c in rows.all()}
