@@ -8,14 +8,22 @@ message, forged data) they change nothing and say so; pressed after the start, t
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from collections.abc import Awaitable, Callable
+
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatAction
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
+from bot.config import Settings
 from bot.delivery import Sender
+from bot.domain.attendance import hours_text
+from bot.infra.turns import stepped_aside
 from bot.services.volunteering import VolunteerService
-from bot.ui.keyboards import ConfirmCb, Menu, RateCb, VolunteerCb, button, keyboard
+from bot.ui.certificate import render_certificate
+from bot.ui.keyboards import CertCb, ConfirmCb, Menu, RateCb, VolunteerCb, button, keyboard
+from bot.ui.painter import Painter
 from bot.ui.render import Tr, escape_html
 from bot.ui.screen import Screen
 
@@ -178,3 +186,64 @@ async def comment_not_text(message: Message, screen: Screen) -> None:
         tr._("Please write the comment as text."),
         keyboard([[button(tr._("« Back"), Menu(section="home"))]]),
     )
+
+
+# --- the certificate ------------------------------------------------------------------------
+
+
+@router.callback_query(CertCb.filter(F.action == "ask"))
+async def certificate_ask(
+    query: CallbackQuery, screen: Screen, volunteering: VolunteerService
+) -> None:
+    tr = screen.tr
+    history = await volunteering.history(screen.user_id)
+    back = [button(tr._("« Back"), Menu(section="profile"))]
+    if not history:
+        await screen.show(tr("attendance/no_record.j2"), keyboard([back]))
+        return
+    user = screen.user
+    first = (user.first_name if user else None) or ""
+    full = " ".join(p for p in (first, user.last_name if user else None) if p)
+    rows = [
+        [button(tr._("👤 Full name: {name}").format(name=full[:40]), CertCb(action="full"))],
+        [
+            button(
+                tr._("👤 First name only: {name}").format(name=first[:40]), CertCb(action="first")
+            )
+        ],
+        back,
+    ]
+    text = tr(
+        "attendance/cert_ask.j2",
+        events=len(history),
+        hours=hours_text(sum(a.counted for a in history)),
+    )
+    await screen.show(text, keyboard(rows))
+
+
+@router.callback_query(CertCb.filter(F.action.in_({"full", "first"})))
+async def certificate_pdf(
+    query: CallbackQuery,
+    callback_data: CertCb,
+    screen: Screen,
+    volunteering: VolunteerService,
+    painter: Painter,
+    settings: Settings,
+    bot: Bot,
+    answer_press: Callable[[], Awaitable[None]],
+) -> None:
+    tr = screen.tr
+    me = await bot.me()
+    cert = await volunteering.certificate(
+        screen.user_id,
+        full_name=callback_data.action == "full",
+        tr=tr,
+        bot_username=me.username or "",
+        tz=screen.zone(settings.default_timezone),
+    )
+    await answer_press()  # the button stops spinning now, not once the PDF is made
+    await screen.chat_action(ChatAction.UPLOAD_DOCUMENT)
+    async with stepped_aside():  # other users' updates go on while this one waits
+        pdf = await painter.draw(render_certificate, cert)
+    screen.query = None  # the document comes under the choice, which stays
+    await screen.document(pdf, cert.filename, tr("attendance/cert_sent.j2", cert=cert))

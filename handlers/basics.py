@@ -9,10 +9,12 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
+from bot.config import Settings
 from bot.content import Catalog
 from bot.services.coordination import CoordinationService
 from bot.services.profile import ProfileService
 from bot.services.users import UserService
+from bot.services.volunteering import VolunteerService
 from bot.ui.keyboards import Consent, Menu, back_row, keyboard, main_menu
 from bot.ui.screen import Screen
 from handlers import coordinator, journey
@@ -20,6 +22,23 @@ from handlers.consent import record_consent
 
 router = Router(name=__name__)
 OPPORTUNITY_LINK = r"^opp_(\d{1,9})$"  # t.me/<bot>?start=opp_<id>, shared by organisers
+CERTIFICATE_LINK = r"^cert_(\w{1,32})$"  # t.me/<bot>?start=cert_<code>, on a certificate
+
+
+@router.message(CommandStart(deep_link=True, magic=F.args.regexp(CERTIFICATE_LINK)))
+async def check_certificate(
+    message: Message,
+    command: CommandObject,
+    screen: Screen,
+    volunteering: VolunteerService,
+    settings: Settings,
+) -> None:
+    """Anyone (consented or not: nothing is stored) checks a certificate's code."""
+    cert = await volunteering.check_certificate(str(command.args)[5:])
+    text = screen.tr(
+        "attendance/cert_check.j2", cert=cert, tz=screen.zone(settings.default_timezone)
+    )
+    await screen.send(text, keyboard([back_row(screen.tr)]))
 
 
 @router.message(CommandStart(deep_link=True, magic=F.args.regexp(OPPORTUNITY_LINK)))

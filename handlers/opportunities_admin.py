@@ -69,6 +69,10 @@ class MessageParticipants(StatesGroup):
     typing = State()  # data: oa_id
 
 
+class EditHours(StatesGroup):
+    typing = State()  # data: oa_id, oa_uid
+
+
 async def _share_link(bot: Bot, opportunity_id: int) -> str:
     me = await bot.me()
     return f"https://t.me/{me.username}?start=opp_{opportunity_id}"
@@ -1011,6 +1015,8 @@ async def show_people(
             ]
             for i, p in enumerate(confirmed[:40], start=1)
         ]
+    if started and any(p.attended for p in confirmed):
+        rows.append([button(tr._("⏱ Hours"), OrganiserCb(action="hours", id=opportunity_id))])
     rows.append(
         [
             button(tr._("📄 CSV"), OrganiserCb(action="csv", id=opportunity_id)),
@@ -1059,6 +1065,86 @@ async def attendance(
     await volunteering.mark(callback_data.id, int(callback_data.value))
     sender.wake()  # marked as come after the end: the thanks with the rating go
     await show_people(screen, volunteering, callback_data.id, clock.now())
+
+
+async def show_hours(screen: Screen, volunteering: VolunteerService, opportunity_id: int) -> None:
+    """Those marked as having come, each with the hours counted; a tap corrects them."""
+    listing = await volunteering.listing(opportunity_id)
+    if listing is None:
+        raise StaleButton
+    opp = listing.opportunity
+    came = [p for p in await volunteering.roster(opportunity_id) if p.attended]
+    default = turnout.event_minutes(opp.starts_at, opp.ends_at)
+    tr = screen.tr
+    rows = [
+        [
+            button(
+                f"⏱ {turnout.hours_text(default if p.minutes is None else p.minutes)} · "
+                f"{p.name[:40]}",
+                OrganiserCb(action="hrs", id=opportunity_id, value=str(p.user_id)),
+            )
+        ]
+        for p in came[:40]
+    ]
+    rows.append([button(tr._("« Back"), OrganiserCb(action="people", id=opportunity_id))])
+    text = tr("opportunities/hours.j2", opp=opp, came=came, default=default)
+    await screen.show(text, keyboard(rows))
+
+
+@router.callback_query(OrganiserCb.filter(F.action == "hours"))
+async def hours(
+    query: CallbackQuery,
+    callback_data: OrganiserCb,
+    screen: Screen,
+    volunteering: VolunteerService,
+) -> None:
+    await show_hours(screen, volunteering, callback_data.id)
+
+
+@router.callback_query(OrganiserCb.filter(F.action == "hrs"))
+async def hours_ask(
+    query: CallbackQuery,
+    callback_data: OrganiserCb,
+    screen: Screen,
+    volunteering: VolunteerService,
+) -> None:
+    assert screen.state is not None
+    if not callback_data.value.isdigit():
+        raise StaleButton
+    who = int(callback_data.value)
+    person = next(
+        (p for p in await volunteering.roster(callback_data.id) if p.user_id == who), None
+    )
+    if person is None or not person.attended:
+        raise StaleButton
+    await screen.state.set_state(EditHours.typing)
+    await screen.state.update_data(oa_id=callback_data.id, oa_uid=who)
+    markup = keyboard(
+        [[button(screen.tr._("« Back"), OrganiserCb(action="hours", id=callback_data.id))]]
+    )
+    await screen.show(screen.tr("opportunities/hours_ask.j2", name=person.name), markup)
+
+
+@router.message(EditHours.typing, F.text)
+async def hours_typed(message: Message, screen: Screen, volunteering: VolunteerService) -> None:
+    assert screen.state is not None
+    assert message.text is not None
+    data = await screen.state.get_data()
+    opportunity_id, who = int(data.get("oa_id", 0)), int(data.get("oa_uid", 0))
+    try:
+        await volunteering.set_hours(opportunity_id, who, screen.user_id, message.text)
+    except turnout.HoursProblem as problem:
+        await screen.send(
+            screen.tr("opportunities/hours_problem.j2", code=problem.code, limit=problem.limit)
+        )
+        return
+    await screen.state.set_state(None)
+    await show_hours(screen, volunteering, opportunity_id)
+
+
+@router.message(EditHours.typing)
+async def hours_not_text(message: Message, screen: Screen) -> None:
+    await screen.send(screen.tr("opportunities/hours_problem.j2", code="text", limit=0))
 
 
 @router.callback_query(OrganiserCb.filter(F.action == "csv"))

@@ -11,10 +11,12 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 
 from bot.config import Settings
 from bot.content import Catalog
+from bot.domain.attendance import hours_text
 from bot.domain.errors import StaleButton
 from bot.services.profile import Profile, ProfileService
 from bot.services.volunteering import VolunteerService
 from bot.ui.keyboards import (
+    CertCb,
     Consent,
     DiagnosisCb,
     Menu,
@@ -103,7 +105,7 @@ async def volunteer_profile_screen(screen: Screen, profile: Profile, deps: dict[
     settings: Settings = deps["settings"]
     tr = screen.tr
     history = await volunteering.history(screen.user_id)
-    hours = round(sum((end - start).total_seconds() for _, start, end in history) / 3600)
+    hours = hours_text(sum(a.counted for a in history))
     text = tr(
         "profile/volunteer.j2",
         profile=profile,
@@ -120,6 +122,7 @@ async def volunteer_profile_screen(screen: Screen, profile: Profile, deps: dict[
             button(tr._("🛠 Skills and time"), SkillsCb(action="show")),
         ],
         *_about_me(tr),
+        *([[button(tr._("📜 Certificate (PDF)"), CertCb(action="ask"))]] if history else []),
         [button(tr._("🚀 I have a project of my own too"), Menu(section="own_project"))],
         [button(tr._("☰ Menu"), Menu(section="home"))],
     ]

@@ -57,6 +57,9 @@ def test_packed_callbacks_are_what_aiogram_packs() -> None:
     assert packed.grant("ics", "fpg") == keyboards.GrantCb(action="ics", key="fpg").pack()
     assert packed.volunteer("card", 7) == keyboards.VolunteerCb(action="card", id=7).pack()
     assert packed.organiser("people", 9) == keyboards.OrganiserCb(action="people", id=9).pack()
+    assert packed.confirm("no", 9, 7001) == keyboards.ConfirmCb(action="no", id=9, uid=7001).pack()
+    rated = keyboards.RateCb(action="rate", id=9, uid=7001, value=5).pack()
+    assert packed.rate("rate", 9, 7001, 5) == rated
     with pytest.raises(ValueError, match="holds"):
         packed.grant("card", "a:b")
 

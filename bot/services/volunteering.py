@@ -20,7 +20,7 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, Final, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -54,9 +54,12 @@ from bot.storage import settings as settings_repo
 from bot.storage import users as users_repo
 from bot.storage import volunteering as repo
 from bot.storage.outbox import NewPush
-from bot.storage.volunteering import Addressee, Person, Signup, VolunteerProfile
+from bot.storage.volunteering import Addressee, Attended, Person, Signup, VolunteerProfile
 from bot.ui import packed
-from bot.ui.render import Renderer, split_html
+from bot.ui.render import Renderer, Tr, split_html
+
+if TYPE_CHECKING:  # the PDF's parts (fpdf2, segno) load only when a certificate is made
+    from bot.ui.certificate import Certificate
 
 log = logging.getLogger(__name__)
 
@@ -1070,10 +1073,11 @@ class VolunteerService:
             listings = await repo.upcoming(conn, now, now + NEWS_HORIZON)
         return rules.opportunities_for(fit, listings, now, limit=limit, horizon=NEWS_HORIZON)
 
-    async def history(self, user_id: int) -> list[tuple[str, datetime, datetime]]:
-        """The opportunities the volunteer came to (marked by the organiser), oldest first."""
+    async def history(self, user_id: int) -> list[Attended]:
+        """The opportunities the volunteer came to (marked by the organiser), oldest first,
+        with their organisers and the hours each counts."""
         async with self.engine.connect() as conn:
-            return await repo.attended(conn, user_id)
+            return await repo.record(conn, user_id)
 
     # The digest planner asks for thousands of users at once: the listings once per tick
     # (`digest_matcher`), the volunteers' profiles once per page of users (`volunteer_rows`,
@@ -1119,6 +1123,106 @@ class VolunteerService:
                 city=profile.city if profile is not None else None,
             )
         return fits
+
+    # ------------------------------------------------------------------ hours, certificates
+
+    async def set_hours(self, opportunity_id: int, user_id: int, actor_id: int, text: str) -> int:
+        """The organiser corrects the hours of one attendee (typed as hours). Returns the
+        minutes saved; `attendance.HoursProblem` says what is wrong with the text."""
+        async with self.engine.begin() as conn:
+            opp = await repo.get(conn, opportunity_id)
+            mine = await repo.signup_of(conn, opportunity_id, user_id)
+            if opp is None or mine is None or mine.attended is not True:
+                raise StaleButton
+            minutes = attendance.parse_hours(text, opp.starts_at, opp.ends_at)
+            await repo.set_minutes(conn, opportunity_id, user_id, minutes)
+            await audit_repo.add(
+                conn,
+                actor_id,
+                "opportunity.hours",
+                str(opportunity_id),
+                {"user": user_id, "minutes": minutes},
+                self.clock.now(),
+            )
+        return minutes
+
+    async def certificate(
+        self, user_id: int, *, full_name: bool, tr: Tr, bot_username: str, tz: str
+    ) -> Certificate:
+        """A certificate of everything the volunteer came to, with a new code that checks it
+        (`check_certificate`), recorded as issued. The name is the first name, or the full one
+        if the volunteer chose so."""
+        from bot.ui.certificate import Certificate, Row
+
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            user = await users_repo.get(conn, user_id)
+            if user is None or not user.consented:
+                raise ConsentRequired
+            record = await repo.record(conn, user_id)
+            if not record:
+                raise UserError("attendance/no_record.j2")
+            parts = (user.first_name, user.last_name) if full_name else (user.first_name,)
+            name = " ".join(p for p in parts if p) or (user.username or f"id {user_id}")
+            minutes = sum(a.counted for a in record)
+            code = attendance.new_code()
+            await repo.add_certificate(
+                conn,
+                {
+                    "code": code,
+                    "user_id": user_id,
+                    "name": name[:200],
+                    "minutes": minutes,
+                    "events": len(record),
+                    "issued_at": now,
+                },
+            )
+        link = f"https://t.me/{bot_username}?start=cert_{code}"
+        hours = attendance.hours_text(minutes)
+        events = tr.n_("{n} event", "{n} events", len(record)).format(n=len(record))
+        zone = ZoneInfo(tz)
+        return Certificate(
+            locale=tr.locale,
+            title=tr._("Certificate of volunteering"),
+            intro=tr._("This certifies that"),
+            name=name,
+            summary=tr._("took part in volunteering with Opora: {events}, {hours} h").format(
+                events=events, hours=hours
+            ),
+            headers=(tr._("Date"), tr._("Event"), tr._("Organiser"), tr._("Hours")),
+            rows=tuple(
+                Row(
+                    date=a.starts_at.astimezone(zone).strftime("%d.%m.%Y"),
+                    title=a.title,
+                    organiser=a.organiser,
+                    hours=attendance.hours_text(a.counted),
+                )
+                for a in record
+            ),
+            total=tr._("Total: {hours} h").format(hours=hours),
+            check=tr._("Anyone can check this certificate: scan the code or open"),
+            link=link,
+            code_line=tr._("Code: {code}").format(code=code),
+            issued=tr._("Issued on {date}").format(date=now.astimezone(zone).strftime("%d.%m.%Y")),
+            footer=tr._("Opora — support for social initiatives"),
+            created=now,
+            filename=f"certificate-{code}.pdf",
+        )
+
+    async def check_certificate(self, code: str) -> dict[str, Any] | None:
+        """What a certificate certified (name, minutes, events, issued_at), or None: no such
+        code, or its volunteer deleted their data (the certificate went with it)."""
+        clean = attendance.clean_code(code)
+        if clean is None:
+            return None
+        async with self.engine.connect() as conn:
+            row = await repo.certificate(conn, clean)
+            if row is None:
+                return None
+            user = await users_repo.get(conn, row["user_id"])
+            if user is None or not user.consented:
+                return None
+            return dict(row)
 
     async def export(self, user_id: int) -> dict[str, Any]:
         """What volunteering stores about the user, for /my_data."""

@@ -29,6 +29,7 @@ from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain.attendance import event_minutes
 from bot.domain.opportunities import (
     CANCELLED,
     CONFIRMED,
@@ -982,6 +983,13 @@ class Attended:
     organiser: str  # the organiser's name ("" when they left)
     minutes: int | None  # the organiser's correction; None: end − start
 
+    @property
+    def counted(self) -> int:
+        """The minutes it counts."""
+        if self.minutes is not None:
+            return self.minutes
+        return event_minutes(self.starts_at, self.ends_at)
+
 
 async def record(conn: AsyncConnection, user_id: int) -> list[Attended]:
     """The opportunities the organiser marked the user as having come to, oldest first."""
@@ -1095,15 +1103,3 @@ async def waiting_for_news(conn: AsyncConnection) -> dict[int, VolunteerProfile]
         )
     )
     return {int(m["user_id"]): _profile(m) for m in rows.mappings()}
-
-
-async def attended(conn: AsyncConnection, user_id: int) -> list[tuple[str, datetime, datetime]]:
-    """The opportunities the organiser marked the user as having come to: title, start, end,
-    oldest first."""
-    rows = await conn.execute(
-        select(opportunities.c.title, opportunities.c.starts_at, opportunities.c.ends_at)
-        .join(signups, signups.c.opportunity_id == opportunities.c.id)
-        .where(signups.c.user_id == user_id, signups.c.attended.is_(True))
-        .order_by(opportunities.c.starts_at)
-    )
-    return [(str(t), s, e) for t, s, e in rows.all()]

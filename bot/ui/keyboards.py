@@ -344,3 +344,9 @@ class RateCb(CallbackData, prefix="vr"):
     id: RowId = 0
     uid: TelegramId = 0
     value: int = 0
+
+
+class CertCb(CallbackData, prefix="vt"):
+    """The volunteer's certificate: action ask (which name) / full / first (make the PDF)."""
+
+    action: str

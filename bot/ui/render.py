@@ -31,6 +31,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from bot.config import ROOT, SUPPORTED_LOCALES
+from bot.domain.attendance import hours_text
 
 TEMPLATES = ROOT / "content" / "templates"
 LOCALES = ROOT / "content" / "locales"
@@ -73,6 +74,7 @@ def _make_env(locale: str, templates: Path, translations: gettext.NullTranslatio
         "%d.%m.%Y %H:%M"
     )
     env.filters["deadline"] = partial(organiser_time, translations)
+    env.filters["hours"] = hours_text  # minutes as hours: "3", "2.5"
     env.globals["locale"] = locale
     return env
 

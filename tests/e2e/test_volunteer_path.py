@@ -165,7 +165,7 @@ async def test_what_fits_is_shown_at_once_and_the_menu_and_profile_are_a_volunte
     assert "Skills: photography, driving" in profile.text
     assert "When I can help: weekends" in profile.text
     assert "How far I travel: within my town" in profile.text
-    assert "1 event attended · 2 hours" in profile.text
+    assert "1 event attended · ⏱ 2 h" in profile.text
     assert "Субботник" in profile.text
     assert "Stage quiz" not in " ".join(profile.button_texts())
     assert "stage quiz" not in profile.text
