@@ -216,7 +216,7 @@ async def certificate_ask(
     text = tr(
         "attendance/cert_ask.j2",
         events=len(history),
-        hours=hours_text(sum(a.counted for a in history)),
+        hours=hours_text(sum(a.counted for a in history), tr.locale),
     )
     await screen.show(text, keyboard(rows))
 

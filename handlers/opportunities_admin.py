@@ -1079,8 +1079,7 @@ async def show_hours(screen: Screen, volunteering: VolunteerService, opportunity
     rows = [
         [
             button(
-                f"⏱ {turnout.hours_text(default if p.minutes is None else p.minutes)} · "
-                f"{p.name[:40]}",
+                f"⏱ {turnout.hours_text(p.minutes or default, tr.locale)} · {p.name[:40]}",
                 OrganiserCb(action="hrs", id=opportunity_id, value=str(p.user_id)),
             )
         ]

@@ -105,7 +105,7 @@ async def volunteer_profile_screen(screen: Screen, profile: Profile, deps: dict[
     settings: Settings = deps["settings"]
     tr = screen.tr
     history = await volunteering.history(screen.user_id)
-    hours = hours_text(sum(a.counted for a in history))
+    hours = hours_text(sum(a.counted for a in history), tr.locale)
     text = tr(
         "profile/volunteer.j2",
         profile=profile,

@@ -107,10 +107,10 @@ def parse_hours(text: str, starts_at: datetime, ends_at: datetime) -> int:
     return minutes
 
 
-def hours_text(minutes: int) -> str:
-    """Minutes as hours for people: "3", "2.5", "1.25"."""
-    value = round(minutes / 60, 2)
-    return f"{value:g}"
+def hours_text(minutes: int, locale: str = "en") -> str:
+    """Minutes as hours for people: "3", "2.5", "1.25" (in Russian "2,5")."""
+    value = f"{round(minutes / 60, 2):g}"
+    return value.replace(".", ",") if locale == "ru" else value
 
 
 def new_code() -> str:

@@ -505,7 +505,9 @@ class VolunteerService:
             "attendance/push_thanks.j2",
             opp=opp,
             tz=tz,
-            hours=attendance.hours_text(attendance.event_minutes(opp.starts_at, opp.ends_at)),
+            hours=attendance.hours_text(
+                attendance.event_minutes(opp.starts_at, opp.ends_at), tr.locale
+            ),
         )
         stars = [
             _button(
@@ -1178,7 +1180,7 @@ class VolunteerService:
                 },
             )
         link = f"https://t.me/{bot_username}?start=cert_{code}"
-        hours = attendance.hours_text(minutes)
+        hours = attendance.hours_text(minutes, tr.locale)
         events = tr.n_("{n} event", "{n} events", len(record)).format(n=len(record))
         zone = ZoneInfo(tz)
         return Certificate(
@@ -1195,7 +1197,7 @@ class VolunteerService:
                     date=a.starts_at.astimezone(zone).strftime("%d.%m.%Y"),
                     title=a.title,
                     organiser=a.organiser,
-                    hours=attendance.hours_text(a.counted),
+                    hours=attendance.hours_text(a.counted, tr.locale),
                 )
                 for a in record
             ),

@@ -74,7 +74,7 @@ def _make_env(locale: str, templates: Path, translations: gettext.NullTranslatio
         "%d.%m.%Y %H:%M"
     )
     env.filters["deadline"] = partial(organiser_time, translations)
-    env.filters["hours"] = hours_text  # minutes as hours: "3", "2.5"
+    env.filters["hours"] = partial(hours_text, locale=locale)  # minutes as hours: "3", "2.5"
     env.globals["locale"] = locale
     return env
 

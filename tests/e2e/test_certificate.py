@@ -123,6 +123,15 @@ async def test_hours_the_record_and_a_certificate_anyone_can_check(
     _, full = await pdf_of(anna, "👤 Full name: Anna Smirnova", choice)
     assert "Anna Smirnova" in full
 
+    # In Russian: Cyrillic in the embedded font, a decimal comma.
+    await app.users.set_locale(ANNA, "ru")
+    _, russian = await pdf_of(anna, "👤 Full name: Anna Smirnova", choice)
+    assert "СЕРТИФИКАТ ДОБРОВОЛЬЦА" in russian
+    assert "Настоящим подтверждается, что Anna Smirnova" in russian
+    assert "2 дела, 5,5 ч" in russian
+    assert "Итого: 5,5 ч" in russian
+    await app.users.set_locale(ANNA, "en")
+
     # Anyone checks the code, without consenting to anything.
     stranger = emulator.user(9499, first_name="Ivan", language_code="en")
     checked = await say(stranger, f"/start cert_{code}")
