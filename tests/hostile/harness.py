@@ -247,6 +247,9 @@ PERSONAL_PREFIXES = [
     "se",
     "vo",
     "vs",
+    "vc",
+    "vr",
+    "vt",
 ]
 COORDINATOR_PREFIXES = ["cm", "bc", "ca", "cf", "sa", "og", "oa"]
 ADMIN_PREFIXES = ["co"]
