@@ -491,8 +491,17 @@ class VolunteerService:
         return added
 
     async def _thank(
-        self, conn: AsyncConnection, opportunity_id: int, user_id: int, now: datetime
+        self,
+        conn: AsyncConnection,
+        opportunity_id: int,
+        user_id: int,
+        now: datetime,
+        *,
+        settle: bool = False,
     ) -> int:
+        """Thank one attendee, with the rating buttons. `settle`: just marked, so the thanks
+        wait a moment (the organiser's toggle passes ✅ on its way to ❌; the next tap cancels
+        them)."""
         if not await repo.set_thanked(conn, opportunity_id, user_id, now):
             return 0  # another tick did
         opp = await repo.get(conn, opportunity_id)
@@ -526,9 +535,11 @@ class VolunteerService:
                 "parse_mode": "HTML",
                 "buttons": [stars],
             },
-            # A moment to settle: the organiser's toggle passes ✅ on its way to ❌.
             not_before=allowed_at(
-                now + attendance.THANKS_SETTLE, tz, to.quiet_start, to.quiet_end
+                now + attendance.THANKS_SETTLE if settle else now,
+                tz,
+                to.quiet_start,
+                to.quiet_end,
             ),
         )
         return await outbox_repo.enqueue(conn, [push], now)
@@ -933,7 +944,7 @@ class VolunteerService:
             following = {None: True, True: False, False: None}[signup.attended]
             await repo.set_attended(conn, opportunity_id, user_id, following)
             if following is True and now >= opp.ends_at:
-                await self._thank(conn, opportunity_id, user_id, now)
+                await self._thank(conn, opportunity_id, user_id, now, settle=True)
             elif signup.attended is True:  # a tap past ✅: the thanks not sent yet stay unsent
                 await repo.cancel_pending(
                     conn, "opp_thanks", f"opp-thanks:{opportunity_id}:{user_id}:", user_id

@@ -299,3 +299,23 @@ async def ratings(app: App, opportunity_id: int) -> dict[int, tuple[int | None, 
             )
         )
         return {int(u): (r, c) for u, r, c in rows.all()}
+
+
+async def test_marked_during_the_event_the_thanks_come_once_it_has_ended(
+    emulator: Emulator, launch: Launch
+) -> None:
+    app, clock, organiser, (anna,) = await setup(launch, emulator, ANNA)
+    start = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)  # Saturday 13:00–16:00 in Moscow
+    oid = await publish(app, "Food bank", start, capacity=None)
+    assert await app.volunteering.sign_up(oid, ANNA) is not None
+    await tick(app, clock, start - timedelta(hours=24))
+    await anna.messages_until(lambda m: ASKS in m.text)
+    await tick(app, clock, start + timedelta(hours=1))  # under way
+    screen = await people_screen(organiser, oid)
+    await organiser.press("⬜ 1. Anna", message=screen)
+    await tick(app, clock, start + timedelta(hours=2))
+    await anna.no_message(within=0.3)  # not over yet
+    await tick(app, clock, start + timedelta(hours=3, minutes=1))
+    await anna.messages_until(lambda m: "Thank you for coming" in m.text)
+    await tick(app, clock, start + timedelta(hours=3, minutes=10))
+    await anna.no_message(within=0.3)
