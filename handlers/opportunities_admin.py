@@ -26,6 +26,7 @@ from bot.domain import opportunities as rules
 from bot.domain.errors import StaleButton
 from bot.domain.fields import DayOutOfRange, blank
 from bot.domain.opportunities import Listing, Opportunity
+from bot.domain.shifts import ShiftProblem
 from bot.infra.clock import Clock
 from bot.services.volunteering import Draft, OpportunityProblem, VolunteerService
 from bot.ui.keyboards import Menu, OrganiserCb, button, grid, keyboard, page_row
@@ -71,6 +72,10 @@ class MessageParticipants(StatesGroup):
 
 class EditHours(StatesGroup):
     typing = State()  # data: oa_id, oa_uid
+
+
+class AddShifts(StatesGroup):
+    typing = State()  # data: oa_id, oa_what (shift / role / weekly)
 
 
 async def _share_link(bot: Bot, opportunity_id: int) -> str:
@@ -185,6 +190,7 @@ async def show_card(
         [button(tr._("✉️ Message participants"), OrganiserCb(action="msg", id=oid))],
     ]
     if opp.status != "cancelled" and not over:
+        rows.append([button(tr._("🕐 Shifts and roles"), OrganiserCb(action="shifts", id=oid))])
         rows.append([button(tr._("✏️ Edit"), OrganiserCb(action="edit", id=oid))])
         if opp.status == "closed":
             rows.append([button(tr._("▶ Reopen the sign-up"), OrganiserCb(action="open", id=oid))])
@@ -1065,6 +1071,104 @@ async def attendance(
     await volunteering.mark(callback_data.id, int(callback_data.value))
     sender.wake()  # marked as come after the end: the thanks with the rating go
     await show_people(screen, volunteering, callback_data.id, clock.now())
+
+
+async def show_shifts(screen: Screen, volunteering: VolunteerService, opportunity_id: int) -> None:
+    """The opportunity's shifts and roles, each a button to its own card, and what to add."""
+    items = await volunteering.series(opportunity_id)
+    if not items:
+        raise StaleButton
+    tr = screen.tr
+    rows = [
+        [
+            button(
+                _slot(x.opportunity, x.confirmed, x.waiting),
+                OrganiserCb(action="card", id=x.opportunity.id),
+            )
+        ]
+        for x in items[:40]
+    ]
+    add = OrganiserCb
+    rows.append(
+        [
+            button(tr._("➕ Shift"), add(action="addsh", id=opportunity_id, value="shift")),
+            button(
+                tr._("➕ Role in this shift"), add(action="addsh", id=opportunity_id, value="role")
+            ),
+        ]
+    )
+    rows.append(
+        [button(tr._("🔁 Every week"), add(action="addsh", id=opportunity_id, value="weekly"))]
+    )
+    rows.append([button(tr._("« Back"), OrganiserCb(action="card", id=opportunity_id))])
+    await screen.show(tr("opportunities/shifts.j2", items=items), keyboard(rows))
+
+
+def _slot(opp: Opportunity, confirmed: int, waiting: int) -> str:
+    """A shift or role on a button: its local day and times, role, places."""
+    zone = ZoneInfo(opp.timezone)
+    start, end = opp.starts_at.astimezone(zone), opp.ends_at.astimezone(zone)
+    places = f"{confirmed}/{opp.capacity}" if opp.capacity is not None else str(confirmed)
+    role = f" · {opp.role[:24]}" if opp.role else ""
+    queue = f" +{waiting}" if waiting else ""
+    return f"{start:%d.%m %H:%M}–{end:%H:%M}{role} · {places}{queue}"
+
+
+@router.callback_query(OrganiserCb.filter(F.action == "shifts"))
+async def shifts_screen(
+    query: CallbackQuery,
+    callback_data: OrganiserCb,
+    screen: Screen,
+    volunteering: VolunteerService,
+) -> None:
+    await show_shifts(screen, volunteering, callback_data.id)
+
+
+@router.callback_query(OrganiserCb.filter(F.action == "addsh"))
+async def shifts_ask(
+    query: CallbackQuery,
+    callback_data: OrganiserCb,
+    screen: Screen,
+    volunteering: VolunteerService,
+) -> None:
+    assert screen.state is not None
+    if callback_data.value not in ("shift", "role", "weekly"):
+        raise StaleButton
+    listing = await volunteering.listing(callback_data.id)
+    if listing is None:
+        raise StaleButton
+    await screen.state.set_state(AddShifts.typing)
+    await screen.state.update_data(oa_id=callback_data.id, oa_what=callback_data.value)
+    markup = keyboard(
+        [[button(screen.tr._("« Back"), OrganiserCb(action="shifts", id=callback_data.id))]]
+    )
+    text = screen.tr(
+        "opportunities/shifts_ask.j2", what=callback_data.value, opp=listing.opportunity
+    )
+    await screen.show(text, markup)
+
+
+@router.message(AddShifts.typing, F.text)
+async def shifts_typed(message: Message, screen: Screen, volunteering: VolunteerService) -> None:
+    assert screen.state is not None
+    assert message.text is not None
+    data = await screen.state.get_data()
+    opportunity_id, what = int(data.get("oa_id", 0)), str(data.get("oa_what", ""))
+    try:
+        added = await volunteering.add_shifts(
+            opportunity_id, screen.user_id, text=message.text, what=what
+        )
+    except ShiftProblem as problem:
+        await screen.send(screen.tr("opportunities/shifts_problem.j2", code=problem.code))
+        return
+    await screen.state.set_state(None)
+    await screen.send(screen.tr("opportunities/shifts_added.j2", count=len(added)))
+    await show_shifts(screen, volunteering, opportunity_id)
+
+
+@router.message(AddShifts.typing)
+async def shifts_not_text(message: Message, screen: Screen) -> None:
+    await screen.send(screen.tr("opportunities/shifts_problem.j2", code="format"))
 
 
 async def show_hours(screen: Screen, volunteering: VolunteerService, opportunity_id: int) -> None:

@@ -114,7 +114,8 @@ def _item_label(tr: Tr, listing: rules.Listing, tz: str) -> str:
         tail = " · " + tr._("full")
     else:
         tail = " · " + tr.n_("{n} place free", "{n} places free", free).format(n=free)
-    return f"{start} · {opp.title[:40]}{tail}"
+    role = f" · {opp.role[:20]}" if opp.role else ""
+    return f"{start} · {opp.title[:40]}{role}{tail}"
 
 
 @router.callback_query(VolunteerCb.filter(F.action == "list"))
@@ -228,9 +229,49 @@ def card_keyboard(tr: Tr, card: Card, origin: VolunteerCb) -> Any:
     return keyboard(rows)
 
 
-async def show_card(screen: Screen, card: Card, origin: VolunteerCb, settings: Settings) -> None:
+async def show_card(
+    screen: Screen,
+    card: Card,
+    origin: VolunteerCb,
+    settings: Settings,
+    volunteering: VolunteerService | None = None,
+) -> None:
     text = screen.tr("volunteer/card.j2", card=card, tz=screen.zone(settings.default_timezone))
-    await screen.show(text, card_keyboard(screen.tr, card, origin))
+    markup = card_keyboard(screen.tr, card, origin)
+    if volunteering is not None and len(await volunteering.series(card.opportunity.id)) > 1:
+        label = screen.tr._("🕐 Other shifts and roles")
+        markup.inline_keyboard.insert(
+            -1, [button(label, VolunteerCb(action="shifts", id=card.opportunity.id))]
+        )
+    await screen.show(text, markup)
+
+
+@router.callback_query(VolunteerCb.filter(F.action == "shifts"))
+async def shifts(
+    query: CallbackQuery,
+    callback_data: VolunteerCb,
+    screen: Screen,
+    volunteering: VolunteerService,
+    settings: Settings,
+) -> None:
+    """The shifts and roles of an opportunity: each opens its own card to sign up."""
+    items = await volunteering.series(callback_data.id)
+    if not items:
+        raise StaleButton
+    tz = screen.zone(settings.default_timezone)
+    tr = screen.tr
+    rows = [
+        [button(_item_label(tr, x, tz), VolunteerCb(action="card", id=x.opportunity.id))]
+        for x in items[:40]
+    ]
+    rows.append(
+        [
+            button(tr._("« Back"), VolunteerCb(action="card", id=callback_data.id)),
+            button(tr._("☰ Menu"), Menu(section="home")),
+        ]
+    )
+    text = tr("volunteer/shifts.j2", opp=items[0].opportunity)
+    await screen.show(text, keyboard(rows))
 
 
 @journey.step("opportunity")
@@ -255,7 +296,7 @@ async def opportunity_from_link(screen: Screen, deps: dict[str, Any]) -> None:
     card = await volunteering.card(opportunity_id, screen.user_id)
     if card is None:
         raise StaleButton
-    await show_card(screen, card, VolunteerCb(action="open"), deps["settings"])
+    await show_card(screen, card, VolunteerCb(action="open"), deps["settings"], volunteering)
 
 
 @router.callback_query(VolunteerCb.filter(F.action == "card"))
@@ -269,7 +310,7 @@ async def card(
     found = await volunteering.card(callback_data.id, screen.user_id)
     if found is None:
         raise StaleButton
-    await show_card(screen, found, callback_data, settings)
+    await show_card(screen, found, callback_data, settings, volunteering)
 
 
 def _toast(tr: Tr, outcome: Outcome) -> str:
@@ -318,7 +359,7 @@ async def sign_or_cancel(
     if outcome.enqueued:
         sender.wake()
     callback_answer.text = _toast(screen.tr, outcome)
-    await show_card(screen, outcome.card, callback_data, settings)
+    await show_card(screen, outcome.card, callback_data, settings, volunteering)
 
 
 @router.callback_query(VolunteerCb.filter(F.action == "ics"))

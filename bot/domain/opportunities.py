@@ -67,6 +67,8 @@ class Opportunity:
     created_at: datetime
     seq: int = 0  # grows under the lock with every sign-up change: the queue position
     updated_at: datetime | None = None  # the last change of its fields (None: not read)
+    parent_id: int | None = None  # a shift or role of that opportunity (bot.domain.shifts)
+    role: str | None = None  # the role within the shift; None: any
 
     @property
     def cutoff(self) -> datetime:

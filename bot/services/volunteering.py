@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.config import Settings
-from bot.domain import attendance
+from bot.domain import attendance, shifts
 from bot.domain import opportunities as rules
 from bot.domain.errors import StaleButton, UserError
 from bot.domain.fields import blank
@@ -609,6 +609,7 @@ class VolunteerService:
                 conn, "opp_reminder", f"opp-remind:{opportunity_id}:{user_id}:", user_id
             )
             await self._fill(conn, opp, now)
+        self.changed()  # a place is free (or taken by the next): posted cards show it
         return "no"
 
     async def _notify_organisers(self, now: datetime) -> int:
@@ -1136,6 +1137,98 @@ class VolunteerService:
                 city=profile.city if profile is not None else None,
             )
         return fits
+
+    # ------------------------------------------------------------------ shifts and roles
+
+    async def series(self, opportunity_id: int) -> list[Listing]:
+        """The opportunity's shifts and roles with it (the first one included)."""
+        async with self.engine.connect() as conn:
+            opp = await repo.get(conn, opportunity_id)
+            if opp is None:
+                return []
+            return await repo.series(conn, opp.parent_id or opp.id)
+
+    async def add_shifts(
+        self, opportunity_id: int, actor_id: int, *, text: str, what: str
+    ) -> list[int]:
+        """Add to the opportunity's series, from what the organiser typed: a shift
+        ("06.12.2026 10:00-13:00 5", `what` shift), a role within this shift ("водитель 2",
+        role) or every shift and role again each week for N weeks (weekly). Each new one
+        copies the first's texts, place and contact. `shifts.ShiftProblem` says what is wrong;
+        nothing is added then. Returns the new ids."""
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            opp = await repo.lock(conn, opportunity_id)
+            if opp is None or opp.status == CANCELLED:
+                raise StaleButton
+            root = opp if opp.parent_id is None else await repo.get(conn, opp.parent_id)
+            if root is None:
+                raise StaleButton
+            existing = [
+                (x.opportunity.starts_at, x.opportunity.ends_at, x.opportunity.role)
+                for x in await repo.series(conn, root.id)
+            ]
+            wanted: list[tuple[datetime, datetime, str | None, int | None]] = []
+            if what == "shift":
+                starts_at, ends_at, capacity = shifts.parse_shift(text, root.timezone, now)
+                wanted.append((starts_at, ends_at, None, capacity))
+            elif what == "role":
+                name, capacity = shifts.parse_role(text)
+                wanted.append((opp.starts_at, opp.ends_at, name, capacity))
+            elif what == "weekly":
+                weeks = shifts.parse_weeks(text)
+                capacities = {
+                    (x.opportunity.starts_at, x.opportunity.ends_at, x.opportunity.role): (
+                        x.opportunity.capacity
+                    )
+                    for x in await repo.series(conn, root.id)
+                }
+                for s, e, role, k in shifts.weekly(existing, weeks):
+                    if shifts.overlaps(s, e, role, existing):
+                        continue  # that week has it already
+                    origin = (s - timedelta(weeks=k), e - timedelta(weeks=k), role)
+                    wanted.append((s, e, role, capacities.get(origin)))
+            else:
+                raise StaleButton
+            if not wanted:
+                raise shifts.ShiftProblem("nothing_new")
+            if len(existing) + len(wanted) > shifts.MAX_SERIES:
+                raise shifts.ShiftProblem("too_many")
+            added: list[int] = []
+            for s, e, role, places in wanted:
+                problem = rules.time_problem(now, s, e, None)
+                if problem is not None:
+                    raise shifts.ShiftProblem(problem)
+                if what != "weekly" and shifts.overlaps(s, e, role, existing):
+                    raise shifts.ShiftProblem("overlap" if role is None else "role_overlap")
+                values = {
+                    "title": root.title,
+                    "description": root.description,
+                    "topic": root.topic,
+                    "place": root.place,
+                    "link": root.link,
+                    "region": root.region,
+                    "timezone": root.timezone,
+                    "starts_at": s,
+                    "ends_at": e,
+                    "capacity": places,
+                    "signup_until": None,
+                    "contact": root.contact,
+                    "created_by": root.created_by,
+                    "parent_id": root.id,
+                    "role": role,
+                }
+                added.append(await repo.create(conn, values, now))
+                existing.append((s, e, role))
+            await audit_repo.add(
+                conn,
+                actor_id,
+                f"opportunity.{what}",
+                str(root.id),
+                {"added": added},
+                now,
+            )
+        return added
 
     # ------------------------------------------------------------------ hours, certificates
 

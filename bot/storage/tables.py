@@ -401,10 +401,14 @@ opportunities = Table(
     Column("seq", Integer, nullable=False, default=0, server_default="0"),
     # The last opportunity_changes.id the organiser was told about.
     Column("noticed_change", Integer, nullable=False, default=0, server_default="0"),
+    # A shift or a role of another opportunity (bot.domain.shifts); None: a first one.
+    Column("parent_id", Integer, ForeignKey("opportunities.id", ondelete="CASCADE")),
+    Column("role", String(60)),  # the role within the shift («водитель»); None: any
     _who("created_by", nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Index("ix_opportunities_starts_at", "starts_at"),
+    Index("ix_opportunities_parent_id", "parent_id"),
 )
 
 signups = Table(

@@ -75,6 +75,8 @@ def _opportunity(m: RowMapping) -> Opportunity:
         created_at=m["created_at"],
         seq=m["seq"],
         updated_at=m["updated_at"],
+        parent_id=m["parent_id"],
+        role=m["role"],
     )
 
 
@@ -179,6 +181,18 @@ async def listing(conn: AsyncConnection, opportunity_id: int) -> Listing | None:
         .first()
     )
     return None if row is None else _listing(row)
+
+
+async def series(conn: AsyncConnection, root_id: int) -> list[Listing]:
+    """An opportunity with its shifts and roles (bot.domain.shifts), by start, then role."""
+    rows = await conn.execute(
+        _listing_query()
+        .where(or_(opportunities.c.id == root_id, opportunities.c.parent_id == root_id))
+        .order_by(
+            opportunities.c.starts_at, func.coalesce(opportunities.c.role, ""), opportunities.c.id
+        )
+    )
+    return [_listing(m) for m in rows.mappings()]
 
 
 async def browse(

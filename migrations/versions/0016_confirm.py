@@ -1,4 +1,5 @@
-"""signups: the day-before confirmation, the volunteer's rating and comment, the organiser's
+"""opportunities: shifts and roles (parent_id, role); signups: the day-before confirmation,
+the volunteer's rating and comment, the organiser's
 correction of the hours; certificates: what a downloaded certificate certified, checked by code
 
 Revision ID: 0016
@@ -18,6 +19,17 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("opportunities") as batch:
+        batch.add_column(sa.Column("parent_id", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("role", sa.String(60), nullable=True))
+        batch.create_foreign_key(
+            "fk_opportunities_parent_id_opportunities",
+            "opportunities",
+            ["parent_id"],
+            ["id"],
+            ondelete="CASCADE",
+        )
+        batch.create_index("ix_opportunities_parent_id", ["parent_id"])
     with op.batch_alter_table("signups") as batch:
         batch.add_column(sa.Column("confirm", sa.String(8), nullable=True))
         batch.add_column(sa.Column("confirm_at", sa.DateTime(timezone=True), nullable=True))
@@ -47,3 +59,8 @@ def downgrade() -> None:
     with op.batch_alter_table("signups") as batch:
         for name in ("minutes", "thanked_at", "comment", "rating", "confirm_at", "confirm"):
             batch.drop_column(name)
+    with op.batch_alter_table("opportunities") as batch:
+        batch.drop_index("ix_opportunities_parent_id")
+        batch.drop_constraint("fk_opportunities_parent_id_opportunities", type_="foreignkey")
+        batch.drop_column("role")
+        batch.drop_column("parent_id")

@@ -28,7 +28,8 @@ ASKS = "Will you come?"
 
 async def publish(app: App, title: str, starts_at: datetime, capacity: int | None) -> int:
     draft = Draft(
-        title=title, description="Помочь с раздачей.", topic="social", place="ул. Ленина, 1",
+        title=title, description="Помочь с раздачей.", topic="social_services",
+        place="ул. Ленина, 1",
         link=None, region="mow", timezone="Europe/Moscow", starts_at=starts_at,
         ends_at=starts_at + timedelta(hours=3), capacity=capacity, signup_until=None,
         contact=None,
