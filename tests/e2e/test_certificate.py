@@ -28,13 +28,14 @@ SUNDAY = datetime(2026, 12, 6, 7, 0, tzinfo=UTC)  # 10:00–13:00 in Moscow
 
 async def minutes(app: App, opportunity_id: int) -> int | None:
     async with app.engine.connect() as conn:
-        return (
+        value: int | None = (
             await conn.execute(
                 select(signups.c.minutes).where(
                     signups.c.opportunity_id == opportunity_id, signups.c.user_id == ANNA
                 )
             )
         ).scalar_one()
+    return value
 
 
 async def pdf_of(user: EmulatedUser, label: str, screen: ChatMessage) -> tuple[ChatMessage, str]:

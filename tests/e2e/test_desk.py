@@ -7,6 +7,7 @@ non-coordinator or where the bot lacks rights, over-long text and HTML — is re
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -34,7 +35,7 @@ async def activist(app: App, emulator: Emulator, uid: int, name: str) -> Emulate
     return user
 
 
-async def question_row(app: App, number: int) -> dict:
+async def question_row(app: App, number: int) -> dict[str, Any]:
     async with app.engine.connect() as conn:
         row = (
             (await conn.execute(select(desk_questions).where(desk_questions.c.id == number)))
@@ -249,8 +250,8 @@ async def test_a_question_through_the_inbox(emulator: Emulator, launch: Launch) 
     anna = await activist(app, emulator, ACTIVIST, "Anna")
 
     # From the card of the measure «Консультации юриста, бухгалтера, менеджера».
-    card = MeasureCb(code="expert_consultations", kind="all", page=0).pack()
-    await anna.press_data(card)
+    measure_card = MeasureCb(code="expert_consultations", kind="all", page=0).pack()
+    await anna.press_data(measure_card)
     screen = await tap(anna, "💬 Ask the coordinators")
     assert "What is your question about?" in screen.text
     await tap(anna, "📝 Grant application")
