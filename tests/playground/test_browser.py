@@ -1,6 +1,9 @@
-"""The playground in a real browser: Debian's chromium driven by Selenium goes /start → consent →
-the first ikigai step by clicking and typing at a phone's size, switches to the coordinator and
-back, and saves screenshots outside the repository (their paths are printed)."""
+"""The playground in a real browser: Debian's chromium driven by Selenium, at a phone's size, by
+clicking the buttons and typing into the message box. An activist goes /start → consent → the
+first ikigai step; a volunteer goes /start → consent → place → profile → the opportunities that
+fit → signs up; a coordinator goes /start → first steps → the region served → the invitation (its
+QR code shown) → a new opportunity. Screenshots are saved outside the repository (their paths are
+printed)."""
 
 from __future__ import annotations
 
@@ -8,13 +11,16 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.playground import Playground
-from tests.playground.conftest import ANNA, VERA, playground_settings
+from tests.playground.conftest import ANNA, BORIS, VERA, playground_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -98,10 +104,16 @@ def browser(tmp_path: Path) -> Iterator[Any]:
 
 
 def until(driver: Any, condition: Any, what: str) -> Any:
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import (
+        ElementClickInterceptedException,
+        StaleElementReferenceException,
+    )
     from selenium.webdriver.support.ui import WebDriverWait
 
-    wait = WebDriverWait(driver, WAIT, ignored_exceptions=[StaleElementReferenceException])
+    # A node redrawn by an edit goes stale; a click landing on a toast is not delivered: both
+    # are tried again.
+    ignored = [StaleElementReferenceException, ElementClickInterceptedException]
+    wait = WebDriverWait(driver, WAIT, ignored_exceptions=ignored)
     return wait.until(condition, message=f"{what} within {WAIT}s")
 
 
@@ -115,19 +127,63 @@ def see(driver: Any, text: str) -> None:
     until(driver, lambda d: text in chat_text(d), f"no {text!r} in the chat")
 
 
+NEWEST_KEY = (
+    "const keys = [...document.querySelectorAll('#messages .key')]"
+    ".filter((k) => k.textContent === arguments[0] && !k.disabled);"
+    "return keys.length ? keys[keys.length - 1] : null;"
+)
+
+
 def key(driver: Any, label: str) -> Any:
     """The newest inline button with this label, once it is there."""
-    from selenium.webdriver.common.by import By
-
-    def find(d: Any) -> Any:
-        keys = [k for k in d.find_elements(By.CSS_SELECTOR, "#messages .key") if k.text == label]
-        return keys[-1] if keys and keys[-1].is_enabled() else False
-
-    return until(driver, find, f"no button {label!r}")
+    return until(
+        driver, lambda d: d.execute_script(NEWEST_KEY, label) or False, f"no button {label!r}"
+    )
 
 
 def tap(driver: Any, label: str) -> None:
-    key(driver, label).click()
+    """Press the newest inline button with this label, as a finger would."""
+
+    def press(d: Any) -> bool:
+        found = d.execute_script(NEWEST_KEY, label)
+        if found:
+            found.click()
+        return bool(found)
+
+    until(driver, press, f"no button {label!r} to press")
+
+
+LAST_IN = "const all = document.querySelectorAll('#messages .msg.in'), last = all[all.length - 1];"
+
+
+def last_text(driver: Any) -> str:
+    """What the bot's newest message says (its bubble: text, caption, file)."""
+    return str(
+        driver.execute_script(
+            LAST_IN + "return last ? last.querySelector('.bubble').innerText : '';"
+        )
+    )
+
+
+def says(driver: Any, *texts: str) -> str:
+    """Wait until the bot's newest message says all these; returns what it says."""
+    from selenium.common.exceptions import TimeoutException
+
+    try:
+        until(driver, lambda d: all(t in last_text(d) for t in texts), f"no {texts!r} last")
+    except TimeoutException as exc:
+        shown = f"{last_text(driver)!r} {buttons(driver)}"
+        raise AssertionError(f"{exc.msg}; the newest message: {shown}") from None
+    return last_text(driver)
+
+
+def buttons(driver: Any) -> list[str]:
+    """The labels of the buttons under the bot's newest message, row after row."""
+    labels = driver.execute_script(
+        LAST_IN
+        + "return last ? [...last.querySelectorAll('.key')].map((k) => k.textContent) : [];"
+    )
+    return [str(label) for label in labels]
 
 
 def type_and_enter(driver: Any, text: str) -> None:
@@ -329,5 +385,245 @@ def test_a_person_goes_from_start_to_the_first_ikigai_step_in_a_browser(
         assert driver.save_screenshot(str(desktop))
         print(f"\nplayground screenshots: {phone} {desktop}")
 
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert errors == [], errors
+
+
+# ---------------------------------------------------------------- the volunteer and coordinator
+
+
+@dataclass(frozen=True)
+class Place:
+    district: str  # a person's place screen asks for the federal district first
+    zone: str  # the coordinator's «📍 Мой регион» for the time zone first
+    region: str
+
+
+MOSCOW = Place("Центральный", "UTC+3 Москва", "Москва")
+TITLE = "Разбор вещей в фонде"
+ABOUT = "Сортируем одежду для семей. Перчатки дадим."
+ADDRESS = "ул. Ленина, 1, Москва"
+CONTACT = "+7 900 000-00-00"
+
+
+def start_chat(driver: Any, person_id: int) -> None:
+    """Switch to this person's empty chat and press its «Start» button (it sends /start)."""
+    from selenium.webdriver.common.by import By
+
+    until(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".person")) == 3, "people")
+    person(driver, person_id).click()
+    assert person(driver, person_id).get_attribute("aria-pressed") == "true"
+    start = driver.find_element(By.ID, "start")
+    until(driver, lambda d: start.is_displayed(), "no Start button in an empty chat")
+    start.click()
+
+
+def choose_place(driver: Any, place: Place) -> None:
+    """The region by buttons, on whichever place screen is shown: a person's (the federal
+    district, then its region) or the coordinator's region served (the time zone, then a
+    region of it)."""
+
+    def first_step(d: Any) -> str | bool:
+        shown = buttons(d)
+        return next((label for label in (place.district, place.zone) if label in shown), False)
+
+    label = until(driver, first_step, f"no {place.district!r} or {place.zone!r} to choose")
+    tap(driver, label)
+    if label == place.district:
+        says(driver, f"{place.district} федеральный округ", "выберите регион")
+    else:
+        says(driver, place.zone, "Выберите регион")
+    assert place.region in buttons(driver)
+    tap(driver, place.region)
+
+
+def bot_day(driver: Any, days: int) -> datetime:
+    """The bot's date (the page's clock) `days` ahead, in Moscow."""
+    from selenium.webdriver.common.by import By
+
+    now = driver.find_element(By.ID, "clock-now").get_attribute("datetime")
+    moment = datetime.fromisoformat(now.replace("Z", "+00:00")) + timedelta(days=days)
+    return moment.astimezone(ZoneInfo("Europe/Moscow"))
+
+
+def create_opportunity(driver: Any, day: datetime) -> None:
+    """From «🙋 Дела для добровольцев»: ➕, the nine steps typed or pressed, the contact's consent,
+    the preview, published."""
+    tap(driver, "➕ Новое дело")
+    says(driver, "Новое дело", "шаг 1 из 9", "Как оно называется?")
+    assert buttons(driver) == ["✖ Отмена"]
+    type_and_enter(driver, TITLE)
+    says(driver, "шаг 2 из 9", "Что будут делать добровольцы?")
+    type_and_enter(driver, ABOUT)
+    says(driver, "шаг 3 из 9", "Какую проблему территории")
+    tap(driver, "Соцуслуги")
+    says(driver, "шаг 4 из 9", "Где?")
+    type_and_enter(driver, ADDRESS)
+    says(driver, "шаг 5 из 9", "Когда начало?")
+    type_and_enter(driver, f"{day:%d.%m.%Y} 13:00")
+    says(driver, "шаг 6 из 9", "Когда окончание?")
+    type_and_enter(driver, "16:00")
+    says(driver, "шаг 7 из 9", "Сколько нужно добровольцев?")
+    assert buttons(driver) == ["Без ограничения", "✖ Отмена"]
+    type_and_enter(driver, "5")
+    says(driver, "шаг 8 из 9", "До какого момента можно записаться")
+    tap(driver, "За 3 часа")
+    says(driver, "шаг 9 из 9", "Как добровольцам связаться с организатором?")
+    type_and_enter(driver, CONTACT)
+    says(driver, CONTACT, "Вы согласны, чтобы этот контакт видели все?")
+    tap(driver, "✅ Даю согласие: показывать всем")
+    preview = says(driver, "Проверьте и опубликуйте", TITLE, ABOUT, ADDRESS, "👥 5 мест")
+    assert f"🗓 {day:%d.%m.%Y} 13:00–16:00 (Europe/Moscow)" in preview
+    assert f"до {day:%d.%m.%Y} 10:00" in preview
+    assert buttons(driver) == ["✅ Опубликовать", "✏️ Изменить", "✖ Удалить черновик"]
+    tap(driver, "✅ Опубликовать")
+    says(driver, TITLE, "✅ запись открыта", "Свободно 5 мест из 5", "?start=opp_")
+
+
+def serve_moscow(driver: Any) -> None:
+    """The coordinator's first steps after /start: «📍 Мой регион» → Moscow, ticked off."""
+    says(
+        driver, "Координатору", "Первые шаги", "▫️ Регион, который вы обслуживаете (📍 Мой регион)"
+    )
+    tap(driver, "📍 Мой регион")
+    says(driver, "Регион, который вы обслуживаете", "Сначала выберите часовой пояс")
+    choose_place(driver, MOSCOW)
+    says(driver, "Первые шаги", "✅ Регион, который вы обслуживаете: Москва")
+
+
+def test_a_volunteer_goes_from_start_to_a_sign_up_in_a_browser(
+    browser: Any, tmp_path: Path
+) -> None:
+    driver = browser
+    with served(tmp_path) as url:
+        viewport(driver, 360, 640)
+        driver.get(url)
+
+        # Something to find: the coordinator serves Moscow and publishes an opportunity there.
+        start_chat(driver, VERA)
+        serve_moscow(driver)
+        tap(driver, "🙋 Дела для добровольцев")
+        says(driver, "Дел пока нет")
+        day = bot_day(driver, 3)
+        create_opportunity(driver, day)
+
+        # The volunteer: /start → «🤝 Хочу помогать» → consent → announcements → place.
+        start_chat(driver, BORIS)
+        says(driver, "«Опора»", "Своего проекта нет, но хотите помогать?", "С чего начнём?")
+        assert buttons(driver)[:2] == ["🚀 Начать: мой проект", "🤝 Хочу помогать"]
+        tap(driver, "🤝 Хочу помогать")
+        says(driver, "Согласие на обработку персональных данных", "ваша роль (доброволец)")
+        assert buttons(driver) == ["✅ Даю согласие", "📄 Политика полностью", "✖ Не даю согласия"]
+        tap(driver, "✅ Даю согласие")
+        says(driver, "Объявления координаторов")
+        assert buttons(driver) == ["🔔 Да, присылайте объявления", "🔕 Нет, спасибо"]
+        tap(driver, "🔕 Нет, спасибо")
+        says(driver, "Где вы?", "федеральный округ")
+        choose_place(driver, MOSCOW)
+
+        # The profile: topics, skills (typed), time, distance.
+        says(driver, "Что вам близко?", "шаг 1 из 4")
+        tap(driver, "▫️ Соцуслуги")
+        key(driver, "✅ Соцуслуги")
+        tap(driver, "Дальше ▶")
+        says(driver, "Что вы умеете?", "шаг 2 из 4")
+        type_and_enter(driver, "вожу машину")
+        says(driver, "Когда вы свободны?", "шаг 3 из 4")
+        tap(driver, "▫️ Будни")
+        key(driver, "✅ Будни")
+        tap(driver, "Дальше ▶")
+        says(driver, "Как далеко вы готовы ездить?", "шаг 4 из 4")
+        tap(driver, "🚌 По всему региону")
+
+        # The opportunities that fit: the coordinator's; its card; signed up.
+        says(driver, "Профиль готов", "Вам сейчас подходит 1 дело")
+        listed = f"{day:%d.%m} 13:00 · {TITLE}"
+        assert buttons(driver) == [listed, "🙋 Все дела", "☰ Меню"]
+        tap(driver, listed)
+        says(driver, TITLE, ABOUT, ADDRESS, CONTACT, "Свободно 5 мест из 5")
+        assert buttons(driver)[0] == "✅ Записаться"
+        tap(driver, "✅ Записаться")
+        toast = driver.find_element("id", "toast")
+        until(
+            driver,
+            lambda d: "✅ Вы записаны!" in toast.get_attribute("textContent"),
+            "no «✅ Вы записаны!» shown",
+        )
+        says(driver, "✅ Вы записаны.", "Свободно 4 места из 5")
+        assert buttons(driver)[0] == "✖ Отменить запись"
+
+        # The sign-up in the volunteer's menu: «✅ Мои записи».
+        tap(driver, "☰ Меню")
+        says(driver, "Главное меню", "Что хотите посмотреть?")
+        assert buttons(driver)[:2] == ["🙋 Дела", "✅ Мои записи"]
+        tap(driver, "✅ Мои записи")
+        mine = says(driver, "Мои записи", f"1. {TITLE}")
+        assert f"🗓 {day:%d.%m.%Y} 13:00–16:00" in mine
+        assert buttons(driver)[0] == f"{listed} · свободно 4 места"
+        assert no_horizontal_scroll(driver)
+
+        shot = tmp_path / "playground-volunteer.png"
+        assert driver.save_screenshot(str(shot))
+        print(f"\nplayground screenshot: {shot}")
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert errors == [], errors
+
+
+def test_a_coordinator_goes_from_start_to_a_published_opportunity_in_a_browser(
+    browser: Any, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver = browser
+    with served(tmp_path) as url:
+        viewport(driver, 360, 640)
+        driver.get(url)
+        start_chat(driver, VERA)
+        says(driver, "▫️ Ваше первое дело для добровольцев (🙋)")
+        assert buttons(driver)[-3:] == ["📍 Мой регион", "📨 Пригласить активистов", "☰ Меню"]
+        serve_moscow(driver)
+
+        # The invitation: the deep link, and its QR code as a picture on the page.
+        tap(driver, "📨 Пригласить активистов")
+        invitation = until(
+            driver,
+            lambda d: (
+                d.find_elements(By.CSS_SELECTOR, "#messages .msg.in .doc-image") or [False]
+            )[-1],
+            "no invitation with a picture",
+        )
+        bubble = invitation.find_element(By.XPATH, "./ancestor::div[contains(@class, 'bubble')]")
+        assert "Приглашение для активистов" in bubble.text
+        assert f"https://t.me/opora_playground_bot?start=coord_{VERA}" in bubble.text
+        image = invitation.find_element(By.TAG_NAME, "img")
+        until(
+            driver,
+            lambda d: d.execute_script("return arguments[0].complete", image),
+            "the QR code to load",
+        )
+        assert driver.execute_script("return arguments[0].naturalWidth", image) > 0
+        assert image.is_displayed()
+        assert image.size["width"] > 100  # big enough to scan from the screen
+        download = invitation.find_element(By.CSS_SELECTOR, "a.doc")
+        assert download.get_attribute("download") == "opora-invitation.png"
+        says(driver, "Первые шаги", "✅ Приглашение для активистов: ссылка и QR-код для печати")
+        driver.execute_script("arguments[0].scrollIntoView()", invitation)
+        shot = tmp_path / "playground-invitation.png"
+        assert driver.save_screenshot(str(shot))
+
+        # A new opportunity, published, and listed.
+        tap(driver, "🙋 Дела для добровольцев")
+        says(driver, "Дела для добровольцев", "Дел пока нет")
+        assert buttons(driver)[0] == "➕ Новое дело"
+        day = bot_day(driver, 3)
+        create_opportunity(driver, day)
+        tap(driver, "« Назад")
+        says(driver, "Дела для добровольцев", "1 ближайшее или недавнее дело")
+        assert buttons(driver)[:2] == ["➕ Новое дело", f"{day:%d.%m} 13:00 · {TITLE} · 👥 0/5"]
+        tap(driver, "« Меню координатора")
+        says(driver, "Первые шаги", "✅ Ваше первое дело для добровольцев (🙋)")
+        assert no_horizontal_scroll(driver)
+
+        print(f"\nplayground screenshot: {shot}")
         errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         assert errors == [], errors

@@ -322,6 +322,8 @@
     return wrap;
   }
 
+  const IMAGE_FILE = /\.(png|jpe?g|gif|webp)$/i;
+
   function fileNode(message) {
     const file = message.file;
     if (message.kind === "photo") {
@@ -356,7 +358,15 @@
     about.append(el("span", "doc-name", file.name || t("download")), el("br"));
     about.append(el("span", "doc-size", size(file.size)));
     link.append(icon, about);
-    return link;
+    if (!IMAGE_FILE.test(file.name || "")) return link;
+    // An image sent as a file (the invitation's QR code to print): shown, and downloadable.
+    const box = el("div", "doc-image");
+    const image = el("img");
+    image.src = file.url;
+    image.alt = file.name;
+    image.addEventListener("load", scrollDown);
+    box.append(image, link);
+    return box;
   }
 
   // A file's size in the page's language: 901 Б, 12,5 КБ / 901 B, 12.5 KB.
