@@ -159,10 +159,10 @@ async def test_capacity_waiting_list_reminders_notices_and_csv(
     for uid, user in volunteers.items():
         card = user.current(cards[uid])
         if uid == waiting:
-            assert "waiting list, number 1" in card.text
+            assert "we will tell you.\n👁 The organiser sees your name" in card.text
             assert "✖ Leave the waiting list" in card.button_texts()
         else:
-            assert "✅ You are signed up." in card.text
+            assert "✅ You are signed up.\n👁 The organiser sees your name" in card.text
             assert "✖ Cancel my sign-up" in card.button_texts()
             assert "📅 Add to calendar" in card.button_texts()
 

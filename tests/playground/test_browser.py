@@ -549,7 +549,7 @@ def test_a_volunteer_goes_from_start_to_a_sign_up_in_a_browser(
             lambda d: "✅ Вы записаны!" in toast.get_attribute("textContent"),
             "no «✅ Вы записаны!» shown",
         )
-        says(driver, "✅ Вы записаны.", "Свободно 4 места из 5")
+        says(driver, "✅ Вы записаны.\n👁 Организатор видит ваше имя", "Свободно 4 места из 5")
         assert buttons(driver)[0] == "✖ Отменить запись"
 
         # The sign-up in the volunteer's menu: «✅ Мои записи».
