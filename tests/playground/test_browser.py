@@ -110,8 +110,8 @@ def until(driver: Any, condition: Any, what: str) -> Any:
     )
     from selenium.webdriver.support.ui import WebDriverWait
 
-    # A node redrawn by an edit goes stale; a click landing on a toast is not delivered: both
-    # are tried again.
+    # A node redrawn by an edit goes stale; a click that something on top (the command menu, an
+    # alert) would catch is not delivered: both are tried again.
     ignored = [StaleElementReferenceException, ElementClickInterceptedException]
     wait = WebDriverWait(driver, WAIT, ignored_exceptions=ignored)
     return wait.until(condition, message=f"{what} within {WAIT}s")
