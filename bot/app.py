@@ -52,6 +52,7 @@ from bot.services.catalogs import CatalogService
 from bot.services.content_admin import ContentAdminService
 from bot.services.coordination import CoordinationService
 from bot.services.desk import DeskService
+from bot.services.faq import FaqService
 from bot.services.measures import MeasureService
 from bot.services.peers import PeerService
 from bot.services.profile import ProfileService
@@ -425,6 +426,7 @@ def create_app(
         sender=sender,
         coordination=coordination,
         desk=desk,
+        faq=FaqService(engine, clock),
         broadcasts=broadcasts,
         stats=stats,
         briefs=BriefService(stats, catalog, settings, clock),

@@ -26,6 +26,7 @@ from handlers import (
     diagnosis,
     errors,
     fallback,
+    faq,
     grants,
     ikigai,
     language,
@@ -88,6 +89,7 @@ def _build() -> Router:
     coordinating.include_routers(
         coordinator.router,
         desk.inbox,
+        faq.admin,
         broadcast.router,
         content_admin.router,
         stats.router,
@@ -118,6 +120,7 @@ def _build() -> Router:
         catalog.router,
         grants.router,
         articles.router,
+        faq.router,  # «Частые вопросы» are for everyone, consent or not
         sharing.router,  # inline queries come from anyone: no consent needed to see cards
         personal,
         coordinating,

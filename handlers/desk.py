@@ -32,9 +32,11 @@ from bot.domain.errors import StaleButton
 from bot.infra.routing import ChatTypes
 from bot.services.coordination import CoordinationService
 from bot.services.desk import MAX_FILES, MAX_QUESTION, Context, DeskService, Question
+from bot.services.faq import FaqService
 from bot.services.profile import ProfileService
 from bot.services.users import UserService
 from bot.ui.desk import KINDS, DeskCb, kind_name, status_name
+from bot.ui.faq import FaqAdminCb, FaqCb, permission_rows, title
 from bot.ui.keyboards import Menu, button, keyboard
 from bot.ui.render import Renderer, Tr, escape_html
 from bot.ui.screen import Screen
@@ -122,7 +124,14 @@ async def ask(query: CallbackQuery, screen: Screen) -> None:
     kinds = [
         [button(tr._(label), DeskCb(action="kind", arg=code))] for code, label in KINDS.items()
     ]
-    rows = [*kinds, [button(tr._("📂 My questions"), DeskCb(action="mine"))], menu_row(tr)]
+    rows = [
+        *kinds,
+        [
+            button(tr._("📂 My questions"), DeskCb(action="mine")),
+            button(tr._("📚 Frequent questions"), FaqCb(action="list")),
+        ],
+        menu_row(tr),
+    ]
     await screen.show(tr("desk/ask_kind.j2"), keyboard(rows))
 
 
@@ -139,12 +148,19 @@ async def kind_chosen(query: CallbackQuery, callback_data: DeskCb, screen: Scree
     await screen.show(text, keyboard([back]))
 
 
-async def _preview(screen: Screen, profiles: ProfileService, catalog: Catalog) -> None:
+async def _preview(
+    screen: Screen, profiles: ProfileService, catalog: Catalog, faq: FaqService | None = None
+) -> None:
     assert screen.state is not None
     data = await screen.state.get_data()
     tr = screen.tr
     context = await _context(screen, profiles)
+    similar = await faq.similar(data["text"]) if faq is not None else []
     rows = [
+        *(
+            [button(f"📚 {title(e.question)}", FaqCb(action="open", id=e.id, arg="ask"))]
+            for e in similar
+        ),
         [button(tr._("📨 Send"), DeskCb(action="send"))],
         [button(tr._("✏️ Write again"), DeskCb(action="kind", arg=data["kind"]))],
         [button(tr._("✖ Cancel"), DeskCb(action="ask")), *menu_row(tr)],
@@ -156,13 +172,15 @@ async def _preview(screen: Screen, profiles: ProfileService, catalog: Catalog) -
         files=len(data.get("files") or ()),
         ctx=shared(tr, catalog, context.to_json()),
     )
+    if similar:
+        text += "\n\n" + tr("faq/similar.j2", entries=[title(e.question) for e in similar])
     await screen.show(text, keyboard(rows))
 
 
 @router.message(DeskForm.text, F.text)
 @router.message(DeskForm.preview, F.text)  # typed again over the preview: the new text
 async def question_typed(
-    message: Message, screen: Screen, profiles: ProfileService, catalog: Catalog
+    message: Message, screen: Screen, profiles: ProfileService, catalog: Catalog, faq: FaqService
 ) -> None:
     assert message.text is not None
     assert screen.state is not None
@@ -172,7 +190,7 @@ async def question_typed(
         return
     await screen.state.update_data(text=text)
     await screen.state.set_state(DeskForm.preview)
-    await _preview(screen, profiles, catalog)
+    await _preview(screen, profiles, catalog, faq)
 
 
 @router.callback_query(DeskCb.filter(F.action == "send"))
@@ -239,6 +257,9 @@ async def show_own(screen: Screen, desk: DeskService, question: Question) -> Non
                 for n in range(1, 6)
             ]
         )
+    closed = question.status == "closed" and question.answered_at is not None
+    if closed or question.faq_permission is not None:  # «Частые вопросы»: asked once closed
+        rows += permission_rows(tr, question.id, question.faq_permission)
     rows.append([button(tr._("« My questions"), DeskCb(action="mine")), *menu_row(tr)])
     text = tr(
         "desk/question.j2",
@@ -247,6 +268,8 @@ async def show_own(screen: Screen, desk: DeskService, question: Question) -> Non
         status=status_name(tr, question.status),
         messages=messages,
     )
+    if closed or question.faq_permission is not None:
+        text += "\n\n" + tr("faq/permission.j2", permission=question.faq_permission)
     await screen.show(text, keyboard(rows))
 
 
@@ -321,11 +344,13 @@ async def rate(
     tr = screen.tr
     rows = [
         [button(tr._("✍️ Add a comment"), DeskCb(action="comment", id=question.id))],
+        *(permission_rows(tr, question.id, None) if question.faq_permission is None else []),
         [button(tr._("« My questions"), DeskCb(action="mine")), *menu_row(tr)],
     ]
-    await screen.show(
-        tr._("Thank you! Your rating: {n}/5.").format(n=question.rating), keyboard(rows)
-    )
+    text = tr._("Thank you! Your rating: {n}/5.").format(n=question.rating)
+    if question.faq_permission is None:  # asked once: «Частые вопросы»
+        text += "\n\n" + tr("faq/permission.j2", permission=None)
+    await screen.show(text, keyboard(rows))
 
 
 @router.callback_query(DeskCb.filter(F.action == "comment"))
@@ -367,7 +392,7 @@ def attached(message: Message) -> dict[str, str] | None:
 @router.message(DeskForm.text, F.photo | F.document)
 @router.message(DeskForm.preview, F.photo | F.document)
 async def file_attached(
-    message: Message, screen: Screen, profiles: ProfileService, catalog: Catalog
+    message: Message, screen: Screen, profiles: ProfileService, catalog: Catalog, faq: FaqService
 ) -> None:
     """Up to MAX_FILES photos or documents go with the question (the text is still needed)."""
     assert screen.state is not None
@@ -383,7 +408,7 @@ async def file_attached(
     await screen.state.update_data(files=files)
     if data.get("text"):
         await screen.state.set_state(DeskForm.preview)
-        await _preview(screen, profiles, catalog)
+        await _preview(screen, profiles, catalog, faq)
         return
     note = tr._("📎 Attached: {n} of {max}. Now write the question itself as text.")
     await screen.send(note.format(n=len(files), max=MAX_FILES), keyboard([menu_row(tr)]))
@@ -619,6 +644,7 @@ async def inbox_list(query: CallbackQuery, screen: Screen, desk: DeskService) ->
         [button(f"№{q.id} · {kind_name(tr, q.kind)}"[:60], DeskCb(action="see", id=q.id))]
         for q in questions[:20]
     ]
+    rows.append([button(tr._("📚 Frequent questions"), FaqAdminCb(action="list"))])
     rows.append([button(tr._("« Coordinator menu"), CoordinatorCb(section="menu"))])
     text = tr("desk/inbox.j2", questions=listed, group=await desk.group())
     await screen.show(text, keyboard(rows))

@@ -24,6 +24,7 @@ from bot.infra.clock import ManualClock
 from bot.infra.db import make_engine, migrate
 from bot.services.coordination import CoordinationService
 from bot.services.desk import Context, DeskService
+from bot.services.faq import FaqService
 from bot.services.profile import ProfileService
 from bot.services.volunteering import VolunteerService
 from bot.storage import audit as audit_repo
@@ -45,6 +46,7 @@ from bot.storage.tables import (
     audit_log,
     broadcasts,
     erasures,
+    faq_entries,
     metadata,
     opportunities,
     outbox,
@@ -203,6 +205,22 @@ async def fill(w: World) -> dict[str, int]:
     await desk.take(iras_question.id, ZEB)
     await desk.answer(iras_question.id, ZEB, "Начните с мероприятий.")
     await desk.set_group(-1001234, "Координаторы", ZEB)
+    # «Частые вопросы» from Zeb's questions: one published that names no one (it stays), a
+    # draft Olga typed Zeb's name into, a published one that still names Zeb (both go).
+    faq = FaqService(engine, w.clock)
+    await faq.set_permission(asked.id, ZEB, True)
+    clean = await faq.start(asked.id, OLGA)
+    await faq.publish(clean.id, OLGA)
+    entries = [clean.id]
+    for text in (f"Вопрос от {FIRST}", f"Спасибо, {LAST}!"):
+        more = await desk.ask(ZEB, "other", "Где взять стулья?", Context(None, None, ()))
+        await desk.answer(more.id, OLGA, "В библиотеке.")
+        await faq.set_permission(more.id, ZEB, True)
+        entry = await faq.start(more.id, OLGA)
+        await faq.edit(entry.id, "q" if len(entries) == 1 else "a", text, OLGA)
+        if len(entries) == 2:
+            await faq.publish(entry.id, OLGA)
+        entries.append(entry.id)
     async with engine.begin() as conn:  # a certificate Zeb downloaded, in their full name
         await volunteering_repo.add_certificate(
             conn,
@@ -211,7 +229,7 @@ async def fill(w: World) -> dict[str, int]:
         )  # fmt: skip
     w.clock.advance(NOW - EARLIER)
     await w.volunteering.tick()  # reminders (with the contact) and Ira's notice naming Zeb
-    return {"mine": mine, "iras": iras, "past": past, "sent": sent}
+    return {"mine": mine, "iras": iras, "past": past, "sent": sent, "faq": entries[0]}
 
 
 async def leftovers(w: World) -> list[str]:
@@ -271,6 +289,13 @@ async def test_after_forget_no_table_names_the_person(world: World) -> None:
             )
         ).scalars()
         assert sorted(kept) == [OLGA, PETR]
+        # Of the «Частые вопросы», the published entry that names no one stays, unlinked.
+        kept_entries = (
+            await conn.execute(
+                select(faq_entries.c.id, faq_entries.c.question_id, faq_entries.c.question)
+            )
+        ).all()
+        assert [tuple(r) for r in kept_entries] == [(ids["faq"], None, "Можно ли арендовать зал?")]
         # Zeb's sent broadcast keeps its text; the draft is gone.
         rows = (await conn.execute(select(broadcasts))).mappings().all()
         assert [(r["text"], r["author_id"], r["progress_chat_id"]) for r in rows] == [

@@ -37,6 +37,7 @@ class Question:
     active_at: datetime
     closed_at: datetime | None
     reminded_at: datetime | None
+    faq_permission: bool | None = None  # «Частые вопросы»: None, not asked yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +237,7 @@ async def export(conn: AsyncConnection, user_id: int) -> list[dict[str, Any]]:
                 "closed_at": question.closed_at,
                 "rating": question.rating,
                 "rating_comment": question.rating_comment,
+                "faq_permission": question.faq_permission,
                 "messages": [
                     {
                         "from": "you" if m.author_id is None else "coordinator",

@@ -19,6 +19,9 @@ returning plain values (datetimes stay datetimes; the service makes the JSON).
 * their drafts are deleted, their scheduled and sending broadcasts cancelled, their published
   opportunities lose the contact (the cancellation of those not started, with the
   participants told, is the volunteering service's part: it renders the notices);
+* an entry of «Частые вопросы» made from their question goes unless it is published and no
+  longer names them (bot/storage/faq.py, `before_erasure`); a kept one loses the link to the
+  question;
 * text elsewhere that names them — a notice to an organiser "Ivan Petrov (@ivan) signed up",
   their contact in a reminder someone else got — is masked with "•" (as many as the masked
   characters, so a broadcast's entity offsets still hold). Their full name, @username (or the
@@ -56,6 +59,7 @@ from sqlalchemy.types import String
 from bot.domain.opportunities import CANCELLED as OPPORTUNITY_CANCELLED
 from bot.storage import audit as audit_repo
 from bot.storage import broadcasts as broadcasts_repo
+from bot.storage import faq as faq_repo
 from bot.storage import outbox as outbox_repo
 from bot.storage import users as users_repo
 from bot.storage import volunteering as volunteering_repo
@@ -531,6 +535,7 @@ async def erase(conn: AsyncConnection, user_id: int, now: datetime) -> Erased:
         if (await conn.execute(select(func.count()).where(held))).scalar_one():
             value = await pseudonym.get()
             await conn.execute(update(column.table).where(held).values({column.name: value}))
+    await faq_repo.before_erasure(conn, user_id)  # before their questions go: it reads them
     for column in _marked(NULL):
         await conn.execute(
             update(column.table).where(column == user_id).values({column.name: None})

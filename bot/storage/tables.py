@@ -572,6 +572,8 @@ desk_questions = Table(
     Column("active_at", UTCDateTime(), nullable=False),  # the last message either way
     Column("closed_at", UTCDateTime()),
     Column("reminded_at", UTCDateTime()),  # the group was reminded it is not taken
+    # «Частые вопросы»: may it be published without the name? None: not asked yet.
+    Column("faq_permission", Boolean),
     Index("ix_desk_questions_user_id", "user_id"),
     Index("ix_desk_questions_status", "status"),
     Index("ix_desk_questions_thread", "group_id", "thread_id"),
@@ -597,6 +599,28 @@ desk_group = Table(  # the coordinators' work group (one row, id 1)
     Column("title", String(255)),
     _who("set_by"),
     Column("set_at", UTCDateTime(), nullable=False),
+)
+
+# «Частые вопросы»: an answered question published, anonymised and edited by a coordinator.
+# No foreign key to users: a published entry holds nothing of the asker's (`question_id`
+# links it to the question it came from while that lives; the erasure drops a draft, and a
+# published entry that still names the asker, see bot/storage/faq.py).
+faq_entries = Table(
+    "faq_entries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "question_id", Integer, ForeignKey("desk_questions.id", ondelete="SET NULL"), unique=True
+    ),
+    Column("kind", String(16), nullable=False),  # the desk's kinds: law / accounting / …
+    Column("question", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("status", String(12), nullable=False),  # draft / published / hidden
+    _who("edited_by"),  # the coordinator who last edited or published it
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("published_at", UTCDateTime()),
+    Index("ix_faq_entries_status", "status"),
 )
 
 # Certificates of volunteering the volunteer downloaded: what was certified, checked by code.

@@ -253,7 +253,10 @@ def main_menu(
                 button(tr._("ℹ️ About"), Menu(section="about")),
                 button(tr._("❓ Help"), Menu(section="help")),
             ],
-            [button(tr._("🌐 Language"), Menu(section="lang"))],
+            [
+                button(tr._("📚 Frequent questions"), Menu(section="faq")),
+                button(tr._("🌐 Language"), Menu(section="lang")),
+            ],
             [button(tr._("🛠 For coordinators"), Menu(section="coordinator"))]
             if roles & {"coordinator", "admin"}
             else [],

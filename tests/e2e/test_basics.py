@@ -35,6 +35,7 @@ async def test_start_greets_in_russian_with_menu(
         "📖 Практики",
         "ℹ️ О проекте",
         "❓ Помощь",
+        "📚 Частые вопросы",
         "🌐 Язык",
     ]
     async with running_bot.app.engine.connect() as conn:

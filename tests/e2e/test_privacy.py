@@ -81,6 +81,9 @@ TABLE_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "desk_questions": (("consultation questions",), ("consultation questions", "your rating")),
     "desk_messages": (("their answers",), ("their answers",)),
     "desk_group": ((), ()),
+    # «Частые вопросы»: what the asker allowed, edited so that it names no one; who edited it is
+    # the coordinator's action.
+    "faq_entries": (("Frequent questions",), ("Frequent questions",)),
 }
 
 
