@@ -66,7 +66,8 @@ async def permission(conn: AsyncConnection, question_id: int) -> bool | None:
 
 
 async def candidates(conn: AsyncConnection) -> list[Candidate]:
-    """Answered questions with the asker's yes that are not published yet, oldest first."""
+    """Answered questions with the asker's yes not published yet (no entry, or a draft),
+    oldest first; a hidden entry is among the entries, not the candidates."""
     q, f = desk_questions.c, faq_entries.c
     rows = await conn.execute(
         select(q.id, q.kind, f.status)
@@ -75,7 +76,7 @@ async def candidates(conn: AsyncConnection) -> list[Candidate]:
             q.faq_permission.is_(True),
             q.answered_at.is_not(None),
             q.status.in_(ANSWERED),
-            (f.status.is_(None)) | (f.status != PUBLISHED),
+            f.status.is_(None) | (f.status == DRAFT),
         )
         .order_by(q.id)
     )

@@ -12,11 +12,12 @@ from sqlalchemy import select
 
 from bot.emulator import Emulator
 from bot.infra.clock import ManualClock
-from bot.storage.tables import desk_questions, faq_entries
+from bot.storage.tables import audit_log, desk_questions, faq_entries
 from tests.conftest import Launch
 from tests.e2e.test_desk import activist, question_row
 from tests.e2e.test_journey import say, tap
 from tests.e2e.test_volunteer import person
+from tests.emulator.conftest import png
 
 MONDAY = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
 COORDINATOR, ANNA, BORIS = 9500, 9501, 9502
@@ -132,9 +133,13 @@ async def test_an_answer_goes_into_the_frequent_questions(
     async with app.engine.connect() as conn:
         assert (await conn.execute(select(faq_entries.c.status))).scalar_one() == "draft"
 
-    # She types the question and the answer anew and publishes.
+    # She types the question and the answer anew (too long first: refused) and publishes.
     await tap(olga, "✏️ Question", draft)
     olga.skip_pending()
+    await olga.send("x" * 1001)
+    assert "Too long" in (await olga.next_message()).text
+    async with app.engine.connect() as conn:
+        assert "x" * 1001 not in (await conn.execute(select(faq_entries.c.question))).scalar_one()
     await olga.send("Как зарегистрировать НКО?")
     card = await olga.next_message()
     assert "As everyone will see it:\nКак зарегистрировать НКО?" in card.text
@@ -190,6 +195,9 @@ async def test_an_answer_goes_into_the_frequent_questions(
     assert "📚 Как зарегистрировать НКО?" in back.button_texts()
     await tap(boris, "« Back", back)
     await tap(boris, "🔎 Search")
+    boris.skip_pending()
+    await boris.send_photo(png(), "a photo instead of words")
+    assert "as text" in (await boris.next_message()).text
     found = await say(boris, "Минюст")
     assert "📚 Как зарегистрировать НКО?" in found.button_texts()
     await tap(boris, "🔎 Search again", found)
@@ -221,4 +229,17 @@ async def test_an_answer_goes_into_the_frequent_questions(
     olga.skip_pending()
     await olga.press_data("fa:pub:1:")
     assert "out of date" in (await olga.next_message()).text
+
+    # /my_data has each question's answer; the audit log has the coordinator's actions.
+    data = await app.profiles.export(ANNA)
+    assert data is not None
+    assert [q["faq_permission"] for q in data["consultations"]] == [False, False]
+    async with app.engine.connect() as conn:
+        logged = select(audit_log.c.action, audit_log.c.actor_id).where(
+            audit_log.c.action.like("faq.%")
+        )
+        assert set((await conn.execute(logged)).all()) == {
+            ("faq.publish", COORDINATOR),
+            ("faq.hide", COORDINATOR),
+        }
     assert emulator.rejections() == []
