@@ -231,7 +231,7 @@ def callback_data(prefixes: Sequence[str] = ()) -> st.SearchStrategy[str]:
 
 
 # Every callback prefix of the bot (bot/ui/keyboards.py, handlers/*, bot/services/volunteering).
-PUBLIC_PREFIXES = ["m", "lang", "st", "ph", "cs", "dt", "gr", "ar", "un"]
+PUBLIC_PREFIXES = ["m", "lang", "st", "ph", "cs", "dt", "gr", "ar", "un", "fq"]
 PERSONAL_PREFIXES = [
     "rl",
     "pl",
@@ -251,7 +251,7 @@ PERSONAL_PREFIXES = [
     "vr",
     "vt",
 ]
-COORDINATOR_PREFIXES = ["cm", "bc", "ca", "cf", "sa", "og", "oa"]
+COORDINATOR_PREFIXES = ["cm", "bc", "ca", "cf", "sa", "og", "oa", "fa"]
 ADMIN_PREFIXES = ["co"]
 ALL_PREFIXES = PUBLIC_PREFIXES + PERSONAL_PREFIXES + COORDINATOR_PREFIXES + ADMIN_PREFIXES
 
