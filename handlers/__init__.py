@@ -19,6 +19,7 @@ from handlers import (
     brief,
     broadcast,
     catalog,
+    chats,
     consent,
     content_admin,
     coordinator,
@@ -122,6 +123,7 @@ def _build() -> Router:
         articles.router,
         faq.router,  # «Частые вопросы» are for everyone, consent or not
         sharing.router,  # inline queries come from anyone: no consent needed to see cards
+        chats.router,  # the bot added to / removed from a group or channel
         personal,
         coordinating,
         organising,

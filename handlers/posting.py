@@ -1,6 +1,8 @@
 """An organiser posts an opportunity's card into a group or channel: «📢 Post to a group or
-channel» on the organiser's card → they send the chat's @username, t.me link or id (or forward a
-post of the channel) → checked on the server: they may manage this opportunity (the parent
+channel» on the organiser's card → a button for each chat the bot knows it may post in
+(my_chat_member, handlers/chats.py) that they administer themselves, or they send the chat's
+@username, t.me link or id (or forward a post of the channel) → checked on the server, at the
+press or the message: they may manage this opportunity (the parent
 router's role, and the owner here again), the bot is an administrator there that may post, and
 they administer that chat themselves (nobody posts into someone else's group) → the card goes
 out with a «Sign up» button, and its free places are updated in place from then on
@@ -16,6 +18,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     CallbackQuery,
+    InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
     Message,
@@ -23,7 +26,7 @@ from aiogram.types import (
 )
 
 from bot.domain.errors import StaleButton
-from bot.services.sharing import SharingService
+from bot.services.sharing import KnownChat, SharingService
 from bot.services.volunteering import VolunteerService
 from bot.ui.keyboards import Menu, OrganiserCb, button, keyboard
 from bot.ui.screen import Screen
@@ -38,15 +41,20 @@ class PostCard(StatesGroup):
     target = State()  # data: oa_id
 
 
+def _back_row(screen: Screen, opportunity_id: int) -> list[InlineKeyboardButton]:
+    return [
+        button(screen.tr._("« Back"), OrganiserCb(action="card", id=opportunity_id)),
+        button(screen.tr._("☰ Menu"), Menu(section="home")),
+    ]
+
+
 def _back(screen: Screen, opportunity_id: int) -> InlineKeyboardMarkup:
-    return keyboard(
-        [
-            [
-                button(screen.tr._("« Back"), OrganiserCb(action="card", id=opportunity_id)),
-                button(screen.tr._("☰ Menu"), Menu(section="home")),
-            ]
-        ]
-    )
+    return keyboard([_back_row(screen, opportunity_id)])
+
+
+def _chat_label(chat: KnownChat) -> str:
+    icon = "📣" if chat.type == "channel" else "👥"
+    return f"{icon} {chat.title}"[:60]
 
 
 @router.callback_query(OrganiserCb.filter(F.action == "post"))
@@ -55,6 +63,7 @@ async def post_ask(
     callback_data: OrganiserCb,
     screen: Screen,
     volunteering: VolunteerService,
+    sharing: SharingService,
     bot: Bot,
 ) -> None:
     listing = await volunteering.listing(callback_data.id)
@@ -64,8 +73,58 @@ async def post_ask(
     await screen.state.set_state(PostCard.target)
     await screen.state.update_data(oa_id=callback_data.id)
     me = await bot.me()
-    text = screen.tr("opportunities/post_ask.j2", opp=listing.opportunity, bot=me.username)
-    await screen.show(text, _back(screen, callback_data.id))
+    chats = await sharing.chats_of(screen.user_id)
+    text = screen.tr(
+        "opportunities/post_ask.j2", opp=listing.opportunity, bot=me.username, chats=len(chats)
+    )
+    rows = [
+        [
+            button(
+                _chat_label(chat),
+                OrganiserCb(action="post_to", id=callback_data.id, value=str(chat.chat_id)),
+            )
+        ]
+        for chat in chats
+    ]
+    await screen.show(text, keyboard([*rows, _back_row(screen, callback_data.id)]))
+
+
+@router.callback_query(OrganiserCb.filter(F.action == "post_to"))
+async def post_to_known(
+    query: CallbackQuery,
+    callback_data: OrganiserCb,
+    screen: Screen,
+    volunteering: VolunteerService,
+    sharing: SharingService,
+    bot: Bot,
+) -> None:
+    """A known chat's button: only a chat the bot knows (a forged id is refused), posted only
+    after the same checks as a typed one (the bot may post there, the organiser administers
+    it: asked of Telegram now)."""
+    opportunity_id = callback_data.id
+    tr = screen.tr
+    owner = await volunteering.created_by(opportunity_id)
+    if owner is None:
+        raise StaleButton
+    if owner != screen.user_id and not screen.roles & {"coordinator", "admin"}:
+        await screen.send(tr("errors/not_allowed.j2"))
+        return
+    back = _back(screen, opportunity_id)
+    value = callback_data.value
+    known = None
+    if value.lstrip("-").isdigit() and len(value) <= 20:
+        known = await sharing.known_chat(int(value))
+    if known is None:
+        log.warning("post to an unknown chat", extra={"user_id": screen.user_id})
+        await screen.send(tr("opportunities/post_problem.j2", problem="not_admin"), back)
+        return
+    problem, title = await _post(bot, sharing, volunteering, screen, opportunity_id, known.chat_id)
+    if problem is not None:
+        await screen.send(tr("opportunities/post_problem.j2", problem=problem), back)
+        return
+    if screen.state is not None:
+        await screen.state.set_state(None)
+    await screen.send(tr("opportunities/post_done.j2", title=title), back)
 
 
 def _target(message: Message) -> int | str | None:
@@ -127,6 +186,8 @@ async def _post(
     if chat.type == "private":
         return "not_group", ""
     title = chat.title or ""
+    if await sharing.known_chat(chat.id) is not None:
+        await sharing.chat_renamed(chat.id, title or str(chat.id), chat.username)
     me = await bot.me()
     try:
         mine = await bot.get_chat_member(chat.id, me.id)

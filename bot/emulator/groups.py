@@ -53,6 +53,25 @@ ADMIN_RIGHTS = (
 GROUP_RIGHTS = ("can_pin_messages", "can_manage_topics")  # groups and supergroups only
 CHANNEL_RIGHTS = ("can_post_messages", "can_edit_messages")  # channels only
 _OPTIONAL_RIGHTS = (*GROUP_RIGHTS, *CHANNEL_RIGHTS)
+# ChatMemberRestricted's booleans (supergroups only): what a restricted member may still do.
+RESTRICTED_RIGHTS = (
+    "can_send_messages",
+    "can_send_audios",
+    "can_send_documents",
+    "can_send_photos",
+    "can_send_videos",
+    "can_send_video_notes",
+    "can_send_voice_notes",
+    "can_send_polls",
+    "can_send_other_messages",
+    "can_add_web_page_previews",
+    "can_react_to_messages",
+    "can_edit_tag",
+    "can_change_info",
+    "can_invite_users",
+    "can_pin_messages",
+    "can_manage_topics",
+)
 DEFAULT_TOPIC_COLOR = 0x6FB9F0
 _inline_ids = itertools.count(1)
 
@@ -74,8 +93,9 @@ class ForumTopic:
 
 @dataclass(slots=True)
 class Membership:
-    """One member of a chat: ``status`` is creator | administrator | member | left | kicked;
-    ``rights``: an administrator's booleans (see ``member_json``)."""
+    """One member of a chat: ``status`` is creator | administrator | member | restricted |
+    left | kicked; ``rights``: an administrator's or a restricted member's booleans (see
+    ``member_json``)."""
 
     status: str
     rights: dict[str, bool] = field(default_factory=dict)
@@ -234,6 +254,12 @@ def member_json(user: JSON, status: str, rights: dict[str, bool] | None = None) 
                 data[name] = bool(given[name])
     elif status == "creator":
         data["is_anonymous"] = False
+    elif status == "restricted":
+        given = rights or {}
+        data["is_member"] = bool(given.get("is_member", True))
+        for name in RESTRICTED_RIGHTS:
+            data[name] = bool(given.get(name, False))
+        data["until_date"] = 0
     elif status == "kicked":
         data["until_date"] = 0
     return data
@@ -248,6 +274,8 @@ def bot_can_send(chat: GroupChat) -> str | None:
         return f"Forbidden: bot was kicked from the {where} chat"
     if chat.bot_status == "left":
         return f"Forbidden: bot is not a member of the {where} chat"
+    if chat.bot_status == "restricted" and not chat.bot_rights.get("can_send_messages"):
+        return "Bad Request: not enough rights to send text messages to the chat"
     if chat.chat_type == "channel" and not (
         chat.bot_status == "administrator" and chat.bot_rights.get("can_post_messages")
     ):

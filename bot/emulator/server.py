@@ -362,10 +362,16 @@ class Emulator:
         can_post_messages: bool = True,
         can_edit_messages: bool = True,
     ) -> None:
-        """``by`` adds (or promotes, demotes, removes: ``status="left"``) the bot; the bot gets
-        ``my_chat_member``, as Telegram sends it."""
+        """``by`` adds (or promotes, demotes, restricts, removes: ``status="left"`` or
+        ``"kicked"``) the bot; the bot gets ``my_chat_member``, as Telegram sends it: only
+        when its status or rights changed. A channel takes a bot only as an administrator,
+        and only a supergroup restricts members."""
         chat = _group_chat(group)
         bot = chat.bot
+        if chat.chat_type == "channel" and status in ("member", "restricted"):
+            raise ValueError("a bot can be added to a channel only as an administrator")
+        if status == "restricted" and chat.chat_type != "supergroup":
+            raise ValueError("only a supergroup restricts members")
         old = member_json(bot.user_json(), chat.bot_status, chat.bot_rights)
         rights: dict[str, bool] = {}
         if status == "administrator":
@@ -373,8 +379,10 @@ class Emulator:
             if chat.chat_type == "channel":
                 rights["can_post_messages"] = can_post_messages
                 rights["can_edit_messages"] = can_edit_messages
-        chat.set_membership(bot.id, status, rights)
         new = member_json(bot.user_json(), status, rights)
+        if new == old:
+            return
+        chat.set_membership(bot.id, status, rights)
         info = self.state.user_info(by, first_name=f"User{by}")
         bot.push_update(
             "my_chat_member",

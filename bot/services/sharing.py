@@ -17,10 +17,11 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
@@ -37,16 +38,22 @@ from bot.domain import opportunities as rules
 from bot.domain.opportunities import Listing
 from bot.infra.clock import Clock
 from bot.storage import audit as audit_repo
+from bot.storage import bot_chats as chats_repo
 from bot.storage import sharing as repo
 from bot.storage import volunteering as opp_repo
+from bot.storage.bot_chats import KnownChat
 from bot.storage.sharing import Posted
 from bot.ui.render import Renderer
+
+__all__ = ["KnownChat", "SharingService", "ShownCard"]
 
 log = logging.getLogger(__name__)
 
 INLINE_RESULTS = 20  # Telegram allows 50; a phone shows a handful
 INLINE_CACHE_SECONDS = 10  # free places change: Telegram keeps an answer only briefly
 SEARCH_HORIZON = timedelta(days=366)
+KNOWN_CHATS_ASKED = 12  # known chats checked (getChatMember) for one organiser's screen
+_ADMINS = ("creator", "administrator")
 _GONE = ("message to edit not found", "MESSAGE_ID_INVALID", "chat not found", "can't be edited")
 
 
@@ -176,6 +183,55 @@ class SharingService:
                 message_id=message_id,
                 inline_message_id=inline_message_id,
             )
+
+    # ------------------------------------------------------------------ chats the bot knows
+
+    async def bot_membership(
+        self,
+        chat: KnownChat,
+        status: str,
+        can_post_messages: bool | None,
+        at: datetime,
+    ) -> None:
+        """A my_chat_member update about the bot in a group or channel: remembered while it is
+        an administrator that may post (in a channel, with the right to post), forgotten when
+        it is demoted or removed (then the cards posted there are no longer updated)."""
+        may_post = status == "administrator" and (
+            chat.type != "channel" or bool(can_post_messages)
+        )
+        async with self.engine.begin() as conn:
+            if may_post:
+                await chats_repo.remember(conn, chat, at)
+            else:
+                removed = status in ("left", "kicked")
+                await chats_repo.forget(conn, chat.chat_id, at, removed=removed)
+        log.info(
+            "bot chat membership",
+            extra={"chat_id": chat.chat_id, "status": status, "may_post": may_post},
+        )
+
+    async def chats_of(self, user_id: int) -> list[KnownChat]:
+        """The known chats that `user_id` administers, asked of Telegram now (the most
+        recently added ones, at most KNOWN_CHATS_ASKED)."""
+        async with self.engine.connect() as conn:
+            known = await chats_repo.recent(conn, KNOWN_CHATS_ASKED)
+        theirs = await asyncio.gather(*(self.administers(c.chat_id, user_id) for c in known))
+        return [chat for chat, yes in zip(known, theirs, strict=True) if yes]
+
+    async def administers(self, chat_id: int, user_id: int) -> bool:
+        try:
+            member = await self.bot.get_chat_member(chat_id, user_id)
+        except TelegramAPIError:  # not there any more, or Telegram failed: not offered
+            return False
+        return member.status in _ADMINS
+
+    async def known_chat(self, chat_id: int) -> KnownChat | None:
+        async with self.engine.connect() as conn:
+            return await chats_repo.get(conn, chat_id)
+
+    async def chat_renamed(self, chat_id: int, title: str, username: str | None) -> None:
+        async with self.engine.begin() as conn:
+            await chats_repo.retitle(conn, chat_id, title, username)
 
     # ------------------------------------------------------------------ live updates
 

@@ -467,6 +467,20 @@ posted_cards = Table(
     UniqueConstraint("chat_id", "message_id", name="uq_posted_cards_message"),
 )
 
+# Groups and channels where the bot is an administrator that may post, as my_chat_member
+# updates told (bot/services/sharing.py): offered as buttons to an organiser posting a card,
+# who must administer the chat themselves (asked of Telegram at the press). A row goes when
+# the bot is removed or demoted. No user: who added the bot is not kept.
+bot_chats = Table(
+    "bot_chats",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),  # never a person
+    Column("type", String(12), nullable=False),  # group / supergroup / channel
+    Column("title", String(255), nullable=False),
+    Column("username", String(64)),
+    Column("changed_at", UTCDateTime(), nullable=False),  # the update's date: a late one loses
+)
+
 volunteer_profiles = Table(
     "volunteer_profiles",
     metadata,

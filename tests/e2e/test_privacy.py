@@ -76,6 +76,9 @@ TABLE_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # Which message shows which opportunity (to update its free places): no one's data; who
     # posted into a group is the organiser's action, in audit_log.
     "posted_cards": ((), ("cards posted into groups and channels",)),
+    # The groups and channels where the bot may post (offered to organisers): their titles,
+    # not who added the bot; no one's data (the policy would overflow one message besides).
+    "bot_chats": ((), ()),
     # The consultation desk: the asker's questions and their conversation; the work group is
     # the coordinators' setting, no one's data.
     "desk_questions": (("consultation questions",), ("consultation questions", "your rating")),

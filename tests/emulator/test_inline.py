@@ -251,3 +251,34 @@ async def test_groups_and_channels(emu: Emulator, bot: Bot, anna: EmulatedUser) 
     member = await bot.get_chat_member(channel.id, bot.id)
     assert isinstance(member, ChatMemberAdministrator)
     assert member.can_post_messages is True
+
+
+async def test_the_bots_membership_changes_as_telegram_tells_them(
+    emu: Emulator, bot: Bot, anna: EmulatedUser
+) -> None:
+    group = emu.group(-100400, "Двор")
+    channel = emu.group(-100401, "Новости двора", chat_type="channel")
+    emu.set_member(group, anna.id, "creator")
+    before = len(emu.pending_updates())
+    emu.add_bot(group, by=anna.id)
+    emu.add_bot(group, by=anna.id)  # nothing changed: Telegram sends nothing
+    emu.add_bot(group, by=anna.id, status="restricted")
+    emu.add_bot(group, by=anna.id, status="kicked")
+    updates = [u["my_chat_member"] for u in emu.pending_updates()[before:]]
+    assert [(u["old_chat_member"]["status"], u["new_chat_member"]["status"]) for u in updates] == [
+        ("left", "administrator"),
+        ("administrator", "restricted"),
+        ("restricted", "kicked"),
+    ]
+    restricted = updates[1]["new_chat_member"]
+    assert restricted["is_member"] is True
+    assert restricted["can_send_messages"] is False
+    assert restricted["until_date"] == 0
+    assert updates[2]["new_chat_member"]["until_date"] == 0
+    assert all(u["from"]["id"] == anna.id and u["chat"]["id"] == group.id for u in updates)
+    with pytest.raises(ValueError, match="only as an administrator"):
+        emu.add_bot(channel, by=anna.id, status="member")
+    emu.add_bot(group, by=anna.id, status="member")
+    emu.add_bot(group, by=anna.id, status="restricted")
+    with pytest.raises(TelegramBadRequest, match="not enough rights to send text messages"):
+        await bot.send_message(group.id, "hi")
