@@ -2,8 +2,9 @@
 plain HTML/CSS/JS from `static/`) where a few simulated people talk to it.
 
 The page holds one WebSocket. The server sends `state` (everything: people, their chats,
-command menus, the clock, the page's texts) on connect and after a change of language, then
-`message` (a message was sent, edited or deleted: the page draws it in place), `clock`,
+the group, command menus, the clock, the page's texts) on connect and after a change of
+language, then `message` (a message was sent, edited or deleted in a person's chat, or, with
+`group` instead of `person`, in the group: the page draws it in place), `clock`,
 `answer` (a button press was answered) and `notice` (input refused, with the reason). The page
 sends `send`, `press`, `clock` and `language`. Files go over plain HTTP: `GET /files/<id>`
 and `POST /upload`.
@@ -94,6 +95,18 @@ PEOPLE = (
 )
 COORDINATOR = PEOPLE[2]
 
+
+@dataclass(frozen=True)
+class Group:
+    id: int
+    title: str
+    username: str
+
+
+# A group where the coordinator made the bot an administrator (my_chat_member at start-up):
+# she posts opportunity cards into it, the page shows it read-only with their live free places.
+GROUP = Group(-1001000000001, "Добровольцы района", "dobro_rayon_playground")
+
 # The page's own texts; `{name}`-style fields are filled in by the page.
 TEXTS: dict[str, str | tuple[str, str]] = {
     "title": _("Opora playground"),
@@ -127,6 +140,13 @@ TEXTS: dict[str, str | tuple[str, str]] = {
     "too_long": _("The message is too long: at most {limit} characters at once."),
     "upload_failed": _("The file was not sent."),
     "skip": _("Go to the message box"),
+    "group": _("Group"),
+    "group_role": _("cards posted"),
+    "group_status": _("group: you read it, the bot posts"),
+    "group_empty": _(
+        "Nothing here yet. An organiser posts an opportunity’s card into this group from "
+        "the bot; its free places update by themselves."
+    ),
     "about": _(
         "The bot runs on a built-in Telegram emulator. To connect a real bot, put "
         "BOT_TOKEN from @BotFather into .env and restart."
@@ -202,6 +222,11 @@ class Playground:
             )
             self.store.restore(self.emulator.state, user.chat, saved.chats.get(person.id, []))
             self.users[person.id] = user
+        self.group = self.emulator.group(GROUP.id, GROUP.title, username=GROUP.username)
+        for person in PEOPLE:
+            status = "creator" if person is COORDINATOR else "member"
+            self.group.add(self.users[person.id], status=status)
+        self.store.restore(self.emulator.state, self.group.chat, saved.chats.get(GROUP.id, []))
         self.app: Any = None  # bot.app.App once started (imported late: it loads the catalog)
         self.url: str | None = None  # the page's address on this machine
         self._hosts: frozenset[str] = LOOPBACK  # the names a request's Host may give
@@ -213,15 +238,15 @@ class Playground:
         self._writers: set[asyncio.Task[None]] = set()
         self._presses: set[asyncio.Task[None]] = set()
         self._shown: dict[int, dict[int, tuple[int, bool]]] = {
-            person.id: self._versions(person.id) for person in PEOPLE
+            chat_id: self._versions(chat_id) for chat_id in self._chats()
         }
         self._dirty: set[int] = set()
         self._flush_pending = False
         self._save_handle: asyncio.TimerHandle | None = None
         self._clock_lock = asyncio.Lock()
         self._unsubscribe = [
-            user.chat.notifier.subscribe(functools.partial(self._changed, pid))
-            for pid, user in self.users.items()
+            chat.notifier.subscribe(functools.partial(self._changed, chat_id))
+            for chat_id, chat in self._chats().items()
         ]
 
     # ------------------------------------------------------------------ lifecycle
@@ -262,6 +287,9 @@ class Playground:
                 ready.cancel()
                 self._polling.result()  # start-up failed: raise why
                 raise RuntimeError("the bot stopped while starting")
+            # The coordinator makes the bot an administrator of the group (again, after a
+            # restart: the emulator starts afresh); the bot remembers it from my_chat_member.
+            self.emulator.add_bot(self.group, by=COORDINATOR.id)
         except BaseException:
             await self.stop()
             raise
@@ -361,10 +389,13 @@ class Playground:
     # ------------------------------------------------------------------ what the page sees
 
     def _chats(self) -> dict[int, Any]:
-        return {pid: user.chat for pid, user in self.users.items()}
+        """Every chat the page shows: the people's (by their id) and the group (by its)."""
+        chats: dict[int, Any] = {pid: user.chat for pid, user in self.users.items()}
+        chats[GROUP.id] = self.group.chat
+        return chats
 
-    def _versions(self, person_id: int) -> dict[int, tuple[int, bool]]:
-        chat = self.users[person_id].chat
+    def _versions(self, chat_id: int) -> dict[int, tuple[int, bool]]:
+        chat = self._chats()[chat_id]
         return {mid: (m.version, m.deleted) for mid, m in chat.messages.items()}
 
     def _payload(self, message: StoredMessage) -> JSON:
@@ -419,12 +450,23 @@ class Playground:
             }
             for person in PEOPLE
         ]
+        groups = [
+            {
+                "id": GROUP.id,
+                "title": GROUP.title,
+                "username": GROUP.username,
+                "messages": [
+                    self._payload(m) for m in self.group.chat.messages.values() if not m.deleted
+                ],
+            }
+        ]
         return {
             "type": "state",
             "language": self.language,
             "texts": texts,
             "bot": {"name": "Опора", "username": BOT_USERNAME},
             "people": people,
+            "groups": groups,
             "limit": MESSAGE_LIMIT * MAX_PARTS,
             "clock": self._clock_event(),
         }
@@ -433,9 +475,9 @@ class Playground:
         for client in self._clients:
             client.put(event)
 
-    def _changed(self, person_id: int) -> None:
+    def _changed(self, chat_id: int) -> None:
         """A chat changed (called inside the emulator): draw it on the next loop turn."""
-        self._dirty.add(person_id)
+        self._dirty.add(chat_id)
         if not self._flush_pending:
             self._flush_pending = True
             asyncio.get_running_loop().call_soon(self._flush)
@@ -443,15 +485,17 @@ class Playground:
     def _flush(self) -> None:
         self._flush_pending = False
         dirty, self._dirty = self._dirty, set()
-        for person_id in sorted(dirty):
-            shown = self._shown[person_id]
-            for mid, message in self.users[person_id].chat.messages.items():
+        chats = self._chats()
+        for chat_id in sorted(dirty, key=abs):
+            shown = self._shown[chat_id]
+            where = "group" if chat_id == GROUP.id else "person"
+            for mid, message in chats[chat_id].messages.items():
                 key = (message.version, message.deleted)
                 if shown.get(mid) == key:
                     continue
                 shown[mid] = key
                 payload = self._payload(message)
-                self._broadcast({"type": "message", "person": person_id, "message": payload})
+                self._broadcast({"type": "message", where: chat_id, "message": payload})
         self._schedule_save()
 
     def _schedule_save(self) -> None:

@@ -288,7 +288,8 @@ def test_a_person_goes_from_start_to_the_first_ikigai_step_in_a_browser(
     with served(tmp_path) as url:
         viewport(driver, 360, 640)
         driver.get(url)
-        until(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".person")) == 3, "people")
+        # three people and the group where the bot posts cards
+        until(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".person")) == 4, "people")
         assert driver.execute_script("return window.innerWidth") == 360
         assert person(driver, ANNA).get_attribute("aria-pressed") == "true"
         start = driver.find_element(By.ID, "start")
@@ -351,6 +352,17 @@ def test_a_person_goes_from_start_to_the_first_ikigai_step_in_a_browser(
         tap(driver, "UTC+7 Новосибирск")
         tap(driver, "Новосибирская область")
         see(driver, "✅ Регион, который вы обслуживаете: Новосибирская область")
+
+        # The group: read-only, its own title, no message box.
+        driver.find_element(By.CSS_SELECTOR, ".person.group").click()
+        title = driver.find_element(By.ID, "chat-title")
+        until(
+            driver,
+            lambda d: title.get_attribute("textContent") == "Добровольцы района",
+            "the group's title",
+        )
+        assert not driver.find_element(By.ID, "composer").is_displayed()
+        assert "Организатор публикует" in driver.find_element(By.ID, "empty-text").text
 
         # Back to Анна: her chat is as she left it.
         person(driver, ANNA).click()

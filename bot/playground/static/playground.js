@@ -17,7 +17,9 @@
     language: "ru",
     people: [],
     byId: new Map(), // person id -> {id, name, role, commands, messages: Map(id -> payload)}
-    current: null,
+    groups: [], // the group: {id, title, group: true, messages} (read-only), also in byId
+    current: null, // a person's id or the group's
+    viewer: null, // the person last chosen: a link to the bot in the group opens their chat
     limit: 40960,
     zone: "Europe/Moscow",
     skew: 0, // bot clock minus this computer's clock, ms
@@ -106,7 +108,7 @@
       applyState(event);
       setConnected(true);
     } else if (event.type === "message") {
-      upsert(event.person, event.message);
+      upsert(event.group !== undefined ? event.group : event.person, event.message);
     } else if (event.type === "clock") {
       applyClock(event);
     } else if (event.type === "answer") {
@@ -128,6 +130,15 @@
       person.messages = new Map(person.messages.map((m) => [m.id, m]));
       state.byId.set(person.id, person);
     }
+    state.groups = event.groups || [];
+    for (const group of state.groups) {
+      group.group = true;
+      group.name = t("group");
+      group.role = "group";
+      group.commands = [];
+      group.messages = new Map(group.messages.map((m) => [m.id, m]));
+      state.byId.set(group.id, group);
+    }
     let saved = null;
     try {
       saved = Number(localStorage.getItem(STORE_KEY));
@@ -136,6 +147,10 @@
     }
     if (!state.byId.has(state.current)) {
       state.current = state.byId.has(saved) ? saved : event.people[0].id;
+    }
+    if (!state.byId.has(state.viewer) || state.byId.get(state.viewer).group) {
+      const current = state.byId.get(state.current);
+      state.viewer = current.group ? event.people[0].id : current.id;
     }
     document.documentElement.lang = state.language;
     applyClock(event.clock);
@@ -190,15 +205,17 @@
   function renderPeople() {
     const nav = $("people");
     nav.replaceChildren();
-    for (const person of state.people) {
-      const button = el("button", "person");
+    for (const person of [...state.people, ...state.groups]) {
+      const button = el("button", person.group ? "person group" : "person");
       button.type = "button";
       button.dataset.person = person.id;
       button.setAttribute("aria-pressed", String(person.id === state.current));
       const avatar = el("span", "avatar " + person.role, person.name.slice(0, 1));
       avatar.setAttribute("aria-hidden", "true");
       const who = el("span", "who");
-      who.append(el("span", "name", person.name), el("span", "role", t(person.role)));
+      const role = person.group ? t("group_role") : t(person.role);
+      who.append(el("span", "name", person.name), el("span", "role", role));
+      if (person.group) button.title = person.title;
       const badge = el("span", "badge");
       badge.hidden = true;
       button.append(avatar, who, badge);
@@ -226,6 +243,7 @@
   function switchTo(id) {
     if (!state.byId.has(id)) return;
     state.current = id;
+    if (!state.byId.get(id).group) state.viewer = id;
     state.unread.set(id, 0);
     try {
       localStorage.setItem(STORE_KEY, String(id));
@@ -251,7 +269,15 @@
     for (const message of messages) appendMessage(box, person.id, message);
     box.removeAttribute("aria-busy");
     $("empty").hidden = messages.length > 0;
-    $("empty-text").textContent = t("empty", { name: person.name });
+    // The group is read-only: no message box, no command menu, its own title.
+    const group = Boolean(person.group);
+    $("composer").hidden = group;
+    $("start").hidden = group;
+    $("chat-title").textContent = group ? person.title : "Опора";
+    $("chat-status").textContent = t(group ? "group_status" : "bot_status");
+    $("chat-avatar").textContent = group ? person.title.slice(0, 1) : "О";
+    $("chat-avatar").className = group ? "avatar group" : "avatar bot-avatar";
+    $("empty-text").textContent = group ? t("group_empty") : t("empty", { name: person.name });
     renderMenu();
     state.stick = true;
     scrollDown();
@@ -405,6 +431,7 @@
     for (const link of text.querySelectorAll("a[data-send]")) {
       link.addEventListener("click", (event) => {
         event.preventDefault();
+        if (state.byId.get(state.current).group) switchTo(state.viewer);
         sendText(link.dataset.send);
       });
     }
@@ -424,8 +451,15 @@
         } else {
           key = el("button", "key", spec.text);
           key.type = "button";
-          if (spec.kind === "callback") {
+          const inGroup = Boolean((state.byId.get(personId) || {}).group);
+          if (spec.kind === "callback" && !inGroup) {
             key.addEventListener("click", () => press(personId, message.id, spec.data, key));
+          } else if (spec.kind === "send" && inGroup) {
+            // «Sign up» on a card in the group opens the bot as the person last chosen.
+            key.addEventListener("click", () => {
+              switchTo(state.viewer);
+              sendText(spec.send);
+            });
           } else if (spec.kind === "send") {
             key.addEventListener("click", () => sendText(spec.send));
           } else if (spec.kind === "copy") {
