@@ -69,7 +69,7 @@ class Page:
         event = await self.wait(
             lambda e: (
                 e["type"] == "message"
-                and e["person"] == person
+                and e.get("person") == person  # a group's message names its group instead
                 and contains in e["message"].get("html", "")
             ),
             timeout,
