@@ -610,9 +610,11 @@ class Playground:
             raise web.HTTPNotFound()
         if stored.kind == "document":
             name = stored.file_name or stored.file_path.rsplit("/", 1)[-1]
+            # A PDF (a certificate) says so: a browser then offers to open it, not only save it.
+            pdf = stored.data.startswith(b"%PDF-")
             return web.Response(
                 body=stored.data,
-                content_type="application/octet-stream",
+                content_type="application/pdf" if pdf else "application/octet-stream",
                 headers={"Content-Disposition": _attachment(name)},
             )
         return web.Response(body=stored.data, content_type=_image_type(stored.data))

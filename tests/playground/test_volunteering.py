@@ -169,6 +169,8 @@ async def test_a_card_in_the_group_a_sign_up_confirmation_rating_and_certificate
     assert playground.url is not None
     async with http.get(playground.url + file["url"]) as response:
         assert response.status == 200
+        assert response.content_type == "application/pdf"
+        assert response.headers["Content-Disposition"].startswith("attachment;")
         assert (await response.read()).startswith(b"%PDF")
     await page.ws.close()
 
