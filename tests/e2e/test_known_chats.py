@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from bot.app import App
 from bot.emulator import Emulator
 from bot.infra.clock import ManualClock
+from bot.services.sharing import KnownChat
 from bot.storage.tables import bot_chats, posted_cards
 from bot.ui.keyboards import OrganiserCb
 from tests.conftest import Launch
@@ -124,3 +126,25 @@ async def test_someone_elses_opportunity_cannot_be_posted_by_button(
     assert "Sorry, this is only for coordinators" in refusal.text
     assert group.history == []
     assert await posted(app) == []
+
+
+async def test_a_late_membership_update_does_not_undo_a_newer_one(
+    emulator: Emulator, launch: Launch
+) -> None:
+    """Updates are handled concurrently: one about an older change that arrives last loses."""
+    app = (await launch(clock=ManualClock(TUESDAY), tick_seconds=3600, **FAST)).app
+    assert app.sharing is not None
+    chat = KnownChat(chat_id=-100720, type="supergroup", title="Двор", username=None)
+    await app.sharing.bot_membership(chat, "administrator", None, TUESDAY)
+    await app.sharing.bot_membership(chat, "left", None, TUESDAY - timedelta(minutes=1))
+    assert await known(app, lambda ids: True) == {chat.chat_id}
+    renamed = KnownChat(chat_id=-100720, type="supergroup", title="Наш двор", username=None)
+    await app.sharing.bot_membership(renamed, "administrator", None, TUESDAY + timedelta(1))
+    assert await app.sharing.known_chat(chat.chat_id) == renamed
+    # A channel where the bot may not post is not offered; demoted later, it is forgotten.
+    news = KnownChat(chat_id=-100721, type="channel", title="Новости", username="news")
+    await app.sharing.bot_membership(news, "administrator", False, TUESDAY)
+    assert await app.sharing.known_chat(news.chat_id) is None
+    await app.sharing.bot_membership(news, "administrator", True, TUESDAY)
+    await app.sharing.bot_membership(chat, "member", None, TUESDAY + timedelta(2))
+    assert await known(app, lambda ids: True) == {news.chat_id}
