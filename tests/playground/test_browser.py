@@ -422,7 +422,8 @@ def start_chat(driver: Any, person_id: int) -> None:
     """Switch to this person's empty chat and press its «Start» button (it sends /start)."""
     from selenium.webdriver.common.by import By
 
-    until(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".person")) == 3, "people")
+    # three people and the group where the bot posts cards
+    until(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".person")) == 4, "people")
     person(driver, person_id).click()
     assert person(driver, person_id).get_attribute("aria-pressed") == "true"
     start = driver.find_element(By.ID, "start")
