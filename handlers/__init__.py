@@ -24,6 +24,7 @@ from handlers import (
     content_admin,
     coordinator,
     desk,
+    desk_experts,
     diagnosis,
     errors,
     fallback,
@@ -48,7 +49,7 @@ from handlers import (
     volunteer_setup,
     working_groups,
 )
-from handlers.guards import OwnOpportunities, RequireConsent, RequireRole
+from handlers.guards import DeskScope, OwnOpportunities, RequireConsent, RequireRole
 
 _tree: Router | None = None
 
@@ -84,6 +85,14 @@ def _build() -> Router:
         attendance.router,
     )
 
+    # The desk's inbox, shared by coordinators and outside experts (an expert only with the
+    # questions of their kinds: DeskScope, and the service checks every action).
+    consulting = Tree(name="consulting")
+    for observer in (consulting.message, consulting.callback_query):
+        observer.middleware(RequireRole("coordinator", "admin", "expert"))
+        observer.middleware(DeskScope())
+    consulting.include_routers(desk.inbox, desk_experts.expert)
+
     coordinating = Tree(name="coordinating")
     for observer in (coordinating.message, coordinating.callback_query):
         observer.middleware(RequireRole("coordinator", "admin"))
@@ -91,6 +100,7 @@ def _build() -> Router:
         coordinator.router,
         desk.inbox,
         faq.admin,
+        desk_experts.router,
         broadcast.router,
         content_admin.router,
         stats.router,
@@ -116,6 +126,7 @@ def _build() -> Router:
         errors.router,
         desk.group,  # the work group's messages, before anything that answers a person
         consent.router,
+        desk_experts.link,  # t.me/<bot>?start=exp_…, before /start itself
         basics.router,
         language.router,
         catalog.router,
@@ -125,6 +136,7 @@ def _build() -> Router:
         sharing.router,  # inline queries come from anyone: no consent needed to see cards
         chats.router,  # the bot added to / removed from a group or channel
         personal,
+        consulting,
         coordinating,
         organising,
         administering,

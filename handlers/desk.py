@@ -4,7 +4,10 @@
   question, see it back with what will be shared, send; their questions, follow-ups, closing,
   withdrawing, rating.
 * `inbox` — the coordinators' «📥 Questions» (under the role check): list, open, take,
-  answer, close; the same flow as the work group, for a deployment without one.
+  answer, close; the same flow as the work group, for a deployment without one. Outside
+  experts use it too (handlers/desk_experts.py invites them): `desk_kinds` (set by
+  handlers.guards.DeskScope for every update) limits them to their kinds, and every action
+  passes it to the service, which refuses a question of another kind.
 * `group` — the coordinators' work group (a forum supergroup): `/desk_group` sets it (the
   sender a coordinator, the group a forum, the bot an administrator that may manage topics:
   checked with getChat and getChatMember); a coordinator's message in a question's topic is
@@ -35,7 +38,7 @@ from bot.services.desk import MAX_FILES, MAX_QUESTION, Context, DeskService, Que
 from bot.services.faq import FaqService
 from bot.services.profile import ProfileService
 from bot.services.users import UserService
-from bot.ui.desk import KINDS, DeskCb, kind_name, status_name
+from bot.ui.desk import KINDS, DeskCb, ExpertCb, kind_name, status_name
 from bot.ui.faq import FaqAdminCb, FaqCb, permission_rows, title
 from bot.ui.keyboards import Menu, button, keyboard
 from bot.ui.render import Renderer, Tr, escape_html
@@ -202,6 +205,7 @@ async def send_question(
     catalog: Catalog,
     renderer: Renderer,
     bot: Bot,
+    sender: Sender,
 ) -> None:
     assert screen.state is not None
     data = await screen.state.get_data()
@@ -215,6 +219,7 @@ async def send_question(
         await _context(screen, profiles),
         list(data.get("files") or ()),
     )
+    sender.wake()  # the experts of its kind are told
     await post_to_group(bot, desk, renderer, catalog, question, screen)
     tr = screen.tr
     rows = [[button(tr._("💬 My question"), DeskCb(action="open", id=question.id))], menu_row(tr)]
@@ -632,10 +637,15 @@ async def group_take(
 
 @inbox.callback_query(CoordinatorCb.filter(F.section == "desk"))
 @inbox.callback_query(DeskCb.filter(F.action == "inbox"))
-async def inbox_list(query: CallbackQuery, screen: Screen, desk: DeskService) -> None:
+async def inbox_list(
+    query: CallbackQuery,
+    screen: Screen,
+    desk: DeskService,
+    desk_kinds: frozenset[str] | None,
+) -> None:
     await _clear(screen)
     tr = screen.tr
-    questions = await desk.inbox()
+    questions = await desk.inbox(desk_kinds)
     listed = [
         {"id": q.id, "kind_name": kind_name(tr, q.kind), "status_name": status_name(tr, q.status)}
         for q in questions[:20]
@@ -644,9 +654,15 @@ async def inbox_list(query: CallbackQuery, screen: Screen, desk: DeskService) ->
         [button(f"№{q.id} · {kind_name(tr, q.kind)}"[:60], DeskCb(action="see", id=q.id))]
         for q in questions[:20]
     ]
-    rows.append([button(tr._("📚 Frequent questions"), FaqAdminCb(action="list"))])
-    rows.append([button(tr._("« Coordinator menu"), CoordinatorCb(section="menu"))])
-    text = tr("desk/inbox.j2", questions=listed, group=await desk.group())
+    if desk_kinds is None:  # a coordinator
+        rows.append([button(tr._("🎓 Experts"), ExpertCb(action="list"))])
+        rows.append([button(tr._("📚 Frequent questions"), FaqAdminCb(action="list"))])
+        rows.append([button(tr._("« Coordinator menu"), CoordinatorCb(section="menu"))])
+        work = await desk.group()
+    else:  # an expert: their kinds only
+        rows.append([button(tr._("« Back"), Menu(section="expert")), *menu_row(tr)])
+        work = None
+    text = tr("desk/inbox.j2", questions=listed, group=work)
     await screen.show(text, keyboard(rows))
 
 
@@ -686,18 +702,25 @@ async def inbox_see(
     callback_data: DeskCb,
     screen: Screen,
     desk: DeskService,
+    desk_kinds: frozenset[str] | None,
     users: UserService,
     catalog: Catalog,
 ) -> None:
     await _clear(screen)
-    await show_inbox_question(screen, desk, users, catalog, await desk.get(callback_data.id))
+    question = await desk.get(callback_data.id, desk_kinds)
+    await show_inbox_question(screen, desk, users, catalog, question)
 
 
 @inbox.callback_query(DeskCb.filter(F.action == "files"))
 async def inbox_files(
-    query: CallbackQuery, callback_data: DeskCb, screen: Screen, desk: DeskService, bot: Bot
+    query: CallbackQuery,
+    callback_data: DeskCb,
+    screen: Screen,
+    desk: DeskService,
+    desk_kinds: frozenset[str] | None,
+    bot: Bot,
 ) -> None:
-    await send_files(bot, screen.chat_id, await desk.get(callback_data.id))
+    await send_files(bot, screen.chat_id, await desk.get(callback_data.id, desk_kinds))
 
 
 @inbox.callback_query(DeskCb.filter(F.action == "take"))
@@ -706,15 +729,16 @@ async def inbox_take(
     callback_data: DeskCb,
     screen: Screen,
     desk: DeskService,
+    desk_kinds: frozenset[str] | None,
     users: UserService,
     catalog: Catalog,
     sender: Sender,
     callback_answer: CallbackAnswer,
 ) -> None:
-    question = await desk.take(callback_data.id, screen.user_id)
+    question = await desk.take(callback_data.id, screen.user_id, desk_kinds)
     if question is None:
         callback_answer.text = screen.tr._("Already taken.")
-        question = await desk.get(callback_data.id)
+        question = await desk.get(callback_data.id, desk_kinds)
     else:
         sender.wake()
     await show_inbox_question(screen, desk, users, catalog, question)
@@ -722,9 +746,13 @@ async def inbox_take(
 
 @inbox.callback_query(DeskCb.filter(F.action == "answer"))
 async def inbox_answer(
-    query: CallbackQuery, callback_data: DeskCb, screen: Screen, desk: DeskService
+    query: CallbackQuery,
+    callback_data: DeskCb,
+    screen: Screen,
+    desk: DeskService,
+    desk_kinds: frozenset[str] | None,
 ) -> None:
-    question = await desk.get(callback_data.id)
+    question = await desk.get(callback_data.id, desk_kinds)
     if question.status not in ("new", "taken", "answered"):
         raise StaleButton
     assert screen.state is not None
@@ -741,6 +769,7 @@ async def inbox_answer_typed(
     message: Message,
     screen: Screen,
     desk: DeskService,
+    desk_kinds: frozenset[str] | None,
     users: UserService,
     catalog: Catalog,
     sender: Sender,
@@ -757,7 +786,9 @@ async def inbox_answer_typed(
         return
     data = await screen.state.get_data()
     await screen.state.clear()
-    question = await desk.answer(int(data.get("question", 0)), screen.user_id, message.text)
+    question = await desk.answer(
+        int(data.get("question", 0)), screen.user_id, message.text, desk_kinds
+    )
     sender.wake()
     await post_inbox_answer(bot, desk, renderer, question, screen, message.text)
     await screen.send(tr._("✅ Sent to the asker."))
@@ -770,12 +801,13 @@ async def inbox_shut(
     callback_data: DeskCb,
     screen: Screen,
     desk: DeskService,
+    desk_kinds: frozenset[str] | None,
     users: UserService,
     catalog: Catalog,
     sender: Sender,
     bot: Bot,
 ) -> None:
-    question = await desk.shut(callback_data.id, screen.user_id)
+    question = await desk.shut(callback_data.id, screen.user_id, desk_kinds)
     sender.wake()
     await close_topic(bot, desk, question)
     await show_inbox_question(screen, desk, users, catalog, question)

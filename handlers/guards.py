@@ -11,6 +11,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, TelegramObject, Update
 
 from bot.services.coordination import CoordinationService
+from bot.services.desk import DeskService
 from bot.services.volunteering import VolunteerService
 from bot.ui.keyboards import OrganiserCb
 from bot.ui.screen import Screen
@@ -85,4 +86,23 @@ class OwnOpportunities(BaseMiddleware):
             screen.query = None
             await screen.send(screen.tr("errors/not_allowed.j2"))
             return None
+        return await handler(event, data)
+
+
+class DeskScope(BaseMiddleware):
+    """The desk's inbox serves coordinators and outside experts alike: the handlers get
+    `desk_kinds`, the kinds of questions this user may see and act on — None for a
+    coordinator or admin (all), an expert's kinds read anew for every update (a removed
+    expert loses access at once), empty for anyone else."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        roles: frozenset[str] = data.get("roles", frozenset())
+        screen: Screen | None = data.get("screen")
+        if roles & {"coordinator", "admin"}:
+            data["desk_kinds"] = None
+        elif screen is not None and "expert" in roles:
+            desk: DeskService = data["desk"]
+            data["desk_kinds"] = await desk.expert_kinds(screen.user_id)
+        else:
+            data["desk_kinds"] = frozenset()
         return await handler(event, data)

@@ -221,6 +221,10 @@ async def fill(w: World) -> dict[str, int]:
         if len(entries) == 2:
             await faq.publish(entry.id, OLGA)
         entries.append(entry.id)
+    # Zeb invited an expert, and became one by Olga's invitation.
+    await desk.invite(ZEB, ("grant",))
+    token, _ = await desk.invite(OLGA, ("law",))
+    assert (await desk.redeem(token, ZEB, frozenset())).outcome == "joined"
     async with engine.begin() as conn:  # a certificate Zeb downloaded, in their full name
         await volunteering_repo.add_certificate(
             conn,

@@ -10,12 +10,23 @@ goes into the group is posted by the handler or the tick directly, as other repl
 
 A question not taken within `desk_remind_hours` (plain hours, not working hours) is reminded
 to the group once, by the tick.
+
+Outside experts (a lawyer, an accountant): a coordinator makes a one-time invitation for some
+kinds of questions — a deep link `t.me/<bot>?start=exp_<token>`, valid `INVITE_DAYS`, of which
+only a hash of the token is stored. Whoever opens it becomes an expert (the role "expert" and
+a `desk_experts` row with the kinds) and sees, takes and answers only questions of those kinds:
+every coordinators'-side method takes `kinds` (None: a coordinator, all of them) and refuses a
+question of another kind before changing anything. An expert is told of each new question of
+their kinds (an outbox row).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
+import re
+import secrets
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,23 +36,57 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.domain.errors import StaleButton
+from bot.domain.errors import StaleButton, UserError
 from bot.infra.clock import Clock
 from bot.storage import audit as audit_repo
 from bot.storage import desk as repo
 from bot.storage import outbox as outbox_repo
 from bot.storage import users as users_repo
-from bot.storage.desk import OPEN, DeskGroup, DeskMessage, Question
+from bot.storage.desk import OPEN, DeskGroup, DeskMessage, Expert, Invite, Question
 from bot.storage.outbox import NewPush
-from bot.ui.desk import MAX_FILES, MAX_QUESTION, DeskCb, kind_name
+from bot.ui.desk import KINDS, MAX_FILES, MAX_QUESTION, DeskCb, kind_name
 from bot.ui.keyboards import Menu
 from bot.ui.render import Renderer, Tr, split_html
 
-__all__ = ["MAX_FILES", "MAX_QUESTION", "DeskGroup", "DeskMessage", "DeskService", "Question"]
+__all__ = [
+    "EXPERT",
+    "MAX_FILES",
+    "MAX_QUESTION",
+    "DeskGroup",
+    "DeskMessage",
+    "DeskService",
+    "Expert",
+    "Invite",
+    "NotTheirKind",
+    "Question",
+]
 
 log = logging.getLogger(__name__)
 SILENCE = timedelta(days=7)  # an answered question closes after a week without a message
 UNANSWERED = ("new", "taken")  # what the asker may still withdraw
+EXPERT = "expert"  # the role of an outside expert (user_roles)
+INVITE_DAYS = 7  # an expert's invitation link is valid this long
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,40}$")  # what an invitation token looks like
+
+
+class NotTheirKind(UserError):
+    """An expert acted on a question of a kind they do not answer (a forged or old button)."""
+
+    template = "desk/not_their_kind.j2"
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    """What opening an invitation link did: `outcome` is "joined", or why nothing changed —
+    "forged", "used", "expired", "revoked", "own" (the coordinator's own link), "coordinator"
+    (a coordinator sees every question anyway)."""
+
+    outcome: str
+    kinds: tuple[str, ...] = ()
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -114,7 +159,10 @@ class DeskService:
                 (files or [])[:MAX_FILES],
             )
             question = await repo.get(conn, question_id)
-        assert question is not None
+            assert question is not None
+            for expert_id in await repo.experts_of(conn, kind):
+                if expert_id != user_id:
+                    await self._tell_expert(conn, expert_id, question, now)
         log.info("desk question", extra={"question_id": question_id, "kind": kind})
         return question
 
@@ -189,20 +237,30 @@ class DeskService:
 
     # ------------------------------------------------------------------ the coordinators' side
 
-    async def get(self, question_id: int) -> Question:
+    @staticmethod
+    def _allowed(question: Question, kinds: frozenset[str] | None) -> None:
+        """`kinds`: an expert's (None: a coordinator's, every kind)."""
+        if kinds is not None and question.kind not in kinds:
+            log.warning(
+                "not the expert's kind", extra={"target": question.id, "kind": question.kind}
+            )
+            raise NotTheirKind
+
+    async def get(self, question_id: int, kinds: frozenset[str] | None = None) -> Question:
         async with self.engine.connect() as conn:
             question = await repo.get(conn, question_id)
         if question is None:
             raise StaleButton
+        self._allowed(question, kinds)
         return question
 
     async def messages(self, question_id: int) -> list[DeskMessage]:
         async with self.engine.connect() as conn:
             return await repo.messages(conn, question_id)
 
-    async def inbox(self) -> list[Question]:
+    async def inbox(self, kinds: frozenset[str] | None = None) -> list[Question]:
         async with self.engine.connect() as conn:
-            return await repo.open_questions(conn)
+            return await repo.open_questions(conn, kinds)
 
     async def by_thread(self, group_id: int, thread_id: int) -> Question | None:
         async with self.engine.connect() as conn:
@@ -218,10 +276,13 @@ class DeskService:
                 thread_id=thread_id,
             )
 
-    async def take(self, question_id: int, coordinator_id: int) -> Question | None:
+    async def take(
+        self, question_id: int, coordinator_id: int, kinds: frozenset[str] | None = None
+    ) -> Question | None:
         """Take a new question (None: it was already taken, answered or closed); the asker is
         told (an outbox row: the caller wakes the sender)."""
         now = self.clock.now()
+        await self.get(question_id, kinds)
         async with self.engine.begin() as conn:
             if not await repo.change(
                 conn, question_id, ("new",), status="taken", taken_by=coordinator_id, taken_at=now
@@ -232,14 +293,21 @@ class DeskService:
             await self._push(conn, question, "taken", now)
         return question
 
-    async def answer(self, question_id: int, coordinator_id: int, text: str) -> Question:
-        """A coordinator's answer (from the group topic or the inbox) goes to the asker
-        as «Консультация №N» (an outbox row: the caller wakes the sender)."""
+    async def answer(
+        self,
+        question_id: int,
+        coordinator_id: int,
+        text: str,
+        kinds: frozenset[str] | None = None,
+    ) -> Question:
+        """A coordinator's or an expert's answer (from the group topic or the inbox) goes to
+        the asker as «Консультация №N» (an outbox row: the caller wakes the sender)."""
         now = self.clock.now()
         async with self.engine.begin() as conn:
             question = await repo.get(conn, question_id)
             if question is None or question.status not in OPEN:
                 raise StaleButton
+            self._allowed(question, kinds)
             values: dict[str, Any] = {"status": "answered", "active_at": now}
             if question.taken_by is None:
                 values.update(taken_by=coordinator_id, taken_at=now)
@@ -256,9 +324,12 @@ class DeskService:
         assert fresh is not None
         return fresh
 
-    async def shut(self, question_id: int, coordinator_id: int) -> Question:
+    async def shut(
+        self, question_id: int, coordinator_id: int, kinds: frozenset[str] | None = None
+    ) -> Question:
         """A coordinator closes a question (the asker is told and asked to rate it)."""
         now = self.clock.now()
+        await self.get(question_id, kinds)
         async with self.engine.begin() as conn:
             if not await repo.change(conn, question_id, OPEN, status="closed", closed_at=now):
                 raise StaleButton
@@ -286,6 +357,93 @@ class DeskService:
             rated=len(ratings),
             average=round(sum(ratings) / len(ratings), 1) if ratings else None,
         )
+
+    # ------------------------------------------------------------------ outside experts
+
+    async def invite(self, by: int, kinds: tuple[str, ...]) -> tuple[str, Invite]:
+        """A one-time invitation for `kinds` (at least one known kind): the token for the link
+        (shown once: only its hash is kept) and the invitation."""
+        chosen = tuple(k for k in KINDS if k in set(kinds))
+        if not chosen or len(chosen) != len(set(kinds)):
+            raise UserError("desk/experts_no_kind.j2")
+        token = secrets.token_urlsafe(16)
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            invite_id = await repo.add_invite(
+                conn, token_hash(token), chosen, by, now, now + timedelta(days=INVITE_DAYS)
+            )
+            await audit_repo.add(conn, by, "expert.invite", str(invite_id), {"kinds": chosen}, now)
+            invite = await repo.get_invite(conn, invite_id)
+        assert invite is not None
+        return token, invite
+
+    async def invites(self) -> list[Invite]:
+        """The invitations that may still be used."""
+        async with self.engine.connect() as conn:
+            return await repo.pending_invites(conn, self.clock.now())
+
+    async def revoke_invite(self, by: int, invite_id: int) -> Invite:
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            if not await repo.revoke_invite(conn, invite_id, now):
+                raise StaleButton
+            await audit_repo.add(conn, by, "expert.revoke", str(invite_id), {}, now)
+            invite = await repo.get_invite(conn, invite_id)
+        assert invite is not None
+        return invite
+
+    async def redeem(self, token: str, user_id: int, roles: frozenset[str]) -> Redeemed:
+        """The invitation link opened by `user_id` (who has consented): they become an expert
+        for its kinds (added to the kinds they had), or nothing changes and `outcome` says
+        why."""
+        if not TOKEN.match(token):
+            return Redeemed("forged")
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            invite = await repo.invite_by_hash(conn, token_hash(token))
+            if invite is None:
+                log.warning("forged expert invitation", extra={"user_id": user_id})
+                return Redeemed("forged")
+            if invite.created_by == user_id:
+                return Redeemed("own", invite.kinds)
+            if invite.revoked_at is not None:
+                return Redeemed("revoked", invite.kinds)
+            if invite.used_at is not None:
+                return Redeemed("used", invite.kinds)
+            if invite.expires_at <= now:
+                return Redeemed("expired", invite.kinds)
+            if roles & {"coordinator", "admin"}:
+                return Redeemed("coordinator", invite.kinds)
+            if not await repo.use_invite(conn, invite.id, user_id, now):
+                return Redeemed("used", invite.kinds)
+            had = await repo.expert(conn, user_id)
+            joined = set(invite.kinds) | set(had.kinds if had else ())
+            kinds = tuple(k for k in KINDS if k in joined)
+            await repo.set_expert(conn, user_id, kinds, invite.created_by, now)
+            await users_repo.grant_role(conn, user_id, EXPERT, now, by=invite.created_by)
+            details = {"invite": invite.id, "kinds": kinds}
+            await audit_repo.add(conn, user_id, "expert.join", str(user_id), details, now)
+        log.info("expert joined", extra={"user_id": user_id, "invite": invite.id})
+        return Redeemed("joined", kinds)
+
+    async def expert_kinds(self, user_id: int) -> frozenset[str]:
+        """The kinds an expert answers (empty: not an expert, or no longer)."""
+        async with self.engine.connect() as conn:
+            found = await repo.expert(conn, user_id)
+        return frozenset(found.kinds) if found else frozenset()
+
+    async def experts(self) -> list[Expert]:
+        async with self.engine.connect() as conn:
+            return await repo.experts(conn)
+
+    async def remove_expert(self, by: int, user_id: int) -> None:
+        """The expert loses the role and the kinds at once (their answers stay)."""
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            if not await repo.remove_expert(conn, user_id):
+                raise StaleButton
+            await users_repo.revoke_role(conn, user_id, EXPERT)
+            await audit_repo.add(conn, by, "expert.remove", str(user_id), {}, now)
 
     # ------------------------------------------------------------------ the work group
 
@@ -342,7 +500,36 @@ class DeskService:
                 )
         return enqueued
 
-    # ------------------------------------------------------------------ pushes to the asker
+    # ------------------------------------------------------------------ pushes
+
+    async def _tell_expert(
+        self, conn: Any, expert_id: int, question: Question, now: datetime
+    ) -> None:
+        """A new question of their kind, to an expert (an outbox row)."""
+        user = await users_repo.get(conn, expert_id)
+        if user is None:
+            return
+        tr = self.renderer.bind(user.locale or self.default_locale)
+        body = tr("desk/push_expert.j2", question=question, kind=kind_name(tr, question.kind))
+        open_it = _button(tr._("📥 Open the question"), DeskCb(action="see", id=question.id))
+        await outbox_repo.enqueue(
+            conn,
+            [
+                NewPush(
+                    user_id=user.id,
+                    chat_id=user.id,
+                    kind="desk",
+                    dedup_key=f"desk:{question.id}:expert:{user.id}",
+                    payload={
+                        "text": split_html(body)[0],
+                        "parse_mode": "HTML",
+                        "buttons": [[open_it], [_button(tr._("☰ Menu"), Menu(section="home"))]],
+                    },
+                    not_before=now,
+                )
+            ],
+            now,
+        )
 
     async def _push(
         self,

@@ -306,6 +306,7 @@ class ProfileService:
                 "waiting_messages": await personal_repo.waiting_messages(conn, user_id),
                 "audit": await personal_repo.audit_entries(conn, user_id),
                 "consultations": await desk_repo.export(conn, user_id),
+                "expert": await desk_repo.export_expert(conn, user_id),
             }
         self._name_catalog_items(data, locale or user.locale)
         return data

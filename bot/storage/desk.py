@@ -1,5 +1,6 @@
 """The consultation desk's rows: questions (`desk_questions`), the messages of each question's
-conversation (`desk_messages`) and the coordinators' work group (`desk_group`, one row)."""
+conversation (`desk_messages`), the coordinators' work group (`desk_group`, one row), the
+outside experts (`desk_experts`) and their one-time invitations (`desk_invites`)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.dialect import upsert
-from bot.storage.tables import desk_group, desk_messages, desk_questions
+from bot.storage.tables import (
+    desk_experts,
+    desk_group,
+    desk_invites,
+    desk_messages,
+    desk_questions,
+)
 
 OPEN = ("new", "taken", "answered")  # the statuses of a question still being worked on
 
@@ -119,12 +126,14 @@ async def of_user(conn: AsyncConnection, user_id: int) -> list[Question]:
     return [_question(r) for r in rows.mappings()]
 
 
-async def open_questions(conn: AsyncConnection) -> list[Question]:
-    rows = await conn.execute(
-        select(desk_questions)
-        .where(desk_questions.c.status.in_(OPEN))
-        .order_by(desk_questions.c.id)
-    )
+async def open_questions(
+    conn: AsyncConnection, kinds: frozenset[str] | None = None
+) -> list[Question]:
+    """Questions still being worked on; of `kinds` only (an expert's), or all (None)."""
+    query = select(desk_questions).where(desk_questions.c.status.in_(OPEN))
+    if kinds is not None:
+        query = query.where(desk_questions.c.kind.in_(sorted(kinds)))
+    rows = await conn.execute(query.order_by(desk_questions.c.id))
     return [_question(r) for r in rows.mappings()]
 
 
@@ -249,3 +258,173 @@ async def export(conn: AsyncConnection, user_id: int) -> list[dict[str, Any]]:
             }
         )
     return found
+
+
+# --------------------------------------------------------------------------- outside experts
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    id: int
+    kinds: tuple[str, ...]
+    created_by: int
+    created_at: datetime
+    expires_at: datetime
+    used_by: int | None
+    used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Expert:
+    user_id: int
+    kinds: tuple[str, ...]
+    invited_by: int | None
+    joined_at: datetime
+    answered: int  # questions they answered at least once
+
+
+def _kinds(text: str) -> tuple[str, ...]:
+    return tuple(k for k in text.split(",") if k)
+
+
+def _invite(row: Any) -> Invite:
+    values = dict(row)
+    values.pop("token_hash", None)
+    values["kinds"] = _kinds(values["kinds"])
+    return Invite(**values)
+
+
+async def add_invite(
+    conn: AsyncConnection,
+    token_hash: str,
+    kinds: tuple[str, ...],
+    by: int,
+    now: datetime,
+    expires_at: datetime,
+) -> int:
+    result = await conn.execute(
+        insert(desk_invites).values(
+            token_hash=token_hash,
+            kinds=",".join(kinds),
+            created_by=by,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+async def invite_by_hash(conn: AsyncConnection, token_hash: str) -> Invite | None:
+    row = (
+        (await conn.execute(select(desk_invites).where(desk_invites.c.token_hash == token_hash)))
+        .mappings()
+        .first()
+    )
+    return _invite(row) if row else None
+
+
+async def get_invite(conn: AsyncConnection, invite_id: int) -> Invite | None:
+    row = (
+        (await conn.execute(select(desk_invites).where(desk_invites.c.id == invite_id)))
+        .mappings()
+        .first()
+    )
+    return _invite(row) if row else None
+
+
+async def pending_invites(conn: AsyncConnection, now: datetime) -> list[Invite]:
+    """Invitations not used, revoked or expired, oldest first."""
+    i = desk_invites.c
+    rows = await conn.execute(
+        select(desk_invites)
+        .where(i.used_at.is_(None), i.revoked_at.is_(None), i.expires_at > now)
+        .order_by(i.id)
+    )
+    return [_invite(r) for r in rows.mappings()]
+
+
+async def use_invite(conn: AsyncConnection, invite_id: int, user_id: int, now: datetime) -> bool:
+    """Mark the invitation used, if it still may be (one statement: a link opened twice at
+    once is used once)."""
+    i = desk_invites.c
+    result = await conn.execute(
+        update(desk_invites)
+        .where(i.id == invite_id, i.used_at.is_(None), i.revoked_at.is_(None), i.expires_at > now)
+        .values(used_by=user_id, used_at=now)
+    )
+    return bool(result.rowcount)
+
+
+async def revoke_invite(conn: AsyncConnection, invite_id: int, now: datetime) -> bool:
+    i = desk_invites.c
+    result = await conn.execute(
+        update(desk_invites)
+        .where(i.id == invite_id, i.used_at.is_(None), i.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return bool(result.rowcount)
+
+
+def _answered() -> Any:
+    m = desk_messages.c
+    return (
+        select(func.count(func.distinct(m.question_id)))
+        .where(m.author_id == desk_experts.c.user_id)
+        .scalar_subquery()
+    )
+
+
+async def expert(conn: AsyncConnection, user_id: int) -> Expert | None:
+    e = desk_experts.c
+    row = (
+        await conn.execute(
+            select(e.user_id, e.kinds, e.invited_by, e.joined_at, _answered()).where(
+                e.user_id == user_id
+            )
+        )
+    ).first()
+    return Expert(row[0], _kinds(row[1]), row[2], row[3], int(row[4])) if row else None
+
+
+async def experts(conn: AsyncConnection) -> list[Expert]:
+    e = desk_experts.c
+    rows = await conn.execute(
+        select(e.user_id, e.kinds, e.invited_by, e.joined_at, _answered()).order_by(
+            e.joined_at, e.user_id
+        )
+    )
+    return [Expert(r[0], _kinds(r[1]), r[2], r[3], int(r[4])) for r in rows.all()]
+
+
+async def experts_of(conn: AsyncConnection, kind: str) -> list[int]:
+    """The experts who answer questions of `kind`."""
+    rows = await conn.execute(select(desk_experts.c.user_id, desk_experts.c.kinds))
+    return [int(uid) for uid, kinds in rows.all() if kind in _kinds(kinds)]
+
+
+async def set_expert(
+    conn: AsyncConnection, user_id: int, kinds: tuple[str, ...], by: int, now: datetime
+) -> None:
+    await upsert(
+        conn,
+        desk_experts,
+        {"user_id": user_id, "kinds": ",".join(kinds), "invited_by": by, "joined_at": now},
+        key=["user_id"],
+        update=("kinds",),
+    )
+
+
+async def remove_expert(conn: AsyncConnection, user_id: int) -> bool:
+    result = await conn.execute(delete(desk_experts).where(desk_experts.c.user_id == user_id))
+    return bool(result.rowcount)
+
+
+async def export_expert(conn: AsyncConnection, user_id: int) -> dict[str, Any] | None:
+    """/my_data: their expert record (the kinds they answer, since when, how many answered)."""
+    found = await expert(conn, user_id)
+    if found is None:
+        return None
+    return {"kinds": list(found.kinds), "since": found.joined_at, "answered": found.answered}

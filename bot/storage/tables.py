@@ -637,6 +637,32 @@ faq_entries = Table(
     Index("ix_faq_entries_status", "status"),
 )
 
+# Outside experts of the consultation desk (a lawyer, an accountant): a coordinator's one-time
+# invitation (only a hash of its token is kept) and the experts with the kinds of questions
+# they answer (their role "expert" is in user_roles).
+desk_invites = Table(
+    "desk_invites",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the token
+    Column("kinds", String(80), nullable=False),  # comma-separated: law,accounting
+    _who("created_by", nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("used_by", BigInteger, info={ERASE: NULL}),  # who became an expert by it
+    Column("used_at", UTCDateTime()),
+    Column("revoked_at", UTCDateTime()),
+)
+
+desk_experts = Table(
+    "desk_experts",
+    metadata,
+    Column("user_id", BigInteger, _user_fk(), primary_key=True),
+    Column("kinds", String(80), nullable=False),  # comma-separated, as desk_invites
+    _who("invited_by"),
+    Column("joined_at", UTCDateTime(), nullable=False),
+)
+
 # Certificates of volunteering the volunteer downloaded: what was certified, checked by code.
 certificates = Table(
     "certificates",

@@ -41,6 +41,16 @@ class DeskCb(CallbackData, prefix="dk"):
     arg: str = ""
 
 
+class ExpertCb(CallbackData, prefix="dx"):
+    """The coordinators' outside experts: `list` (experts and open invitations), `new`
+    (choose the kinds; arg: those chosen so far, comma-separated), `make` (the invitation for
+    arg's kinds), `revoke` invitation `id`, `remove` expert `id` (ask), `removed` (confirmed)."""
+
+    action: str
+    id: int = 0
+    arg: str = ""
+
+
 def kind_name(tr: Tr, kind: str) -> str:
     return tr._(KINDS.get(kind, KINDS["other"]))
 

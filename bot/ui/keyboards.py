@@ -263,6 +263,9 @@ def main_menu(
             [button(tr._("📅 My opportunities"), Menu(section="opportunities"))]
             if "organiser" in roles and not roles & {"coordinator", "admin"}
             else [],
+            [button(tr._("🎓 Questions for me as an expert"), Menu(section="expert"))]
+            if "expert" in roles and not roles & {"coordinator", "admin"}
+            else [],
         ]
     )
 

@@ -87,6 +87,10 @@ TABLE_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # «Частые вопросы»: what the asker allowed, edited so that it names no one; who edited it is
     # the coordinator's action.
     "faq_entries": (("Frequent questions",), ("Frequent questions",)),
+    # Outside experts are invited by a coordinator and consent on a screen of their own
+    # (consent/expert.j2); the policy names their record and the invitations.
+    "desk_experts": ((), ("outside experts", "kinds of questions they answer")),
+    "desk_invites": ((), ("who invited them",)),
 }
 
 
