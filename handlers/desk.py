@@ -304,7 +304,12 @@ async def reply(
 
 @router.message(DeskForm.follow_up, F.text)
 async def follow_up_typed(
-    message: Message, screen: Screen, desk: DeskService, renderer: Renderer, bot: Bot
+    message: Message,
+    screen: Screen,
+    desk: DeskService,
+    renderer: Renderer,
+    bot: Bot,
+    sender: Sender,
 ) -> None:
     assert message.text is not None
     assert screen.state is not None
@@ -316,6 +321,7 @@ async def follow_up_typed(
         return
     await screen.state.clear()
     question = await desk.follow_up(int(data.get("question", 0)), screen.user_id, text)
+    sender.wake()  # an expert who took it is told
     await post_follow_up(bot, desk, renderer, question, text)
     rows = [[button(tr._("💬 My question"), DeskCb(action="open", id=question.id))], menu_row(tr)]
     await screen.send(tr._("📨 Sent to the coordinators."), keyboard(rows))
@@ -645,7 +651,7 @@ async def inbox_list(
 ) -> None:
     await _clear(screen)
     tr = screen.tr
-    questions = await desk.inbox(desk_kinds)
+    questions = await desk.inbox(desk_kinds, screen.user_id)
     listed = [
         {"id": q.id, "kind_name": kind_name(tr, q.kind), "status_name": status_name(tr, q.status)}
         for q in questions[:20]
@@ -692,6 +698,7 @@ async def show_inbox_question(
         asker=who(asker, question.user_id),
         ctx=shared(tr, catalog, question.context),
         messages=await desk.messages(question.id),
+        experts={e.user_id for e in await desk.experts()},
     )
     await screen.show(text, keyboard(rows))
 

@@ -319,3 +319,23 @@ async def test_state_and_magic_filters_are_checked_on_the_loop(
         return here + sum(sync_filters(c) for c in r.sub_routers)
 
     assert sync_filters(root) == 0
+
+
+def test_every_callback_prefix_of_the_bot_is_its_own() -> None:
+    """Two CallbackData factories with one prefix would send one's presses through the other's
+    gate and filters (the desk's experts once took the diagnosis' "dx")."""
+    build_router()  # imports every handler module
+    seen: dict[str, str] = {}
+
+    def walk(kind: type[CallbackData]) -> Iterator[type[CallbackData]]:
+        for sub in kind.__subclasses__():
+            yield sub
+            yield from walk(sub)
+
+    for kind in walk(CallbackData):
+        if not kind.__module__.startswith(("bot.", "handlers")):
+            continue  # the tests' own factories
+        prefix = kind.__prefix__
+        assert prefix not in seen, f"{kind.__name__} and {seen[prefix]} share {prefix!r}"
+        seen[prefix] = kind.__name__
+    assert {"dk", "ex", "dx"} <= set(seen)

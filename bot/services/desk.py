@@ -188,9 +188,12 @@ class DeskService:
             status = "taken" if question.status == "answered" else question.status
             if not await repo.change(conn, question_id, OPEN, status=status, active_at=now):
                 raise StaleButton
-            await repo.add_message(conn, question, None, text[:MAX_QUESTION], now)
+            message_id = await repo.add_message(conn, question, None, text[:MAX_QUESTION], now)
             fresh = await repo.get(conn, question_id)
-        assert fresh is not None
+            assert fresh is not None
+            if await repo.is_expert(conn, fresh.taken_by):  # not in the work group: told
+                assert fresh.taken_by is not None
+                await self._tell_expert(conn, fresh.taken_by, fresh, now, key=str(message_id))
         return fresh
 
     async def close(self, question_id: int, user_id: int) -> Question:
@@ -258,9 +261,13 @@ class DeskService:
         async with self.engine.connect() as conn:
             return await repo.messages(conn, question_id)
 
-    async def inbox(self, kinds: frozenset[str] | None = None) -> list[Question]:
+    async def inbox(
+        self, kinds: frozenset[str] | None = None, user_id: int | None = None
+    ) -> list[Question]:
+        """The open questions (a coordinator: `kinds` None) or an expert's: of their kinds,
+        new or taken by them (`user_id`)."""
         async with self.engine.connect() as conn:
-            return await repo.open_questions(conn, kinds)
+            return await repo.open_questions(conn, kinds, user_id)
 
     async def by_thread(self, group_id: int, thread_id: int) -> Question | None:
         async with self.engine.connect() as conn:
@@ -290,7 +297,8 @@ class DeskService:
                 return None
             question = await repo.get(conn, question_id)
             assert question is not None
-            await self._push(conn, question, "taken", now)
+            expert = await repo.is_expert(conn, coordinator_id)
+            await self._push(conn, question, "taken", now, by_expert=expert)
         return question
 
     async def answer(
@@ -503,14 +511,20 @@ class DeskService:
     # ------------------------------------------------------------------ pushes
 
     async def _tell_expert(
-        self, conn: Any, expert_id: int, question: Question, now: datetime
+        self, conn: Any, expert_id: int, question: Question, now: datetime, *, key: str = ""
     ) -> None:
-        """A new question of their kind, to an expert (an outbox row)."""
+        """To an expert (an outbox row): a new question of their kind, or (`key`: the
+        message's id) the asker wrote again in a question they took."""
         user = await users_repo.get(conn, expert_id)
         if user is None:
             return
         tr = self.renderer.bind(user.locale or self.default_locale)
-        body = tr("desk/push_expert.j2", question=question, kind=kind_name(tr, question.kind))
+        body = tr(
+            "desk/push_expert.j2",
+            question=question,
+            kind=kind_name(tr, question.kind),
+            follow_up=bool(key),
+        )
         open_it = _button(tr._("📥 Open the question"), DeskCb(action="see", id=question.id))
         await outbox_repo.enqueue(
             conn,
@@ -519,7 +533,7 @@ class DeskService:
                     user_id=user.id,
                     chat_id=user.id,
                     kind="desk",
-                    dedup_key=f"desk:{question.id}:expert:{user.id}",
+                    dedup_key=f"desk:{question.id}:expert:{user.id}:{key}",
                     payload={
                         "text": split_html(body)[0],
                         "parse_mode": "HTML",
@@ -540,9 +554,11 @@ class DeskService:
         *,
         text: str = "",
         key: str = "",
+        by_expert: bool = False,
     ) -> None:
         """One push to the asker; `key` tells apart pushes of one event (each answer's message
-        id), so a retried transaction never queues one twice."""
+        id), so a retried transaction never queues one twice; `by_expert`: an outside expert
+        took it, not a coordinator."""
         user = await users_repo.get(conn, question.user_id)
         if user is None:
             return
@@ -552,6 +568,7 @@ class DeskService:
             question=question,
             kind=kind_name(tr, question.kind),
             text=text,
+            by_expert=by_expert,
         )
         await outbox_repo.enqueue(
             conn,

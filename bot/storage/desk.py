@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.dialect import upsert
@@ -127,12 +127,14 @@ async def of_user(conn: AsyncConnection, user_id: int) -> list[Question]:
 
 
 async def open_questions(
-    conn: AsyncConnection, kinds: frozenset[str] | None = None
+    conn: AsyncConnection, kinds: frozenset[str] | None = None, taker: int | None = None
 ) -> list[Question]:
-    """Questions still being worked on; of `kinds` only (an expert's), or all (None)."""
-    query = select(desk_questions).where(desk_questions.c.status.in_(OPEN))
+    """Questions still being worked on: all (`kinds` None, a coordinator's inbox), or an
+    expert's — of `kinds`, new or taken by `taker`."""
+    q = desk_questions.c
+    query = select(desk_questions).where(q.status.in_(OPEN))
     if kinds is not None:
-        query = query.where(desk_questions.c.kind.in_(sorted(kinds)))
+        query = query.where(q.kind.in_(sorted(kinds)), or_(q.status == "new", q.taken_by == taker))
     rows = await conn.execute(query.order_by(desk_questions.c.id))
     return [_question(r) for r in rows.mappings()]
 
@@ -397,6 +399,13 @@ async def experts(conn: AsyncConnection) -> list[Expert]:
         )
     )
     return [Expert(r[0], _kinds(r[1]), r[2], r[3], int(r[4])) for r in rows.all()]
+
+
+async def is_expert(conn: AsyncConnection, user_id: int | None) -> bool:
+    if user_id is None:
+        return False
+    e = desk_experts.c
+    return (await conn.execute(select(e.user_id).where(e.user_id == user_id))).first() is not None
 
 
 async def experts_of(conn: AsyncConnection, kind: str) -> list[int]:

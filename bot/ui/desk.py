@@ -41,7 +41,7 @@ class DeskCb(CallbackData, prefix="dk"):
     arg: str = ""
 
 
-class ExpertCb(CallbackData, prefix="dx"):
+class ExpertCb(CallbackData, prefix="ex"):
     """The coordinators' outside experts: `list` (experts and open invitations), `new`
     (choose the kinds; arg: those chosen so far, comma-separated), `make` (the invitation for
     arg's kinds), `revoke` invitation `id`, `remove` expert `id` (ask), `removed` (confirmed)."""

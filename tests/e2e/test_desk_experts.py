@@ -171,7 +171,7 @@ async def test_an_expert_answers_only_the_questions_of_their_kinds(
     card = await tap(lev, "🙋 Take")
     assert "being answered" in card.text
     taken = await anna.next_message()
-    assert "Your question №2 has been taken" in taken.text
+    assert "Your question №2 has been taken: an expert is working" in taken.text
     await tap(lev, "✍️ Answer")
     lev.skip_pending()
     await lev.send("Yes, the chair signs <it>.")
@@ -179,6 +179,21 @@ async def test_an_expert_answers_only_the_questions_of_their_kinds(
     answer = await anna.next_message()
     assert "Consultation №2" in answer.text
     assert "Yes, the chair signs <it>." in answer.text
+    # The asker writes again: the expert (not in the work group) is told.
+    lev.skip_pending()
+    await tap(anna, "↩️ Reply", answer)
+    await say(anna, "Even without the board?")
+    again = await lev.next_message()
+    assert "The asker wrote again in question №2" in again.text
+    card = await tap(lev, "📥 Open the question", again)
+    assert "Expert: Yes, the chair signs <it>." in card.text
+    assert "Asker: Even without the board?" in card.text
+    await tap(lev, "✍️ Answer")
+    lev.skip_pending()
+    await lev.send("Yes.")
+    await lev.next_message()
+    answer = await anna.next_message()
+    assert "Consultation №2" in answer.text
     await tap(anna, "✅ Close the question", answer)
     thanks = await tap(anna, "5")
     assert "Your rating: 5/5" in thanks.text
@@ -189,6 +204,17 @@ async def test_an_expert_answers_only_the_questions_of_their_kinds(
     lev.skip_pending()
     await ask(anna, "🧾 Accounting", "And VAT?")  # №3
     await lev.no_message()
+    # A law question a coordinator took is not in his list (new ones and his own only).
+    await ask(anna, "⚖️ Law", "Olga's one")  # №4
+    await lev.next_message()  # told of it, as new
+    await say(olga, "/coordinator")
+    await tap(olga, "📥 Questions")
+    await tap(olga, "№4 · ⚖️ Law")
+    await tap(olga, "🙋 Take")
+    assert "№4 has been taken" in (await anna.next_message()).text
+    await say(lev, "/expert")
+    inbox = await tap(lev, "📥 Questions")
+    assert "No open questions" in inbox.text
 
     # Forged presses for a question of another kind: refused, nothing changes.
     for data in ("dk:see:1:", "dk:take:1:", "dk:answer:1:", "dk:shut:1:", "dk:files:1:"):
@@ -203,7 +229,7 @@ async def test_an_expert_answers_only_the_questions_of_their_kinds(
     await anna.no_message()
 
     # Coordinators' tools: statistics, broadcasts, the experts and invitations — refused.
-    for data in ("cm:stats", "cm:broadcast", "cm:menu", "dx:list:0:", "dx:make:0:law"):
+    for data in ("cm:stats", "cm:broadcast", "cm:menu", "ex:list:0:", "ex:make:0:law"):
         lev.skip_pending()
         await lev.press_data(data)
         assert ONLY_COORDINATORS in (await lev.next_message()).text, data
@@ -223,7 +249,7 @@ async def test_an_expert_answers_only_the_questions_of_their_kinds(
     exported = await app.profiles.export(EXPERT)
     assert exported is not None
     assert exported["expert"]["kinds"] == ["law"]
-    assert exported["expert"]["answered"] == 1
+    assert exported["expert"]["answered"] == 1  # one question, answered twice
     lev.skip_pending()
     await lev.send("/my_data")
     [*_, shown] = await lev.messages_until(lambda m: "Outside expert" in m.text)
@@ -244,13 +270,13 @@ async def test_an_expert_answers_only_the_questions_of_their_kinds(
 
     # A removed expert loses access at once, from old buttons too.
     lev.skip_pending()
-    await ask(anna, "⚖️ Law", "One more?")  # №4: nobody to tell
+    await ask(anna, "⚖️ Law", "One more?")  # №5: nobody to tell
     await lev.no_message()
-    for data in ("dk:inbox:0:", "dk:see:4:", "dk:take:4:", "m:expert"):
+    for data in ("dk:inbox:0:", "dk:see:5:", "dk:take:5:", "m:expert"):
         lev.skip_pending()
         await lev.press_data(data)
         assert ONLY_COORDINATORS in (await lev.next_message()).text, data
-    assert (await question_row(app, 4))["status"] == "new"
+    assert (await question_row(app, 5))["status"] == "new"
     assert emulator.rejections() == []
 
 
@@ -276,11 +302,11 @@ async def test_expired_and_revoked_links_change_nothing(
     assert "🚫 Revoke invitation №2" not in screen.button_texts()
     assert "was revoked" in await opens(lev, revoked)
     olga.skip_pending()
-    await olga.press_data("dx:revoke:2:")  # revoked already: a stale button
+    await olga.press_data("ex:revoke:2:")  # revoked already: a stale button
     await olga.messages_until(lambda m: "out of date" in m.text)
-    await olga.press_data("dx:make:0:")  # no kind chosen (forged)
+    await olga.press_data("ex:make:0:")  # no kind chosen (forged)
     await olga.messages_until(lambda m: "at least one kind" in m.text)
-    await olga.press_data("dx:make:0:law,bogus")
+    await olga.press_data("ex:make:0:law,bogus")
     await olga.messages_until(lambda m: "at least one kind" in m.text)
     assert await experts_count(app) == 0
     assert "expert" not in await roles_of(app, EXPERT)

@@ -250,8 +250,9 @@ PERSONAL_PREFIXES = [
     "vc",
     "vr",
     "vt",
+    "dk",
 ]
-COORDINATOR_PREFIXES = ["cm", "bc", "ca", "cf", "sa", "og", "oa", "fa"]
+COORDINATOR_PREFIXES = ["cm", "bc", "ca", "cf", "sa", "og", "oa", "fa", "ex"]
 ADMIN_PREFIXES = ["co"]
 ALL_PREFIXES = PUBLIC_PREFIXES + PERSONAL_PREFIXES + COORDINATOR_PREFIXES + ADMIN_PREFIXES
 
