@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from bot.app import App
-from bot.emulator import EmulatedUser, Emulator
+from bot.emulator import ChatMessage, EmulatedUser, Emulator
 from bot.infra.clock import ManualClock
 from bot.storage.tables import desk_experts, desk_invites, desk_questions, user_roles
 from tests.conftest import Launch
@@ -38,19 +38,28 @@ def token_of(text: str) -> str:
     return found[1]
 
 
+async def tap_on(user: EmulatedUser, label: str) -> ChatMessage:
+    """Press `label` on the newest message that has it; that message as it is now (a screen
+    edited in place), whatever else (a digest) came meanwhile."""
+    shown = next(m for m in reversed(user.bot_messages) if label in m.button_texts())
+    await user.press(label, message=shown)
+    user.skip_pending()
+    return user.current(shown.message_id)
+
+
 async def make_invitation(coordinator: EmulatedUser, *kinds: str) -> str:
     """The coordinator's way to a link: «📥 Questions» → «🎓 Experts» → kinds → the link."""
     coordinator.skip_pending()
     await coordinator.send("/coordinator")  # a digest may come first
     await coordinator.messages_until(lambda m: "📥 Questions" in m.button_texts())
-    await tap(coordinator, "📥 Questions")
-    await tap(coordinator, "🎓 Experts")
-    screen = await tap(coordinator, "➕ Invite an expert")
+    await tap_on(coordinator, "📥 Questions")
+    await tap_on(coordinator, "🎓 Experts")
+    screen = await tap_on(coordinator, "➕ Invite an expert")
     assert "🔗 Make the link" not in screen.button_texts()  # at least one kind first
     for kind in kinds:
-        screen = await tap(coordinator, kind)
+        screen = await tap_on(coordinator, kind)
         assert f"✅ {kind}" in screen.button_texts()
-    screen = await tap(coordinator, "🔗 Make the link")
+    screen = await tap_on(coordinator, "🔗 Make the link")
     assert "for an expert" in screen.text
     return token_of(screen.text)
 
@@ -295,9 +304,9 @@ async def test_expired_and_revoked_links_change_nothing(
     assert "This invitation link has expired" in await opens(lev, old)
 
     revoked = await make_invitation(olga, "🧾 Accounting")
-    screen = await tap(olga, "🎓 Experts")
+    screen = await tap_on(olga, "🎓 Experts")
     assert "№1" not in screen.text  # expired: no longer listed
-    screen = await tap(olga, "🚫 Revoke invitation №2")
+    screen = await tap_on(olga, "🚫 Revoke invitation №2")
     assert "Invitation №2 is revoked" in screen.text
     assert "🚫 Revoke invitation №2" not in screen.button_texts()
     assert "was revoked" in await opens(lev, revoked)
@@ -320,4 +329,48 @@ async def test_expired_and_revoked_links_change_nothing(
     more = await make_invitation(olga, "⚖️ Law")
     assert "⚖️ Law, 🧾 Accounting" in await opens(lev, more)
     assert await app.desk.expert_kinds(EXPERT) == frozenset({"law", "accounting"})
+    assert emulator.rejections() == []
+
+
+async def test_an_expert_removed_while_answering_sends_nothing_and_delete_me_erases_them(
+    emulator: Emulator, launch: Launch
+) -> None:
+    clock = ManualClock(MONDAY)
+    app = (await launch(clock=clock, tick_seconds=3600, default_locale="en")).app
+    olga = await person(
+        app, emulator, COORDINATOR, "Olga", "Europe/Moscow", "mow", role="coordinator"
+    )
+    anna = await activist(app, emulator, ACTIVIST, "Anna")
+    lev = await activist(app, emulator, EXPERT, "Lev")
+    assert "Welcome, expert!" in await opens(lev, await make_invitation(olga, "⚖️ Law"))
+
+    # Lev opens the answer form of a law question…
+    await ask(anna, "⚖️ Law", "Can we sign alone?")
+    pushed = await lev.next_message()
+    await tap(lev, "📥 Open the question", pushed)
+    prompt = await tap(lev, "✍️ Answer")
+    assert "Write the answer to question №1" in prompt.text
+
+    # …and is removed meanwhile: what he types goes nowhere.
+    await say(olga, "/coordinator")
+    await tap(olga, "📥 Questions")
+    await tap(olga, "🎓 Experts")
+    await tap(olga, "✖ Remove Lev (@lev_9412)")
+    await tap(olga, "✖ Yes, remove")
+    refused = await say(lev, "Yes, you can.")
+    assert ONLY_COORDINATORS in refused.text
+    await anna.no_message()
+    row = await question_row(app, 1)
+    assert (row["status"], row["answered_at"]) == ("new", None)
+
+    # Invited again, then /delete_me: the expert's record and role go with the rest.
+    assert "Welcome, expert!" in await opens(lev, await make_invitation(olga, "⚖️ Law"))
+    assert await experts_count(app) == 1
+    confirm = await say(lev, "/delete_me")
+    await tap(lev, "🗑 Yes, delete everything", confirm)
+    assert await experts_count(app) == 0
+    assert await roles_of(app, EXPERT) == set()
+    async with app.engine.connect() as conn:
+        used_by = (await conn.execute(select(desk_invites.c.used_by))).scalars().all()
+    assert EXPERT not in used_by
     assert emulator.rejections() == []
