@@ -98,7 +98,6 @@ def _build() -> Router:
         observer.middleware(RequireRole("coordinator", "admin"))
     coordinating.include_routers(
         coordinator.router,
-        desk.inbox,
         faq.admin,
         desk_experts.router,
         broadcast.router,
