@@ -98,6 +98,7 @@ def _build() -> Router:
         observer.middleware(RequireRole("coordinator", "admin"))
     coordinating.include_routers(
         coordinator.router,
+        coordinator.serving,
         faq.admin,
         desk_experts.router,
         broadcast.router,

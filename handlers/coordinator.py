@@ -3,22 +3,29 @@ municipality (each its own flow module); only for coordinators and admins — th
 checks the role.
 
 Until they are all done the menu carries a first-run checklist: the region served (📍, chosen
-here: zone, then region), a first local measure, a first opportunity, an invitation for
+on handlers/place.py's region-first screens: typed or by federal district, the zone asked only
+where the region has several), a first local measure, a first opportunity, an invitation for
 activists (📨: a deep link and a QR code as a PNG to print) and where the charts are."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatAction
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, Message
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 
 from bot.content import Catalog, UnknownCodeError
+from bot.domain.errors import StaleButton
 from bot.services.coordination import CoordinationService
-from bot.ui.keyboards import Menu, button, grid, keyboard
+from bot.ui.keyboards import Menu, ServePlace, button, keyboard
 from bot.ui.qr import qr_png
+from bot.ui.render import Tr
 from bot.ui.screen import Screen
+from handlers.place import PlaceFlow
 
 router = Router(name=__name__)
 INVITE_PREFIX = "coord_"  # t.me/<bot>?start=coord_<coordinator id>
@@ -30,13 +37,6 @@ class CoordinatorCb(CallbackData, prefix="cm"):
     (the invitation for activists)."""
 
     section: str
-
-
-class ServeCb(CallbackData, prefix="cz"):
-    """The region a coordinator serves: a zone group opens its regions; with a region, set."""
-
-    zone: str = ""
-    region: str = ""
 
 
 def region_name(catalog: Catalog, code: str | None, locale: str) -> str | None:
@@ -95,52 +95,38 @@ async def coordinator_menu(
     await show_menu(screen, coordination, catalog)
 
 
-# --- the region served ---
+# --- the region served: handlers/place.py's region-first screens, with their own prefix ---
+
+
+class ServeTyping(StatesGroup):
+    region = State()  # text typed on the screens of the region served searches the regions
+
+
+def _to_menu(tr: Tr) -> list[InlineKeyboardButton]:
+    return [button(tr._("« Coordinator menu"), CoordinatorCb(section="menu"))]
+
+
+async def _serve(screen: Screen, iana: str, region: str | None, deps: dict[str, Any]) -> None:
+    coordination: CoordinationService = deps["coordination"]
+    if region is None:  # pragma: no cover - this flow offers no «Rather not say»
+        raise StaleButton
+    await coordination.serve(screen.user_id, region, iana)
+    await show_menu(screen, coordination, deps["catalog"])
+
+
+SERVING = PlaceFlow(
+    cb=ServePlace,
+    typing=ServeTyping.region,
+    home_template="coordinator/region.j2",
+    back=_to_menu,
+    chosen=_serve,
+)
+serving = SERVING.router(f"{__name__}.serving")
 
 
 @router.callback_query(CoordinatorCb.filter(F.section == "region"))
-@router.callback_query(ServeCb.filter(F.zone == ""))
-async def region_zones(query: CallbackQuery, screen: Screen, catalog: Catalog) -> None:
-    tr = screen.tr
-    zones = [button(z.label(tr.locale), ServeCb(zone=z.code)) for z in catalog.zones]
-    back = [button(tr._("« Coordinator menu"), CoordinatorCb(section="menu"))]
-    await screen.show(tr("coordinator/region_zone.j2"), keyboard([*grid(zones, 2), back]))
-
-
-@router.callback_query(ServeCb.filter((F.zone != "") & (F.region == "")))
-async def region_list(
-    query: CallbackQuery, callback_data: ServeCb, screen: Screen, catalog: Catalog
-) -> None:
-    tr = screen.tr
-    try:
-        zone = catalog.zone(callback_data.zone)
-    except UnknownCodeError:
-        await region_zones(query, screen, catalog)
-        return
-    regions = [
-        button(r.name(tr.locale), ServeCb(zone=zone.code, region=r.code))
-        for r in catalog.regions_in(zone.code)
-    ]
-    back = [button(tr._("« Back"), ServeCb())]
-    text = tr("coordinator/region_list.j2", zone=zone.label(tr.locale))
-    await screen.show(text, keyboard([*grid(regions, 1), back]))
-
-
-@router.callback_query(ServeCb.filter((F.zone != "") & (F.region != "")))
-async def region_chosen(
-    query: CallbackQuery,
-    callback_data: ServeCb,
-    screen: Screen,
-    coordination: CoordinationService,
-    catalog: Catalog,
-) -> None:
-    try:
-        catalog.region(callback_data.region)
-    except UnknownCodeError:
-        await region_zones(query, screen, catalog)
-        return
-    await coordination.serve(screen.user_id, callback_data.region)
-    await show_menu(screen, coordination, catalog)
+async def region_served(query: CallbackQuery, screen: Screen, **deps: Any) -> None:
+    await SERVING.home(screen, deps)
 
 
 # --- the invitation for activists ---

@@ -125,12 +125,13 @@ class CoordinationService:
         async with self.engine.connect() as conn:
             return await repo.first_steps(conn, user_id)
 
-    async def serve(self, user_id: int, region: str) -> None:
+    async def serve(self, user_id: int, region: str, timezone: str) -> None:
         """The region the coordinator serves: their own `users.region` (their statistics
-        default to it)."""
+        default to it), and its time zone (the one they chose, where it has several) as
+        theirs, so the times they type and read are the region's."""
         now = self.clock.now()
         async with self.engine.begin() as conn:
-            await users_repo.set_fields(conn, user_id, now, region=region)
+            await users_repo.set_fields(conn, user_id, now, region=region, timezone=timezone)
             await audit_repo.add(conn, user_id, "coordinator.region", region, {}, now)
 
     async def revoke(self, actor_id: int, user_id: int, role: str) -> None:

@@ -70,6 +70,11 @@ class Place(CallbackData, prefix="pl"):
     n: Small = 0
 
 
+class ServePlace(Place, prefix="cr"):
+    """The same screens for the region a coordinator serves (handlers/coordinator.py): its own
+    prefix, so the coordinators' router (role checked) takes it; no `none` nor `g` there."""
+
+
 class IkigaiCb(CallbackData, prefix="ik"):
     """The ikigai exercise: col (show), next, edit, chg (change entry), del, topics, done."""
 

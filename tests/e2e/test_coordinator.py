@@ -129,10 +129,11 @@ async def test_the_first_steps_tick_off_one_by_one(emulator: Emulator, launch: L
     assert len(steps) == 5
     assert all(line.startswith("▫️") for line in steps)
 
-    # The region served: a zone, then a region; the menu comes back with it ticked.
-    zones = await tap(helper, "📍 Мой регион", menu)
-    assert "Регион, который вы обслуживаете" in zones.text
-    regions = await tap(helper, "UTC+7 Новосибирск", zones)
+    # The region served: a federal district, then a region (region first, as on the place
+    # screen); the menu comes back with it ticked.
+    place = await tap(helper, "📍 Мой регион", menu)
+    assert "Регион, который вы обслуживаете" in place.text
+    regions = await tap(helper, "Сибирский", place)
     assert "Томская область" in regions.button_texts()
     menu = await tap(helper, "Томская область", regions)
     assert "✅ Регион, который вы обслуживаете: Томская область" in menu.text

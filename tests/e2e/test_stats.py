@@ -383,7 +383,7 @@ async def test_stats_narrow_to_a_region_or_a_zone(emulator: Emulator, launch: La
 
     # A coordinator who serves Moscow sees Moscow first, and everyone a tap away.
     await app.dp["coordination"].appoint(COORDINATOR, 80_417_102)
-    await app.dp["coordination"].serve(80_417_102, "mow")
+    await app.dp["coordination"].serve(80_417_102, "mow", "Europe/Moscow")
     colleague = emulator.user(80_417_102)
     own = (await stats_messages(colleague, "в цифрах"))[-1]
     assert "в цифрах · Москва" in own.text

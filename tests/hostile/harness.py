@@ -252,7 +252,7 @@ PERSONAL_PREFIXES = [
     "vt",
     "dk",
 ]
-COORDINATOR_PREFIXES = ["cm", "bc", "ca", "cf", "sa", "og", "oa", "fa", "ex"]
+COORDINATOR_PREFIXES = ["cm", "cr", "bc", "ca", "cf", "sa", "og", "oa", "fa", "ex"]
 ADMIN_PREFIXES = ["co"]
 ALL_PREFIXES = PUBLIC_PREFIXES + PERSONAL_PREFIXES + COORDINATOR_PREFIXES + ADMIN_PREFIXES
 

@@ -274,6 +274,28 @@ async def test_statistics_and_self_assessment_with_tampered_buttons(
         assert row is not None
 
 
+# ------------------------------------------------------------------ the region served
+
+
+@few
+@given(data=st.data())
+async def test_the_region_served_with_tampered_buttons_and_anything_typed(
+    harness: Harness, data: st.DataObject
+) -> None:
+    """«📍 Мой регион» (handlers/place.py's screens, prefix cr): whatever is pressed or typed,
+    what is stored is a known region with one of its own zones, or nothing."""
+    catalog = harness.app.dp["catalog"]
+    user = await harness.coordinator()
+    await harness.send(user, "/coordinator")
+    typed = st.sampled_from(["спб", "якут", "новг", "республика", "Москва", "<b>"]) | texts()
+    await harness.wander(user, data, 10, ["cr", "cm"], typed=typed)
+    [row] = await harness.rows(users, id=user.id)
+    if row["region"] is not None:
+        region = catalog.region(row["region"])
+        zones = {region.iana, *(z.iana for z in region.zones)}
+        assert row["timezone"] in zones
+
+
 # ------------------------------------------------------------------ naming people
 
 
