@@ -348,9 +348,9 @@ def test_a_person_goes_from_start_to_the_first_ikigai_step_in_a_browser(
         type_and_enter(driver, "/start")  # the coordinator's /start: her tools, first steps
         see(driver, "Первые шаги")
         key(driver, "📣 Рассылка")
-        tap(driver, "📍 Мой регион")
-        tap(driver, "UTC+7 Новосибирск")
-        tap(driver, "Новосибирская область")
+        tap(driver, "📍 Мой регион")  # region first: part of its name, typed
+        says(driver, "Регион, который вы обслуживаете", "или выберите федеральный округ")
+        type_and_enter(driver, "новосиб")
         see(driver, "✅ Регион, который вы обслуживаете: Новосибирская область")
 
         # The group: read-only, its own title, no message box.
@@ -406,12 +406,11 @@ def test_a_person_goes_from_start_to_the_first_ikigai_step_in_a_browser(
 
 @dataclass(frozen=True)
 class Place:
-    district: str  # a person's place screen asks for the federal district first
-    zone: str  # the coordinator's «📍 Мой регион» for the time zone first
+    district: str  # every place screen (a person's, the region served) offers the districts
     region: str
 
 
-MOSCOW = Place("Центральный", "UTC+3 Москва", "Москва")
+MOSCOW = Place("Центральный", "Москва")
 TITLE = "Разбор вещей в фонде"
 ABOUT = "Сортируем одежду для семей. Перчатки дадим."
 ADDRESS = "ул. Ленина, 1, Москва"
@@ -432,20 +431,11 @@ def start_chat(driver: Any, person_id: int) -> None:
 
 
 def choose_place(driver: Any, place: Place) -> None:
-    """The region by buttons, on whichever place screen is shown: a person's (the federal
-    district, then its region) or the coordinator's region served (the time zone, then a
-    region of it)."""
-
-    def first_step(d: Any) -> str | bool:
-        shown = buttons(d)
-        return next((label for label in (place.district, place.zone) if label in shown), False)
-
-    label = until(driver, first_step, f"no {place.district!r} or {place.zone!r} to choose")
-    tap(driver, label)
-    if label == place.district:
-        says(driver, f"{place.district} федеральный округ", "выберите регион")
-    else:
-        says(driver, place.zone, "Выберите регион")
+    """The region by buttons on a place screen — a person's or the coordinator's region
+    served, the same screens: the federal district, then its region."""
+    until(driver, lambda d: place.district in buttons(d), f"no {place.district!r} to choose")
+    tap(driver, place.district)
+    says(driver, f"{place.district} федеральный округ", "выберите регион")
     assert place.region in buttons(driver)
     tap(driver, place.region)
 
@@ -499,7 +489,7 @@ def serve_moscow(driver: Any) -> None:
         driver, "Координатору", "Первые шаги", "▫️ Регион, который вы обслуживаете (📍 Мой регион)"
     )
     tap(driver, "📍 Мой регион")
-    says(driver, "Регион, который вы обслуживаете", "Сначала выберите часовой пояс")
+    says(driver, "Регион, который вы обслуживаете", "или выберите федеральный округ")
     choose_place(driver, MOSCOW)
     says(driver, "Первые шаги", "✅ Регион, который вы обслуживаете: Москва")
 
