@@ -18,6 +18,7 @@ from bot.domain.errors import StaleButton
 from bot.services.peers import PeerService
 from bot.ui.keyboards import Menu, button, keyboard
 from bot.ui.screen import Screen
+from handlers.coordinator import CoordinatorCb
 
 router = Router(name=__name__)
 
@@ -60,8 +61,15 @@ async def topic_chosen(
     if callback_data.topic not in {t.code for t in catalog.topics}:
         raise StaleButton
     menu = keyboard([[button(tr._("☰ Menu"), Menu(section="home"))]])
+    # no region served yet: the way to choose it (then /working_group again)
+    serve = keyboard(
+        [
+            [button(tr._("📍 My region"), CoordinatorCb(section="region"))],
+            [button(tr._("☰ Menu"), Menu(section="home"))],
+        ]
+    )
     if screen.user is None or screen.user.region is None:
-        await screen.show(tr("peers/working_group.j2", step="region", told=0), menu)
+        await screen.show(tr("peers/working_group.j2", step="region", told=0), serve)
         return
     name = tr.loc(catalog.topic(callback_data.topic).short)
     try:
@@ -73,7 +81,7 @@ async def topic_chosen(
         screen.user_id, callback_data.chat, callback_data.topic, link.invite_link
     )
     if told is None:
-        await screen.show(tr("peers/working_group.j2", step="region", told=0), menu)
+        await screen.show(tr("peers/working_group.j2", step="region", told=0), serve)
         return
     await screen.show(tr("peers/working_group.j2", step="done", told=told), menu)
     deps["sender"].wake()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.emulator import ChatMessage, EmulatedUser, Emulator
+from bot.emulator.invite_links import add_group
 from bot.storage.tables import audit_log, users
 from bot.ui.keyboards import ServePlace
 from tests.conftest import Launch, RunningBot
@@ -174,3 +175,20 @@ async def test_forged_and_old_buttons_change_nothing(emulator: Emulator, launch:
     )
     await person.next_message(timeout=5)
     assert await stored(running, 7306) == (None, None)
+
+
+async def test_a_working_group_without_a_region_served_leads_to_it(
+    emulator: Emulator, launch: Launch
+) -> None:
+    running = await launch(admin_ids=str(ADMIN))
+    user = await coordinator(emulator, running, 7307)
+    add_group(emulator.bot_state(), -100777, "Культура", can_invite_users=True)
+    topics = await say(user, "/working_group -100777")
+    asked = await tap(user, "Культура и просвещение", topics)
+    assert "Сначала выберите регион, который вы обслуживаете" in asked.text
+    assert asked.button_texts() == ["📍 Мой регион", "☰ Меню"]
+    place = await tap(user, "📍 Мой регион", asked)
+    assert place.button_texts() == [*DISTRICTS, "« Меню координатора"]
+    menu = await say(user, "томск")
+    assert f"{TICKED}: Томская область" in menu.text
+    assert await stored(running, 7307) == ("tom", "Asia/Tomsk")
