@@ -6,12 +6,13 @@ Declining stores nothing (and removes the id row /start made); the public screen
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.config import Settings
@@ -117,13 +118,50 @@ async def declined(query: CallbackQuery, screen: Screen, profiles: ProfileServic
     await screen.show(screen.tr("consent/declined.j2"), main_menu(screen.tr, None))
 
 
+_NOT_AGREEING = frozenset({"policy", "policy2", "no"})
+
+
+def _agreement(event: Message | CallbackQuery) -> list[InlineKeyboardButton] | None:
+    """The "I agree" of the consent screen the policy was opened from (a volunteer's, an
+    expert's invitation, an opportunity's link), taken from the message pressed — the bot's
+    own, as Telegram hands it back — so agreeing from the policy keeps that way in. Pressed,
+    it is checked like any other button."""
+    if not isinstance(event, CallbackQuery) or not isinstance(event.message, Message):
+        return None
+    markup = event.message.reply_markup
+    for row in markup.inline_keyboard if markup is not None else ():
+        for b in row:
+            data = b.callback_data or ""
+            if data.startswith(f"{Consent.__prefix__}:"):
+                with contextlib.suppress(ValueError, TypeError):
+                    if Consent.unpack(data).action not in _NOT_AGREEING:
+                        return [b]
+    return None
+
+
 @router.message(Command("privacy"))
-@router.callback_query(Consent.filter(F.action == "policy"))
-async def policy(event: Message | CallbackQuery, screen: Screen) -> None:
+@router.callback_query(Consent.filter(F.action.in_({"policy", "policy2"})))
+async def policy(
+    event: Message | CallbackQuery, screen: Screen, callback_data: Consent | None = None
+) -> None:
+    """The policy on two pages of one message, each well within Telegram's 4096 characters:
+    what is stored and why; then who sees it, how long, the rights and the contact."""
+    tr = screen.tr
+    page = 2 if callback_data is not None and callback_data.action == "policy2" else 1
+    turn = (
+        button(tr._("Who sees it, how long, your rights ▶"), Consent(action="policy2"))
+        if page == 1
+        else button(tr._("◀ What we store and why"), Consent(action="policy"))
+    )
     consented = screen.user is not None and screen.user.consented
-    rows = [back_row(screen.tr)] if consented else [*consent_keyboard(screen).inline_keyboard[::2]]
-    text = screen.tr(
+    if consented:
+        rows = [[turn], back_row(tr)]
+    else:
+        agree, _, decline = consent_keyboard(screen).inline_keyboard
+        rows = [_agreement(event) or agree, [turn], decline]
+    text = tr(
         "consent/policy.j2",
+        page=page,
         version=CONSENT_VERSION,
         unconsented_days=UNCONSENTED_DAYS,
         outbox_days=OUTBOX_DAYS,

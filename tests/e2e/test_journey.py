@@ -40,6 +40,19 @@ def current(user: EmulatedUser) -> ChatMessage:
     return last
 
 
+async def read_policy(user: EmulatedUser, label: str, message: ChatMessage) -> str:
+    """The policy's two pages, opened from `message` and turned with the page's ▶ button:
+    each fits one Telegram message; their text together."""
+    first = await tap(user, label, message)
+    assert "1 of 2" in first.text or "1 из 2" in first.text
+    [turn] = [b for b in first.button_texts() if b.endswith("▶")]
+    second = await tap(user, turn, first)
+    assert "2 of 2" in second.text or "2 из 2" in second.text
+    assert [b for b in second.button_texts() if b.startswith("◀")]
+    assert max(len(first.text), len(second.text)) <= 4096
+    return first.text + "\n" + second.text
+
+
 async def say(user: EmulatedUser, text: str) -> ChatMessage:
     user.skip_pending()
     await user.send(text)
@@ -290,10 +303,10 @@ async def test_declined_consent_stores_nothing_and_public_content_works(
 ) -> None:
     user = emulator.user(2002, language_code="ru")
     await say(user, "/start")
-    await tap(user, "🚀 Начать: мой проект")
-    policy = await tap(user, "📄 Политика полностью")
-    assert "152-ФЗ" in policy.text
-    assert "здоровье" in policy.text.lower() or "здоровь" in policy.text
+    consent = await tap(user, "🚀 Начать: мой проект")
+    policy = await read_policy(user, "📄 Политика полностью", consent)
+    assert "152-ФЗ" in policy
+    assert "здоровье" in policy.lower()
     declined = await tap(user, "✖ Не даю согласия")
     assert "ничего о вас не сохранили" in declined.text
     assert set((await rows_of(running_bot, 2002)).values()) == {0}
