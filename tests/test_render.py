@@ -165,7 +165,10 @@ def test_consent_and_policy_name_the_operator_or_say_there_is_none() -> None:
     consent = tr("consent/screen.j2")
     assert "<b>Оператор персональных данных:</b> АНО «Вместе»." in consent
     assert "<b>Как связаться:</b> privacy@vmeste.example" in consent
-    policy = tr("consent/policy.j2", version="1", unconsented_days=3, outbox_days=30)
+    policy = "".join(
+        tr("consent/policy.j2", page=page, version="1", unconsented_days=3, outbox_days=30)
+        for page in (1, 2)
+    )
     assert "<b>Оператор.</b> АНО «Вместе» ведёт этого бота" in policy
     assert "<b>Связь.</b> privacy@vmeste.example" in policy
     assert "серверы которого оператор не контролирует" in policy
@@ -173,5 +176,5 @@ def test_consent_and_policy_name_the_operator_or_say_there_is_none() -> None:
     playground = Renderer(globals_={"settings": Settings(_env_file=None)}).bind("en")
     assert "Operator:</b> none, this is the playground" in playground("consent/screen.j2")
     assert "Not named: this is the playground" in playground(
-        "consent/policy.j2", version="1", unconsented_days=3, outbox_days=30
+        "consent/policy.j2", page=1, version="1", unconsented_days=3, outbox_days=30
     )

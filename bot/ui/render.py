@@ -19,7 +19,7 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,6 +32,7 @@ from markupsafe import Markup, escape
 
 from bot.config import ROOT, SUPPORTED_LOCALES
 from bot.domain.attendance import hours_text
+from bot.domain.zones import is_russian_zone, offset_label
 
 TEMPLATES = ROOT / "content" / "templates"
 LOCALES = ROOT / "content" / "locales"
@@ -74,12 +75,31 @@ def _make_env(locale: str, templates: Path, translations: gettext.NullTranslatio
         "%d.%m.%Y %H:%M"
     )
     env.filters["deadline"] = partial(organiser_time, translations)
+    env.filters["zone"] = partial(zone_name, translations)  # "Asia/Tomsk" → "МСК+4"
     env.filters["hours"] = partial(hours_text, locale=locale)  # minutes as hours: "3", "2.5"
     env.globals["locale"] = locale
     return env
 
 
 MOSCOW = ZoneInfo("Europe/Moscow")
+
+
+def zone_name(
+    translations: gettext.NullTranslations, tz: str, at: datetime | None = None
+) -> str:
+    """A time zone as people in Russia say it: "МСК", "МСК+4", "МСК−1" for Russia's zones
+    (Moscow's offset against the zone's at `at`, now if not given), "UTC+1" for any other —
+    never the database's "Asia/Tomsk"."""
+    at = at or datetime.now(UTC)
+    if not is_russian_zone(tz):
+        label = offset_label(tz, at)
+        return "UTC" if label == "UTC+0" else label
+    ahead = (at.astimezone(ZoneInfo(tz)).utcoffset() or timedelta()) - (
+        at.astimezone(MOSCOW).utcoffset() or timedelta()
+    )
+    hours = round(ahead.total_seconds() / 3600)
+    zone = translations.gettext("MSK")
+    return zone + f"{hours:+d}".replace("-", "−") if hours else zone
 
 
 @lru_cache(maxsize=4096)  # a tick shows the same few deadlines in the same few zones
@@ -101,13 +121,7 @@ def organiser_time(
         not with_time and theirs.date() == yours.date()
     ):
         return shown
-    ahead = (theirs.utcoffset() or timedelta()) - (
-        instant.astimezone(MOSCOW).utcoffset() or timedelta()
-    )
-    hours = round(ahead.total_seconds() / 3600)
-    zone = translations.gettext("MSK")
-    if hours:
-        zone += f"{hours:+d}".replace("-", "−")
+    zone = zone_name(translations, organiser_tz, instant)
     local = yours.strftime("%d.%m %H:%M" if with_time else "%d.%m")
     return translations.gettext("{time} {zone} (yours: {local})").format(
         time=shown, zone=zone, local=local

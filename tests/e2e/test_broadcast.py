@@ -473,7 +473,7 @@ async def test_scheduled_broadcast_survives_a_restart(emulator: Emulator, launch
     await coordinator.next_message()  # the preview
     control = await coordinator.next_message()
     when = await tap(coordinator, "🕐 Schedule…", control)
-    assert "Your time: UTC+3 (Europe/Moscow)" in when.text
+    assert "Your time: UTC+3 (MSK)" in when.text
     assert "Tomorrow 10:00" in when.button_texts()
     assert "In 1 hour (16:00)" in when.button_texts()  # 13:00 UTC is 16:00 in Moscow
     assert "Monday 30.11 10:00" in when.button_texts()

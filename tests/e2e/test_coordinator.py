@@ -236,7 +236,7 @@ async def test_a_draft_is_changed_before_it_is_published(
     await tap(organiser, "✏️ Change something", preview)
     await tap(organiser, "Start")
     preview = await say(organiser, "06.12.2026 18:00")
-    assert "06.12.2026 18:00–21:00 (Europe/Moscow)" in preview.text
+    assert "06.12.2026 18:00–21:00 (MSK)" in preview.text
     assert "until 05.12.2026 18:00" in preview.text
 
     # A button answer, then a change abandoned with « Back.

@@ -232,7 +232,7 @@ async def test_changes_reach_everyone_signed_up_and_waiting(
     app.sender.wake()
     for p in (anna, boris):
         told = (await p.messages_until(lambda m: "changed an opportunity" in m.text))[-1]
-        assert "New time: 🗓 05.12.2026 13:00–16:00 (Europe/Moscow)" in told.text
+        assert "New time: 🗓 05.12.2026 13:00–16:00 (MSK)" in told.text
         assert "was: 04.12.2026 13:00–16:00" in told.text
         assert "📍 ВДНХ" in told.text
         assert "was: 📍 Москва, парк Горького" in told.text

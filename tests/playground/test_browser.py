@@ -476,7 +476,7 @@ def create_opportunity(driver: Any, day: datetime) -> None:
     says(driver, CONTACT, "Вы согласны, чтобы этот контакт видели все?")
     tap(driver, "✅ Даю согласие: показывать всем")
     preview = says(driver, "Проверьте и опубликуйте", TITLE, ABOUT, ADDRESS, "👥 5 мест")
-    assert f"🗓 {day:%d.%m.%Y} 13:00–16:00 (Europe/Moscow)" in preview
+    assert f"🗓 {day:%d.%m.%Y} 13:00–16:00 (МСК)" in preview
     assert f"до {day:%d.%m.%Y} 10:00" in preview
     assert buttons(driver) == ["✅ Опубликовать", "✏️ Изменить", "✖ Удалить черновик"]
     tap(driver, "✅ Опубликовать")
