@@ -53,7 +53,7 @@ async def test_admin_appoints_and_removes_a_coordinator(
     log = await say(admin, "/audit")
     assert "назначен координатор" in log.text  # in words, not the code
     assert "coordinator.appoint" not in log.text
-    assert "Время — Europe/Moscow." in log.text
+    assert "Время — МСК." in log.text
     assert emulator.rejections() == []
 
 
