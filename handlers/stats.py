@@ -100,6 +100,7 @@ async def show_stats(
     font: Path | None = None,
     callback_data: CallbackData | None = None,
     desk: DeskService | None = None,
+    catalog: Catalog | None = None,
 ) -> None:
     tr = screen.tr
     screen.query = None  # the charts come as new messages; the menu stays where it was
@@ -126,6 +127,10 @@ async def show_stats(
     )
     figures = await desk.figures() if desk is not None else None
     kinds = [(kind_name(tr, k), n) for k, n in figures.kinds] if figures is not None else []
+    topics = [
+        (_topic_name(catalog, tr.locale, code), n)
+        for code, n in (figures.topics if figures is not None else ())
+    ]
     summary = tr(
         "stats/summary.j2",
         o=report.overview,
@@ -133,8 +138,20 @@ async def show_stats(
         area=area.name,
         desk=figures,
         desk_kinds=kinds,
+        desk_topics=topics[:TOPICS_SHOWN],
     )
     await screen.send(summary, markup)
+
+
+TOPICS_SHOWN = 5  # the desk's most shared topics in the summary
+
+
+def _topic_name(catalog: Catalog | None, locale: str, code: str) -> str:
+    """A topic's short name; a code the catalog no longer has shows as is."""
+    try:
+        return catalog.topic(code).short.get(locale) if catalog is not None else code
+    except UnknownCodeError:
+        return code
 
 
 @router.callback_query(StatsPickCb.filter())

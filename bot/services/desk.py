@@ -103,11 +103,12 @@ class Context:
 
 @dataclass(frozen=True)
 class Figures:
-    """The desk in /stats: questions by kind, still open, hours to the first answer (median and
-    90th percentile, plain hours), ratings."""
+    """The desk in /stats: questions by kind and by the topics they shared, still open, hours
+    to the first answer (median and 90th percentile, plain hours), ratings."""
 
     total: int
     kinds: tuple[tuple[str, int], ...]  # (kind, questions), most asked first
+    topics: tuple[tuple[str, int], ...]  # (topic code, questions sharing it), most first
     open: int
     median: float | None
     p90: float | None
@@ -350,15 +351,17 @@ class DeskService:
         async with self.engine.connect() as conn:
             rows = await repo.figures_rows(conn)
         kinds = Counter(kind for kind, *_ in rows)
+        topics = Counter(topic for *_, shared in rows for topic in shared)
         waits = sorted(
             round((answered - created).total_seconds() / 3600, 1)
-            for _kind, _status, created, answered, _rating in rows
+            for _kind, _status, created, answered, _rating, _topics in rows
             if answered is not None
         )
-        ratings = [rating for *_, rating in rows if rating is not None]
+        ratings = [rating for *_, rating, _topics in rows if rating is not None]
         return Figures(
             total=len(rows),
             kinds=tuple(kinds.most_common()),
+            topics=tuple(topics.most_common()),
             open=sum(1 for _kind, status, *_ in rows if status in OPEN),
             median=_rank(waits, 0.5) if waits else None,
             p90=_rank(waits, 0.9) if waits else None,

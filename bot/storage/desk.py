@@ -204,11 +204,17 @@ async def not_taken(conn: AsyncConnection, before: datetime) -> list[Question]:
 
 async def figures_rows(
     conn: AsyncConnection,
-) -> list[tuple[str, str, datetime, datetime | None, int | None]]:
-    """Every question's kind, status, times and rating, for /stats (no one's text or id)."""
+) -> list[tuple[str, str, datetime, datetime | None, int | None, tuple[str, ...]]]:
+    """Every question's kind, status, times, rating and the topics it shared, for /stats (no
+    one's text or id)."""
     q = desk_questions.c
-    rows = await conn.execute(select(q.kind, q.status, q.created_at, q.answered_at, q.rating))
-    return [(r[0], r[1], r[2], r[3], r[4]) for r in rows.all()]
+    rows = await conn.execute(
+        select(q.kind, q.status, q.created_at, q.answered_at, q.rating, q.context)
+    )
+    return [
+        (r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5]).get("topics") or ()))
+        for r in rows.all()
+    ]
 
 
 async def group(conn: AsyncConnection) -> DeskGroup | None:

@@ -320,12 +320,14 @@ async def test_a_question_through_the_inbox(emulator: Emulator, launch: Launch) 
     assert "⭐ 4/5" in shown.text
     assert emulator.calls_of("createForumTopic") == []  # no work group: the inbox only
 
-    # /stats has the desk: questions by kind, open ones, hours to the first answer, ratings.
+    # /stats has the desk: questions by kind and topic, open ones, hours to the first answer,
+    # ratings.
     olga.skip_pending()
     await olga.send("/stats")
     [*_, summary] = await olga.messages_until(lambda m: "The area in numbers" in m.text, 20)
     assert "1 question to the coordinators" in summary.text
     assert "📝 Grant application — 1" in summary.text
+    assert "Topics: Social services — 1" in summary.text  # the topics the question shared
     assert "open questions: 0" in summary.text
     assert "Hours to the first answer: median 0.0 · p90 0.0" in summary.text
     assert "Rating of the answers: 4.0 / 5 · rated: 1" in summary.text
