@@ -36,7 +36,9 @@ from bot.storage.users import User
 
 log = logging.getLogger(__name__)
 
-CONSENT_VERSION = "2026-12"
+# The policy's version, recorded with each consent and shown under the policy. 2026-12-07: the
+# consultation desk, outside experts, the Frequent questions, confirmations and certificates.
+CONSENT_VERSION = "2026-12-07"
 SELF_CHOSEN_ROLES = frozenset({"activist", "volunteer"})
 IKIGAI_COLUMNS = ("want", "can", "need")
 ENTRY_LIMIT = 200

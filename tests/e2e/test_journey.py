@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from bot.content import get_catalog
 from bot.domain.csvio import MeasureItem
 from bot.emulator import ChatMessage, EmulatedUser, Emulator
+from bot.services.profile import CONSENT_VERSION
 from bot.storage import content_admin as content_repo
 from bot.storage.tables import metadata, quiz_results, user_settings, users
 from tests.conftest import Launch, RunningBot
@@ -122,7 +123,7 @@ async def test_the_whole_journey_in_russian(emulator: Emulator, launch: Launch, 
     async with running.app.engine.connect() as conn:
         row = (await conn.execute(select(users).where(users.c.id == 2001))).mappings().one()
     assert row["first_name"] == "Анна"
-    assert row["consent_version"] == "2026-12"
+    assert row["consent_version"] == CONSENT_VERSION
     assert row["consent_at"] is not None
     async with running.app.engine.connect() as conn:
         mailing = (await conn.execute(select(user_settings.c.announcements))).scalars().all()
