@@ -1,8 +1,8 @@
 """The groups and channels the bot is in: Telegram's my_chat_member says when someone adds the
 bot, promotes or demotes it, or removes it. Where it is an administrator that may post, the
 chat is remembered, so an organiser posting a card picks it from buttons
-(handlers/posting.py); demoted or removed, it is forgotten. A user's private chat (blocking
-the bot) is not this flow."""
+(handlers/posting.py); demoted or removed, it is forgotten. In a user's private chat it says
+they blocked the bot, or unblocked it: their pushes stop at once, or may go again."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from aiogram import F, Router
 from aiogram.types import ChatMemberUpdated
 
 from bot.services.sharing import KnownChat, SharingService
+from bot.services.users import UserService
 
 router = Router(name=__name__)
 
@@ -26,3 +27,11 @@ async def bot_membership(update: ChatMemberUpdated, sharing: SharingService) -> 
     )
     can_post = getattr(new, "can_post_messages", None)
     await sharing.bot_membership(known, new.status, can_post, update.date)
+
+
+@router.my_chat_member(F.chat.type == "private")
+async def user_membership(update: ChatMemberUpdated, users: UserService) -> None:
+    if update.new_chat_member.status == "kicked":
+        await users.left(update.chat.id)
+    elif update.new_chat_member.status == "member":
+        await users.returned(update.chat.id)

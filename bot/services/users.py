@@ -8,6 +8,7 @@ from typing import Final
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.infra.clock import Clock
+from bot.storage import outbox as outbox_repo
 from bot.storage import users as repo
 from bot.storage.users import User as User  # the handlers' type of a user
 
@@ -40,6 +41,18 @@ class UserService:
             return
         async with self.engine.begin() as conn:
             await repo.seen(conn, user.id, now)
+
+    async def left(self, user_id: int) -> None:
+        """The user blocked the bot (Telegram's my_chat_member in their private chat): marked
+        blocked at once, their pending pushes skipped — not found out one 403 at a time."""
+        async with self.engine.begin() as conn:
+            await outbox_repo.mark_blocked_user(conn, user_id, self.clock.now())
+
+    async def returned(self, user_id: int) -> None:
+        """The user unblocked the bot: pushes may reach them again."""
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            await repo.set_fields(conn, user_id, now, blocked=False, blocked_at=None)
 
     async def started(self, user_id: int) -> None:
         """/start: make sure we know the id, and that a user who blocked us is back."""
