@@ -19,7 +19,7 @@ from bot.infra.clock import ManualClock
 from bot.storage.tables import desk_experts, desk_invites, desk_questions, user_roles
 from tests.conftest import Launch
 from tests.e2e.test_desk import activist, ask, question_row
-from tests.e2e.test_journey import say, tap
+from tests.e2e.test_journey import read_policy, say, tap
 from tests.e2e.test_volunteer import person, tick
 
 MONDAY = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
@@ -374,3 +374,24 @@ async def test_an_expert_removed_while_answering_sends_nothing_and_delete_me_era
         used_by = (await conn.execute(select(desk_invites.c.used_by))).scalars().all()
     assert EXPERT not in used_by
     assert emulator.rejections() == []
+
+
+async def test_a_newcomer_agrees_from_the_policy_and_still_becomes_an_expert(
+    emulator: Emulator, launch: Launch
+) -> None:
+    """The expert's consent screen → the full policy (two pages) → “I agree” there: the
+    invitation is kept, not swapped for the activist's consent."""
+    app = (await launch(clock=ManualClock(MONDAY), tick_seconds=3600, default_locale="en")).app
+    olga = await person(
+        app, emulator, COORDINATOR, "Olga", "Europe/Moscow", "mow", role="coordinator"
+    )
+    token = await make_invitation(olga, "⚖️ Law")
+    lev = emulator.user(EXPERT, first_name="Lev", username="lev_law", language_code="en")
+    consent = await say(lev, f"/start exp_{token}")
+    assert "📄 Full privacy policy" in consent.button_texts()
+    policy = await read_policy(lev, "📄 Full privacy policy", consent)
+    assert "outside experts" in policy
+    welcome = await tap(lev, "✅ I agree")
+    assert "Welcome, expert!" in welcome.text
+    assert await roles_of(app, EXPERT) >= {"expert"}
+    assert "activist" not in await roles_of(app, EXPERT)
