@@ -76,11 +76,14 @@ class Settings(BaseSettings):
     # least `planner_workers_from` users (a smaller one is planned in the bot's own process,
     # sooner than a process starts); 0: always in the bot's process. With `planner_external`
     # the bot only writes each tick's pages and `python -m bot worker` processes plan them.
-    # `planner_page`: users per page (a claim, a transaction).
+    # `planner_page`: users per page (a claim, a transaction). `planner_worker_idle`: seconds a
+    # started worker stays alive waiting for the next tick (so a tick pays no process start,
+    # imports nor catalog load), then exits; 0: the workers exit when their tick is planned.
     planner_workers: int = Field(default=2, ge=0, le=16)
     planner_workers_from: int = Field(default=5_000, ge=0)
     planner_external: bool = False
     planner_page: int = Field(default=1_000, ge=1, le=100_000)
+    planner_worker_idle: float = Field(default=150.0, ge=0)
     reminder_days: Annotated[tuple[int, ...], NoDecode] = (14, 3, 1)
     # The consultation desk: a question not taken within this many hours (plain hours, nights
     # and weekends included) is reminded to the coordinators' work group once.

@@ -4,8 +4,11 @@ The bot's event loop answers updates; planning a tick for 100 000 users is secon
 Python that would compete with them on one core. A worker claims the tick's pages
 (bot/storage/plan_claims.py), plans each and writes its pushes to the outbox, and the bot's
 sender sends them. Run apart (a deployment's own service, any number of them, with the bot's
-DATABASE_URL) it plans every page it finds, polling for the next tick; started by the bot
-(`Workers`, with `--once`) it plans until no page is left and exits.
+DATABASE_URL) it plans every page it finds, polling for the next tick. Started by the bot
+(`Workers`, with `--serve`) it waits on its stdin: a `plan` line plans until no page is left
+and answers one line of JSON on its stdout; the end of its stdin (the bot retires it after
+PLANNER_WORKER_IDLE seconds without a tick, or the bot is gone) ends it. So a tick pays no
+process start, imports nor catalog load but the first one's (`--once`: one tick and exit).
 
 The module stays small: no aiogram (its buttons are packed by bot/ui/packed.py), so a worker
 costs its share of SQLAlchemy, Jinja2 and the catalog, not the bot's whole memory.
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -27,6 +31,7 @@ import signal
 import socket
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -42,6 +47,7 @@ SECRETS = ("bot_token", "webhook_secret")  # a worker never talks to Telegram
 # The workers the bot starts yield the CPU to its updates: where the cores are all busy, the
 # kernel gives the bot's process the time first (planning waits; a user would not).
 NICE = 10
+STOP_SECONDS = 10.0  # a worker told to stop with the bot is killed after this
 
 
 def build_planner(settings: Settings) -> tuple[Planner, AsyncEngine]:
@@ -104,6 +110,45 @@ async def run(
         await engine.dispose()
 
 
+async def serve(settings: Settings, name: str, *, die_after: int | None = None) -> int:
+    """The bot's worker: `ready` once built, then a tick per `plan` line read from stdin, each
+    answered with a line of JSON ({"pages": …, "enqueued": …}); returns at the end of stdin."""
+    planner, engine = build_planner(settings)
+    hook = _die_after(die_after) if die_after else None
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    planned = 0
+    try:
+        _answer({"ready": True})
+        while line := await reader.readline():
+            if line.strip() != b"plan":
+                continue
+            report = await planner.work(name, written=hook)
+            planned += report.pages
+            _answer({"pages": report.pages, "enqueued": report.enqueued})
+            _shrink()
+    finally:
+        await engine.dispose()
+    return planned
+
+
+def _answer(message: dict[str, object]) -> None:
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+def _shrink() -> None:
+    """After a tick: its objects freed, the heap's free pages given back (glibc), so an idle
+    worker holds its catalog and code, not the tick's peak."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def _settings() -> Settings:
     from pydantic import ValidationError
 
@@ -125,6 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m bot worker", description="Опора's planner, apart from the bot"
     )
     parser.add_argument("--once", action="store_true", help="exit when no page is left")
+    parser.add_argument(
+        "--serve", action="store_true", help="plan a tick per `plan` line on stdin (the bot's)"
+    )
     parser.add_argument("--name", default=f"{socket.gethostname()}-{os.getpid()}")
     parser.add_argument(
         "--nice", type=int, default=0, help="lower the process's CPU priority by this much"
@@ -139,11 +187,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = _settings()
         setup_logging(settings.log_level, settings.log_format)
-        pages = asyncio.run(run(settings, args.name, once=args.once, die_after=args.die_after))
+        if args.serve:
+            pages = asyncio.run(serve(settings, args.name, die_after=args.die_after))
+        else:
+            pages = asyncio.run(run(settings, args.name, once=args.once, die_after=args.die_after))
     except SettingsError as exc:
         print(f"opora worker: {exc}", file=sys.stderr)  # noqa: T201 - the one clear line
         return 2
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, BrokenPipeError):  # stopped, or the bot is gone
         return 0
     log.info(
         "planner worker done",
@@ -164,11 +215,25 @@ def _peak_rss_mb() -> float:
     return 0.0
 
 
+@dataclass(eq=False)
+class _Worker:
+    """One worker process the bot started, and the task that waits for its end."""
+
+    name: str
+    proc: asyncio.subprocess.Process
+    ended: asyncio.Task[int] | None = None
+    busy: bool = False  # planning a tick
+    retiring: bool = False  # told to exit (idle, or the bot stops): its end is no death
+    ticks: int = field(default=0)
+
+
 class Workers:
-    """The worker processes the bot starts for a tick (PLANNER_WORKERS of them at most) and
-    watches: a worker that dies is said once in the log, its pages are given back at once
-    (`plan_claims.release`), `state` is "down" until a tick's workers all end well again —
-    the next tick starts new ones."""
+    """The worker processes the bot starts (PLANNER_WORKERS of them at most) and watches.
+    They are started by the first tick that needs them and kept for the next ones; a worker
+    that sees no tick for PLANNER_WORKER_IDLE seconds is retired (its stdin closed: it
+    exits), so an idle bot holds none. A worker that dies — in a tick or between — is said once
+    in the log, its pages are given back at once (`plan_claims.release`), `state` is "down"
+    until a tick's workers all end it well again; the next tick starts new ones."""
 
     def __init__(self, settings: Settings, engine: AsyncEngine) -> None:
         self.settings = settings
@@ -177,7 +242,18 @@ class Workers:
         self.extra_args: list[str] = []  # tests: ["--die-after", "1"]
         self.started = 0
         self._closing = False
-        self._running: set[asyncio.subprocess.Process] = set()
+        self._pool: list[_Worker] = []
+        self._idle: asyncio.TimerHandle | None = None
+
+    @property
+    def pids(self) -> list[int]:
+        """The live workers' process ids (the benchmarks sample their memory)."""
+        return [w.proc.pid for w in self._pool]
+
+    @property
+    def endings(self) -> list[asyncio.Task[int]]:
+        """The live workers' ends (each its exit code, once said in the log)."""
+        return [w.ended for w in self._pool if w.ended is not None]
 
     def _env(self) -> dict[str, str]:
         from bot.config import ROOT
@@ -186,32 +262,104 @@ class Workers:
         path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
         return {**os.environ, SETTINGS_ENV: json.dumps(given), "PYTHONPATH": path}
 
-    async def run(self, count: int) -> bool:
-        """Start `count` workers and wait for them; True when every one ended well."""
-        env = self._env()
-        names = [f"bot-{os.getpid()}-{self.started + i}" for i in range(count)]
-        self.started += count
-        args = ["-m", "bot.worker", "--once", "--nice", str(NICE), *self.extra_args]
-        procs = [
-            await asyncio.create_subprocess_exec(sys.executable, *args, "--name", name, env=env)
-            for name in names
-        ]
-        self._running.update(procs)
+    async def start(self, count: int) -> int:
+        """Have `count` workers alive and ready (started now if need be); returns how many."""
+        missing = count - len(self._pool)
+        if missing > 0:
+            await asyncio.gather(*(self._start_one() for _ in range(missing)))
+        return len(self._pool)
+
+    async def _start_one(self) -> None:
+        name = f"bot-{os.getpid()}-{self.started}"
+        self.started += 1
+        args = ["-m", "bot.worker", "--serve", "--nice", str(NICE), *self.extra_args]
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *args,
+            "--name",
+            name,
+            env=self._env(),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        worker = _Worker(name, proc)
+        worker.ended = asyncio.create_task(self._watch(worker))
+        self._pool.append(worker)
+        if await self._line(worker) is None:  # died while starting: said by `_watch`
+            await worker.ended
+
+    async def _line(self, worker: _Worker) -> dict[str, object] | None:
+        """The worker's next answer; None: it has gone."""
+        assert worker.proc.stdout is not None
         try:
-            codes = await asyncio.gather(*(p.wait() for p in procs))
-        finally:
-            self._running.difference_update(procs)
+            line = await worker.proc.stdout.readline()
+            found: dict[str, object] = json.loads(line) if line else {}
+        except (ValueError, ConnectionError):
+            return None
+        return found or None
+
+    async def _watch(self, worker: _Worker) -> int:
+        code = await worker.proc.wait()
+        if worker in self._pool:
+            self._pool.remove(worker)
+        if worker.retiring or self._closing:
+            log.info("planner worker retired", extra={"worker": worker.name, "exit_code": code})
+            return code
+        log.error("planner worker died", extra={"worker": worker.name, "exit_code": code})
+        self.state = "down"
+        with contextlib.suppress(Exception):  # the database down too: the lease gives it back
+            await self._release(worker.name)
+        return code
+
+    async def run(self, count: int) -> bool:
+        """Plan a tick with `count` workers (started if need be) and wait for them; True when
+        every one planned it to the end."""
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+        await self.start(count)
+        chosen = self._pool[:count]
+        healthy = len(chosen) == count
+        results = await asyncio.gather(*(self._tick(w) for w in chosen))
         if self._closing:  # stopped with the bot: not a death
             return False
-        healthy = True
-        for name, code in zip(names, codes, strict=True):
-            if code != 0:
-                healthy = False
-                log.error("planner worker died", extra={"worker": name, "exit_code": code})
-                await self._release(name)
+        healthy = healthy and all(results)
         self.state = "ok" if healthy else "down"
         log.info("planner workers done", extra={"workers": count, "healthy": healthy})
+        idle = self.settings.planner_worker_idle
+        if idle > 0:
+            self._idle = asyncio.get_running_loop().call_later(idle, self.retire)
+        else:
+            self.retire()
+            await asyncio.gather(*(w.ended for w in chosen if w.ended is not None))
         return healthy
+
+    async def _tick(self, worker: _Worker) -> bool:
+        assert worker.proc.stdin is not None
+        worker.busy = True
+        try:
+            worker.proc.stdin.write(b"plan\n")
+            await worker.proc.stdin.drain()
+            answer = await self._line(worker)
+        except ConnectionError:
+            answer = None
+        finally:
+            worker.busy = False
+        if answer is None:  # gone mid-tick: `_watch` says so and gives its pages back
+            if worker.ended is not None:
+                await worker.ended
+            return False
+        worker.ticks += 1
+        return True
+
+    def retire(self) -> None:
+        """Tell the idle workers to exit (their stdin ends); a new tick starts others."""
+        self._idle = None
+        for worker in list(self._pool):
+            if not worker.busy:
+                worker.retiring = True
+                if worker.proc.stdin is not None:
+                    worker.proc.stdin.close()
 
     async def _release(self, name: str) -> None:
         from bot.storage import plan_claims
@@ -220,13 +368,26 @@ class Workers:
             await plan_claims.release(conn, name)
 
     async def close(self) -> None:
-        """Stop the workers of a tick under way (their pages are taken again later)."""
+        """Stop the workers: idle ones exit, a tick under way is stopped (its pages are taken
+        again later)."""
         self._closing = True
-        for proc in list(self._running):
-            if proc.returncode is None:
-                proc.terminate()
-        for proc in list(self._running):
-            await proc.wait()
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+        for worker in list(self._pool):
+            worker.retiring = True
+            if worker.busy and worker.proc.returncode is None:
+                worker.proc.terminate()
+            elif worker.proc.stdin is not None:
+                worker.proc.stdin.close()
+        ended = {w: w.ended for w in list(self._pool) if w.ended is not None}
+        if ended:
+            _, late = await asyncio.wait(ended.values(), timeout=STOP_SECONDS)
+            for worker, task in ended.items():
+                if task in late and worker.proc.returncode is None:
+                    worker.proc.kill()
+            if late:
+                await asyncio.wait(late)
 
 
 if __name__ == "__main__":

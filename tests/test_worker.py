@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -140,9 +141,52 @@ async def test_two_workers_plan_what_the_bot_plans(reference: Digests, make: Mak
     assert await _digests(app) == reference
     await _all_done(app)
     assert (await app.health())["planner"] == "ok"
-    # The next tick finds everything planned: nothing more, nothing twice.
+    # The next tick finds everything planned: nothing more, nothing twice — and is planned by
+    # the same two processes, kept between ticks (no start, no imports, no catalog load).
+    pids = app.workers.pids
+    assert len(pids) == 2
     await app.plan()
     assert await _digests(app) == reference
+    assert app.workers.started == 2
+    assert app.workers.pids == pids
+
+
+async def test_idle_workers_are_retired_without_a_word_of_death(
+    reference: Digests, make: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PLANNER_WORKER_IDLE=0: a tick's workers exit when it is planned; the next starts new."""
+    app = await make(planner_workers=2, planner_worker_idle=0)
+    with caplog.at_level(logging.INFO, logger="bot.worker"):
+        await app.plan()
+    assert app.workers.pids == []
+    assert await _digests(app) == reference
+    said = [r.getMessage() for r in caplog.records]
+    assert said.count("planner worker retired") == 2
+    assert "planner worker died" not in said
+    assert (await app.health())["planner"] == "ok"
+    await app.plan()
+    assert app.workers.started == 4
+    assert await _digests(app) == reference
+
+
+async def test_a_worker_killed_between_ticks_is_said_and_replaced(
+    reference: Digests, make: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = await make(planner_workers=1)
+    await app.plan()
+    (pid,) = app.workers.pids
+    (ending,) = app.workers.endings
+    with caplog.at_level(logging.ERROR, logger="bot.worker"):
+        os.kill(pid, signal.SIGKILL)
+        assert await ending == -9  # the bot's watcher, on its event loop
+    assert app.workers.pids == []
+    died = [r for r in caplog.records if r.getMessage() == "planner worker died"]
+    assert [d.exit_code for d in died] == [-9]  # type: ignore[attr-defined]
+    assert (await app.health())["planner"] == "down"
+    await app.plan()  # a new worker: everything was planned already
+    assert app.workers.started == 2
+    assert await _digests(app) == reference
+    assert (await app.health())["planner"] == "ok"
 
 
 async def test_a_worker_killed_mid_tick_costs_nobody_their_digest(
