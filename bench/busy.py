@@ -132,7 +132,13 @@ async def measure(
 
 
 async def run(
-    users: int, items: int, rate: float, seconds: float, workers: int = 2, page: int = 1_000
+    users: int,
+    items: int,
+    rate: float,
+    seconds: float,
+    workers: int = 2,
+    page: int = 1_000,
+    modes: tuple[str, ...] = MODES,
 ) -> list[Busy]:
     from bench.data import seed, wednesday_morning
 
@@ -145,7 +151,7 @@ async def run(
         async with Emulator(bot_username="opora_bench_bot") as emulator:
             return [
                 await measure(emulator, directory, seeded, mode, rate, seconds, workers, page)
-                for mode in MODES
+                for mode in modes
             ]
 
 
@@ -198,9 +204,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=2, help="PLANNER_WORKERS")
     parser.add_argument("--page", type=int, default=1_000, help="PLANNER_PAGE")
+    parser.add_argument(
+        "--modes", default=",".join(MODES), help="comma-separated: " + ", ".join(MODES)
+    )
     args = parser.parse_args(argv)
     given = (args.users, args.items, args.rate, args.seconds, args.workers, args.page)
-    runs = asyncio.run(run(*given))
+    modes = tuple(m for m in args.modes.split(",") if m in MODES)
+    runs = asyncio.run(run(*given, modes=modes))
     report(runs)
     print(
         table(

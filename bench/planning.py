@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,7 @@ class PlanRun:
     workers: int = 0  # 0: planned in the process itself
     worker_peak_rss_mb: float = 0.0  # the largest worker's
     worker_start_seconds: float = 0.0  # the workers' start (a first tick's extra), apart
+    timings: list[dict[str, float]] = field(default_factory=list)  # each planner's PlanReport
 
     @property
     def us_per_user(self) -> float:
@@ -74,8 +75,6 @@ def page_for(users: int) -> int:
 
 
 async def _plan_in_this_process(url: str, workers: int = 0, page: int = 1_000) -> dict[str, Any]:
-    import resource
-
     from sqlalchemy import func, select
 
     from bench.data import wednesday_morning
@@ -104,28 +103,36 @@ async def _plan_in_this_process(url: str, workers: int = 0, page: int = 1_000) -
 
     worker_peak = [0.0]
     start_seconds = 0.0
+    answers: list[dict[str, Any]] = []
     try:
         before = rss_mb()
         started, cpu = time.perf_counter(), time.process_time()
         if workers:
-            sampling = asyncio.create_task(_sample_workers(app, worker_peak))
+            worker_cpu: dict[int, float] = {}
+            sampling = asyncio.create_task(_sample_workers(app, worker_peak, worker_cpu))
             # The workers as a tick after the first finds them (PLANNER_WORKER_IDLE): started,
             # imported, the catalog loaded — that start is timed apart (the first tick's).
             await app.workers.start(workers)
             start_seconds = time.perf_counter() - started
-            started = time.perf_counter()
+            for pid in app.workers.pids:
+                worker_cpu[pid] = _cpu_seconds(pid)
+            before_cpu = dict(worker_cpu)
+            started, cpu = time.perf_counter(), time.process_time()
             await app.plan()  # the app's workers plan; this process waits
-            sampling.cancel()
             seconds = time.perf_counter() - started
+            for pid in app.workers.pids:
+                worker_cpu[pid] = _cpu_seconds(pid)
+            sampling.cancel()
+            answers = app.workers.answers
             cpu = time.process_time() - cpu
-            children = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu += children.ru_utime + children.ru_stime
+            cpu += sum(worker_cpu[p] - before_cpu.get(p, 0.0) for p in worker_cpu)
             found = await kinds()
             digests, reminders = found.get("digest", 0), found.get("reminder", 0)
             enqueued = digests + reminders
         else:
             report = await app.planner.plan()
             seconds = time.perf_counter() - started
+            answers = [{"pages": report.pages, "timings": report.timings}]
             cpu = time.process_time() - cpu
             digests, reminders, enqueued = report.digests, report.reminders, report.enqueued
         after = rss_mb()
@@ -159,6 +166,7 @@ async def _plan_in_this_process(url: str, workers: int = 0, page: int = 1_000) -
         "workers": workers,
         "worker_peak_rss_mb": worker_peak[0],
         "worker_start_seconds": start_seconds,
+        "timings": [a.get("timings", {}) for a in answers],
         "rss_before_mb": before,
         "peak_rss_mb": peak,
         "rss_after_mb": after,
@@ -167,14 +175,22 @@ async def _plan_in_this_process(url: str, workers: int = 0, page: int = 1_000) -
     }
 
 
-async def _sample_workers(app: Any, peak: list[float]) -> None:
+async def _sample_workers(app: Any, peak: list[float], cpu: dict[int, float]) -> None:
     """The largest worker's peak RSS (VmHWM, read while they run: a forked child's own
-    getrusage counts the parent's pages it had before exec)."""
+    getrusage counts the parent's pages it had before exec), and each worker's CPU seconds
+    (they outlive the tick: getrusage of the children would not count them)."""
     while True:
         for pid in app.workers.pids:
             with contextlib.suppress(OSError, ValueError):
                 peak[0] = max(peak[0], peak_rss_mb(pid))
+                cpu[pid] = _cpu_seconds(pid)
         await asyncio.sleep(0.05)
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def plan_in_subprocess(
@@ -358,6 +374,10 @@ def report(runs: list[PlanRun]) -> None:
             rows,
         )
     )
+    print("where each planner's loop spent the tick (s): prepare, plan, waiting for reads, writes")
+    for r in runs:
+        said = "; ".join(", ".join(f"{k} {v:.2f}" for k, v in t.items()) for t in r.timings if t)
+        print(f"  {r.users} {r.workers or 'in-process'}: {said}")
 
 
 def main(argv: list[str] | None = None) -> int:

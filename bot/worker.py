@@ -126,7 +126,8 @@ async def serve(settings: Settings, name: str, *, die_after: int | None = None) 
                 continue
             report = await planner.work(name, written=hook)
             planned += report.pages
-            _answer({"pages": report.pages, "enqueued": report.enqueued})
+            timings = {k: round(v, 3) for k, v in report.timings.items()}
+            _answer({"pages": report.pages, "enqueued": report.enqueued, "timings": timings})
             _shrink()
     finally:
         await engine.dispose()
@@ -244,6 +245,7 @@ class Workers:
         self._closing = False
         self._pool: list[_Worker] = []
         self._idle: asyncio.TimerHandle | None = None
+        self.answers: list[dict[str, object]] = []  # the last tick's, one per worker
 
     @property
     def pids(self) -> list[int]:
@@ -319,6 +321,7 @@ class Workers:
             self._idle = None
         await self.start(count)
         chosen = self._pool[:count]
+        self.answers = []
         healthy = len(chosen) == count
         results = await asyncio.gather(*(self._tick(w) for w in chosen))
         if self._closing:  # stopped with the bot: not a death
@@ -350,6 +353,7 @@ class Workers:
                 await worker.ended
             return False
         worker.ticks += 1
+        self.answers.append(answer)
         return True
 
     def retire(self) -> None:

@@ -31,6 +31,7 @@ import gc
 import itertools
 import logging
 import os
+import time
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -76,7 +77,10 @@ MAX_GRANTS = 3
 MAX_MEASURES = 3
 PAGE = 1_000  # users per page: one set of queries and one transaction each
 LEASE = timedelta(minutes=2)  # a page claimed longer ago is taken again (its worker is gone)
-YIELD_EVERY = 200  # users planned between two turns of the event loop
+# Users planned between two turns of the event loop. A statement of the page being read or
+# written goes on only at a turn — and on SQLite its transaction may hold the one write lock
+# meanwhile, which the bot's updates wait for: a turn every ~2 ms, not every ~20.
+YIELD_EVERY = 25
 MEMO_LIMIT = 5_000  # remembered results per kind within a tick (then forgotten, recomputed)
 KINDS = ("digest", "reminder")
 DIGEST = "push/digest.j2"
@@ -161,6 +165,16 @@ class PlanReport:
     enqueued: int = 0
     pages: int = 0
     kinds: dict[str, int] = field(default_factory=dict)
+    # Where the planning loop's time went (seconds, perf_counter): preparing the ticks,
+    # planning pages, and waiting for a page's read or for the previous page's write (the
+    # database's thread, SQLite's write lock shared with other workers and the bot); `read`
+    # and `write`: the reads' and the writes' own time (claim to rows; a page's transaction),
+    # overlapping the planning.
+    timings: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys(
+            ("prepare", "plan", "wait_read", "wait_write", "read", "write"), 0.0
+        )
+    )
 
 
 @dataclass
@@ -302,6 +316,11 @@ class Planner:
         self.page = page
         self._templates: dict[str, Template] = {}
         self.lock = asyncio.Lock()  # one tick of this process at a time (`plan`, `App.plan`)
+        # Whether a page is written while the next one is planned. Not on SQLite: the write
+        # holds the database's one write lock, which the bot's updates (and the other
+        # workers) wait for, and planning meanwhile — the GIL and the loop taken from the
+        # write's statements — would stretch it from milliseconds to a page's planning.
+        self.write_ahead = engine is not None and engine.dialect.name != "sqlite"
 
     async def _prepare(self, now: datetime) -> _Tick:
         grants = await self.catalogs.grants()
@@ -389,43 +408,57 @@ class Planner:
             return await self._work(worker, written)
 
     async def _work(self, worker: str, written: Callable[[int], None] | None) -> PlanReport:
-        """A page is written while the next one is claimed, read and planned (the database
-        works in its own thread meanwhile); one write at a time, in page order. Each page's
-        pushes are written, and the page marked done, in one transaction."""
+        """The next page is claimed and read while one is planned, and (`write_ahead`) a page
+        written while the next is planned (the database works in its own thread meanwhile);
+        one write at a time, in page order. Each page's pushes are written, and the page
+        marked done, in one transaction."""
         report = PlanReport()
         ticks: dict[datetime, _Tick] = {}  # a worker plans one tick, or the rest of an older
-        read_page = partial(self._read, worker)
+        read_page = partial(self._read, worker, timings=report.timings)
         reading: asyncio.Task[_Read | None] | None = asyncio.create_task(read_page())
         writing: asyncio.Task[int] | None = None
+        timings, clock = report.timings, time.perf_counter
+
+        async def written_now(task: asyncio.Task[int]) -> None:
+            at = clock()
+            report.enqueued += await task
+            timings["wait_write"] += clock() - at
+            report.pages += 1
+            if written is not None:
+                written(report.pages)
+
         try:
             while reading is not None:
+                at = clock()
                 read = await reading
+                timings["wait_read"] += clock() - at
                 reading = None
                 if read is None:
                     break
                 recipients, page, claim = read
                 tick = ticks.get(claim.tick_at)
                 if tick is None:
+                    at = clock()
                     tick = ticks[claim.tick_at] = await self._prepare(claim.tick_at)
                     self._templates.clear()  # a tick sees the templates as they are at its start
+                    timings["prepare"] += clock() - at
                 # The next page is read while this one is planned (pages never share a user).
                 reading = asyncio.create_task(read_page(volunteers=tick.opportunities is not None))
+                at = clock()
                 pushes = await self._plan_page(recipients, tick, page, report)
+                timings["plan"] += clock() - at
                 if writing is not None:
-                    report.enqueued += await writing
-                    report.pages += 1
+                    await written_now(writing)
                     writing = None
-                    if written is not None:
-                        written(report.pages)
                 writing = asyncio.create_task(
-                    self._write(pushes, page.articles_sent, claim, worker)
+                    self._write(pushes, page.articles_sent, claim, worker, timings)
                 )
+                if not self.write_ahead:  # SQLite: no planning while the write lock is held
+                    await written_now(writing)
+                    writing = None
             if writing is not None:
-                report.enqueued += await writing
-                report.pages += 1
+                await written_now(writing)
                 writing = None
-                if written is not None:
-                    written(report.pages)
         finally:
             if reading is not None:
                 reading.cancel()
@@ -439,9 +472,19 @@ class Planner:
             )
         return report
 
-    async def _read(self, worker: str, *, volunteers: bool = True) -> _Read | None:
+    async def _read(
+        self, worker: str, *, volunteers: bool = True, timings: dict[str, float] | None = None
+    ) -> _Read | None:
         """The next page claimed for `worker`, with what planning its users needs (with
         `volunteers`, their volunteer profiles too); None when no page is left."""
+        started = time.perf_counter()
+        try:
+            return await self._read_page(worker, volunteers)
+        finally:
+            if timings is not None:
+                timings["read"] += time.perf_counter() - started
+
+    async def _read_page(self, worker: str, volunteers: bool) -> _Read | None:
         async with self.engine.begin() as conn:
             claim = await claims_repo.claim(conn, worker, datetime.now(UTC), LEASE)
         if claim is None:
@@ -467,14 +510,18 @@ class Planner:
         articles_sent: list[tuple[int, str]],
         claim: claims_repo.Claim,
         worker: str,
+        timings: dict[str, float] | None = None,
     ) -> int:
         """One page's pushes and the articles they carry, and the page marked done, in one
         transaction: a page is planned and written, or neither."""
+        started = time.perf_counter()
         async with self.engine.begin() as conn:
             enqueued = await outbox_repo.enqueue(conn, pushes, claim.tick_at)
             await catalogs_repo.mark_sent(conn, articles_sent, claim.tick_at)
             if not await claims_repo.done(conn, claim.id, worker, datetime.now(UTC)):
                 log.warning("a page was planned past its lease", extra={"worker": worker})
+        if timings is not None:
+            timings["write"] += time.perf_counter() - started
         return enqueued
 
     async def _plan_page(
