@@ -12,6 +12,7 @@ the timed tick, as every tick after a bot's first finds them (PLANNER_WORKER_IDL
 start is printed apart (the first tick's extra cost).
 
     python bench/planning.py [--sizes 10000,50000,100000] [--items 1000] [--workers 2] [--keep DIR]
+    python bench/planning.py --postgres   # the same on PostgreSQL (TEST_POSTGRES_URL)
 
 Targets: 100 000 users in ≤ 10 s with peak RSS ≤ 300 MB; with two workers ≤ 0.55× the single
 process's time.
@@ -240,6 +241,30 @@ def _copy(url: str, suffix: str) -> str:
     return f"sqlite+aiosqlite:///{target}"
 
 
+async def run_postgres(sizes: list[int], items: int, workers: int = 2) -> list[PlanRun]:
+    """As `run`, on PostgreSQL (TEST_POSTGRES_URL, or the local test server): per size and
+    mode a fresh database, seeded alike."""
+    os.environ.setdefault("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+    from bench.data import seed, wednesday_morning
+    from tests.conftest import fresh_postgres
+
+    runs = []
+    for users in sizes:
+        page = page_for(users)
+        for mode_workers in (0, workers) if workers else (0,):
+            async with fresh_postgres() as url:
+                started = time.perf_counter()
+                await seed(url, users, items, now=wednesday_morning())
+                seeded = time.perf_counter() - started
+                result = await asyncio.to_thread(
+                    partial(plan_in_subprocess, url, workers=mode_workers, page=page)
+                )
+            runs.append(PlanRun(users=users, seed_seconds=seeded, **result))
+            said = f"with {mode_workers} workers" if mode_workers else "in-process"
+            print(f"  PostgreSQL, {users} users {said}: {result['seconds']:.2f} s", flush=True)
+    return runs
+
+
 async def run(
     sizes: list[int], items: int, keep: Path | None = None, workers: int = 2
 ) -> list[PlanRun]:
@@ -388,6 +413,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workers", type=int, default=2, help="worker processes beside the single one (0: none)"
     )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="on PostgreSQL (TEST_POSTGRES_URL; a fresh database per size and mode)",
+    )
     parser.add_argument("--plan-only", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--page", type=int, default=1_000, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -396,7 +426,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(found))
         return 0
     sizes = [int(s) for s in args.sizes.split(",")]
-    runs = asyncio.run(run(sizes, args.items, args.keep, args.workers))
+    if args.postgres:
+        runs = asyncio.run(run_postgres(sizes, args.items, args.workers))
+    else:
+        runs = asyncio.run(run(sizes, args.items, args.keep, args.workers))
     report(runs)
     print(table(["figure", "value", "target", "result"], [f.row() for f in figures(runs)]))
     print("json:", json.dumps([asdict(r) for r in runs]))
