@@ -266,10 +266,15 @@ class Workers:
 
     async def start(self, count: int) -> int:
         """Have `count` workers alive and ready (started now if need be); returns how many."""
-        missing = count - len(self._pool)
+        missing = count - len(self._ready())
         if missing > 0:
             await asyncio.gather(*(self._start_one() for _ in range(missing)))
-        return len(self._pool)
+        return len(self._ready())
+
+    def _ready(self) -> list[_Worker]:
+        """The workers that take a tick: alive and not told to exit (one retired as its idle
+        time ran out may still be exiting when the next tick comes)."""
+        return [w for w in self._pool if not w.retiring and w.proc.returncode is None]
 
     async def _start_one(self) -> None:
         name = f"bot-{os.getpid()}-{self.started}"
@@ -320,7 +325,7 @@ class Workers:
             self._idle.cancel()
             self._idle = None
         await self.start(count)
-        chosen = self._pool[:count]
+        chosen = self._ready()[:count]
         self.answers = []
         healthy = len(chosen) == count
         results = await asyncio.gather(*(self._tick(w) for w in chosen))

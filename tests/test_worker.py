@@ -169,6 +169,23 @@ async def test_idle_workers_are_retired_without_a_word_of_death(
     assert await _digests(app) == reference
 
 
+async def test_a_tick_right_after_the_idle_workers_are_retired_starts_new_ones(
+    reference: Digests, make: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The idle time runs out just before a tick: the exiting workers take no part in it."""
+    app = await make(planner_workers=2)
+    await app.plan()
+    endings = app.workers.endings
+    with caplog.at_level(logging.INFO, logger="bot.worker"):
+        app.workers.retire()  # what PLANNER_WORKER_IDLE's timer calls
+        await app.plan()
+        assert await asyncio.gather(*endings) == [0, 0]
+    assert app.workers.started == 4
+    assert "planner worker died" not in [r.getMessage() for r in caplog.records]
+    assert (await app.health())["planner"] == "ok"
+    assert await _digests(app) == reference
+
+
 async def test_a_worker_killed_between_ticks_is_said_and_replaced(
     reference: Digests, make: Make, caplog: pytest.LogCaptureFixture
 ) -> None:
