@@ -257,8 +257,30 @@ def fits_a_phone(driver: Any, height: int) -> None:
         "}).join('; '))"
     )
     assert cut == [], cut
+    words_whole(driver)
     roles = [r.text for r in driver.find_elements("css selector", ".person .role")]
     assert " ".join(roles[2].split()) == "Координатор, админ"
+
+
+BROKEN_WORDS = """
+return [...document.querySelectorAll('.person .name, .person .role')].flatMap((node) => {
+  const text = node.firstChild;
+  if (!text || text.nodeType !== Node.TEXT_NODE) return [];
+  const broken = [];
+  for (const m of text.data.matchAll(/\\S+/g)) {
+    const range = document.createRange();
+    range.setStart(text, m.index);
+    range.setEnd(text, m.index + m[0].length);
+    if (range.getClientRects().length > 1) broken.push(m[0]);
+  }
+  return broken;
+});
+"""
+
+
+def words_whole(driver: Any) -> None:
+    """No name or role on the tabs is broken inside a word («Доброволе-ц»)."""
+    assert driver.execute_script(BROKEN_WORDS) == []
 
 
 def no_focus_jump_on_touch(driver: Any) -> None:
@@ -497,10 +519,14 @@ def serve_moscow(driver: Any) -> None:
 def test_a_volunteer_goes_from_start_to_a_sign_up_in_a_browser(
     browser: Any, tmp_path: Path
 ) -> None:
+    from selenium.webdriver.common.by import By
+
     driver = browser
     with served(tmp_path) as url:
         viewport(driver, 360, 640)
         driver.get(url)
+        until(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".person")) == 4, "people")
+        words_whole(driver)  # four tabs on the narrowest phone, each role's words whole
 
         # Something to find: the coordinator serves Moscow and publishes an opportunity there.
         start_chat(driver, VERA)

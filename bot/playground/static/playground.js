@@ -60,8 +60,11 @@
   function resetFormats() {
     formats.time = formatter({ hour: "2-digit", minute: "2-digit" });
     formats.day = formatter({ day: "numeric", month: "long", year: "numeric" });
+    // a phone's header has no room for the weekday: the day and the time
+    const narrow = window.matchMedia("(max-width: 439px)").matches;
     formats.clock = formatter({
-      weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
+      ...(narrow ? {} : { weekday: "short" }),
+      day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
     });
   }
   resetFormats();
