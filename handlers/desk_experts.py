@@ -19,6 +19,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.config import Settings
+from bot.delivery import Sender
 from bot.services.desk import DeskService, Expert, Invite
 from bot.services.profile import ProfileService
 from bot.services.users import UserService
@@ -196,8 +197,10 @@ async def remove_done(
     desk: DeskService,
     users: UserService,
     settings: Settings,
+    sender: Sender,
 ) -> None:
     await desk.remove_expert(screen.user_id, callback_data.id)
+    sender.wake()  # the expert is told
     await show_experts(
         screen,
         desk,

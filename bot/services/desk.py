@@ -448,13 +448,35 @@ class DeskService:
             return await repo.experts(conn)
 
     async def remove_expert(self, by: int, user_id: int) -> None:
-        """The expert loses the role and the kinds at once (their answers stay)."""
+        """The expert loses the role and the kinds at once (their answers stay), and is told
+        (an outbox row: the caller wakes the sender)."""
         now = self.clock.now()
         async with self.engine.begin() as conn:
             if not await repo.remove_expert(conn, user_id):
                 raise StaleButton
             await users_repo.revoke_role(conn, user_id, EXPERT)
             await audit_repo.add(conn, by, "expert.remove", str(user_id), {}, now)
+            user = await users_repo.get(conn, user_id)
+            if user is not None:  # told, so that the menu's missing button is no riddle
+                tr = self.renderer.bind(user.locale or self.default_locale)
+                await outbox_repo.enqueue(
+                    conn,
+                    [
+                        NewPush(
+                            user_id=user_id,
+                            chat_id=user_id,
+                            kind="desk",
+                            dedup_key=f"desk:expert_removed:{user_id}:{now.isoformat()}",
+                            payload={
+                                "text": tr("desk/push_expert_removed.j2"),
+                                "parse_mode": "HTML",
+                                "buttons": [[_button(tr._("☰ Menu"), Menu(section="home"))]],
+                            },
+                            not_before=now,
+                        )
+                    ],
+                    now,
+                )
 
     # ------------------------------------------------------------------ the work group
 

@@ -276,6 +276,9 @@ async def test_an_expert_answers_only_the_questions_of_their_kinds(
     assert "The expert is removed" in screen.text
     assert "No experts yet" in screen.text
     assert "expert" not in await roles_of(app, EXPERT)
+    [*_, told] = await lev.messages_until(lambda m: "outside expert" in m.text)
+    assert "questions are no longer shown to you" in told.text
+    assert told.button_texts() == ["☰ Menu"]
 
     # A removed expert loses access at once, from old buttons too.
     lev.skip_pending()
