@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import inspect
+import io
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -22,6 +26,34 @@ from bot.app import App, create_app
 from bot.config import Settings
 from bot.emulator import DEFAULT_TOKEN, Emulator
 from bot.infra.clock import Clock
+
+# A test that hangs (an await nothing ever answers) fails after HANG_SECONDS with every
+# asyncio task's stack on stderr, instead of holding CI until its 90 minutes run out.
+HANG_SECONDS = float(os.environ.get("TEST_HANG_SECONDS", "600"))
+
+
+def _guarded(test: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    @functools.wraps(test)
+    async def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            async with asyncio.timeout(HANG_SECONDS):
+                return await test(*args, **kwargs)
+        except TimeoutError:
+            stacks = io.StringIO()
+            for task in asyncio.all_tasks():
+                task.print_stack(limit=12, file=stacks)
+            print(f"{test.__qualname__} hung; the tasks:\n{stacks.getvalue()}", file=sys.stderr)
+            raise
+
+    return guarded
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        test = getattr(item, "obj", None)
+        if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(test):
+            item.obj = _guarded(test)
+
 
 TOKEN = DEFAULT_TOKEN
 # A real bot (one with a token) must name its personal-data operator: `python -m bot` children.
