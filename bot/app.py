@@ -415,7 +415,12 @@ def create_app(
     )
     coordination = CoordinationService(engine, clock, renderer, settings.default_locale)
     desk = DeskService(
-        engine, clock, renderer, settings.default_locale, settings.desk_remind_hours
+        engine,
+        clock,
+        renderer,
+        settings.default_locale,
+        settings.desk_remind_hours,
+        settings.default_timezone,
     )
     broadcasts = BroadcastService(engine, clock, renderer, sender, settings)
     stats = StatsService(engine, clock, catalog, settings)

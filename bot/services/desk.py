@@ -8,8 +8,8 @@ topic per question) or, without one, waits in the coordinators' inbox. Everythin
 receives — taken, an answer, closed — is an outbox row (the paced sender delivers it); what
 goes into the group is posted by the handler or the tick directly, as other replies are.
 
-A question not taken within `desk_remind_hours` (plain hours, not working hours) is reminded
-to the group once, by the tick.
+A question not taken within `desk_remind_hours` working hours (weekdays 09:00–18:00 in the
+deployment's zone, bot.domain.workhours) is reminded to the group once, by the tick.
 
 Outside experts (a lawyer, an accountant): a coordinator makes a one-time invitation for some
 kinds of questions — a deep link `t.me/<bot>?start=exp_<token>`, valid `INVITE_DAYS`, of which
@@ -37,6 +37,7 @@ from aiogram.exceptions import TelegramAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.errors import StaleButton, UserError
+from bot.domain.workhours import after_working_hours
 from bot.infra.clock import Clock
 from bot.storage import audit as audit_repo
 from bot.storage import desk as repo
@@ -130,12 +131,14 @@ class DeskService:
         renderer: Renderer,
         default_locale: str = "ru",
         remind_hours: float = 24,
+        timezone: str = "Europe/Moscow",
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.renderer = renderer
         self.default_locale = default_locale
-        self.remind_hours = remind_hours
+        self.remind_hours = remind_hours  # working hours, in `timezone`
+        self.timezone = timezone
 
     # ------------------------------------------------------------------ the asker's side
 
@@ -509,7 +512,11 @@ class DeskService:
         if group is None:
             return enqueued
         async with self.engine.begin() as conn:
-            late = await repo.not_taken(conn, now - timedelta(hours=self.remind_hours))
+            late = [  # at least as many plain hours as working hours have passed
+                q
+                for q in await repo.not_taken(conn, now - timedelta(hours=self.remind_hours))
+                if after_working_hours(q.created_at, self.remind_hours, self.timezone) <= now
+            ]
             for question in late:
                 await repo.change(conn, question.id, ("new",), reminded_at=now)
         tr = self.renderer.bind(self.default_locale)
