@@ -48,6 +48,14 @@ def region_name(catalog: Catalog, code: str | None, locale: str) -> str | None:
         return code
 
 
+def topic_name(catalog: Catalog, code: str, locale: str) -> str:
+    """A topic's short name; a code the catalog no longer has shows as is."""
+    try:
+        return catalog.topic(code).short.get(locale)
+    except UnknownCodeError:
+        return code
+
+
 async def show_menu(screen: Screen, coordination: CoordinationService, catalog: Catalog) -> None:
     if screen.state is not None:  # the menu ends any form that was open
         await screen.state.set_state(None)

@@ -43,7 +43,7 @@ from bot.ui.faq import FaqAdminCb, FaqCb, permission_rows, title
 from bot.ui.keyboards import Menu, button, keyboard
 from bot.ui.render import Renderer, Tr, escape_html
 from bot.ui.screen import Screen
-from handlers.coordinator import CoordinatorCb, region_name
+from handlers.coordinator import CoordinatorCb, region_name, topic_name
 
 log = logging.getLogger(__name__)
 router = Router(name=__name__)
@@ -89,12 +89,7 @@ def shared(tr: Tr, catalog: Catalog, context: dict[str, Any]) -> dict[str, Any]:
             stage_text = f"{stage} · {tr.loc(catalog.stage_by_number(stage).name)}"
         except (UnknownCodeError, KeyError, ValueError):
             stage_text = str(stage)
-    topics = []
-    for code in context.get("topics") or ():
-        try:
-            topics.append(tr.loc(catalog.topic(code).short))
-        except (UnknownCodeError, KeyError):
-            topics.append(code)
+    topics = [topic_name(catalog, code, tr.locale) for code in context.get("topics") or ()]
     return {
         "stage": stage_text,
         "region": region_name(catalog, context.get("region"), tr.locale),
@@ -327,20 +322,13 @@ async def follow_up_typed(
     await screen.send(tr._("📨 Sent to the coordinators."), keyboard(rows))
 
 
-@router.callback_query(DeskCb.filter(F.action == "close"))
+@router.callback_query(DeskCb.filter(F.action.in_({"close", "withdraw"})))
 async def close(
     query: CallbackQuery, callback_data: DeskCb, screen: Screen, desk: DeskService, bot: Bot
 ) -> None:
-    question = await desk.close(callback_data.id, screen.user_id)
-    await close_topic(bot, desk, question)
-    await show_own(screen, desk, question)
-
-
-@router.callback_query(DeskCb.filter(F.action == "withdraw"))
-async def withdraw(
-    query: CallbackQuery, callback_data: DeskCb, screen: Screen, desk: DeskService, bot: Bot
-) -> None:
-    question = await desk.withdraw(callback_data.id, screen.user_id)
+    """The asker closes an answered question or withdraws an unanswered one; its topic closes."""
+    end = desk.close if callback_data.action == "close" else desk.withdraw
+    question = await end(callback_data.id, screen.user_id)
     await close_topic(bot, desk, question)
     await show_own(screen, desk, question)
 

@@ -21,7 +21,7 @@ from bot.ui.desk import kind_name
 from bot.ui.keyboards import button, grid, keyboard
 from bot.ui.render import Tr
 from bot.ui.screen import Screen
-from handlers.coordinator import CoordinatorCb
+from handlers.coordinator import CoordinatorCb, topic_name
 
 log = logging.getLogger(__name__)
 router = Router(name=__name__)
@@ -128,7 +128,7 @@ async def show_stats(
     figures = await desk.figures() if desk is not None else None
     kinds = [(kind_name(tr, k), n) for k, n in figures.kinds] if figures is not None else []
     topics = [
-        (_topic_name(catalog, tr.locale, code), n)
+        (topic_name(catalog, code, tr.locale) if catalog is not None else code, n)
         for code, n in (figures.topics if figures is not None else ())
     ]
     summary = tr(
@@ -144,14 +144,6 @@ async def show_stats(
 
 
 TOPICS_SHOWN = 5  # the desk's most shared topics in the summary
-
-
-def _topic_name(catalog: Catalog | None, locale: str, code: str) -> str:
-    """A topic's short name; a code the catalog no longer has shows as is."""
-    try:
-        return catalog.topic(code).short.get(locale) if catalog is not None else code
-    except UnknownCodeError:
-        return code
 
 
 @router.callback_query(StatsPickCb.filter())
