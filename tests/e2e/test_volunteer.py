@@ -426,7 +426,11 @@ async def test_organiser_edits_reach_the_participants(emulator: Emulator, launch
     await tap(coordinator, "✏️ Edit", again)
     await tap(coordinator, "Place")
     for bad in ("http://x", "http://meet.example.org/food", "https://localhost/food"):
-        asked = await say(coordinator, bad)  # a link, but not one to open: asked again
+        # A link, but not one to open: asked again. (The organiser's sign-up summary, sent by
+        # the tick, may arrive in between: the answer is waited for, not the next message.)
+        coordinator.skip_pending()
+        await coordinator.send(bad)
+        [*_, asked] = await coordinator.messages_until(lambda m: "A link starts" in m.text)
         assert "A link starts with https:// and names a site" in asked.text, bad
     online = await say(coordinator, "https://meet.example.org/food")
     assert "💻 Online: https://meet.example.org/food" in online.text
