@@ -78,6 +78,9 @@ log = logging.getLogger(__name__)
 
 
 QUEUED_PER_TURN = 16  # polling fetches no more while this many updates per turn are waiting
+# A stop lets the sender's requests in flight finish and write their results; past this it is
+# cancelled, and the rows it held come back when their lease runs out (bot/delivery.py).
+SENDER_STOP_SECONDS = 8.0
 # HTML, and no link previews: set as link_preview, because aiogram's link_preview_is_disabled
 # also sends the replaced disable_web_page_preview beside link_preview_options.
 BOT_DEFAULTS = DefaultBotProperties(
@@ -259,7 +262,7 @@ class App:
     async def close(self) -> None:
         self.ticker.stop()
         await self.workers.close()
-        await self.sender.stop()
+        await self.sender.stop(timeout=SENDER_STOP_SECONDS)
         if self.sharing is not None:
             await self.sharing.stop()
         await self.broadcasts.close()  # progress followers (and their locks) end here

@@ -32,6 +32,14 @@ from bot.infra.clock import Clock
 HANG_SECONDS = float(os.environ.get("TEST_HANG_SECONDS", "600"))
 
 
+def task_stacks() -> str:
+    """Every asyncio task's stack: what a hung await was waiting for."""
+    stacks = io.StringIO()
+    for task in asyncio.all_tasks():
+        task.print_stack(limit=12, file=stacks)
+    return stacks.getvalue()
+
+
 def _guarded(test: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     @functools.wraps(test)
     async def guarded(*args: Any, **kwargs: Any) -> Any:
@@ -39,10 +47,7 @@ def _guarded(test: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any
             async with asyncio.timeout(HANG_SECONDS):
                 return await test(*args, **kwargs)
         except TimeoutError:
-            stacks = io.StringIO()
-            for task in asyncio.all_tasks():
-                task.print_stack(limit=12, file=stacks)
-            print(f"{test.__qualname__} hung; the tasks:\n{stacks.getvalue()}", file=sys.stderr)
+            print(f"{test.__qualname__} hung; the tasks:\n{task_stacks()}", file=sys.stderr)
             raise
 
     return guarded
@@ -165,7 +170,15 @@ class RunningBot:
 
     async def stop(self) -> None:
         await self.app.stop()
-        await asyncio.wait_for(self.task, timeout=10)
+        done, _ = await asyncio.wait({self.task}, timeout=10)
+        if not done:  # show what the bot's close waits for, then cancel it
+            print(
+                f"the bot did not stop within 10 s; the tasks:\n{task_stacks()}", file=sys.stderr
+            )
+            self.task.cancel()
+            await asyncio.wait({self.task})
+            raise AssertionError("the bot did not stop within 10 s (its tasks: stderr)")
+        self.task.result()
 
 
 Launch = Callable[..., Awaitable[RunningBot]]
