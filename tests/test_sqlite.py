@@ -18,6 +18,7 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.infra import sqlite as sqlite_infra
 from bot.infra.clock import SystemClock
 from bot.infra.db import make_engine, migrate
 from bot.infra.memo import remembered
@@ -190,6 +191,54 @@ async def test_a_write_meeting_a_lock_longer_than_the_busy_timeout_fails_and_cha
         user = await users_repo.get(conn, 7)
     assert user is not None
     assert user.locale is None
+
+
+async def test_writers_off_the_loop_hold_back_while_an_update_waits_for_the_lock(
+    engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Updates first: a write transaction off the loop (the planner workers', the sender's)
+    does not open while an update of any process on the file waits for the lock, and opens
+    once it got through."""
+    monkeypatch.setattr(sqlite_infra, "YIELD_AT_MOST", 30.0)  # the test says when it ends
+    async with engine.begin() as conn:
+        await users_repo.ensure(conn, 7, NOW)
+    # Another process on the same file: its own engine, and its own map of the turn file.
+    worker = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", busy_timeout=20)
+    other = OtherProgram(tmp_path / "bot.db")
+    await other.hold()
+
+    async def update() -> None:
+        with inline_sql():
+            async with engine.begin() as conn:
+                await users_repo.set_fields(conn, 7, NOW, locale="en")
+
+    async def planner() -> None:
+        async with worker.begin() as conn:
+            await users_repo.set_fields(conn, 7, NOW, locale="ru")
+
+    try:
+        waiting = asyncio.create_task(update())
+        turn = sqlite_infra.Turn(str(tmp_path / "bot.db"))  # the file, as another process maps it
+        async with asyncio.timeout(20):
+            while turn.waited_for() is None:  # noqa: ASYNC110 - the update met the lock
+                await asyncio.sleep(0)
+        counted = sqlite_infra._turns[str(tmp_path / "bot.db")]
+        assert counted is not None
+        writing = asyncio.create_task(planner())
+        async with asyncio.timeout(20):  # the planner's write meets the stamp, on its thread
+            while not counted.held_back:  # noqa: ASYNC110 - counted on the database thread
+                await asyncio.sleep(0.001)
+        other.release.set()  # the lock is free: the update takes it first
+        await asyncio.wait_for(waiting, 20)
+        assert turn.waited_for() is None  # the update got through and said so
+        await asyncio.wait_for(writing, 20)
+    finally:
+        other.release.set()
+        await worker.dispose()
+    async with engine.connect() as conn:
+        user = await users_repo.get(conn, 7)
+    assert user is not None
+    assert user.locale == "ru"  # the planner's write came second
 
 
 async def test_the_fsm_memo_reads_a_key_once_and_stores_the_update_s_changes_once(
