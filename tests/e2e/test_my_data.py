@@ -37,6 +37,7 @@ async def test_my_data_shows_follows_opportunities_broadcasts_and_the_file_has_a
     user = await person(app, emulator, ZEB, "Zebulon", "Asia/Novosibirsk", "nvs")
     olga = await person(app, emulator, OLGA, "Olga", "Europe/Moscow", "mow")
     catalog_grant = get_catalog().grants[0]
+    catalog_article = get_catalog().articles[0]
     async with app.engine.begin() as conn:
         await users_repo.grant_role(conn, ZEB, "coordinator", TUESDAY)
         for n in range(1, 13):  # more than a message lists
@@ -54,9 +55,15 @@ async def test_my_data_shows_follows_opportunities_broadcasts_and_the_file_has_a
             conn, sent, (broadcasts_repo.DRAFT,), broadcasts_repo.DONE, recipients=7
         )
         await audit_repo.add(conn, 1, "coordinator.appoint", str(ZEB), {}, TUESDAY)
+        await catalogs_repo.mark_read(conn, ZEB, catalog_article.code, TUESDAY)
     river = draft(title="River bank clean-up", starts_at=START, contact=CONTACT)
     opportunity_id = await app.volunteering.create(ZEB, river)
     await app.volunteering.sign_up(opportunity_id, OLGA)
+    # Zeb signs up for Olga's opportunity and cancels: two changes Olga is told of.
+    olgas = await app.volunteering.create(OLGA, draft(title="Food bank shift", starts_at=START))
+    await app.volunteering.sign_up(olgas, ZEB)
+    clock.advance(timedelta(hours=1))
+    await app.volunteering.cancel(olgas, ZEB)
 
     user.skip_pending()
     await user.send("/my_data")
@@ -77,6 +84,12 @@ async def test_my_data_shows_follows_opportunities_broadcasts_and_the_file_has_a
     assert "You wrote 1 announcement" in text
     assert "sent · 7 recipients · “Clean-up day on Saturday! Bring gloves.”" in text
     assert "about you: appointment as a coordinator" in text
+    assert "1 article sent or opened" in text
+    assert f"• {catalog_article.title.en} · opened 01.12.2026 15:00" in text
+    assert (
+        "2 sign-up changes organisers are told about; the latest: Food bank shift — "
+        "cancelled the sign-up, 01.12.2026 16:00"
+    ) in text
     assert "by you: published an opportunity" in text
     for code in ("opportunity.create", "coordinator.appoint", "G1", "done", "culture"):
         assert code not in text
@@ -94,6 +107,14 @@ async def test_my_data_shows_follows_opportunities_broadcasts_and_the_file_has_a
     assert published["starts_at"] == START.isoformat()
     assert exported["broadcasts"][0]["text"] == "Clean-up day on Saturday!\nBring gloves."
     assert [a["action"] for a in exported["audit"]][-1] == "coordinator.appoint"
+    [article] = exported["articles"]
+    assert (article["key"], article["title"]) == (catalog_article.code, catalog_article.title.en)
+    assert article["read_at"] == TUESDAY.isoformat()
+    changes = exported["volunteering"]["changes"]
+    assert [(c["opportunity"], c["change"]) for c in changes] == [
+        ("Food bank shift", "confirmed"),
+        ("Food bank shift", "cancelled"),
+    ]
 
     # /delete_me says what happens to the opportunity, then does it: Olga is told.
     ask = await say(user, "/delete_me")
