@@ -72,6 +72,7 @@ async def test_my_data_shows_follows_opportunities_broadcasts_and_the_file_has_a
     assert all(len(m.text) <= 4096 for m in texts)
     text = "\n".join(m.text for m in texts)
     assert "Your data in Opora" in text
+    assert "Region: Novosibirsk Oblast · time zone: MSK+4\n" in text  # not "Asia/Novosibirsk"
     assert "You follow 13 grants" in text
     assert f"• {catalog_grant.title.en} · since 01.12.2026 15:00" in text  # Novosibirsk time
     assert "• Local grant No. 9 · since 01.12.2026 15:09" in text
