@@ -10,9 +10,10 @@ from sqlalchemy import insert, select
 
 from bot.emulator import Emulator
 from bot.infra.clock import ManualClock
+from bot.storage import audit as audit_repo
 from bot.storage import outbox as outbox_repo
 from bot.storage import users as users_repo
-from bot.storage.tables import metadata, opportunities, outbox, user_roles, users
+from bot.storage.tables import audit_log, metadata, opportunities, outbox, user_roles, users
 from bot.ui.keyboards import OrganiserCb
 from tests.conftest import Launch
 from tests.e2e.test_journey import read_policy, say, tap
@@ -253,6 +254,11 @@ async def test_the_daily_purge_deletes_what_the_term_no_longer_covers(
                 )
             )
         await users_repo.grant_role(conn, 5, "coordinator", old, by=1)
+        # The audit log names the two who go: a forged press of 3's, an action of 1's and
+        # an export about 1 by someone who stays.
+        await audit_repo.add_refusal(conn, 3, "denied", "admin", old, timedelta(hours=1))
+        await audit_repo.add(conn, 1, "organiser.appoint", "2", {}, old)
+        await audit_repo.add(conn, 2, "stats.export", "user:1", {"about": 1}, old)
         for uid, when, batch in ((2, old, None), (2, old, 9), (2, NOW, None)):
             await conn.execute(
                 insert(outbox).values(
@@ -278,8 +284,22 @@ async def test_the_daily_purge_deletes_what_the_term_no_longer_covers(
             )
         ).all()
         appointed = (await conn.execute(select(user_roles.c.user_id))).scalars().all()
+        logged = (
+            await conn.execute(
+                select(audit_log.c.actor_id, audit_log.c.target, audit_log.c.details).order_by(
+                    audit_log.c.id
+                )
+            )
+        ).all()
     assert left == {2, 4, 5}
     assert appointed == [5]
+    # The audit log keeps every action, and no id of theirs: each has a pseudonym.
+    forged, appoint, export = [tuple(r) for r in logged]
+    assert forged[0] < 0
+    assert appoint == (appoint[0], "2", "{}")
+    assert appoint[0] < 0
+    assert appoint[0] != forged[0]
+    assert export == (2, f"user:deleted-{-appoint[0]}", f'{{"about": "deleted-{-appoint[0]}"}}')
     assert sorted(boxed, key=str) == sorted(
         [(9, outbox_repo.EMPTY_PAYLOAD), (None, '{"text": "Hello, User 2"}')], key=str
     )
