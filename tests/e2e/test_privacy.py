@@ -117,7 +117,7 @@ async def test_consent_and_policy_name_every_kind_of_data_and_the_term(
     assert "АНО «Ресурсный центр Томска»" in text
     assert "rc@example.org" in text
     assert "its organiser sees your name, @username and whether you came" in text
-    assert "coordinators see only anonymised statistics" in text
+    assert "coordinators see anonymised statistics" in text
     assert "at most 2 years after your last action" in text
     assert "announcements" not in text  # asked on its own, after consent
     assert len(text) <= 4096
@@ -160,7 +160,7 @@ async def test_the_volunteers_consent_names_what_they_share_who_sees_it_and_the_
     assert "АНО «Ресурсный центр Томска»" in text
     assert "rc@example.org" in text
     assert "its organiser sees your name, @username and whether you came" in text
-    assert "coordinators see only anonymised statistics" in text
+    assert "coordinators see anonymised statistics" in text
     assert "at most 2 years after your last action" in text
     for activist_only in ("ikigai", "stage quiz", "crisis", "problems", "grants"):
         assert activist_only not in text
