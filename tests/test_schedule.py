@@ -93,3 +93,55 @@ def test_the_first_digest_is_the_planners_first() -> None:
     daily = ("Europe/Moscow", "daily", 22, 0, 21, 8)  # 22:00 is quiet: 08:00 the next day
     assert first_digest(thursday, thursday, *daily) == datetime(2026, 11, 27, 5, 0, tzinfo=UTC)
     assert first_digest(thursday, thursday, "Europe/Moscow", "off", 10, 0, 22, 9) is None
+
+
+def _first_digest_hour_by_hour(
+    now: datetime,
+    consented_at: datetime,
+    tz: str,
+    digest: str,
+    hour: int,
+    weekday: int,
+    quiet_start: int,
+    quiet_end: int,
+) -> datetime | None:
+    """The planner's rule looked up one hour after another, every hour (what `first_digest`
+    skips through)."""
+    from bot.domain.schedule import NEWCOMER_WAIT, weekly_slot
+
+    if digest == "off":
+        return None
+    start = now.replace(minute=0, second=0, microsecond=0)
+    for n in range(15 * 24):
+        at = max(now, start + timedelta(hours=n))
+        if digest_period(at, tz, digest, hour, weekday) is None:
+            continue
+        if digest == "weekly" and weekly_slot(at, tz, hour, weekday) < (
+            consented_at + NEWCOMER_WAIT
+        ):
+            continue
+        return allowed_at(at, tz, quiet_start, quiet_end)
+    return None  # fmt: skip
+
+
+@given(st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2030, 1, 1)),
+       st.integers(-3 * 24 * 60, 0), st.sampled_from([*ZONES, "Asia/Kolkata", "Europe/London",
+       "America/St_Johns", "Australia/Lord_Howe", "Asia/Kathmandu"]),
+       st.sampled_from(["weekly", "daily"]), st.integers(0, 23), st.integers(0, 6),
+       st.integers(0, 23), st.integers(0, 23))  # fmt: skip
+def test_the_first_digest_skips_hours_to_the_same_answer(
+    naive: datetime,
+    consent_minutes: int,
+    zone: str,
+    digest: str,
+    hour: int,
+    weekday: int,
+    start: int,
+    end: int,
+) -> None:
+    from bot.domain.schedule import first_digest
+
+    now = naive.replace(tzinfo=UTC)
+    consented = now + timedelta(minutes=consent_minutes)
+    args = (now, consented, zone, digest, hour, weekday, start, end)
+    assert first_digest(*args) == _first_digest_hour_by_hour(*args)

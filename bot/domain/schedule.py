@@ -85,17 +85,32 @@ def first_digest(
     """When the planner's first digest for a user will arrive (UTC), None when digests are
     off: the first moment from `now` at which a period is due (`digest_period`) — for a weekly
     one, only a week whose slot is a day after consent or later (`NEWCOMER_WAIT`) — moved
-    past quiet hours (`allowed_at`). Looked up hour by hour, as the ticks see it."""
+    past quiet hours (`allowed_at`). Looked up hour by hour, as the ticks see it; the hours
+    that cannot be it (before the day's or the week's slot, the rest of a week too early for
+    a newcomer) are skipped, all but the last one or two, which are looked at as the ticks
+    would (a zone's offset of half an hour, a clock moved that night)."""
     if digest == "off":
         return None
+    zone = ZoneInfo(tz)
     start = now.replace(minute=0, second=0, microsecond=0)
-    for n in range(15 * 24):
+    n = 0
+    while n < 15 * 24:
         at = max(now, start + timedelta(hours=n))
+        target: datetime | None = None  # no period is due before this instant
         if digest_period(at, tz, digest, hour, weekday) is None:
-            continue
-        if digest == "weekly" and weekly_slot(at, tz, hour, weekday) < (
+            if digest == "daily":
+                local = at.astimezone(zone)
+                target = datetime.combine(local.date(), time(hour), tzinfo=zone)
+            else:
+                target = weekly_slot(at, tz, hour, weekday)
+        elif digest == "weekly" and weekly_slot(at, tz, hour, weekday) < (
             consented_at + NEWCOMER_WAIT
         ):
-            continue
-        return allowed_at(at, tz, quiet_start, quiet_end)
+            local = at.astimezone(zone)
+            monday = local.date() + timedelta(days=7 - local.weekday())
+            target = datetime.combine(monday, time(0), tzinfo=zone)  # the next local week
+        else:
+            return allowed_at(at, tz, quiet_start, quiet_end)
+        ahead = int((target - start) / timedelta(hours=1))  # whole hours before the target
+        n = max(n + 1, ahead - 1)
     return None
