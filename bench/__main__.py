@@ -1,7 +1,8 @@
 """All five benchmarks in one run, then a summary of every figure with its target:
 
     python -m bench            # the sizes of the issue (1 000 users, 10 000 recipients, 100 000
-                               # users planned; about a quarter of an hour on 2 cores)
+                               # users planned, updates during a 1 000/s broadcast; about a
+                               # quarter of an hour on 2 cores)
     python -m bench --quick    # small sizes, a couple of minutes: a smoke run
     python -m bench --only planning,startup
 
@@ -31,14 +32,14 @@ FULL = {
     "pacing": {"recipients": 10_000, "window": 60.0, "paid_rate": 1000.0},
     "planning": {"sizes": [10_000, 50_000, 100_000], "items": 1000},
     "startup": {"runs": 5, "users": 100_000},
-    "busy": {"users": 100_000, "items": 1000, "rate": 100.0, "seconds": 10.0},
+    "busy": {"users": 100_000, "items": 1000, "rate": 100.0, "seconds": 10.0, "send_rate": 1000.0},
 }
 QUICK = {
     "updates": {"users": 20, "rate": 100.0, "seconds": 3.0},
     "pacing": {"recipients": 200, "window": 3.0, "paid_rate": 300.0},
     "planning": {"sizes": [300, 900], "items": 100},
     "startup": {"runs": 1, "users": 300},
-    "busy": {"users": 300, "items": 100, "rate": 100.0, "seconds": 2.0},
+    "busy": {"users": 300, "items": 100, "rate": 100.0, "seconds": 2.0, "send_rate": 300.0},
 }
 NAMES = ("updates", "pacing", "planning", "startup", "busy")
 MARK = "bench-figures: "  # the line a child prints its figures on (JSON)
@@ -84,7 +85,13 @@ def run(name: str, size: dict[str, object]) -> list[Figure]:
     if name == "busy":
         users = int(size["users"])
         found = asyncio.run(
-            busy.run(users, int(size["items"]), float(size["rate"]), float(size["seconds"]))
+            busy.run(
+                users,
+                int(size["items"]),
+                float(size["rate"]),
+                float(size["seconds"]),
+                send_rate=float(size["send_rate"]),
+            )
         )
         busy.report(found)
         return busy.figures(found, users, float(size["rate"]))

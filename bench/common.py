@@ -62,6 +62,13 @@ def peak_rss_mb(pid: int | None = None) -> float:
     return _status_mb(pid, "VmHWM:")
 
 
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process so far, from /proc/<pid>/stat."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     """The q-th percentile (0–100) by the nearest-rank method; 0 for no values."""
     if not values:

@@ -122,7 +122,7 @@ async def recipients_of(url: str, emulator: Emulator, broadcast_id: int) -> dict
         await app.engine.dispose()
 
 
-def _sends(emulator: Emulator, text: str, since: int = 0) -> list[ApiCall]:
+def broadcast_sends(emulator: Emulator, text: str, since: int = 0) -> list[ApiCall]:
     return [
         c
         for c in emulator.calls[since:]
@@ -130,7 +130,7 @@ def _sends(emulator: Emulator, text: str, since: int = 0) -> list[ApiCall]:
     ]
 
 
-async def _wait(condition, timeout: float, every: float = 0.2) -> bool:  # noqa: ASYNC109
+async def wait_until(condition, timeout: float, every: float = 0.2) -> bool:  # noqa: ASYNC109
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
@@ -144,7 +144,7 @@ def measure(
 ) -> Phase:
     """The phase's successful sends of `text` from its first one on (within `window` seconds
     if given, else to the last one), and its 429s."""
-    calls = _sends(emulator, text, since)
+    calls = broadcast_sends(emulator, text, since)
     ok = [c for c in calls if c.ok]
     phase = Phase(name, rate)
     phase.refused = sum(1 for c in calls if c.error_code == 429)
@@ -159,7 +159,7 @@ def measure(
 
 
 def delivery(emulator: Emulator, text: str, broadcast_id: int, rows: dict[int, str]) -> Delivery:
-    got = Counter(int(c.params["chat_id"]) for c in _sends(emulator, text) if c.ok)
+    got = Counter(int(c.params["chat_id"]) for c in broadcast_sends(emulator, text) if c.ok)
     result = Delivery(broadcast_id, len(rows))
     result.delivered = sum(1 for uid in rows if got[uid] >= 1)
     result.duplicates = sum(1 for uid in rows if got[uid] > 1)
@@ -193,10 +193,12 @@ async def run(
                 emulator, directory, env={**env, "SEND_RATE": "30"}, name="bot-30"
             )
             first = await schedule_broadcast(url, emulator, first_text)
-            if not await _wait(lambda: len(_sends(emulator, first_text, since)) > 0, 60):
+            if not await wait_until(
+                lambda: len(broadcast_sends(emulator, first_text, since)) > 0, 60
+            ):
                 raise RuntimeError(f"the broadcast did not start:\n{started.bot.log_tail()}")
-            t0 = _sends(emulator, first_text, since)[0].time
-            await _wait(lambda: time.monotonic() - t0 > window + 0.5, window + 60)
+            t0 = broadcast_sends(emulator, first_text, since)[0].time
+            await wait_until(lambda: time.monotonic() - t0 > window + 0.5, window + 60)
             phases.append(measure(emulator, first_text, "30/s", 30, since, window))
             await started.bot.terminate()
             print(f"  30/s: {phases[-1].rate:.1f} messages/s", flush=True)
@@ -213,9 +215,15 @@ async def run(
             try:
                 rows = await recipients_of(url, emulator, first)
                 total = len(rows)
-                done_first = await _wait(
+                done_first = await wait_until(
                     lambda: (
-                        len({c.params["chat_id"] for c in _sends(emulator, first_text) if c.ok})
+                        len(
+                            {
+                                c.params["chat_id"]
+                                for c in broadcast_sends(emulator, first_text)
+                                if c.ok
+                            }
+                        )
                         >= total - sum(1 for s in rows.values() if s == "skipped")
                     ),
                     600,
@@ -232,11 +240,13 @@ async def run(
                 )
                 since = len(emulator.calls)
                 second = await schedule_broadcast(url, emulator, second_text)
-                await _wait(lambda: len(_sends(emulator, second_text, since)) > 0, 60)
+                await wait_until(
+                    lambda: len(broadcast_sends(emulator, second_text, since)) > 0, 60
+                )
                 rows2_total = total  # the same audience
-                await _wait(
+                await wait_until(
                     lambda: (
-                        sum(1 for c in _sends(emulator, second_text, since) if c.ok)
+                        sum(1 for c in broadcast_sends(emulator, second_text, since) if c.ok)
                         >= rows2_total - sum(1 for s in rows.values() if s == "skipped")
                     ),
                     600,

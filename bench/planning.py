@@ -38,7 +38,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Figure, peak_rss_mb, rss_mb, table
+from bench.common import Figure, cpu_seconds, peak_rss_mb, rss_mb, table
 
 TARGET_SECONDS = 10.0
 TARGET_RSS_MB = 300.0
@@ -116,13 +116,13 @@ async def _plan_in_this_process(url: str, workers: int = 0, page: int = 1_000) -
             await app.workers.start(workers)
             start_seconds = time.perf_counter() - started
             for pid in app.workers.pids:
-                worker_cpu[pid] = _cpu_seconds(pid)
+                worker_cpu[pid] = cpu_seconds(pid)
             before_cpu = dict(worker_cpu)
             started, cpu = time.perf_counter(), time.process_time()
             await app.plan()  # the app's workers plan; this process waits
             seconds = time.perf_counter() - started
             for pid in app.workers.pids:
-                worker_cpu[pid] = _cpu_seconds(pid)
+                worker_cpu[pid] = cpu_seconds(pid)
             sampling.cancel()
             answers = app.workers.answers
             cpu = time.process_time() - cpu
@@ -184,14 +184,8 @@ async def _sample_workers(app: Any, peak: list[float], cpu: dict[int, float]) ->
         for pid in app.workers.pids:
             with contextlib.suppress(OSError, ValueError):
                 peak[0] = max(peak[0], peak_rss_mb(pid))
-                cpu[pid] = _cpu_seconds(pid)
+                cpu[pid] = cpu_seconds(pid)
         await asyncio.sleep(0.05)
-
-
-def _cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def plan_in_subprocess(

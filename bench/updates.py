@@ -33,7 +33,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Figure, load_average, table
+from bench.common import Figure, cpu_seconds, load_average, table
 from bench.load import (
     ECHO_TOKEN,
     JOURNEY_UPDATES,
@@ -66,13 +66,6 @@ class Measured:
         return self.closed, self.steady, self.wave
 
 
-def _cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, from /proc (clock ticks of 1/100 s)."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / 100
-
-
 async def measure(
     emulator: Emulator,
     directory: Path,
@@ -97,7 +90,7 @@ async def measure(
         warm = await journey_load(emulator, [first_id - 1], token=token, echo=echo)
         if warm.failures:
             raise RuntimeError(f"{name}: the warm-up journey failed:\n{warm.errors[0]}")
-        cpu = _cpu_seconds(process.pid)
+        cpu = cpu_seconds(process.pid)
         closed = await journey_load(
             emulator, range(first_id, first_id + users), token=token, echo=echo
         )
@@ -116,7 +109,7 @@ async def measure(
             emulator, together, token=token, echo=echo, rate=rate, max_updates=budget
         )
         print(f"  {name}: open loop, all at once: p95 {wave.ms(95):.1f} ms", flush=True)
-        cpu = _cpu_seconds(process.pid) - cpu
+        cpu = cpu_seconds(process.pid) - cpu
     finally:
         await started.bot.terminate()
     return Measured(name, closed, steady, wave, cpu)

@@ -36,6 +36,9 @@ FIGURES = [
     "start-up: bot + planner workers peak RSS MB",
     "busy (workers): p95 ms at 100 updates/s during a 300-user tick",
     "busy (workers): p95 during the tick ÷ idle",
+    "busy (broadcast): p95 ms at 100 updates/s during a 300/s broadcast",
+    "busy (broadcast): p95 during the broadcast ÷ idle",
+    "busy (broadcast): sends/s during the load ÷ configured",
 ]
 
 
