@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError, TelegramServerError
 from aiogram.methods import BanChatMember, SendMessage, SendPhoto
@@ -99,6 +100,20 @@ def test_the_body_holds_objects_as_objects_and_leaves_out_what_is_unset() -> Non
     ban = session.json_body(bot, BanChatMember(chat_id=-100, user_id=7, until_date=until))
     assert ban is not None
     assert json.loads(ban)["until_date"] == round(until.timestamp())
+
+
+def test_the_defaults_made_plain_once_are_each_bots_own() -> None:
+    session = JsonSession()
+    bot = Bot(DEFAULT_TOKEN, session=session, default=DEFAULTS)
+    method = SendMessage(chat_id=42, text="Привет")
+    first = session.json_body(bot, method)
+    assert first is not None
+    assert session.json_body(bot, method) == first  # the second call from what was kept
+    plain = Bot(DEFAULT_TOKEN, session=session, default=DefaultBotProperties())
+    body = session.json_body(plain, method)
+    assert body is not None
+    assert json.loads(body) == {"chat_id": 42, "text": "Привет"}
+    assert session.json_body(bot, method) == first
 
 
 def test_a_call_with_a_file_has_no_json_body() -> None:

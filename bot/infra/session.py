@@ -15,6 +15,7 @@ import functools
 import json
 from typing import TYPE_CHECKING, Any, cast
 
+from aiogram.client.default import Default
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import Response, TelegramMethod
@@ -40,6 +41,8 @@ class JsonSession(AiohttpSession):
         # garbage collector freed them between calls and the next call built its class
         # again, milliseconds each. Holding them here keeps pydantic's cache warm.
         self._response_types: dict[Any, type] = {}
+        # The bot's defaults made plain, by name, with the defaults they were made from.
+        self._defaults: dict[str, tuple[Any, Any]] = {}
 
     def json_body(self, bot: Bot, method: TelegramMethod[Any]) -> bytes | None:
         """The call's parameters as one JSON object, or None when it sends files. A
@@ -74,10 +77,22 @@ class JsonSession(AiohttpSession):
             return round(value.timestamp())
         if isinstance(value, datetime.timedelta):
             return round((datetime.datetime.now() + value).timestamp())
+        if isinstance(value, Default):
+            return self._default(value.name, bot, files)
         prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
         if prepared is value:
             return value
         return self._plain(prepared, bot, files)  # a Default, an Enum, a TelegramObject…
+
+    def _default(self, name: str, bot: Bot, files: dict[str, Any]) -> Any:
+        """A default of the bot (`bot.default[name]`) made plain once, not on every call: a
+        message carries several (the link preview options a model of its own, dumped anew
+        each time), and the outbox sender makes a thousand calls a second. Defaults hold no
+        files; the plain value is only encoded, never changed."""
+        made = self._defaults.get(name)
+        if made is None or made[0] is not bot.default:
+            made = self._defaults[name] = (bot.default, self._plain(bot.default[name], bot, files))
+        return made[1]
 
     async def make_request(
         self,
