@@ -253,8 +253,12 @@ class SharingService:
     async def _run(self) -> None:
         idle = max(self.settings.tick_seconds, 1.0)
         while True:
+            # asyncio.timeout, not wait_for: on Python 3.11 a wait_for whose event is set as
+            # the task is cancelled returns and swallows the cancel, and `stop` waited for
+            # this loop for ever (a teardown on CI, 2026-12-08).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), idle)
+                async with asyncio.timeout(idle):
+                    await self._wake.wait()
             self._wake.clear()
             await asyncio.sleep(self.settings.card_edit_delay)  # coalesce a flood of changes
             try:
