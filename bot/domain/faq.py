@@ -16,9 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Final
-
-import snowballstemmer
+from typing import Any, Final
 
 MAX_QUESTION: Final = 1000  # characters of a published question
 MAX_ANSWER: Final = 3000  # … and of its answer (a card stays under Telegram's 4096)
@@ -51,15 +49,22 @@ _SPELLED: Final = {
     "ооо": "общество с ограниченной ответственностью",
     "ngo": "non-profit organisation",
 }
-_RU = snowballstemmer.stemmer("russian")
-_EN = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=2)
+def _stemmer(language: str) -> Any:
+    """Snowball's stemmer, made at the first word: the package imports all its languages
+    (3 MB), which the bot's start-up does not need."""
+    import snowballstemmer
+
+    return snowballstemmer.stemmer(language)
 
 
 @lru_cache(maxsize=8192)
 def _stem(word: str) -> str:
     if re.fullmatch(r"[a-z0-9]+", word):
-        return str(_EN.stemWord(word))
-    return str(_RU.stemWord(word))
+        return str(_stemmer("english").stemWord(word))
+    return str(_stemmer("russian").stemWord(word))
 
 
 def terms(text: str) -> frozenset[str]:

@@ -21,8 +21,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Final, NamedTuple, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from icalendar import Alarm, Calendar, Event
-
 from bot.domain.csvio import Invalid, clean_link, spreadsheet
 from bot.domain.fields import LINK_LIMIT as LINK_LIMIT  # a stored link's characters
 from bot.domain.fields import blank, check_day, day_range
@@ -454,6 +452,8 @@ def to_ics(opp: Opportunity, now: datetime, *, url: str | None = None) -> bytes:
     """One opportunity as an iCalendar file: a real meeting from start to end in the organiser's
     zone (with its VTIMEZONE), busy time, a reminder 2 h before. (`bot.ui.calendar` models
     deadlines — instants, transparent — so it does not fit here.)"""
+    from icalendar import Alarm, Calendar, Event  # at the first file, not at start-up
+
     zone = ZoneInfo(opp.timezone)
     event = Event()
     event.add("uid", f"opportunity-{opp.id}@opora")

@@ -14,9 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Final
-
-import snowballstemmer
+from typing import Any, Final
 
 # What an activist may show other activists; nothing is shown before they choose.
 FIELDS: Final = ("name", "stage", "region", "topics", "can", "need")
@@ -42,16 +40,23 @@ _STOP_WORDS: Final = """
     нужна нужны могу можем могут помочь хочу хотим очень свой своих наш наша наши
     the a an and or of to in on for with by at from is are be we can need our my i you"""
 _STOP: Final = frozenset(_STOP_WORDS.split())
-_RU = snowballstemmer.stemmer("russian")
-_EN = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=2)
+def _stemmer(language: str) -> Any:
+    """Snowball's stemmer, made at the first word: the package imports all its languages
+    (3 MB), which the bot's start-up does not need."""
+    import snowballstemmer
+
+    return snowballstemmer.stemmer(language)
 
 
 @lru_cache(maxsize=4096)
 def _stem(word: str) -> str:
     word = word.lower().replace("ё", "е")
     if re.fullmatch(r"[a-z]+", word):
-        return str(_EN.stemWord(word))
-    return str(_RU.stemWord(word))
+        return str(_stemmer("english").stemWord(word))
+    return str(_stemmer("russian").stemWord(word))
 
 
 def stems(text: str) -> frozenset[str]:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Table, any_, func
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite  # postgresql's where it is used: SQLite never imports it
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
@@ -30,6 +30,8 @@ async def upsert(
 def _upsert(dialect: str, table: Table, key: tuple[str, ...], columns: tuple[str, ...]) -> Any:
     """The statement of `upsert`, built once (its values come as parameters)."""
     if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         stmt: Any = postgresql.insert(table)
     elif dialect == "sqlite":
         stmt = sqlite.insert(table)
@@ -45,6 +47,8 @@ def _upsert(dialect: str, table: Table, key: tuple[str, ...], columns: tuple[str
 def _insert(conn: AsyncConnection, table: Table) -> Any:
     name = conn.dialect.name
     if name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(table)
     if name == "sqlite":
         return sqlite.insert(table)

@@ -18,12 +18,17 @@ is deterministic for the same `Brief`.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+# fpdf2 (with fontTools, 17 MB and a tenth of a second) is imported by the first brief, not by
+# the bot's start-up, which needs only the dataclasses below (bot/services/brief.py).
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 # Not bot.config's ROOT: the picture process imports this module and nothing more.
 FONTS = Path(__file__).resolve().parent.parent.parent / "content" / "fonts"
@@ -78,24 +83,31 @@ class Brief:
     filename: str
 
 
-class _Page(FPDF):
-    def __init__(self, brief: Brief, fonts: Path, numbered: bool) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
-        self.brief = brief
-        self.numbered = numbered
-        self.add_font(FAMILY, "", str(fonts / REGULAR))
-        self.add_font(FAMILY, "B", str(fonts / BOLD))
-        self.set_margins(MARGIN, MARGIN, MARGIN)
-        self.set_auto_page_break(True, margin=MARGIN + 4)
+@functools.cache
+def _page_class() -> Callable[[Brief, Path, bool], FPDF]:
+    """FPDF with the brief's footer (a class made at the first brief: fpdf2 is imported then)."""
+    from fpdf import FPDF
 
-    def footer(self) -> None:
-        self.set_y(-MARGIN + 2)
-        self.set_font(FAMILY, "", 7.5)
-        self.set_text_color(*MUTED)
-        text = self.brief.footer
-        if self.numbered:
-            text = f"{text} · {self.page_no()}/{{nb}}"
-        self.cell(0, 4, text, align="C")
+    class _Page(FPDF):
+        def __init__(self, brief: Brief, fonts: Path, numbered: bool) -> None:
+            super().__init__(orientation="portrait", unit="mm", format="A4")
+            self.brief = brief
+            self.numbered = numbered
+            self.add_font(FAMILY, "", str(fonts / REGULAR))
+            self.add_font(FAMILY, "B", str(fonts / BOLD))
+            self.set_margins(MARGIN, MARGIN, MARGIN)
+            self.set_auto_page_break(True, margin=MARGIN + 4)
+
+        def footer(self) -> None:
+            self.set_y(-MARGIN + 2)
+            self.set_font(FAMILY, "", 7.5)
+            self.set_text_color(*MUTED)
+            text = self.brief.footer
+            if self.numbered:
+                text = f"{text} · {self.page_no()}/{{nb}}"
+            self.cell(0, 4, text, align="C")
+
+    return _Page
 
 
 def _line(size: float) -> float:
@@ -103,8 +115,10 @@ def _line(size: float) -> float:
     return size * _PT * 1.32
 
 
-def _lay_out(brief: Brief, fonts: Path, body: float, numbered: bool = False) -> _Page:
-    pdf = _Page(brief, fonts, numbered)
+def _lay_out(brief: Brief, fonts: Path, body: float, numbered: bool = False) -> FPDF:
+    from fpdf.enums import XPos, YPos
+
+    pdf = _page_class()(brief, fonts, numbered)
     pdf.set_lang(brief.locale)
     pdf.set_title(brief.title)
     pdf.set_subject(brief.addressee)

@@ -23,9 +23,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from icalendar import Alarm, Calendar, Event
+# icalendar (and dateutil) are imported by the first file, not at the bot's start-up.
+if TYPE_CHECKING:
+    from icalendar import Event
 
 __all__ = ["PRODID", "UID_DOMAIN", "CalendarEvent", "to_ics"]
 
@@ -77,6 +80,8 @@ def _description(event: CalendarEvent) -> str:
 
 
 def _vevent(event: CalendarEvent, stamp: datetime) -> Event:
+    from icalendar import Alarm, Event
+
     vevent = Event()
     vevent.add("uid", event.full_uid)
     vevent.add("dtstamp", stamp)
@@ -98,6 +103,8 @@ def _vevent(event: CalendarEvent, stamp: datetime) -> Event:
 
 def to_ics(events: Sequence[CalendarEvent], *, name: str, now: datetime) -> bytes:
     """An iCalendar file (UTF-8, CRLF line endings) with one VEVENT per event, in order."""
+    from icalendar import Calendar
+
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError(f"now must be timezone-aware, got {now!r}")
     uids = [e.full_uid for e in events]

@@ -13,11 +13,6 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 
-import segno
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
-from fpdf.fonts import FontFace
-
 from bot.ui.brief import ACCENT, BOLD, FAMILY, FONTS, INK, MUTED, REGULAR, RULE, STRIPE
 
 MARGIN = 18.0  # mm
@@ -54,12 +49,20 @@ class Certificate:
 
 
 def _qr(link: str) -> bytes:
+    import segno
+
     buffer = io.BytesIO()
     segno.make_qr(link, error="m").save(buffer, kind="png", scale=8, border=2)
     return buffer.getvalue()
 
 
 def render_certificate(c: Certificate) -> bytes:
+    # fpdf2 (with fontTools, 17 MB) is imported by the first certificate, not by the bot's
+    # start-up: a bot that issues none never holds it (the picture process draws them).
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+    from fpdf.fonts import FontFace
+
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     pdf.add_font(FAMILY, "", str(FONTS / REGULAR))
     pdf.add_font(FAMILY, "B", str(FONTS / BOLD))
