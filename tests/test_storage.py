@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from bot.infra.clock import ManualClock
-from bot.infra.db import make_engine, migrate
+from bot.infra.db import _at_head, alembic_config, heads, make_engine, migrate
 from bot.storage import users as repo
 from bot.storage.fsm import SqlStorage
 from bot.storage.tables import metadata
@@ -39,6 +39,27 @@ async def test_migrations_create_tables_and_are_idempotent(engine) -> None:
         )
     assert {"users", "user_roles", "fsm_states", "alembic_version"} <= tables
     assert drift == []
+
+
+def test_the_heads_read_from_the_files_are_alembics() -> None:
+    """A restart skips alembic when the database is at these heads (bot/infra/db.py)."""
+    from alembic.script import ScriptDirectory
+
+    assert heads() == frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+async def test_a_migrated_database_is_at_head_and_a_new_one_or_an_older_one_is_not(
+    tmp_path,
+) -> None:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'head.sqlite'}")
+    async with engine.begin() as conn:
+        assert not await conn.run_sync(_at_head)  # no alembic_version yet
+    await migrate(engine)
+    async with engine.begin() as conn:
+        assert await conn.run_sync(_at_head)
+        await conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+        assert not await conn.run_sync(_at_head)  # behind: alembic upgrades it
+    await engine.dispose()
 
 
 async def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path) -> None:
