@@ -26,6 +26,9 @@ def settle() -> None:
     """Once start-up is done: out of the collector's scans from now on, then collect again.
 
     No collection first: it would take half a second to free a few thousand objects.
+    What a rare feature imports at its first use (icalendar, the stemmers; fpdf2 where pictures
+    are drawn in threads) is not frozen: a few tens of thousands of objects in the oldest
+    generation, which its rare full collections scan beside the garbage.
     """
     gc.freeze()
     gc.set_threshold(GC_YOUNG, *gc.get_threshold()[1:])
