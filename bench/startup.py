@@ -2,7 +2,9 @@
 each started as a fresh process against the bundled emulator, alternately, several times:
 seconds from the process start to its first getUpdates at the emulator (both import aiogram,
 most of the time here), and the resident memory once idle. The bot's first start creates its
-SQLite database (migrations); the others find it ready, as a restart does.
+SQLite database (migrations); the others find it ready, as a restart does. The bot's modules
+are compiled to bytecode first, as the image and the service install do (docs/deploy.md):
+with PYTHONDONTWRITEBYTECODE set, as here, every start would compile ~140 modules again.
 
 Then the bot starts on a database of 100 000 users whose weekly digests are due and plans
 them on its first scheduler tick: its resident memory after that tick, and the peak.
@@ -73,7 +75,17 @@ async def _one(emulator: Emulator, directory: Path, *, echo: bool) -> tuple[floa
         await started.bot.terminate()
 
 
+def compiled() -> None:
+    """The bot's bytecode, as a deployment has it (read even under PYTHONDONTWRITEBYTECODE)."""
+    import compileall
+
+    root = Path(__file__).resolve().parent.parent
+    for part in ("bot", "handlers", "migrations"):
+        compileall.compile_dir(root / part, quiet=1)
+
+
 async def starts(runs: int) -> Starts:
+    compiled()
     result = Starts()
     with tempfile.TemporaryDirectory(prefix="opora-startup-") as tmp:
         async with Emulator(bot_username="opora_bench_bot") as emulator:
